@@ -1,0 +1,44 @@
+package io.strongroom.schemas;
+
+import io.strongroom.avro.ArchiveIndexEntry;
+import io.strongroom.avro.AuditEvent;
+import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.DeadLetter;
+import io.strongroom.avro.KeyVersionEvent;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+
+/** Strongroom's own topics. Input CDC topics ({@code cdc.*}) are configured, not listed here. */
+public final class Topics {
+    /** Canonical change events (plaintext; an input topic). Key: tenant/table/primary key. */
+    public static final Topic<String, ChangeEvent> CHANGES =
+            new Topic<>("strongroom.changes", Serdes.String(), AvroSerde.of(ChangeEvent.class));
+
+    /** Sealed segments: header + ciphertext, see {@code io.strongroom.crypto.SegmentFormat}. Key: tenant/partition. */
+    public static final Topic<String, byte[]> SEGMENTS =
+            new Topic<>("strongroom.segments", Serdes.String(), Serdes.ByteArray());
+
+    /** Key versions (compacted). Key: keyId/version. */
+    public static final Topic<String, KeyVersionEvent> KEYS =
+            new Topic<>("strongroom.keys", Serdes.String(), AvroSerde.of(KeyVersionEvent.class));
+
+    /** Hash-chained audit events. Key: emitter. */
+    public static final Topic<String, AuditEvent> AUDIT =
+            new Topic<>("strongroom.audit", Serdes.String(), AvroSerde.of(AuditEvent.class));
+
+    /** Archived segments (compacted). Key: segment id. */
+    public static final Topic<String, ArchiveIndexEntry> ARCHIVE_INDEX =
+            new Topic<>("strongroom.archive.index", Serdes.String(), AvroSerde.of(ArchiveIndexEntry.class));
+
+    /** Rejected input records. Key: source topic/partition/offset. */
+    public static final Topic<String, DeadLetter> INGEST_DLQ =
+            new Topic<>("strongroom.ingest.dlq", Serdes.String(), AvroSerde.of(DeadLetter.class));
+
+    /** Every topic above. */
+    public static final List<Topic<?, ?>> ALL = List.of(CHANGES, SEGMENTS, KEYS, AUDIT, ARCHIVE_INDEX, INGEST_DLQ);
+
+    /** Topics that are compacted rather than deleted by time. */
+    public static final List<Topic<?, ?>> COMPACTED = List.of(KEYS, ARCHIVE_INDEX);
+
+    private Topics() {}
+}
