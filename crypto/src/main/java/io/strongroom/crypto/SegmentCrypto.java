@@ -1,0 +1,190 @@
+package io.strongroom.crypto;
+
+import com.github.luben.zstd.Zstd;
+import com.google.crypto.tink.Aead;
+import io.strongroom.avro.Compression;
+import io.strongroom.avro.SegmentHeader;
+import io.strongroom.avro.Sha256;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Seals a batch of records into a {@link Segment} under one data key, and opens it again.
+ *
+ * <p>Body plaintext: the records, each as {@code int32 length | bytes}, compressed with zstd
+ * (level 3). Body ciphertext: {@code AEAD(dek).encrypt(compressed, associatedData(header))}.
+ *
+ * <p>Associated data, format version 1 (strings are {@code int32 length | UTF-8}, integers
+ * big-endian):
+ *
+ * <pre>
+ * "SRSEG-AAD" | u8 formatVersion | str environment | str tenant | str stream | str sourceTopic
+ * | i32 sourcePartition | i64 firstOffset | i64 lastOffset | i32 recordCount | i64 minEventTimeMs
+ * | i64 maxEventTimeMs | i64 sealedAtMs | str segmentId | str predecessorSegmentId ("" if none)
+ * | str compression | i64 plaintextBytes
+ * </pre>
+ *
+ * <p>Key id, key version, wrapped DEK and DEK algorithm are deliberately <em>not</em> bound, so a
+ * rewrap can replace them without touching the body. The wrapped DEK is bound separately to
+ * {@link #dekContext(String, String, String) environment, tenant and segment id}. Moving,
+ * truncating, reordering or swapping segments therefore fails authentication.
+ */
+public final class SegmentCrypto {
+    /** Largest plaintext batch accepted when opening (guards against decompression bombs). */
+    public static final long MAX_PLAINTEXT_BYTES = 512L * 1024 * 1024;
+    private static final int ZSTD_LEVEL = 3;
+
+    private SegmentCrypto() {}
+
+    /**
+     * Seals {@code records} under {@code dek}.
+     *
+     * @param header the header with every field set except {@code compression},
+     *     {@code plaintextBytes} and {@code bodySha256}, which are filled in here
+     */
+    public static Segment seal(SegmentHeader.Builder header, List<byte[]> records, Aead dek) {
+        byte[] batch = batch(records);
+        byte[] compressed = Zstd.compress(batch, ZSTD_LEVEL);
+        header.setCompression(Compression.ZSTD).setPlaintextBytes(batch.length)
+                .setBodySha256(new Sha256(new byte[32]));
+        SegmentHeader draft = header.build();
+        try {
+            byte[] body = dek.encrypt(compressed, associatedData(draft));
+            draft.setBodySha256(new Sha256(Segment.sha256(body)));
+            return new Segment(draft, body);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AEAD encryption failed", e);
+        }
+    }
+
+    /**
+     * Decrypts and checks a segment, returning its records in order.
+     *
+     * @param where names the segment in errors (object key, topic/partition/offset)
+     * @throws SegmentFormatException if the body does not authenticate against the header (tampered,
+     *     moved or swapped segment, or wrong key), or the batch is malformed
+     */
+    public static List<byte[]> open(String where, Segment segment, Aead dek) {
+        SegmentHeader h = segment.header();
+        byte[] compressed;
+        try {
+            compressed = dek.decrypt(segment.body(), associatedData(h));
+        } catch (GeneralSecurityException e) {
+            throw new SegmentFormatException(where + ": segment " + h.getSegmentId() + " (tenant " + h.getTenant()
+                    + ", " + h.getSourceTopic() + "/" + h.getSourcePartition() + " offsets " + h.getFirstOffset() + ".."
+                    + h.getLastOffset() + ") failed authentication: its header, body or data key was altered, or it was moved");
+        }
+        if (h.getPlaintextBytes() < 0 || h.getPlaintextBytes() > MAX_PLAINTEXT_BYTES) {
+            throw new SegmentFormatException(where + ": segment " + h.getSegmentId() + " declares "
+                    + h.getPlaintextBytes() + " plaintext bytes (limit " + MAX_PLAINTEXT_BYTES + ")");
+        }
+        byte[] batch = h.getCompression() == Compression.ZSTD
+                ? Zstd.decompress(compressed, (int) h.getPlaintextBytes())
+                : compressed;
+        List<byte[]> records = unbatch(where, batch);
+        if (records.size() != h.getRecordCount()) {
+            throw new SegmentFormatException(where + ": segment " + h.getSegmentId() + " holds " + records.size()
+                    + " records but its header says " + h.getRecordCount());
+        }
+        return records;
+    }
+
+    /** The AEAD associated data of a segment body; see the class comment for the layout. */
+    public static byte[] associatedData(SegmentHeader h) {
+        return canonical(out -> {
+            out.write("SRSEG-AAD".getBytes(StandardCharsets.US_ASCII));
+            out.writeByte(h.getFormatVersion());
+            str(out, h.getEnvironment());
+            str(out, h.getTenant());
+            str(out, h.getStream());
+            str(out, h.getSourceTopic());
+            out.writeInt(h.getSourcePartition());
+            out.writeLong(h.getFirstOffset());
+            out.writeLong(h.getLastOffset());
+            out.writeInt(h.getRecordCount());
+            out.writeLong(h.getMinEventTimeMs());
+            out.writeLong(h.getMaxEventTimeMs());
+            out.writeLong(h.getSealedAtMs());
+            str(out, h.getSegmentId());
+            str(out, h.getPredecessorSegmentId() == null ? "" : h.getPredecessorSegmentId());
+            str(out, h.getCompression().name());
+            out.writeLong(h.getPlaintextBytes());
+        });
+    }
+
+    /** The encryption context a segment's DEK is wrapped with: {@code "SRDEK" | str env | str tenant | str segmentId}. */
+    public static byte[] dekContext(String environment, String tenant, String segmentId) {
+        return canonical(out -> {
+            out.write("SRDEK".getBytes(StandardCharsets.US_ASCII));
+            str(out, environment);
+            str(out, tenant);
+            str(out, segmentId);
+        });
+    }
+
+    /** Associated data for one record buffered in an open segment: {@code "SRREC" | str segmentId | i64 sequence}. */
+    public static byte[] recordContext(String segmentId, long sequence) {
+        return canonical(out -> {
+            out.write("SRREC".getBytes(StandardCharsets.US_ASCII));
+            str(out, segmentId);
+            out.writeLong(sequence);
+        });
+    }
+
+    static byte[] batch(List<byte[]> records) {
+        int size = 0;
+        for (byte[] r : records) {
+            size += 4 + r.length;
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        for (byte[] r : records) {
+            out.putInt(r.length).put(r);
+        }
+        return out.array();
+    }
+
+    static List<byte[]> unbatch(String where, byte[] batch) {
+        List<byte[]> records = new ArrayList<>();
+        ByteBuffer in = ByteBuffer.wrap(batch);
+        while (in.hasRemaining()) {
+            if (in.remaining() < 4) {
+                throw new SegmentFormatException(where + ": malformed record batch (dangling " + in.remaining() + " bytes)");
+            }
+            int length = in.getInt();
+            if (length < 0 || length > in.remaining()) {
+                throw new SegmentFormatException(where + ": malformed record batch (record length " + length + ")");
+            }
+            byte[] record = new byte[length];
+            in.get(record);
+            records.add(record);
+        }
+        return records;
+    }
+
+    private interface Writer {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] canonical(Writer writer) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writer.write(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void str(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+}

@@ -1,0 +1,34 @@
+package io.strongroom.crypto.kms;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Helpers for callers that must block on the asynchronous SPI (stream processors, CLI tools). */
+public final class Kmses {
+    private Kmses() {}
+
+    /**
+     * Waits for {@code stage}, rethrowing its {@link KmsException} as is.
+     *
+     * @throws KmsException if the stage failed, or timed out
+     */
+    public static <T> T await(CompletionStage<T> stage, Duration timeout) {
+        try {
+            return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof KmsException kms) {
+                throw kms;
+            }
+            throw new KmsException("KMS call failed: " + cause, cause);
+        } catch (TimeoutException e) {
+            throw new KmsException("KMS call timed out after " + timeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KmsException("interrupted while waiting for the KMS");
+        }
+    }
+}

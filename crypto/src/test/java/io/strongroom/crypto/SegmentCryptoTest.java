@@ -1,0 +1,129 @@
+package io.strongroom.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.crypto.tink.Aead;
+import io.strongroom.avro.SegmentHeader;
+import io.strongroom.crypto.kms.DataKeys;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class SegmentCryptoTest {
+    private static final String CANARY = "CANARY-7f3a-segment";
+
+    static SegmentHeader.Builder header(String segmentId) {
+        return SegmentHeader.newBuilder()
+                .setSegmentId(segmentId).setFormatVersion(Segment.FORMAT_VERSION).setEnvironment("test")
+                .setTenant("acme").setStream("strongroom.changes").setSourceTopic("strongroom.changes")
+                .setSourcePartition(3).setFirstOffset(100).setLastOffset(102).setRecordCount(3)
+                .setMinEventTimeMs(1_000).setMaxEventTimeMs(2_000).setSealedAtMs(3_000)
+                .setPredecessorSegmentId("seg-0").setKeyId("local://acme").setKeyVersion("1")
+                .setWrappedDek(java.nio.ByteBuffer.wrap(new byte[] {9})).setDekAlgorithm(DataKeys.ALGORITHM);
+    }
+
+    static final List<byte[]> RECORDS = List.of(
+            ("{\"id\":1,\"note\":\"" + CANARY + "\"}").getBytes(StandardCharsets.UTF_8),
+            new byte[0],
+            "{\"id\":3}".repeat(100).getBytes(StandardCharsets.UTF_8));
+
+    private final Aead dek = dek();
+
+    static Aead dek() {
+        try {
+            return DataKeys.aead(DataKeys.generate());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void roundTripReturnsTheRecordsInOrder() {
+        Segment sealed = SegmentCrypto.seal(header("seg-1"), RECORDS, dek);
+        Segment parsed = Segment.parse("mem", sealed.toBytes());
+
+        List<byte[]> opened = SegmentCrypto.open("mem", parsed, dek);
+        assertThat(opened).hasSize(3);
+        for (int i = 0; i < RECORDS.size(); i++) {
+            assertThat(opened.get(i)).isEqualTo(RECORDS.get(i));
+        }
+    }
+
+    @Test
+    void storedBytesAreNotThePlaintext() {
+        byte[] bytes = SegmentCrypto.seal(header("seg-1"), RECORDS, dek).toBytes();
+        assertThat(new String(bytes, StandardCharsets.ISO_8859_1)).doesNotContain(CANARY).doesNotContain("\"id\"");
+    }
+
+    @Test
+    void oneFlippedBodyByteFailsTheIntegrityCheck() {
+        byte[] bytes = SegmentCrypto.seal(header("seg-1"), RECORDS, dek).toBytes();
+        bytes[bytes.length - 5] ^= 1;
+        assertThatThrownBy(() -> Segment.parse("s3://b/k", bytes))
+                .isInstanceOf(SegmentFormatException.class)
+                .hasMessageContaining("s3://b/k").hasMessageContaining("SHA-256");
+    }
+
+    @Test
+    void bodyWithRecomputedChecksumStillFailsAuthentication() {
+        Segment sealed = SegmentCrypto.seal(header("seg-1"), RECORDS, dek);
+        byte[] body = sealed.body().clone();
+        body[20] ^= 1;
+        SegmentHeader h = SegmentHeader.newBuilder(sealed.header())
+                .setBodySha256(new io.strongroom.avro.Sha256(Segment.sha256(body))).build();
+        Segment forged = Segment.parse("x", new Segment(h, body).toBytes());
+        assertThatThrownBy(() -> SegmentCrypto.open("x", forged, dek))
+                .isInstanceOf(SegmentFormatException.class).hasMessageContaining("failed authentication");
+    }
+
+    @Test
+    void everyBoundHeaderFieldIsCoveredByTheAead() {
+        Segment sealed = SegmentCrypto.seal(header("seg-1"), RECORDS, dek);
+        List<Consumer<SegmentHeader>> tampering = List.of(
+                h -> h.setEnvironment("prod"), h -> h.setTenant("other"), h -> h.setStream("x"),
+                h -> h.setSourceTopic("y"), h -> h.setSourcePartition(4), h -> h.setFirstOffset(99),
+                h -> h.setLastOffset(101), h -> h.setRecordCount(2), h -> h.setMinEventTimeMs(0),
+                h -> h.setMaxEventTimeMs(9), h -> h.setSealedAtMs(1), h -> h.setSegmentId("seg-2"),
+                h -> h.setPredecessorSegmentId(null), h -> h.setPlaintextBytes(h.getPlaintextBytes() + 1));
+        for (Consumer<SegmentHeader> tamper : tampering) {
+            SegmentHeader moved = SegmentHeader.newBuilder(sealed.header()).build();
+            tamper.accept(moved);
+            assertThatThrownBy(() -> SegmentCrypto.open("x", new Segment(moved, sealed.body()), dek))
+                    .as("tampered header %s", moved)
+                    .isInstanceOf(SegmentFormatException.class).hasMessageContaining("failed authentication");
+        }
+    }
+
+    @Test
+    void keyIdVersionAndWrappedDekAreOutsideTheAadSoRewrapCanReplaceThem() {
+        Segment sealed = SegmentCrypto.seal(header("seg-1"), RECORDS, dek);
+        SegmentHeader rewrapped = SegmentHeader.newBuilder(sealed.header()).setKeyVersion("2")
+                .setKeyId("local://acme-v2").setWrappedDek(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3})).build();
+        assertThat(SegmentCrypto.open("x", new Segment(rewrapped, sealed.body()), dek)).hasSize(3);
+    }
+
+    @Test
+    void wrongDataKeyFails() {
+        Segment sealed = SegmentCrypto.seal(header("seg-1"), RECORDS, dek);
+        assertThatThrownBy(() -> SegmentCrypto.open("x", sealed, dek()))
+                .isInstanceOf(SegmentFormatException.class).hasMessageContaining("seg-1");
+    }
+
+    @Test
+    void truncatedSegmentIsRejectedClearly() {
+        byte[] bytes = SegmentCrypto.seal(header("seg-1"), RECORDS, dek).toBytes();
+        assertThatThrownBy(() -> Segment.parse("obj", Arrays.copyOf(bytes, 12)))
+                .isInstanceOf(SegmentFormatException.class).hasMessageContaining("obj").hasMessageContaining("truncated");
+        assertThatThrownBy(() -> Segment.parse("obj", "hello world".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(SegmentFormatException.class).hasMessageContaining("bad magic");
+    }
+
+    @Test
+    void contextsDifferForDifferentFields() {
+        assertThat(SegmentCrypto.dekContext("e", "t", "s")).isNotEqualTo(SegmentCrypto.dekContext("e", "ts", ""));
+        assertThat(SegmentCrypto.recordContext("s", 1)).isNotEqualTo(SegmentCrypto.recordContext("s", 2));
+    }
+}
