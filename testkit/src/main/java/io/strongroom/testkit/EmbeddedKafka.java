@@ -1,0 +1,190 @@
+package io.strongroom.testkit;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker + controller) running inside this JVM on
+ * loopback ports. Formats its own log directory and deletes it on {@link #close()} unless it was
+ * given one to keep. First start in a JVM takes a few seconds; share one per test class or JVM.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private final Path logDir;
+    private final boolean ownsDir;
+    private final KafkaRaftServer server;
+    private final String bootstrapServers;
+
+    private EmbeddedKafka(Path logDir, boolean ownsDir, KafkaRaftServer server, String bootstrapServers) {
+        this.logDir = logDir;
+        this.ownsDir = ownsDir;
+        this.server = server;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /** Starts a broker in a fresh temporary directory. */
+    public static EmbeddedKafka start() {
+        try {
+            return start(Files.createTempDirectory("strongroom-kafka-"), true, Map.of());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Starts a broker.
+     *
+     * @param logDir its log directory (formatted here)
+     * @param deleteOnClose whether {@link #close()} deletes {@code logDir}
+     * @param overrides extra broker properties
+     */
+    public static EmbeddedKafka start(Path logDir, boolean deleteOnClose, Map<String, String> overrides) {
+        int brokerPort = Ports.free();
+        int controllerPort = Ports.free();
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("log.dirs", logDir.toAbsolutePath().toString());
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "5");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "5");
+        props.put("share.coordinator.state.topic.replication.factor", "1");
+        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("auto.create.topics.enable", "false");
+        props.put("num.partitions", "3");
+        props.put("log.cleaner.dedupe.buffer.size", "2097152");
+        props.put("log.segment.bytes", String.valueOf(16 * 1024 * 1024));
+        props.putAll(overrides);
+        try {
+            Files.createDirectories(logDir);
+            Path config = logDir.resolve("server.properties");
+            try (OutputStream out = Files.newOutputStream(config)) {
+                props.store(out, "strongroom embedded kafka");
+            }
+            PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+            int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(),
+                "-c", config.toString(), "--ignore-formatted"}, quiet);
+            if (rc != 0) {
+                throw new IllegalStateException("formatting Kafka log dir " + logDir + " failed with " + rc);
+            }
+            Files.delete(config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+        server.startup();
+        EmbeddedKafka kafka = new EmbeddedKafka(logDir, deleteOnClose, server, "127.0.0.1:" + brokerPort);
+        kafka.awaitReady(Duration.ofSeconds(60));
+        return kafka;
+    }
+
+    private void awaitReady(Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        try (Admin admin = admin()) {
+            while (true) {
+                try {
+                    if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
+                        return;
+                    }
+                } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                    if (Instant.now().isAfter(deadline)) {
+                        throw new IllegalStateException("embedded Kafka did not become ready in " + timeout, e);
+                    }
+                    Thread.sleep(100); // broker still starting: back off before asking again
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code host:port} of the PLAINTEXT listener. */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** A new admin client; close it. */
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    /** Creates topics (ignoring ones that exist) with replication factor 1. */
+    public void createTopics(int partitions, String... names) {
+        try (Admin admin = admin()) {
+            List<NewTopic> topics = Stream.of(names).map(n -> new NewTopic(n, partitions, (short) 1)).toList();
+            for (var f : admin.createTopics(topics).values().values()) {
+                try {
+                    f.get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("cannot create topic: " + e.getCause().getMessage(), e);
+                    }
+                }
+            }
+        } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Names of every topic, internal ones included. */
+    public Set<String> topicNames() {
+        try (Admin admin = admin()) {
+            return admin.listTopics(new org.apache.kafka.clients.admin.ListTopicsOptions().listInternal(true))
+                    .names().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot list topics: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.shutdown();
+        server.awaitShutdown();
+        if (ownsDir) {
+            deleteRecursively(logDir);
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
