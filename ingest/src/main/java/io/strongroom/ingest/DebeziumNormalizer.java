@@ -1,0 +1,194 @@
+package io.strongroom.ingest;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.Op;
+import io.strongroom.avro.RecordHeader;
+import io.strongroom.avro.RejectReason;
+import io.strongroom.avro.SourcePosition;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns one Debezium JSON record (envelope with or without embedded Connect schema, or a
+ * tombstone) into a canonical {@link ChangeEvent}, or a {@link Rejection} saying why not.
+ *
+ * <p>Rejection details name the field and position within the record but never quote payload
+ * content: parser messages (which echo input) are not passed on.
+ */
+final class DebeziumNormalizer {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final IngestConfig config;
+    private final Pattern tenantPattern;
+    private final Set<String> tenants;
+
+    DebeziumNormalizer(IngestConfig config) {
+        this.config = config;
+        this.tenantPattern = Pattern.compile(config.tenantPattern());
+        this.tenants = config.tenantSet();
+    }
+
+    /** An accepted record: the key for {@code strongroom.changes} and the event. */
+    record Accepted(String key, ChangeEvent event) {}
+
+    /** Either an {@link Accepted} or a {@link Rejection}. */
+    Object normalize(SourcePosition source, byte[] key, byte[] value, List<RecordHeader> headers) {
+        Matcher m = tenantPattern.matcher(source.getTopic());
+        if (!m.matches()) {
+            return new Rejection(RejectReason.UNKNOWN_TENANT,
+                    "topic name does not match ingest.tenant-pattern " + tenantPattern.pattern(), null);
+        }
+        String tenant = m.group("tenant");
+        if (!tenants.isEmpty() && !tenants.contains(tenant)) {
+            return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant '" + tenant + "' is not in ingest.tenants", tenant);
+        }
+        if (value != null && value.length > config.maxRecordBytes()) {
+            return new Rejection(RejectReason.OVERSIZED, "value is " + value.length
+                    + " bytes, over ingest.max-record-bytes " + config.maxRecordBytes(), tenant);
+        }
+        try {
+            return accept(source, tenant, tableGroup(m), key, value, headers);
+        } catch (Reject r) {
+            return new Rejection(r.reason, r.getMessage(), tenant);
+        }
+    }
+
+    private Accepted accept(SourcePosition source, String tenant, String tableFromTopic, byte[] keyBytes, byte[] value,
+            List<RecordHeader> headers) {
+        String key = keyBytes == null ? null : canonical(unwrap(parse("key", keyBytes)));
+        ChangeEvent.Builder event = ChangeEvent.newBuilder()
+                .setEventId(source.getTopic() + "/" + source.getPartition() + "/" + source.getOffset())
+                .setTenant(tenant)
+                .setClassification(config.defaultClassification())
+                .setKey(key)
+                .setSource(source)
+                .setOriginalKey(keyBytes == null ? null : ByteBuffer.wrap(keyBytes))
+                .setHeaders(headers);
+        if (value == null) {
+            event.setOp(Op.TOMBSTONE).setTable(tableFromTopic != null ? tableFromTopic : topicTable(source.getTopic()));
+        } else {
+            JsonNode payload = unwrap(parse("value", value));
+            if (!payload.isObject()) {
+                throw new Reject(RejectReason.WRONG_TYPE, "value payload must be a JSON object, got " + payload.getNodeType());
+            }
+            Op op = op(payload.get("op"));
+            JsonNode before = rowImage(payload, "before");
+            JsonNode after = rowImage(payload, "after");
+            if ((op == Op.CREATE || op == Op.UPDATE || op == Op.READ) && after == null) {
+                throw new Reject(RejectReason.MISSING_AFTER, "op '" + payload.get("op").asText() + "' without an 'after' row image");
+            }
+            JsonNode sourceInfo = payload.get("source");
+            if (sourceInfo != null && !sourceInfo.isNull() && !sourceInfo.isObject()) {
+                throw new Reject(RejectReason.WRONG_TYPE, "field 'source' must be an object, got " + sourceInfo.getNodeType());
+            }
+            JsonNode ts = payload.get("ts_ms");
+            if (ts != null && !ts.isNull() && !ts.canConvertToLong()) {
+                throw new Reject(RejectReason.WRONG_TYPE, "field 'ts_ms' must be an integer, got " + ts.getNodeType());
+            }
+            String table = tableFromTopic;
+            if (table == null && sourceInfo != null && sourceInfo.hasNonNull("table")) {
+                table = sourceInfo.path("schema").asText("public") + "." + sourceInfo.get("table").asText();
+            }
+            event.setOp(op)
+                    .setTable(table != null ? table : topicTable(source.getTopic()))
+                    .setBefore(before == null ? null : canonical(before))
+                    .setAfter(after == null ? null : canonical(after))
+                    .setSourceInfo(sourceInfo == null || sourceInfo.isNull() ? null : canonical(sourceInfo))
+                    .setEventTimeMs(ts == null || ts.isNull() ? null : ts.asLong());
+        }
+        ChangeEvent built = event.build();
+        return new Accepted(built.getTenant() + "/" + built.getTable() + "/" + (key != null ? key : built.getEventId()), built);
+    }
+
+    private static Op op(JsonNode op) {
+        if (op == null || op.isNull()) {
+            throw new Reject(RejectReason.MISSING_OP, "envelope has no 'op' field");
+        }
+        if (!op.isTextual()) {
+            throw new Reject(RejectReason.WRONG_TYPE, "field 'op' must be a string, got " + op.getNodeType());
+        }
+        return switch (op.asText()) {
+            case "c" -> Op.CREATE;
+            case "u" -> Op.UPDATE;
+            case "d" -> Op.DELETE;
+            case "r" -> Op.READ;
+            case "t" -> Op.TRUNCATE;
+            default -> throw new Reject(RejectReason.UNSUPPORTED, "unsupported op (expected one of c, u, d, r, t)");
+        };
+    }
+
+    private static JsonNode rowImage(JsonNode payload, String field) {
+        JsonNode node = payload.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw new Reject(RejectReason.WRONG_TYPE, "field '" + field + "' must be an object or null, got " + node.getNodeType());
+        }
+        return node;
+    }
+
+    /** Strips a Connect {"schema":..., "payload":...} wrapper. */
+    private static JsonNode unwrap(JsonNode node) {
+        if (node instanceof ObjectNode o && o.size() == 2 && o.has("schema") && o.has("payload")) {
+            return o.get("payload");
+        }
+        return node;
+    }
+
+    private static JsonNode parse(String what, byte[] bytes) {
+        try {
+            JsonNode node = JSON.readTree(bytes);
+            if (node == null || node.isMissingNode()) {
+                throw new Reject(RejectReason.UNPARSEABLE, what + " is empty");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            throw new Reject(RejectReason.UNPARSEABLE, what + " is not valid JSON" + where);
+        } catch (IOException e) {
+            throw new Reject(RejectReason.UNPARSEABLE, what + " cannot be read");
+        }
+    }
+
+    private static String canonical(JsonNode node) {
+        try {
+            return JSON.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String tableGroup(Matcher m) {
+        try {
+            return m.group("table");
+        } catch (IllegalArgumentException noSuchGroup) {
+            return null;
+        }
+    }
+
+    /** {@code cdc.acme.public.orders} → {@code public.orders}: the topic's last two segments. */
+    private static String topicTable(String topic) {
+        String[] parts = topic.split("\\.");
+        return parts.length >= 2 ? parts[parts.length - 2] + "." + parts[parts.length - 1] : topic;
+    }
+
+    private static final class Reject extends RuntimeException {
+        final RejectReason reason;
+
+        Reject(RejectReason reason, String detail) {
+            super(detail, null, false, false);
+            this.reason = reason;
+        }
+    }
+}

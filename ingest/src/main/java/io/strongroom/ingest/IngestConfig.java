@@ -1,0 +1,63 @@
+package io.strongroom.ingest;
+
+import io.strongroom.avro.Classification;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Settings of the ingest service.
+ *
+ * @param applicationId Kafka Streams application id (consumer group, transactional id prefix)
+ * @param topicPattern regex of CDC topics to consume
+ * @param tenantPattern regex applied to the topic name; its named group {@code tenant} is the
+ *     tenant, an optional named group {@code table} the table (else Debezium's source schema.table)
+ * @param tenants tenants accepted; empty accepts every tenant the pattern yields
+ * @param defaultClassification classification given to every event
+ * @param maxRecordBytes largest accepted record value, in bytes
+ */
+public record IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
+        Classification defaultClassification, Integer maxRecordBytes) {
+
+    public static final String DEFAULT_TOPIC_PATTERN = "cdc\\..*";
+    public static final String DEFAULT_TENANT_PATTERN = "cdc\\.(?<tenant>[^.]+)\\..*";
+
+    public IngestConfig {
+        applicationId = Objects.requireNonNullElse(applicationId, "strongroom-ingest");
+        topicPattern = Objects.requireNonNullElse(topicPattern, DEFAULT_TOPIC_PATTERN);
+        tenantPattern = Objects.requireNonNullElse(tenantPattern, DEFAULT_TENANT_PATTERN);
+        tenants = List.copyOf(Objects.requireNonNullElse(tenants, List.of()));
+        defaultClassification = Objects.requireNonNullElse(defaultClassification, Classification.CONFIDENTIAL);
+        maxRecordBytes = Objects.requireNonNullElse(maxRecordBytes, 1024 * 1024);
+        compile("ingest.topic-pattern", topicPattern);
+        Pattern tp = compile("ingest.tenant-pattern", tenantPattern);
+        if (!tp.pattern().contains("(?<tenant>")) {
+            throw new IllegalArgumentException("ingest.tenant-pattern must contain a named group (?<tenant>...), got " + tenantPattern);
+        }
+        if (maxRecordBytes < 1024 || maxRecordBytes > 64 * 1024 * 1024) {
+            throw new IllegalArgumentException("ingest.max-record-bytes must be between 1 KiB and 64 MiB, got " + maxRecordBytes);
+        }
+        if (applicationId.isBlank()) {
+            throw new IllegalArgumentException("ingest.application-id must not be blank");
+        }
+    }
+
+    /** All defaults. */
+    public static IngestConfig defaults() {
+        return new IngestConfig(null, null, null, null, null, null);
+    }
+
+    Set<String> tenantSet() {
+        return Set.copyOf(tenants);
+    }
+
+    private static Pattern compile(String key, String regex) {
+        try {
+            return Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException(key + " is not a valid regular expression: " + e.getDescription(), e);
+        }
+    }
+}

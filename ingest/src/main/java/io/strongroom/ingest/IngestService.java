@@ -1,0 +1,58 @@
+package io.strongroom.ingest;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs the ingest topology with exactly-once processing. */
+public final class IngestService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+    private final KafkaStreams streams;
+
+    private IngestService(KafkaStreams streams) {
+        this.streams = streams;
+    }
+
+    /**
+     * Starts ingest.
+     *
+     * @param config ingest settings
+     * @param kafka base Kafka client properties (bootstrap servers, security)
+     * @param stateDir Kafka Streams state directory
+     */
+    public static IngestService start(IngestConfig config, Map<String, Object> kafka, Path stateDir) {
+        Properties props = new Properties();
+        props.putAll(kafka);
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+        props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        props.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 5_000); // pick up new CDC topics quickly
+        KafkaStreams streams = new KafkaStreams(IngestTopology.topology(config), props);
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.atError().setCause(e).log("ingest stopped on an unexpected error; restart it once the cause is fixed");
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        streams.start();
+        LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("topics", config.topicPattern())
+                .log("ingest started");
+        return new IngestService(streams);
+    }
+
+    /** The Streams client state (RUNNING, ERROR...). */
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+    }
+}

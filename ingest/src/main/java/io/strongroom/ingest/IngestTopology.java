@@ -1,0 +1,29 @@
+package io.strongroom.ingest;
+
+import io.strongroom.schemas.Topics;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+
+/** The ingest topology: CDC topics → normalize → {@code strongroom.changes} | {@code strongroom.ingest.dlq}. */
+public final class IngestTopology {
+    static final String SOURCE = "cdc-source";
+    static final String NORMALIZE = "normalize";
+    static final String CHANGES_SINK = "changes-sink";
+    static final String DLQ_SINK = "dlq-sink";
+
+    private IngestTopology() {}
+
+    /** Builds the topology; tests call this too. */
+    public static Topology topology(IngestConfig config) {
+        Topology topology = new Topology();
+        topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+                Pattern.compile(config.topicPattern()));
+        topology.addProcessor(NORMALIZE, () -> new NormalizeProcessor(config), SOURCE);
+        topology.addSink(CHANGES_SINK, Topics.CHANGES.name(), new StringSerializer(), new ByteArraySerializer(), NORMALIZE);
+        topology.addSink(DLQ_SINK, Topics.INGEST_DLQ.name(), new StringSerializer(), new ByteArraySerializer(), NORMALIZE);
+        return topology;
+    }
+}

@@ -1,0 +1,73 @@
+package io.strongroom.ingest;
+
+import io.strongroom.avro.DeadLetter;
+import io.strongroom.avro.RecordHeader;
+import io.strongroom.avro.SourcePosition;
+import io.strongroom.schemas.Topics;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Normalizes each CDC record, forwarding to the {@code changes} or the {@code dlq} sink. */
+final class NormalizeProcessor implements Processor<byte[], byte[], String, byte[]> {
+    private static final Logger LOG = LoggerFactory.getLogger(NormalizeProcessor.class);
+
+    private final DebeziumNormalizer normalizer;
+    private final String applicationId;
+    private ProcessorContext<String, byte[]> context;
+
+    NormalizeProcessor(IngestConfig config) {
+        this.normalizer = new DebeziumNormalizer(config);
+        this.applicationId = config.applicationId();
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        this.context = context;
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        RecordMetadata md = context.recordMetadata().orElseThrow();
+        SourcePosition source = new SourcePosition(md.topic(), md.partition(), md.offset(), record.timestamp());
+        Object outcome = normalizer.normalize(source, record.key(), record.value(), headers(record));
+        if (outcome instanceof DebeziumNormalizer.Accepted accepted) {
+            context.forward(new Record<>(accepted.key(), Topics.CHANGES.valueSerde().serializer()
+                    .serialize(Topics.CHANGES.name(), accepted.event()), record.timestamp()), IngestTopology.CHANGES_SINK);
+            return;
+        }
+        Rejection rejection = (Rejection) outcome;
+        byte[] payload = record.value() == null ? new byte[0] : record.value();
+        DeadLetter letter = DeadLetter.newBuilder()
+                .setReason(rejection.reason())
+                .setDetail(rejection.detail())
+                .setSource(source)
+                .setTenant(rejection.tenant())
+                .setPayloadSizeBytes(payload.length)
+                .setPayloadSha256(ByteBuffer.wrap(io.strongroom.ingest.Hashing.sha256(payload)))
+                .setRejectedAtMs(context.currentSystemTimeMs())
+                .setApplication(applicationId)
+                .build();
+        String key = md.topic() + "/" + md.partition() + "/" + md.offset();
+        LOG.atWarn().addKeyValue("topic", md.topic()).addKeyValue("partition", md.partition())
+                .addKeyValue("offset", md.offset()).addKeyValue("reason", rejection.reason())
+                .log("rejected CDC record sent to {}: {}", Topics.INGEST_DLQ.name(), rejection.detail());
+        context.forward(new Record<>(key, Topics.INGEST_DLQ.valueSerde().serializer()
+                .serialize(Topics.INGEST_DLQ.name(), letter), record.timestamp()), IngestTopology.DLQ_SINK);
+    }
+
+    private static List<RecordHeader> headers(Record<byte[], byte[]> record) {
+        List<RecordHeader> headers = new ArrayList<>();
+        for (Header h : record.headers()) {
+            headers.add(new RecordHeader(h.key(), h.value() == null ? null : ByteBuffer.wrap(h.value())));
+        }
+        return headers;
+    }
+}

@@ -1,0 +1,27 @@
+package io.strongroom.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.strongroom.avro.Classification;
+import org.junit.jupiter.api.Test;
+
+class IngestConfigTest {
+    @Test
+    void defaultsAreDocumentedValues() {
+        IngestConfig c = IngestConfig.defaults();
+        assertThat(c.topicPattern()).isEqualTo("cdc\\..*");
+        assertThat(c.maxRecordBytes()).isEqualTo(1024 * 1024);
+        assertThat(c.defaultClassification()).isEqualTo(Classification.CONFIDENTIAL);
+    }
+
+    @Test
+    void invalidValuesNameTheKey() {
+        assertThatThrownBy(() -> new IngestConfig(null, "cdc\\.(", null, null, null, null))
+                .hasMessageStartingWith("ingest.topic-pattern is not a valid regular expression");
+        assertThatThrownBy(() -> new IngestConfig(null, null, "cdc\\..*", null, null, null))
+                .hasMessageStartingWith("ingest.tenant-pattern must contain a named group (?<tenant>...)");
+        assertThatThrownBy(() -> new IngestConfig(null, null, null, null, null, 0))
+                .hasMessage("ingest.max-record-bytes must be between 1 KiB and 64 MiB, got 0");
+    }
+}

@@ -1,0 +1,150 @@
+package io.strongroom.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.DeadLetter;
+import io.strongroom.avro.Op;
+import io.strongroom.avro.RejectReason;
+import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.CdcGenerator;
+import io.strongroom.testkit.CdcRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class IngestTopologyTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOPIC = "cdc.acme.public.orders";
+    private TopologyTestDriver driver;
+    private TestInputTopic<byte[], byte[]> input;
+    private TestOutputTopic<String, ChangeEvent> changes;
+    private TestOutputTopic<String, DeadLetter> dlq;
+
+    @BeforeEach
+    void setUp() {
+        start(IngestConfig.defaults());
+    }
+
+    private void start(IngestConfig config) {
+        if (driver != null) {
+            driver.close();
+        }
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
+        driver = new TopologyTestDriver(IngestTopology.topology(config), props);
+        input = driver.createInputTopic(TOPIC, new ByteArraySerializer(), new ByteArraySerializer());
+        changes = driver.createOutputTopic(Topics.CHANGES.name(), Topics.CHANGES.keySerde().deserializer(),
+                Topics.CHANGES.valueSerde().deserializer());
+        dlq = driver.createOutputTopic(Topics.INGEST_DLQ.name(), Topics.INGEST_DLQ.keySerde().deserializer(),
+                Topics.INGEST_DLQ.valueSerde().deserializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void debeziumUpdateBecomesAChangeEventCarryingKeyHeadersTimestampAndPosition() throws Exception {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add("traceparent", b("00-abc-01"));
+        input.pipeInput(new TestRecord<>(b("{\"id\":7}"), b("{\"before\":{\"id\":7,\"total\":\"1.00\"},\"after\":{\"id\":7,"
+                + "\"total\":\"2.50\"},\"source\":{\"schema\":\"public\",\"table\":\"orders\",\"lsn\":5},\"op\":\"u\",\"ts_ms\":1700}"),
+                headers, 1234L));
+
+        TestRecord<String, ChangeEvent> out = changes.readRecord();
+        ChangeEvent e = out.value();
+        assertThat(out.key()).isEqualTo("acme/public.orders/{\"id\":7}");
+        assertThat(e.getTenant()).isEqualTo("acme");
+        assertThat(e.getTable()).isEqualTo("public.orders");
+        assertThat(e.getOp()).isEqualTo(Op.UPDATE);
+        assertThat(JSON.readTree(e.getAfter()).get("total").asText()).isEqualTo("2.50");
+        assertThat(JSON.readTree(e.getBefore()).get("total").asText()).isEqualTo("1.00");
+        assertThat(e.getEventTimeMs()).isEqualTo(1700L);
+        assertThat(e.getSource().getTopic()).isEqualTo(TOPIC);
+        assertThat(e.getSource().getOffset()).isZero();
+        assertThat(e.getSource().getTimestampMs()).isEqualTo(1234L);
+        assertThat(StandardCharsets.UTF_8.decode(e.getOriginalKey()).toString()).isEqualTo("{\"id\":7}");
+        assertThat(e.getHeaders()).singleElement().satisfies(h -> assertThat(h.getKey()).isEqualTo("traceparent"));
+        assertThat(out.timestamp()).isEqualTo(1234L);
+        assertThat(out.headers().toArray()).as("input headers travel inside the event, not on the record").isEmpty();
+        assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    @Test
+    void generatedEventsWithAndWithoutEmbeddedSchemaAreAllAccepted() {
+        for (boolean withSchema : List.of(false, true)) {
+            List<CdcRecord> records = new CdcGenerator(CdcGenerator.Options.of(300, "acme").withSchema(withSchema)).generate();
+            for (CdcRecord r : records) {
+                input.pipeInput(new TestRecord<>(r.key(), r.value(), null, r.timestampMs()));
+            }
+            List<ChangeEvent> events = changes.readValuesToList();
+            assertThat(events).hasSize(300);
+            assertThat(events).extracting(ChangeEvent::getOp).contains(Op.CREATE, Op.UPDATE, Op.DELETE, Op.READ, Op.TOMBSTONE);
+            assertThat(dlq.isEmpty()).isTrue();
+        }
+    }
+
+    @Test
+    void malformedJsonGoesToTheDlqWithReasonAndPositionButNoPayload() {
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
+        input.pipeInput(b("{\"id\":2}"), b("{\"op\":\"c\",\"after\":{\"note\":\"" + CdcGenerator.DEFAULT_CANARY + "\" oops"));
+        input.pipeInput(b("{\"id\":3}"), b("{\"op\":\"c\",\"after\":{\"id\":3}}"));
+
+        assertThat(changes.readValuesToList()).extracting(ChangeEvent::getEventId)
+                .containsExactly(TOPIC + "/0/0", TOPIC + "/0/2");
+        TestRecord<String, DeadLetter> letter = dlq.readRecord();
+        assertThat(letter.key()).isEqualTo(TOPIC + "/0/1");
+        assertThat(letter.value().getReason()).isEqualTo(RejectReason.UNPARSEABLE);
+        assertThat(letter.value().getDetail()).startsWith("value is not valid JSON at line 1, column");
+        assertThat(letter.value().getSource().getOffset()).isEqualTo(1L);
+        assertThat(letter.value().getPayloadSizeBytes()).isPositive();
+        byte[] stored = Topics.INGEST_DLQ.valueSerde().serializer().serialize("x", letter.value());
+        assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain(CdcGenerator.DEFAULT_CANARY);
+    }
+
+    @Test
+    void eachValidationFailureHasItsOwnReason() {
+        input.pipeInput(b("{\"id\":1}"), b("{\"after\":{\"id\":1}}"));
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":null}"));
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":[1,2]}"));
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"z\",\"after\":{}}"));
+        input.pipeInput(b("{\"id\":1}"), b("[1]"));
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{},\"ts_ms\":\"yesterday\"}"));
+        input.pipeInput(b("{\"id\":1}"), new byte[0]);
+
+        assertThat(dlq.readValuesToList()).extracting(DeadLetter::getReason).containsExactly(
+                RejectReason.MISSING_OP, RejectReason.MISSING_AFTER, RejectReason.WRONG_TYPE, RejectReason.UNSUPPORTED,
+                RejectReason.WRONG_TYPE, RejectReason.WRONG_TYPE, RejectReason.UNPARSEABLE);
+        assertThat(changes.isEmpty()).isTrue();
+    }
+
+    @Test
+    void oversizedAndUnknownTenantAreRejected() {
+        start(new IngestConfig(null, null, null, List.of("globex"), null, 2048));
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
+        assertThat(dlq.readValue().getDetail()).isEqualTo("tenant 'acme' is not in ingest.tenants");
+
+        start(new IngestConfig(null, null, null, null, null, 2048));
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"blob\":\"" + "x".repeat(3000) + "\"}}"));
+        DeadLetter oversized = dlq.readValue();
+        assertThat(oversized.getReason()).isEqualTo(RejectReason.OVERSIZED);
+        assertThat(oversized.getDetail()).contains("over ingest.max-record-bytes 2048");
+    }
+}
