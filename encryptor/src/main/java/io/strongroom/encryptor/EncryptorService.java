@@ -1,0 +1,66 @@
+package io.strongroom.encryptor;
+
+import io.strongroom.crypto.kms.Kms;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs the encryptor topology with exactly-once processing. */
+public final class EncryptorService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EncryptorService.class);
+    private final KafkaStreams streams;
+
+    private EncryptorService(KafkaStreams streams) {
+        this.streams = streams;
+    }
+
+    /**
+     * Starts the encryptor.
+     *
+     * @param config encryptor settings
+     * @param environment environment bound into every segment
+     * @param kms the KMS holding tenant KEKs
+     * @param kafka base Kafka client properties
+     * @param stateDir Kafka Streams state directory
+     */
+    public static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
+            Path stateDir) {
+        Properties props = new Properties();
+        props.putAll(kafka);
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+        props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        // a sealed segment is one record: allow up to the segment limit plus header room
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+                Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));
+        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms), props);
+        streams.setUncaughtExceptionHandler(e -> {
+            // Fail closed: nothing is committed for the failed transaction; nothing plaintext was written.
+            LOG.atError().setCause(e).log("encryptor stopped: {}", e.getMessage());
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        streams.start();
+        LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("environment", environment)
+                .log("encryptor started");
+        return new EncryptorService(streams);
+    }
+
+    /** The Streams client state. */
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,196 @@
+package io.strongroom.encryptor;
+
+import static io.strongroom.crypto.kms.Kmses.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.Classification;
+import io.strongroom.avro.Op;
+import io.strongroom.avro.SegmentHeader;
+import io.strongroom.avro.SourcePosition;
+import io.strongroom.crypto.Segment;
+import io.strongroom.crypto.SegmentCrypto;
+import io.strongroom.crypto.kms.UnknownKeyException;
+import io.strongroom.crypto.kms.WrappedDek;
+import io.strongroom.crypto.kms.local.LocalKms;
+import io.strongroom.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EncryptorTopologyTest {
+    private static final String CANARY = "SR-CANARY-encryptor";
+    private static final Duration T = Duration.ofSeconds(5);
+    @TempDir Path kmsDir;
+    @TempDir Path stateDir;
+    private LocalKms kms;
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> changes;
+    private TestOutputTopic<String, byte[]> segments;
+    private long offset;
+
+    private void start(EncryptorConfig config, boolean autoCreateKeys) {
+        kms = LocalKms.open(kmsDir, autoCreateKeys);
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "encryptor-test");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", kms), props, Instant.ofEpochMilli(1_000_000));
+        changes = driver.createInputTopic(Topics.CHANGES.name(), new StringSerializer(),
+                (topic, e) -> e, Instant.ofEpochMilli(1_000_000), Duration.ZERO);
+        segments = driver.createOutputTopic(Topics.SEGMENTS.name(), new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+
+    private ChangeEvent event(String tenant, int id) {
+        long off = offset++;
+        return ChangeEvent.newBuilder().setEventId("cdc.x/0/" + off).setTenant(tenant).setTable("public.t").setOp(Op.CREATE)
+                .setClassification(Classification.CONFIDENTIAL).setKey("{\"id\":" + id + "}")
+                .setAfter("{\"id\":" + id + ",\"note\":\"" + CANARY + "\"}").setEventTimeMs(5_000L + id)
+                .setSource(new SourcePosition("cdc.x", 0, off, 1L)).build();
+    }
+
+    private void pipe(ChangeEvent e) {
+        changes.pipeInput(e.getTenant() + "/" + e.getKey(), Topics.CHANGES.valueSerde().serializer().serialize("t", e));
+    }
+
+    private List<ChangeEvent> open(byte[] bytes) {
+        Segment segment = Segment.parse("test", bytes);
+        SegmentHeader h = segment.header();
+        var dek = await(kms.unwrapDek(new WrappedDek(h.getKeyId(), h.getKeyVersion(), h.getDekAlgorithm(),
+                h.getWrappedDek().array()), SegmentCrypto.dekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), T);
+        return SegmentCrypto.open("test", segment, dek).stream()
+                .map(b -> Topics.CHANGES.valueSerde().deserializer().deserialize("t", b)).toList();
+    }
+
+    @Test
+    void segmentIsSealedAtMaxRecordsAndDecryptsToTheEventsInOrder() {
+        start(new EncryptorConfig(null, 3, null, Duration.ofHours(1), null), true);
+        List<ChangeEvent> sent = List.of(event("acme", 1), event("acme", 2), event("acme", 3), event("acme", 4));
+        sent.forEach(this::pipe);
+
+        List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
+        assertThat(out).hasSize(1);
+        assertThat(out.get(0).key).isEqualTo("acme/0");
+        SegmentHeader h = Segment.parse("t", out.get(0).value).header();
+        assertThat(h.getRecordCount()).isEqualTo(3);
+        assertThat(h.getFirstOffset()).isZero();
+        assertThat(h.getLastOffset()).isEqualTo(2);
+        assertThat(h.getMinEventTimeMs()).isEqualTo(5_001L);
+        assertThat(h.getMaxEventTimeMs()).isEqualTo(5_003L);
+        assertThat(h.getKeyId()).isEqualTo("local://acme");
+        assertThat(h.getEnvironment()).isEqualTo("test");
+        assertThat(h.getPredecessorSegmentId()).isNull();
+        assertThat(open(out.get(0).value)).isEqualTo(sent.subList(0, 3));
+    }
+
+    @Test
+    void segmentIsSealedAtMaxBytes() {
+        start(new EncryptorConfig(null, null, 1024, Duration.ofHours(1), null), true);
+        int piped = 0;
+        while (segments.isEmpty()) {
+            pipe(event("acme", piped++));
+        }
+        SegmentHeader h = Segment.parse("t", segments.readValue()).header();
+        assertThat(h.getRecordCount()).isEqualTo(piped);
+        assertThat(h.getPlaintextBytes()).isGreaterThanOrEqualTo(1024);
+        assertThat(piped).isGreaterThan(1);
+    }
+
+    @Test
+    void segmentIsSealedAtMaxAgeByWallClock() {
+        start(new EncryptorConfig(null, 1000, null, Duration.ofSeconds(10), null), true);
+        pipe(event("acme", 1));
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        assertThat(segments.isEmpty()).as("not yet old").isTrue();
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertThat(Segment.parse("t", segments.readValue()).header().getRecordCount()).isEqualTo(1);
+    }
+
+    @Test
+    void eachTenantGetsItsOwnSegmentKeyAndDataKeyAndSegmentsAreChained() {
+        start(new EncryptorConfig(null, 2, null, Duration.ofHours(1), null), true);
+        pipe(event("acme", 1));
+        pipe(event("globex", 1));
+        pipe(event("acme", 2));
+        pipe(event("globex", 2));
+        pipe(event("acme", 3));
+        pipe(event("acme", 4));
+
+        List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
+        assertThat(out).extracting(kv -> kv.key).containsExactly("acme/0", "globex/0", "acme/0");
+        SegmentHeader first = Segment.parse("t", out.get(0).value).header();
+        SegmentHeader globex = Segment.parse("t", out.get(1).value).header();
+        SegmentHeader second = Segment.parse("t", out.get(2).value).header();
+        assertThat(globex.getKeyId()).isEqualTo("local://globex");
+        assertThat(second.getPredecessorSegmentId()).isEqualTo(first.getSegmentId());
+        assertThat(globex.getPredecessorSegmentId()).isNull();
+        assertThat(second.getWrappedDek()).as("fresh DEK per segment").isNotEqualTo(first.getWrappedDek());
+        assertThat(open(out.get(2).value)).extracting(ChangeEvent::getKey).containsExactly("{\"id\":3}", "{\"id\":4}");
+    }
+
+    @Test
+    void bufferedRecordsAreStoredEncrypted() {
+        start(new EncryptorConfig(null, 100, null, Duration.ofHours(1), null), true);
+        pipe(event("acme", 1));
+        pipe(event("acme", 2));
+        KeyValueStore<String, byte[]> records = driver.getKeyValueStore(EncryptorTopology.RECORDS_STORE);
+        KeyValueStore<String, byte[]> open = driver.getKeyValueStore(EncryptorTopology.OPEN_STORE);
+        int stored = 0;
+        try (var it = records.all()) {
+            while (it.hasNext()) {
+                assertThat(new String(it.next().value, StandardCharsets.ISO_8859_1)).doesNotContain(CANARY).doesNotContain("\"id\"");
+                stored++;
+            }
+        }
+        assertThat(stored).isEqualTo(2);
+        try (var it = open.all()) {
+            assertThat(new String(it.next().value, StandardCharsets.ISO_8859_1)).doesNotContain(CANARY);
+        }
+    }
+
+    @Test
+    void unknownTenantKeyFailsClosedWithNothingWritten() {
+        start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), false);
+        await(kms.createKek("acme"), T);
+        pipe(event("acme", 1));
+        assertThat(segments.readValuesToList()).hasSize(1);
+
+        assertThatThrownBy(() -> pipe(event("nokey", 1)))
+                .hasRootCauseInstanceOf(UnknownKeyException.class)
+                .rootCause().hasMessageContaining("tenant 'nokey'");
+        assertThat(segments.isEmpty()).isTrue();
+        KeyValueStore<String, byte[]> records = driver.getKeyValueStore(EncryptorTopology.RECORDS_STORE);
+        assertThat(records.approximateNumEntries()).isZero();
+    }
+
+    @Test
+    void configErrorsNameTheKey() {
+        assertThatThrownBy(() -> new EncryptorConfig(null, 0, null, null, null))
+                .hasMessage("encryptor.segment-max-records must be between 1 and 1000000, got 0");
+        assertThatThrownBy(() -> new EncryptorConfig(null, null, 10, null, null))
+                .hasMessage("encryptor.segment-max-bytes must be between 1 KiB and 64 MiB, got 10");
+        assertThat(EncryptorConfig.defaults().punctuateInterval()).isEqualTo(Duration.ofSeconds(5));
+    }
+}
