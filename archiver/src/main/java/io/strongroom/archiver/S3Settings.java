@@ -1,0 +1,75 @@
+package io.strongroom.archiver;
+
+import java.net.URI;
+import java.util.Objects;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+
+/**
+ * Where archives live: an S3-compatible endpoint and bucket.
+ *
+ * @param endpoint endpoint URL; null for AWS S3 itself
+ * @param region signing region
+ * @param bucket bucket name (required)
+ * @param accessKey access key; null to use the AWS default credentials chain
+ * @param secretKey secret key, with {@code accessKey}
+ * @param pathStyle path-style addressing; defaults to true when an endpoint is set
+ */
+public record S3Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
+        Boolean pathStyle) {
+
+    public S3Settings {
+        region = Objects.requireNonNullElse(region, "us-east-1");
+        pathStyle = Objects.requireNonNullElse(pathStyle, endpoint != null);
+        if (bucket == null || bucket.isBlank()) {
+            throw new IllegalArgumentException("s3.bucket is required");
+        }
+        if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+            throw new IllegalArgumentException("s3.bucket must be a valid bucket name (3-63 of a-z 0-9 . -), got '" + bucket + "'");
+        }
+        if ((accessKey == null) != (secretKey == null)) {
+            throw new IllegalArgumentException("s3.access-key and s3.secret-key must be given together");
+        }
+        if (endpoint != null) {
+            URI uri;
+            try {
+                uri = URI.create(endpoint);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("s3.endpoint is not a valid URL: " + endpoint, e);
+            }
+            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+                throw new IllegalArgumentException("s3.endpoint must start with http:// or https://, got " + endpoint);
+            }
+        }
+    }
+
+    /** A client for these settings; close it. */
+    public S3Client client() {
+        S3ClientBuilder builder = S3Client.builder()
+                .httpClientBuilder(ApacheHttpClient.builder())
+                .region(Region.of(region))
+                .forcePathStyle(pathStyle)
+                .credentialsProvider(credentials());
+        if (endpoint != null) {
+            builder.endpointOverride(URI.create(endpoint));
+        }
+        return builder.build();
+    }
+
+    private AwsCredentialsProvider credentials() {
+        return accessKey == null ? DefaultCredentialsProvider.builder().build()
+                : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
+    }
+
+    @Override
+    public String toString() { // never print the secret
+        return "S3Settings[endpoint=" + endpoint + ", region=" + region + ", bucket=" + bucket + ", accessKey="
+                + accessKey + ", pathStyle=" + pathStyle + "]";
+    }
+}

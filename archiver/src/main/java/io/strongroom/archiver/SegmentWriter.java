@@ -1,0 +1,57 @@
+package io.strongroom.archiver;
+
+import io.strongroom.avro.SegmentHeader;
+import io.strongroom.crypto.Segment;
+import java.util.HexFormat;
+import java.util.Map;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * Writes one segment as one object, never overwriting: a conditional PUT ({@code If-None-Match: *})
+ * that finds the object present checks that the stored object is the same segment.
+ */
+final class SegmentWriter {
+    /** What happened to a segment. */
+    enum Outcome { WRITTEN, ALREADY_PRESENT }
+
+    private final S3Client s3;
+    private final String bucket;
+
+    SegmentWriter(S3Client s3, String bucket) {
+        this.s3 = s3;
+        this.bucket = bucket;
+    }
+
+    Outcome write(String key, Segment segment, byte[] bytes) {
+        SegmentHeader h = segment.header();
+        String bodySha = HexFormat.of().formatHex(h.getBodySha256().bytes());
+        try {
+            s3.putObject(b -> b.bucket(bucket).key(key).ifNoneMatch("*")
+                    .contentType("application/vnd.strongroom.segment")
+                    .metadata(Map.of(
+                            "segment-id", h.getSegmentId(),
+                            "tenant", h.getTenant(),
+                            "format-version", String.valueOf(h.getFormatVersion()),
+                            "key-id", h.getKeyId(),
+                            "key-version", h.getKeyVersion(),
+                            "record-count", String.valueOf(h.getRecordCount()),
+                            "body-sha256", bodySha)),
+                    RequestBody.fromBytes(bytes));
+            return Outcome.WRITTEN;
+        } catch (S3Exception e) {
+            if (e.statusCode() != 412) {
+                throw e;
+            }
+        }
+        HeadObjectResponse existing = s3.headObject(b -> b.bucket(bucket).key(key));
+        if (!bodySha.equals(existing.metadata().get("body-sha256"))) {
+            throw new IllegalStateException("s3://" + bucket + "/" + key + " already exists with a different body "
+                    + "(body-sha256 " + existing.metadata().get("body-sha256") + ", segment has " + bodySha
+                    + "); refusing to overwrite");
+        }
+        return Outcome.ALREADY_PRESENT;
+    }
+}
