@@ -1,0 +1,73 @@
+package io.strongroom.restore;
+
+import com.google.crypto.tink.Aead;
+import io.strongroom.archiver.ObjectNames;
+import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.SegmentHeader;
+import io.strongroom.crypto.Segment;
+import io.strongroom.crypto.SegmentCrypto;
+import io.strongroom.crypto.SegmentFormatException;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.WrappedDek;
+import io.strongroom.schemas.AvroSerde;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/** Lists and opens archived segments using only S3 and the KMS. */
+public final class ArchiveReader {
+    private static final AvroSerde<ChangeEvent> EVENTS = AvroSerde.of(ChangeEvent.class);
+
+    private final S3Client s3;
+    private final String bucket;
+    private final Kms kms;
+    private final Duration kmsTimeout;
+
+    public ArchiveReader(S3Client s3, String bucket, Kms kms, Duration kmsTimeout) {
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.kms = kms;
+        this.kmsTimeout = kmsTimeout;
+    }
+
+    /** Keys of every segment object under {@code prefix}, in key order. */
+    public List<String> list(String prefix) {
+        List<String> keys = new ArrayList<>();
+        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
+            if (o.key().endsWith(ObjectNames.SUFFIX) && !o.key().contains("/_quarantine/")) {
+                keys.add(o.key());
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * Fetches, authenticates and decrypts one segment.
+     *
+     * @throws SegmentFormatException naming the object if it is corrupt, tampered, moved or swapped
+     * @throws io.strongroom.crypto.kms.KmsException if its data key cannot be unwrapped
+     */
+    public RestoredSegment read(String key) {
+        String where = "s3://" + bucket + "/" + key;
+        byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray();
+        Segment segment = Segment.parse(where, bytes);
+        SegmentHeader h = segment.header();
+        if (!ObjectNames.of(h).equals(key)) {
+            throw new SegmentFormatException(where + ": segment " + h.getSegmentId() + " belongs at " + ObjectNames.of(h)
+                    + " (moved or renamed object)");
+        }
+        byte[] wrapped = new byte[h.getWrappedDek().remaining()];
+        h.getWrappedDek().duplicate().get(wrapped);
+        Aead dek = Kmses.await(kms.unwrapDek(new WrappedDek(h.getKeyId(), h.getKeyVersion(), h.getDekAlgorithm(), wrapped),
+                SegmentCrypto.dekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), kmsTimeout);
+        List<ChangeEvent> events = new ArrayList<>(h.getRecordCount());
+        for (byte[] record : SegmentCrypto.open(where, segment, dek)) {
+            events.add(EVENTS.decode(where, record));
+        }
+        return new RestoredSegment(key, h, events, bytes.length);
+    }
+
+}

@@ -1,0 +1,172 @@
+package io.strongroom.restore;
+
+import io.strongroom.archiver.ObjectNames;
+import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.SegmentHeader;
+import io.strongroom.crypto.SegmentFormatException;
+import io.strongroom.crypto.kms.KmsException;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * Restores (or, without an output, verifies) archived segments from S3 alone.
+ *
+ * <p>Objects are fetched in parallel but processed in key order, which is offset order within each
+ * (tenant, partition), so per-key order is kept. A segment that fails (tampered, truncated, key
+ * unavailable) is reported by name and the others are still restored; the chain of every
+ * (tenant, partition) is checked so that a deleted segment is reported too. JSONL output is written
+ * to a temporary file and moved into place at the end, so a failed run leaves no partial file.
+ */
+public final class RestoreJob {
+    private RestoreJob() {}
+
+    /**
+     * What to restore.
+     *
+     * @param environment environment whose archives are read
+     * @param tenant tenant to restore, or null for every tenant
+     * @param table table to keep ({@code schema.table} or just {@code table}), or null for all
+     * @param output JSONL file to write, or null to only verify
+     * @param parallelism segments fetched at once
+     */
+    public record Options(String environment, String tenant, String table, Path output, int parallelism) {
+        public Options {
+            Objects.requireNonNull(environment, "environment");
+            if (parallelism < 1 || parallelism > 64) {
+                throw new IllegalArgumentException("parallelism must be between 1 and 64, got " + parallelism);
+            }
+        }
+    }
+
+    /**
+     * What a run did.
+     *
+     * @param segments segments read and authenticated
+     * @param events change events restored (after the table filter)
+     * @param bytes object bytes read
+     * @param problems one line per failed segment or broken chain; empty on success
+     * @param elapsed wall time
+     */
+    public record Result(int segments, long events, long bytes, List<String> problems, Duration elapsed) {
+        public boolean ok() {
+            return problems.isEmpty();
+        }
+    }
+
+    /** Progress of a run: segments done, segments in all, events so far. */
+    public interface Progress {
+        void update(int segmentsDone, int segmentsTotal, long events);
+    }
+
+    /** Runs a restore or verification. */
+    public static Result run(ArchiveReader reader, Options options, Progress progress) {
+        long start = System.nanoTime();
+        String prefix = options.tenant() == null ? ObjectNames.environmentPrefix(options.environment())
+                : ObjectNames.tenantPrefix(options.environment(), options.tenant());
+        List<String> keys = reader.list(prefix);
+        List<String> problems = new ArrayList<>();
+        List<SegmentHeader> headers = new ArrayList<>();
+        long[] events = {0};
+        long bytes = 0;
+        Path tmp = null;
+        ExecutorService pool = Executors.newFixedThreadPool(options.parallelism(), r -> {
+            Thread t = new Thread(r, "strongroom-restore-fetch");
+            t.setDaemon(true);
+            return t;
+        });
+        try (Writer out = options.output() == null ? Writer.nullWriter() : writer(tmp = temp(options.output()))) {
+            Consumer<ChangeEvent> sink = e -> {
+                if (matches(options.table(), e.getTable())) {
+                    try {
+                        out.write(EventJson.line(e));
+                        out.write('\n');
+                    } catch (IOException ex) {
+                        throw new UncheckedIOException(ex);
+                    }
+                    events[0]++;
+                }
+            };
+            Deque<CompletableFuture<RestoredSegment>> window = new ArrayDeque<>();
+            int next = 0;
+            for (int done = 0; done < keys.size(); done++) {
+                while (next < keys.size() && window.size() < options.parallelism() * 2) {
+                    String key = keys.get(next++);
+                    window.add(CompletableFuture.supplyAsync(() -> reader.read(key), pool));
+                }
+                String key = keys.get(done);
+                try {
+                    RestoredSegment segment = window.removeFirst().join();
+                    headers.add(segment.header());
+                    bytes += segment.objectBytes();
+                    segment.events().forEach(sink);
+                } catch (CompletionException e) {
+                    if (e.getCause() instanceof SegmentFormatException || e.getCause() instanceof KmsException) {
+                        problems.add(e.getCause().getMessage().startsWith("s3://") ? e.getCause().getMessage()
+                                : key + ": " + e.getCause().getMessage());
+                    } else {
+                        throw e;
+                    }
+                }
+                progress.update(done + 1, keys.size(), events[0]);
+            }
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(tmp);
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("cannot write " + options.output() + ": " + io.getMessage(), io);
+            }
+            throw (RuntimeException) e;
+        } finally {
+            pool.shutdownNow();
+        }
+        problems.addAll(ChainCheck.problems(headers));
+        if (tmp != null) {
+            try {
+                Files.move(tmp, options.output(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot move restored events to " + options.output() + ": " + e.getMessage(), e);
+            }
+        }
+        return new Result(headers.size(), events[0], bytes, List.copyOf(problems), Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            if (path != null) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException ignored) {
+            // best effort: the partial file is named .<output>.partial
+        }
+    }
+
+    static boolean matches(String wanted, String table) {
+        return wanted == null || wanted.equals(table) || table.endsWith("." + wanted);
+    }
+
+    private static Path temp(Path output) throws IOException {
+        Path dir = output.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        return Files.createTempFile(dir, "." + output.getFileName(), ".partial");
+    }
+
+    private static Writer writer(Path path) throws IOException {
+        return new BufferedWriter(Files.newBufferedWriter(path, StandardCharsets.UTF_8), 1 << 16);
+    }
+}

@@ -1,0 +1,65 @@
+package io.strongroom.coordinator;
+
+import io.strongroom.avro.KeyState;
+import io.strongroom.avro.KeyVersionEvent;
+import io.strongroom.crypto.kms.KeyVersion;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.schemas.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure each tenant has a KEK and publishes the state of each of its versions on
+ * {@code strongroom.keys} (key: {@code keyId/version}). Idempotent: republishing the same state is
+ * harmless on a compacted topic.
+ */
+public final class KeyPublisher {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyPublisher.class);
+
+    private final Kms kms;
+    private final Producer<String, KeyVersionEvent> producer;
+    private final Duration kmsTimeout;
+    private final String actor;
+
+    public KeyPublisher(Kms kms, Producer<String, KeyVersionEvent> producer, Duration kmsTimeout, String actor) {
+        this.kms = kms;
+        this.producer = producer;
+        this.kmsTimeout = kmsTimeout;
+        this.actor = actor;
+    }
+
+    /** Ensures and publishes the keys of {@code tenants}; returns the events published. */
+    public List<KeyVersionEvent> ensure(List<String> tenants) {
+        List<KeyVersionEvent> published = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (String tenant : tenants) {
+            String keyId = Kmses.await(kms.createKek(tenant), kmsTimeout);
+            for (KeyVersion v : Kmses.await(kms.describe(keyId), kmsTimeout)) {
+                KeyState state = v.primary() ? KeyState.PRIMARY : v.enabled() ? KeyState.DECRYPT_ONLY : KeyState.DISABLED;
+                KeyVersionEvent event = KeyVersionEvent.newBuilder().setKeyId(keyId).setTenant(tenant).setVersion(v.version())
+                        .setState(state).setAlgorithm("AES256_GCM").setCreatedAtMs(now).setChangedAtMs(now)
+                        .setActor(actor).setReason("ensure").build();
+                try {
+                    producer.send(new ProducerRecord<>(Topics.KEYS.name(), keyId + "/" + v.version(), event)).get();
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("cannot publish key version " + keyId + "/" + v.version() + ": "
+                            + e.getCause().getMessage(), e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+                published.add(event);
+                LOG.atInfo().addKeyValue("keyId", keyId).addKeyValue("version", v.version()).addKeyValue("state", state)
+                        .log("published key version");
+            }
+        }
+        return published;
+    }
+}
