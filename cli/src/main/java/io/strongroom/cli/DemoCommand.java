@@ -1,0 +1,88 @@
+package io.strongroom.cli;
+
+import io.strongroom.cli.demo.Demo;
+import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.testkit.EmbeddedS3;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code strongroom demo}: the whole product on embedded Kafka, S3 and a local KMS. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Start embedded Kafka + S3 + a local KMS, back up generated CDC events for several tenants, "
+                + "restore them from S3 alone and compare. Exit 1 if the restore does not match.")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--events", defaultValue = "10000", description = "CDC events to generate (default: ${DEFAULT-VALUE}).")
+    int events;
+
+    @Option(names = "--tenants", defaultValue = "4", description = "Tenants, 1-10 (default: ${DEFAULT-VALUE}).")
+    int tenants;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Generator seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Keep Kafka, S3 and KMS data here (default: a temporary directory, deleted at exit).")
+    Path dataDir;
+
+    @Option(names = "--keep-running", description = "Leave Kafka and S3 up after the run, print how to reach them, wait for Ctrl-C.")
+    boolean keepRunning;
+
+    @Override
+    public Integer call() throws Exception {
+        Demo.Options options = new Demo.Options(events, tenants, seed, Duration.ofMinutes(10));
+        boolean temporary = dataDir == null;
+        Path dir = temporary ? Files.createTempDirectory("strongroom-demo-") : dataDir.toAbsolutePath();
+        System.out.println("starting embedded Kafka, S3 and a local KMS in " + dir);
+        try (Sandbox sandbox = Sandbox.start(dir, "PT2S"); Kms kms = KmsFactory.create(sandbox.config())) {
+            Demo.Result result = Demo.run(sandbox, kms, options, System.out);
+            Demo.printSummary(result, System.out);
+            if (keepRunning) {
+                printConnectionDetails(sandbox);
+                CountDownLatch stop = new CountDownLatch(1);
+                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "strongroom-demo-shutdown"));
+                stop.await();
+            }
+            return result.ok() ? 0 : 1;
+        } finally {
+            if (temporary && !keepRunning) {
+                deleteRecursively(dir);
+            }
+        }
+    }
+
+    private static void printConnectionDetails(Sandbox s) {
+        System.out.println();
+        System.out.println("Kafka and S3 stay up until Ctrl-C:");
+        System.out.println("  kafka bootstrap    " + s.kafka().bootstrapServers());
+        System.out.println("  s3 endpoint        " + s.s3().endpoint() + "  (path-style, region " + EmbeddedS3.REGION + ")");
+        System.out.println("  s3 bucket          " + Sandbox.BUCKET);
+        System.out.println("  s3 credentials     AWS_ACCESS_KEY_ID=" + EmbeddedS3.ACCESS_KEY + " AWS_SECRET_ACCESS_KEY="
+                + EmbeddedS3.SECRET_KEY);
+        System.out.println("  config file        " + s.configFile());
+        System.out.println("Try:");
+        System.out.println("  ./strongroom verify --config " + s.configFile());
+        System.out.println("  kcat -b " + s.kafka().bootstrapServers() + " -L");
+        System.out.println("  AWS_ACCESS_KEY_ID=" + EmbeddedS3.ACCESS_KEY + " AWS_SECRET_ACCESS_KEY=" + EmbeddedS3.SECRET_KEY
+                + " aws --endpoint-url " + s.s3().endpoint() + " --region " + EmbeddedS3.REGION + " s3 ls s3://"
+                + Sandbox.BUCKET + " --recursive");
+        System.out.flush();
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package io.strongroom.cli;
+
+import io.strongroom.archiver.ArchiverService;
+import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.coordinator.KeyPublisher;
+import io.strongroom.coordinator.TopicProvisioner;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.encryptor.EncryptorService;
+import io.strongroom.ingest.IngestService;
+import io.strongroom.schemas.Topics;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The long-running services: each runs until SIGTERM or Ctrl-C, then shuts down cleanly. */
+final class ServiceCommands {
+    private ServiceCommands() {}
+
+    /** Blocks until the JVM is asked to stop, then closes {@code service}. */
+    static int runUntilStopped(String name, AutoCloseable service) throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopped.countDown();
+            try {
+                closed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "strongroom-" + name + "-shutdown"));
+        try {
+            stopped.await();
+        } finally {
+            try {
+                service.close();
+            } catch (Exception e) {
+                System.err.println("strongroom " + name + ": error while stopping: " + e.getMessage());
+            }
+            closed.countDown();
+        }
+        return 0;
+    }
+
+    static Path stateDir(StrongroomConfig config) {
+        return Path.of(config.dataDir(), "streams");
+    }
+
+    @Command(name = "ingest", mixinStandardHelpOptions = true,
+            description = "Run ingest: CDC topics -> strongroom.changes (exactly once), bad records -> strongroom.ingest.dlq.")
+    static final class Ingest implements Callable<Integer> {
+        @Mixin ConfigOption config;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            return runUntilStopped("ingest", IngestService.start(c.ingest(), c.kafka().clientProperties(), stateDir(c)));
+        }
+    }
+
+    @Command(name = "encryptor", mixinStandardHelpOptions = true,
+            description = "Run the encryptor: strongroom.changes -> sealed segments on strongroom.segments, one data key each.")
+    static final class Encryptor implements Callable<Integer> {
+        @Mixin ConfigOption config;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            Kms kms = KmsFactory.create(c);
+            EncryptorService service = EncryptorService.start(c.encryptor(), c.environment(), kms,
+                    c.kafka().clientProperties(), stateDir(c));
+            return runUntilStopped("encryptor", () -> {
+                service.close();
+                kms.close();
+            });
+        }
+    }
+
+    @Command(name = "archiver", mixinStandardHelpOptions = true,
+            description = "Run the archiver: strongroom.segments -> one S3 object per segment (never overwritten).")
+    static final class Archiver implements Callable<Integer> {
+        @Mixin ConfigOption config;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            return runUntilStopped("archiver",
+                    ArchiverService.start(c.archiver(), c.s3(), c.environment(), c.kafka().clientProperties()));
+        }
+    }
+
+    @Command(name = "coordinator", mixinStandardHelpOptions = true,
+            description = "Run the rotation coordinator: create Strongroom's topics, create missing tenant keys, "
+                    + "publish key versions on strongroom.keys; repeat every coordinator.check-interval.")
+    static final class Coordinator implements Callable<Integer> {
+        @Mixin ConfigOption config;
+
+        @Option(names = "--once", description = "Run one pass and exit.")
+        boolean once;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            try (Kms kms = KmsFactory.create(c);
+                    Admin admin = Admin.create(c.kafka().clientProperties());
+                    var producer = new KafkaProducer<>(c.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(),
+                            Topics.KEYS.valueSerde().serializer())) {
+                KeyPublisher keys = new KeyPublisher(kms, producer, c.kms().timeout(), "coordinator");
+                CountDownLatch stop = new CountDownLatch(1);
+                if (!once) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "strongroom-coordinator-shutdown"));
+                }
+                do {
+                    var created = TopicProvisioner.ensureTopics(admin, c.kafka().partitions(), c.kafka().replication(),
+                            c.encryptor().segmentMaxBytes());
+                    if (!created.isEmpty()) {
+                        System.out.println("created topics: " + String.join(", ", created));
+                    }
+                    System.out.println("published " + keys.ensure(c.coordinator().tenants()).size() + " key versions for "
+                            + c.coordinator().tenants().size() + " tenants");
+                } while (!once && !stop.await(c.coordinator().checkInterval().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+            }
+            return 0;
+        }
+    }
+}

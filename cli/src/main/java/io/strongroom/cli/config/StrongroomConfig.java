@@ -1,0 +1,152 @@
+package io.strongroom.cli.config;
+
+import io.strongroom.archiver.ArchiverConfig;
+import io.strongroom.archiver.S3Settings;
+import io.strongroom.encryptor.EncryptorConfig;
+import io.strongroom.ingest.IngestConfig;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The whole configuration of a Strongroom deployment; every service reads the same file and uses
+ * its own section. See the README's configuration reference for every key and its default.
+ *
+ * @param environment name bound into every segment (required), e.g. {@code prod}
+ * @param dataDir where services keep local state (Kafka Streams stores)
+ * @param kafka Kafka connection
+ * @param s3 archive storage (required)
+ * @param kms key management
+ * @param ingest ingest service
+ * @param encryptor encryptor service
+ * @param archiver archiver service
+ * @param coordinator rotation coordinator
+ * @param restore restore and verify
+ */
+public record StrongroomConfig(String environment, String dataDir, Kafka kafka, S3Settings s3, KmsSettings kms,
+        IngestConfig ingest, EncryptorConfig encryptor, ArchiverConfig archiver, Coordinator coordinator,
+        Restore restore) {
+
+    public StrongroomConfig {
+        if (environment == null || environment.isBlank()) {
+            throw new IllegalArgumentException("environment is required (for example: dev, staging, prod)");
+        }
+        if (!environment.matches("[a-z0-9][a-z0-9-]{0,31}")) {
+            throw new IllegalArgumentException("environment must be 1-32 of a-z 0-9 -, got '" + environment + "'");
+        }
+        if (s3 == null) {
+            throw new IllegalArgumentException("s3.bucket is required");
+        }
+        dataDir = Objects.requireNonNullElse(dataDir, "./data");
+        kafka = Objects.requireNonNullElse(kafka, new Kafka(null, null, null, null));
+        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null));
+        ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
+        encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
+        archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
+        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null));
+        restore = Objects.requireNonNullElse(restore, new Restore(null));
+    }
+
+    /**
+     * Kafka connection.
+     *
+     * @param bootstrapServers {@code host:port[,host:port]}
+     * @param properties extra client properties (security.protocol, ssl.*, sasl.*)
+     * @param partitions partitions of Strongroom's data topics when the coordinator creates them
+     * @param replicationFactor replication factor of topics it creates; unset uses the broker default
+     */
+    public record Kafka(String bootstrapServers, Map<String, String> properties, Integer partitions, Short replicationFactor) {
+        public Kafka {
+            bootstrapServers = Objects.requireNonNullElse(bootstrapServers, "localhost:9092");
+            properties = Map.copyOf(Objects.requireNonNullElse(properties, Map.of()));
+            partitions = Objects.requireNonNullElse(partitions, 6);
+            if (bootstrapServers.isBlank() || !bootstrapServers.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+                throw new IllegalArgumentException("kafka.bootstrap-servers must be host:port[,host:port...], got '" + bootstrapServers + "'");
+            }
+            if (partitions < 1 || partitions > 1000) {
+                throw new IllegalArgumentException("kafka.partitions must be between 1 and 1000, got " + partitions);
+            }
+            if (replicationFactor != null && (replicationFactor < 1 || replicationFactor > 7)) {
+                throw new IllegalArgumentException("kafka.replication-factor must be between 1 and 7, got " + replicationFactor);
+            }
+        }
+
+        /** Base client properties: bootstrap servers plus {@link #properties()}. */
+        public Map<String, Object> clientProperties() {
+            Map<String, Object> props = new HashMap<>(properties);
+            props.put("bootstrap.servers", bootstrapServers);
+            return props;
+        }
+
+        public Optional<Short> replication() {
+            return Optional.ofNullable(replicationFactor);
+        }
+    }
+
+    /**
+     * Key management.
+     *
+     * @param type backend: {@code local} (more in later releases)
+     * @param local settings of the local backend
+     * @param timeout how long a KMS call may take before it fails (closed)
+     */
+    public record KmsSettings(String type, LocalKmsSettings local, Duration timeout) {
+        public KmsSettings {
+            type = Objects.requireNonNullElse(type, "local");
+            local = Objects.requireNonNullElse(local, new LocalKmsSettings(null, null));
+            timeout = Objects.requireNonNullElse(timeout, Duration.ofSeconds(10));
+            if (!List.of("local").contains(type)) {
+                throw new IllegalArgumentException("kms.type must be one of [local], got '" + type + "'");
+            }
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("kms.timeout must be positive, got " + timeout);
+            }
+        }
+    }
+
+    /**
+     * The local (development) KMS.
+     *
+     * @param directory where tenant keysets are kept
+     * @param autoCreate create a tenant's key on first use instead of failing closed
+     */
+    public record LocalKmsSettings(String directory, Boolean autoCreate) {
+        public LocalKmsSettings {
+            directory = Objects.requireNonNullElse(directory, "./data/kms");
+            autoCreate = Objects.requireNonNullElse(autoCreate, false);
+        }
+    }
+
+    /**
+     * Rotation coordinator.
+     *
+     * @param tenants tenants whose keys it creates and publishes
+     * @param checkInterval how often it re-checks keys
+     */
+    public record Coordinator(List<String> tenants, Duration checkInterval) {
+        public Coordinator {
+            tenants = List.copyOf(Objects.requireNonNullElse(tenants, List.of()));
+            checkInterval = Objects.requireNonNullElse(checkInterval, Duration.ofMinutes(1));
+            if (checkInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("coordinator.check-interval must be at least PT1S, got " + checkInterval);
+            }
+        }
+    }
+
+    /**
+     * Restore and verify.
+     *
+     * @param parallelism segments fetched at once
+     */
+    public record Restore(Integer parallelism) {
+        public Restore {
+            parallelism = Objects.requireNonNullElse(parallelism, 4);
+            if (parallelism < 1 || parallelism > 64) {
+                throw new IllegalArgumentException("restore.parallelism must be between 1 and 64, got " + parallelism);
+            }
+        }
+    }
+}

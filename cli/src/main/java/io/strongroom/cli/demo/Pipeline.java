@@ -1,0 +1,60 @@
+package io.strongroom.cli.demo;
+
+import io.strongroom.archiver.ArchiverService;
+import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.coordinator.TopicProvisioner;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.encryptor.EncryptorService;
+import io.strongroom.ingest.IngestService;
+import java.nio.file.Path;
+import org.apache.kafka.clients.admin.Admin;
+
+/** Ingest, encryptor and archiver running in this process against one configuration. */
+public final class Pipeline implements AutoCloseable {
+    private final IngestService ingest;
+    private final EncryptorService encryptor;
+    private final ArchiverService archiver;
+
+    private Pipeline(IngestService ingest, EncryptorService encryptor, ArchiverService archiver) {
+        this.ingest = ingest;
+        this.encryptor = encryptor;
+        this.archiver = archiver;
+    }
+
+    /** Provisions Strongroom's topics and starts the three data-path services. */
+    public static Pipeline start(StrongroomConfig config, Kms kms) {
+        try (Admin admin = Admin.create(config.kafka().clientProperties())) {
+            TopicProvisioner.ensureTopics(admin, config.kafka().partitions(), config.kafka().replication(),
+                    config.encryptor().segmentMaxBytes());
+        }
+        Path state = Path.of(config.dataDir(), "streams");
+        IngestService ingest = IngestService.start(config.ingest(), config.kafka().clientProperties(), state);
+        EncryptorService encryptor = EncryptorService.start(config.encryptor(), config.environment(), kms,
+                config.kafka().clientProperties(), state);
+        ArchiverService archiver = ArchiverService.start(config.archiver(), config.s3(), config.environment(),
+                config.kafka().clientProperties());
+        return new Pipeline(ingest, encryptor, archiver);
+    }
+
+    public ArchiverService archiver() {
+        return archiver;
+    }
+
+    /** Whether every service is still healthy. */
+    public String problem() {
+        if (ingest.state().hasCompletedShutdown() || ingest.state() == org.apache.kafka.streams.KafkaStreams.State.ERROR) {
+            return "ingest stopped (" + ingest.state() + ")";
+        }
+        if (encryptor.state().hasCompletedShutdown() || encryptor.state() == org.apache.kafka.streams.KafkaStreams.State.ERROR) {
+            return "encryptor stopped (" + encryptor.state() + ")";
+        }
+        return archiver.isRunning() ? null : "archiver stopped";
+    }
+
+    @Override
+    public void close() {
+        ingest.close();
+        encryptor.close();
+        archiver.close();
+    }
+}

@@ -1,0 +1,112 @@
+package io.strongroom.cli.demo;
+
+import io.strongroom.cli.config.ConfigLoader;
+import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.testkit.EmbeddedKafka;
+import io.strongroom.testkit.EmbeddedS3;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Embedded Kafka and S3 plus a local KMS directory under one data directory, and a configuration
+ * file ({@code strongroom.yaml}) that other {@code strongroom} subcommands can use against them.
+ */
+public final class Sandbox implements AutoCloseable {
+    /** Bucket the demo archives into. */
+    public static final String BUCKET = "strongroom-demo";
+
+    private final Path dir;
+    private final EmbeddedKafka kafka;
+    private final EmbeddedS3 s3;
+    private final Path configFile;
+    private final StrongroomConfig config;
+
+    private Sandbox(Path dir, EmbeddedKafka kafka, EmbeddedS3 s3, Path configFile, StrongroomConfig config) {
+        this.dir = dir;
+        this.kafka = kafka;
+        this.s3 = s3;
+        this.configFile = configFile;
+        this.config = config;
+    }
+
+    /**
+     * Starts everything under {@code dir}.
+     *
+     * @param segmentMaxAge ISO-8601 max age of a segment, e.g. {@code PT2S}
+     */
+    public static Sandbox start(Path dir, String segmentMaxAge) {
+        EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), false, Map.of());
+        EmbeddedS3 s3 = null;
+        try {
+            s3 = EmbeddedS3.start(dir.resolve("s3"), false);
+            s3.createBucket(BUCKET);
+            Path configFile = dir.resolve("strongroom.yaml");
+            Files.writeString(configFile, String.join("\n",
+                    "# Written by `strongroom demo`: points at its embedded Kafka, S3 and local KMS.",
+                    "environment: demo",
+                    "data-dir: " + dir.resolve("state"),
+                    "kafka:",
+                    "  bootstrap-servers: " + kafka.bootstrapServers(),
+                    "  partitions: 3",
+                    "  replication-factor: 1",
+                    "s3:",
+                    "  endpoint: " + s3.endpoint(),
+                    "  region: " + EmbeddedS3.REGION,
+                    "  bucket: " + BUCKET,
+                    "  access-key: " + EmbeddedS3.ACCESS_KEY,
+                    "  secret-key: " + EmbeddedS3.SECRET_KEY,
+                    "kms:",
+                    "  type: local",
+                    "  local:",
+                    "    directory: " + dir.resolve("kms"),
+                    "    auto-create: true",
+                    "encryptor:",
+                    "  segment-max-records: 2000",
+                    "  segment-max-age: " + segmentMaxAge,
+                    ""));
+            StrongroomConfig config = ConfigLoader.load(configFile, Map.of());
+            return new Sandbox(dir, kafka, s3, configFile, config);
+        } catch (IOException e) {
+            close(kafka, s3);
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            close(kafka, s3);
+            throw e;
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public EmbeddedS3 s3() {
+        return s3;
+    }
+
+    public Path configFile() {
+        return configFile;
+    }
+
+    public StrongroomConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        close(kafka, s3);
+    }
+
+    private static void close(EmbeddedKafka kafka, EmbeddedS3 s3) {
+        if (s3 != null) {
+            s3.close();
+        }
+        kafka.close();
+    }
+}

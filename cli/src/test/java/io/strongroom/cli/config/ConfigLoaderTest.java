@@ -1,0 +1,116 @@
+package io.strongroom.cli.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    private static final String MINIMAL = "environment: dev\ns3:\n  bucket: backups\n";
+    @TempDir Path dir;
+
+    private Path file(String yaml) throws Exception {
+        Path f = dir.resolve("strongroom.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    private StrongroomConfig load(String yaml) throws Exception {
+        return ConfigLoader.load(file(yaml), Map.of());
+    }
+
+    @Test
+    void minimalFileGetsDocumentedDefaults() throws Exception {
+        StrongroomConfig c = load(MINIMAL);
+        assertThat(c.kafka().bootstrapServers()).isEqualTo("localhost:9092");
+        assertThat(c.kafka().partitions()).isEqualTo(6);
+        assertThat(c.encryptor().segmentMaxRecords()).isEqualTo(10_000);
+        assertThat(c.encryptor().segmentMaxAge()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.kms().type()).isEqualTo("local");
+        assertThat(c.kms().local().autoCreate()).isFalse();
+        assertThat(c.s3().region()).isEqualTo("us-east-1");
+        assertThat(c.ingest().topicPattern()).isEqualTo("cdc\\..*");
+    }
+
+    @Test
+    void kebabCaseKeysNestedSectionsAndDurationsAreRead() throws Exception {
+        StrongroomConfig c = load(MINIMAL + "kafka:\n  bootstrap-servers: k1:9092,k2:9092\n  properties:\n    security.protocol: SSL\n"
+                + "encryptor:\n  segment-max-records: 500\n  segment-max-age: PT5S\ncoordinator:\n  tenants: [acme, globex]\n");
+        assertThat(c.kafka().clientProperties()).containsEntry("bootstrap.servers", "k1:9092,k2:9092")
+                .containsEntry("security.protocol", "SSL");
+        assertThat(c.encryptor().segmentMaxRecords()).isEqualTo(500);
+        assertThat(c.encryptor().segmentMaxAge()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.coordinator().tenants()).containsExactly("acme", "globex");
+    }
+
+    @Test
+    void environmentVariablesOverrideTheFile() throws Exception {
+        StrongroomConfig c = ConfigLoader.load(file(MINIMAL + "encryptor:\n  segment-max-records: 500\n"), Map.of(
+                "STRONGROOM_KAFKA_BOOTSTRAP_SERVERS", "broker:9093",
+                "STRONGROOM_ENCRYPTOR_SEGMENT_MAX_RECORDS", "42",
+                "STRONGROOM_COORDINATOR_TENANTS", "a, b",
+                "STRONGROOM_S3_BUCKET", "other-bucket",
+                "STRONGROOM_JAVA_OPTS", "-Xmx1g"));
+        assertThat(c.kafka().bootstrapServers()).isEqualTo("broker:9093");
+        assertThat(c.encryptor().segmentMaxRecords()).isEqualTo(42);
+        assertThat(c.coordinator().tenants()).containsExactly("a", "b");
+        assertThat(c.s3().bucket()).isEqualTo("other-bucket");
+        assertThat(ConfigLoader.overridableKeys()).containsEntry("kms.local.auto-create", "STRONGROOM_KMS_LOCAL_AUTO_CREATE");
+    }
+
+    @Test
+    void unknownKeyIsNamedWithItsPathAndLine() {
+        assertThatThrownBy(() -> load(MINIMAL + "kafka:\n  bootstrap: localhost:9092\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("strongroom.yaml: unknown key 'kafka.bootstrap' at line 5")
+                .hasMessageContaining("bootstrap-servers")
+                .hasMessageNotContaining("\n");
+    }
+
+    @Test
+    void wrongTypeIsNamed() {
+        assertThatThrownBy(() -> load(MINIMAL + "encryptor:\n  segment-max-records: lots\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("wrong type for 'encryptor.segment-max-records' at line 5")
+                .hasMessageContaining("expected an integer, got 'lots'");
+        assertThatThrownBy(() -> load(MINIMAL + "encryptor:\n  segment-max-age: soon\n"))
+                .hasMessageContaining("'encryptor.segment-max-age'").hasMessageContaining("ISO-8601 duration");
+        assertThatThrownBy(() -> load(MINIMAL + "ingest:\n  default-classification: SECRET\n"))
+                .hasMessageContaining("'ingest.default-classification'").hasMessageContaining("[PUBLIC, INTERNAL, CONFIDENTIAL, RESTRICTED]");
+        assertThatThrownBy(() -> load(MINIMAL + "kafka: 3\n")).hasMessageContaining("wrong type for 'kafka'");
+    }
+
+    @Test
+    void missingRequiredValuesAreNamed() {
+        assertThatThrownBy(() -> load("s3:\n  bucket: b-1\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("environment is required");
+        assertThatThrownBy(() -> load("environment: dev\n"))
+                .isInstanceOf(ConfigException.class).hasMessageEndingWith("s3.bucket is required");
+        assertThatThrownBy(() -> load(""))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("environment is required");
+    }
+
+    @Test
+    void invalidValuesGetTheConstructorsMessage() {
+        assertThatThrownBy(() -> load(MINIMAL + "encryptor:\n  segment-max-records: 0\n"))
+                .hasMessageEndingWith("encryptor.segment-max-records must be between 1 and 1000000, got 0");
+        assertThatThrownBy(() -> load(MINIMAL + "kafka:\n  bootstrap-servers: 'no port'\n"))
+                .hasMessageContaining("kafka.bootstrap-servers must be host:port");
+        assertThatThrownBy(() -> load(MINIMAL + "kms:\n  type: vault\n"))
+                .hasMessageContaining("kms.type must be one of [local], got 'vault'");
+    }
+
+    @Test
+    void unreadableOrMalformedFilesAreOneLine() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.yaml"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageEndingWith("missing.yaml: no such file");
+        assertThatThrownBy(() -> load("environment: [dev\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("invalid YAML at line").hasMessageNotContaining("\n");
+        assertThatThrownBy(() -> load("- a\n- b\n")).hasMessageContaining("top level must be a mapping");
+    }
+}
