@@ -39,6 +39,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Demo.Options options = new Demo.Options(events, tenants, seed, Duration.ofMinutes(10));
+        quietEmbeddedServers();
         boolean temporary = dataDir == null;
         Path dir = temporary ? Files.createTempDirectory("strongroom-demo-") : dataDir.toAbsolutePath();
         System.out.println("starting embedded Kafka, S3 and a local KMS in " + dir);
@@ -56,6 +57,13 @@ final class DemoCommand implements Callable<Integer> {
             if (temporary && !keepRunning) {
                 deleteRecursively(dir);
             }
+        }
+    }
+
+    /** The embedded broker and S3 server log start-up and shutdown chatter at WARN; the demo shows only errors. */
+    private static void quietEmbeddedServers() {
+        for (String name : new String[] {"org.apache.kafka", "kafka", "org.gaul", "org.eclipse.jetty"}) {
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(name)).setLevel(ch.qos.logback.classic.Level.ERROR);
         }
     }
 

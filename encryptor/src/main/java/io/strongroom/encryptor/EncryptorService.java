@@ -39,6 +39,7 @@ public final class EncryptorService implements AutoCloseable {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        props.put("processing.exception.handler.global.enabled", true);
         // a sealed segment is one record: allow up to the segment limit plus header room
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));

@@ -34,6 +34,7 @@ public final class IngestService implements AutoCloseable {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        props.put("processing.exception.handler.global.enabled", true);
         props.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 5_000); // pick up new CDC topics quickly
         KafkaStreams streams = new KafkaStreams(IngestTopology.topology(config), props);
         streams.setUncaughtExceptionHandler(e -> {
