@@ -7,10 +7,12 @@ import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -21,6 +23,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -30,6 +33,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Consumes {@code strongroom.segments} (read-committed) and archives each segment. Offsets are
@@ -109,10 +113,11 @@ public final class ArchiverService implements AutoCloseable {
                 ConsumerRecords<String, byte[]> batch = consumer.poll(Duration.ofMillis(500));
                 boolean failed = false;
                 Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+                List<Future<RecordMetadata>> indexed = new ArrayList<>();
                 for (TopicPartition tp : batch.partitions()) {
                     for (ConsumerRecord<String, byte[]> record : batch.records(tp)) {
                         try {
-                            archive(record);
+                            archive(record, indexed);
                             done.put(tp, new OffsetAndMetadata(record.offset() + 1));
                         } catch (SdkException e) {
                             LOG.atWarn().addKeyValue("partition", record.partition()).addKeyValue("offset", record.offset())
@@ -125,6 +130,9 @@ public final class ArchiverService implements AutoCloseable {
                 }
                 if (!done.isEmpty()) {
                     indexProducer.flush();
+                    for (Future<RecordMetadata> f : indexed) {
+                        f.get(); // an index entry that failed must not be committed past
+                    }
                     consumer.commitSync(done);
                 }
                 if (failed) {
@@ -149,15 +157,22 @@ public final class ArchiverService implements AutoCloseable {
         }
     }
 
-    private void archive(ConsumerRecord<String, byte[]> record) {
+    private void archive(ConsumerRecord<String, byte[]> record, List<Future<RecordMetadata>> indexed) {
         String where = record.topic() + "/" + record.partition() + "/" + record.offset();
         Segment segment;
         try {
             segment = Segment.parse(where, record.value());
         } catch (SegmentFormatException e) {
             String key = environment + "/_quarantine/" + record.topic() + "-" + record.partition() + "-" + record.offset() + ".bin";
-            s3.putObject(b -> b.bucket(s3Settings.bucket()).key(key).ifNoneMatch("*"),
-                    RequestBody.fromBytes(record.value() == null ? new byte[0] : record.value()));
+            try {
+                s3.putObject(b -> b.bucket(s3Settings.bucket()).key(key).ifNoneMatch("*"),
+                        RequestBody.fromBytes(record.value() == null ? new byte[0] : record.value()));
+            } catch (S3Exception already) {
+                if (already.statusCode() != 412) {
+                    throw already;
+                }
+                return; // quarantined on an earlier delivery of the same record
+            }
             LOG.atError().addKeyValue("topic", record.topic()).addKeyValue("partition", record.partition())
                     .addKeyValue("offset", record.offset()).addKeyValue("object", key)
                     .log("not a valid segment, quarantined: {}", e.getMessage());
@@ -166,7 +181,7 @@ public final class ArchiverService implements AutoCloseable {
         SegmentHeader h = segment.header();
         String key = ObjectNames.of(h);
         SegmentWriter.Outcome outcome = writer.write(key, segment, record.value());
-        indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
+        indexed.add(indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
                 .setSegmentId(h.getSegmentId()).setEnvironment(h.getEnvironment()).setTenant(h.getTenant())
                 .setStream(h.getStream()).setSourceTopic(h.getSourceTopic()).setSourcePartition(h.getSourcePartition())
                 .setFirstOffset(h.getFirstOffset()).setLastOffset(h.getLastOffset()).setRecordCount(h.getRecordCount())
@@ -174,7 +189,7 @@ public final class ArchiverService implements AutoCloseable {
                 .setPredecessorSegmentId(h.getPredecessorSegmentId()).setKeyId(h.getKeyId()).setKeyVersion(h.getKeyVersion())
                 .setObjectKey(key).setTargets(List.of(s3Settings.bucket())).setObjectSizeBytes(record.value().length)
                 .setObjectSha256(ByteBuffer.wrap(Segment.sha256(record.value())))
-                .setArchivedAtMs(System.currentTimeMillis()).build()));
+                .setArchivedAtMs(System.currentTimeMillis()).build())));
         segmentsArchived.incrementAndGet();
         recordsArchived.addAndGet(h.getRecordCount());
         LOG.atDebug().addKeyValue("object", key).addKeyValue("outcome", outcome).log("archived segment");
