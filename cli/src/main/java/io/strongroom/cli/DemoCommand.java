@@ -3,15 +3,13 @@ package io.strongroom.cli;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedS3;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -55,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
             return result.ok() ? 0 : 1;
         } finally {
             if (temporary && !keepRunning) {
-                deleteRecursively(dir);
+                Dirs.deleteRecursively(dir);
             }
         }
     }
@@ -85,12 +83,4 @@ final class DemoCommand implements Callable<Integer> {
         System.out.flush();
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
 }

@@ -56,7 +56,7 @@ class PipelineIT {
     static void stop() {
         kms.close();
         sandbox.close();
-        io.strongroom.cli.demo.DirsForTests.delete(dir);
+        io.strongroom.testkit.Dirs.deleteRecursively(dir);
     }
 
     @Test

@@ -109,7 +109,7 @@ public final class EmbeddedS3 implements AutoCloseable {
             throw new IllegalStateException("cannot stop embedded S3: " + e.getMessage(), e);
         }
         if (ownsDir) {
-            EmbeddedKafka.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }
