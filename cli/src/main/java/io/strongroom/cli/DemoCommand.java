@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,20 +42,36 @@ final class DemoCommand implements Callable<Integer> {
         boolean temporary = dataDir == null;
         Path dir = temporary ? Files.createTempDirectory("strongroom-demo-") : dataDir.toAbsolutePath();
         System.out.println("starting embedded Kafka, S3 and a local KMS in " + dir);
-        try (Sandbox sandbox = Sandbox.start(dir, "PT2S"); Kms kms = KmsFactory.create(sandbox.config())) {
+        Sandbox sandbox = Sandbox.start(dir, "PT2S");
+        Kms kms = KmsFactory.create(sandbox.config());
+        AtomicBoolean cleaned = new AtomicBoolean();
+        AutoCloseable cleanup = () -> {
+            if (cleaned.compareAndSet(false, true)) {
+                kms.close();
+                sandbox.close();
+                if (temporary) {
+                    Dirs.deleteRecursively(dir);
+                }
+            }
+        };
+        // Ctrl-C at any point stops Kafka and S3 cleanly and removes a temporary directory
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                cleanup.close();
+            } catch (Exception e) {
+                System.err.println("strongroom demo: error while stopping: " + e.getMessage());
+            }
+        }, "strongroom-demo-cleanup"));
+        try {
             Demo.Result result = Demo.run(sandbox, kms, options, System.out);
             Demo.printSummary(result, System.out);
             if (keepRunning) {
                 printConnectionDetails(sandbox);
-                CountDownLatch stop = new CountDownLatch(1);
-                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "strongroom-demo-shutdown"));
-                stop.await();
+                new CountDownLatch(1).await(); // until Ctrl-C / SIGTERM: the hook above cleans up
             }
             return result.ok() ? 0 : 1;
         } finally {
-            if (temporary && !keepRunning) {
-                Dirs.deleteRecursively(dir);
-            }
+            cleanup.close();
         }
     }
 
