@@ -10,7 +10,9 @@ import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.local.LocalKms;
+import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.TestKms;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
 import java.nio.ByteBuffer;
@@ -64,9 +66,9 @@ class ArchiverIT {
     }
 
     private static byte[] segment(int partition, long first, long last) {
-        LocalKms kms = LocalKms.open(kmsDir, true);
+        LocalKms kms = TestKms.local(kmsDir, true);
         String id = UUID.randomUUID().toString();
-        DataKey dek = await(kms.generateDek("local://acme", SegmentCrypto.dekContext("it", "acme", id)), Duration.ofSeconds(5));
+        DataKey dek = await(kms.generateDek("local://acme", new DekContext("it", "acme", id)), Duration.ofSeconds(5));
         SegmentHeader.Builder h = SegmentHeader.newBuilder().setSegmentId(id).setFormatVersion(Segment.FORMAT_VERSION)
                 .setEnvironment("it").setTenant("acme").setStream("strongroom.changes").setSourceTopic("strongroom.changes")
                 .setSourcePartition(partition).setFirstOffset(first).setLastOffset(last).setRecordCount(1)

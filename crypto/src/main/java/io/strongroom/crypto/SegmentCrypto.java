@@ -33,7 +33,7 @@ import java.util.List;
  *
  * <p>Key id, key version, wrapped DEK and DEK algorithm are deliberately <em>not</em> bound, so a
  * rewrap can replace them without touching the body. The wrapped DEK is bound separately to
- * {@link #dekContext(String, String, String) environment, tenant and segment id}. Moving,
+ * {@link io.strongroom.crypto.kms.DekContext environment, tenant and segment id}. Moving,
  * truncating, reordering or swapping segments therefore fails authentication.
  */
 public final class SegmentCrypto {
@@ -119,15 +119,6 @@ public final class SegmentCrypto {
         });
     }
 
-    /** The encryption context a segment's DEK is wrapped with: {@code "SRDEK" | str env | str tenant | str segmentId}. */
-    public static byte[] dekContext(String environment, String tenant, String segmentId) {
-        return canonical(out -> {
-            out.write("SRDEK".getBytes(StandardCharsets.US_ASCII));
-            str(out, environment);
-            str(out, tenant);
-            str(out, segmentId);
-        });
-    }
 
     /** Associated data for one record buffered in an open segment: {@code "SRREC" | str segmentId | i64 sequence}. */
     public static byte[] recordContext(String segmentId, long sequence) {

@@ -7,6 +7,7 @@ import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.kms.DataKey;
+import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.WrappedDek;
@@ -115,7 +116,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         String segmentId = UUID.randomUUID().toString();
         String keyId = kms.keyIdFor(tenant);
         // Fails closed: without a wrapped data key nothing is buffered or written.
-        DataKey dek = Kmses.await(kms.generateDek(keyId, SegmentCrypto.dekContext(environment, tenant, segmentId)),
+        DataKey dek = Kmses.await(kms.generateDek(keyId, new DekContext(environment, tenant, segmentId)),
                 config.kmsTimeout());
         deks.put(segmentId, dek.aead());
         WrappedDek wrapped = dek.wrapped();
@@ -136,7 +137,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         if (aead == null) { // after a restart or rebalance: unwrap the stored DEK
             WrappedDek wrapped = new WrappedDek(segment.getKeyId(), segment.getKeyVersion(), segment.getDekAlgorithm(),
                     bytes(segment.getWrappedDek()));
-            aead = Kmses.await(kms.unwrapDek(wrapped, SegmentCrypto.dekContext(environment, segment.getTenant(),
+            aead = Kmses.await(kms.unwrapDek(wrapped, new DekContext(environment, segment.getTenant(),
                     segment.getSegmentId())), config.kmsTimeout());
             deks.put(segment.getSegmentId(), aead);
         }

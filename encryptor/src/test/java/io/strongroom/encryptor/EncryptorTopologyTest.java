@@ -14,7 +14,9 @@ import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.crypto.kms.local.LocalKms;
+import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.TestKms;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +48,7 @@ class EncryptorTopologyTest {
     private long offset;
 
     private void start(EncryptorConfig config, boolean autoCreateKeys) {
-        kms = LocalKms.open(kmsDir, autoCreateKeys);
+        kms = TestKms.local(kmsDir, autoCreateKeys);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "encryptor-test");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
@@ -79,7 +81,7 @@ class EncryptorTopologyTest {
         Segment segment = Segment.parse("test", bytes);
         SegmentHeader h = segment.header();
         var dek = await(kms.unwrapDek(new WrappedDek(h.getKeyId(), h.getKeyVersion(), h.getDekAlgorithm(),
-                h.getWrappedDek().array()), SegmentCrypto.dekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), T);
+                h.getWrappedDek().array()), new DekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), T);
         return SegmentCrypto.open("test", segment, dek).stream()
                 .map(b -> Topics.CHANGES.valueSerde().deserializer().deserialize("t", b)).toList();
     }
@@ -179,7 +181,7 @@ class EncryptorTopologyTest {
 
         assertThatThrownBy(() -> pipe(event("nokey", 1)))
                 .hasRootCauseInstanceOf(UnknownKeyException.class)
-                .rootCause().hasMessageContaining("tenant 'nokey'");
+                .rootCause().hasMessageContaining("local://nokey");
         assertThat(segments.isEmpty()).isTrue();
         KeyValueStore<String, byte[]> records = driver.getKeyValueStore(EncryptorTopology.RECORDS_STORE);
         assertThat(records.approximateNumEntries()).isZero();

@@ -7,6 +7,7 @@ import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.SegmentFormatException;
+import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.WrappedDek;
@@ -62,7 +63,7 @@ public final class ArchiveReader {
         byte[] wrapped = new byte[h.getWrappedDek().remaining()];
         h.getWrappedDek().duplicate().get(wrapped);
         Aead dek = Kmses.await(kms.unwrapDek(new WrappedDek(h.getKeyId(), h.getKeyVersion(), h.getDekAlgorithm(), wrapped),
-                SegmentCrypto.dekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), kmsTimeout);
+                new DekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), kmsTimeout);
         List<ChangeEvent> events = new ArrayList<>(h.getRecordCount());
         for (byte[] record : SegmentCrypto.open(where, segment, dek)) {
             events.add(EVENTS.decode(where, record));

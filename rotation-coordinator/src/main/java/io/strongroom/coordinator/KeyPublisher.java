@@ -38,13 +38,19 @@ public final class KeyPublisher {
     /** Ensures and publishes the keys of {@code tenants}; returns the events published. */
     public List<KeyVersionEvent> ensure(List<String> tenants) {
         List<KeyVersionEvent> published = new ArrayList<>();
-        long now = System.currentTimeMillis();
         for (String tenant : tenants) {
             String keyId = Kmses.await(kms.createKek(tenant), kmsTimeout);
             for (KeyVersion v : Kmses.await(kms.describe(keyId), kmsTimeout)) {
-                KeyState state = v.primary() ? KeyState.PRIMARY : v.enabled() ? KeyState.DECRYPT_ONLY : KeyState.DISABLED;
+                KeyState state = switch (v.state()) {
+                    case PRIMARY -> KeyState.PRIMARY;
+                    case ENABLED -> KeyState.DECRYPT_ONLY;
+                    case DISABLED -> KeyState.DISABLED;
+                    case DESTROY_SCHEDULED -> KeyState.DESTROY_SCHEDULED;
+                    case DESTROYED -> KeyState.DESTROYED;
+                };
                 KeyVersionEvent event = KeyVersionEvent.newBuilder().setKeyId(keyId).setTenant(tenant).setVersion(v.version())
-                        .setState(state).setAlgorithm("AES256_GCM").setCreatedAtMs(now).setChangedAtMs(now)
+                        .setState(state).setAlgorithm("AES256_GCM").setCreatedAtMs(v.createdAt().toEpochMilli())
+                        .setChangedAtMs(v.changedAt().toEpochMilli())
                         .setActor(actor).setReason("ensure").build();
                 try {
                     producer.send(new ProducerRecord<>(Topics.KEYS.name(), keyId + "/" + v.version(), event)).get();

@@ -6,6 +6,7 @@ import io.strongroom.avro.KeyState;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.crypto.kms.local.LocalKms;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.TestKms;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,7 +20,7 @@ class KeyPublisherTest {
 
     @Test
     void createsMissingKeksAndPublishesTheirPrimaryVersionKeyedByKeyIdAndVersion() {
-        LocalKms kms = LocalKms.open(dir, false);
+        LocalKms kms = TestKms.local(dir, false);
         MockProducer<String, KeyVersionEvent> producer = new MockProducer<>(true, null,
                 Topics.KEYS.keySerde().serializer(), Topics.KEYS.valueSerde().serializer());
         KeyPublisher publisher = new KeyPublisher(kms, producer, Duration.ofSeconds(5), "test");
@@ -30,7 +31,7 @@ class KeyPublisherTest {
         assertThat(first).extracting(KeyVersionEvent::getKeyId).containsExactly("local://acme", "local://globex");
         assertThat(first).allMatch(e -> e.getState() == KeyState.PRIMARY && e.getActor().equals("test"));
         assertThat(again.get(0).getVersion()).as("idempotent: no new key").isEqualTo(first.get(0).getVersion());
-        assertThat(dir.resolve("acme.json")).exists();
+        assertThat(dir.resolve("acme.kek.json")).exists();
         ProducerRecord<String, KeyVersionEvent> sent = producer.history().get(0);
         assertThat(sent.topic()).isEqualTo("strongroom.keys");
         assertThat(sent.key()).isEqualTo("local://acme/" + first.get(0).getVersion());

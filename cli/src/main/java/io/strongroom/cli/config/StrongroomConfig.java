@@ -96,7 +96,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
     public record KmsSettings(String type, LocalKmsSettings local, Duration timeout) {
         public KmsSettings {
             type = Objects.requireNonNullElse(type, "local");
-            local = Objects.requireNonNullElse(local, new LocalKmsSettings(null, null));
+            local = Objects.requireNonNullElse(local, new LocalKmsSettings(null, null, null, null));
             timeout = Objects.requireNonNullElse(timeout, Duration.ofSeconds(10));
             if (!List.of("local").contains(type)) {
                 throw new IllegalArgumentException("kms.type must be one of [local], got '" + type + "'");
@@ -110,13 +110,16 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
     /**
      * The local (development) KMS.
      *
-     * @param directory where tenant keysets are kept
+     * @param directory where the master-key file and the encrypted tenant keys are kept
      * @param autoCreate create a tenant's key on first use instead of failing closed
+     * @param passphraseFile file holding the passphrase; else {@code $STRONGROOM_KMS_PASSPHRASE}
+     * @param allowInProd run even in a production environment (not recommended)
      */
-    public record LocalKmsSettings(String directory, Boolean autoCreate) {
+    public record LocalKmsSettings(String directory, Boolean autoCreate, String passphraseFile, Boolean allowInProd) {
         public LocalKmsSettings {
             directory = Objects.requireNonNullElse(directory, "./data/kms");
             autoCreate = Objects.requireNonNullElse(autoCreate, false);
+            allowInProd = Objects.requireNonNullElse(allowInProd, false);
         }
     }
 

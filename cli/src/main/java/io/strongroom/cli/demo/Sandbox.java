@@ -43,6 +43,12 @@ public final class Sandbox implements AutoCloseable {
         try {
             s3 = EmbeddedS3.start(dir.resolve("s3"), false);
             s3.createBucket(BUCKET);
+            Path passphrase = dir.resolve("kms-passphrase");
+            if (!Files.exists(passphrase)) {
+                Files.createFile(passphrase, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(passphrase, java.util.UUID.randomUUID().toString());
+            }
             Path configFile = dir.resolve("strongroom.yaml");
             Files.writeString(configFile, String.join("\n",
                     "# Written by `strongroom demo`: points at its embedded Kafka, S3 and local KMS.",
@@ -63,6 +69,7 @@ public final class Sandbox implements AutoCloseable {
                     "  local:",
                     "    directory: " + dir.resolve("kms"),
                     "    auto-create: true",
+                    "    passphrase-file: " + passphrase,
                     "encryptor:",
                     "  segment-max-records: 2000",
                     "  segment-max-age: " + segmentMaxAge,

@@ -1,11 +1,20 @@
 package io.strongroom.crypto.kms;
 
+import java.time.Instant;
+
 /**
- * One version of a KEK as the KMS sees it.
+ * One version of a KEK.
  *
  * @param keyId the KEK id
- * @param version the version
- * @param primary whether new DEKs are wrapped under it
- * @param enabled whether it may unwrap
+ * @param version the version ({@code 1}, {@code 2}...)
+ * @param state its state
+ * @param createdAt when it was created
+ * @param changedAt when its state last changed
+ * @param destroyAt when it is (or was) destroyed; null unless scheduled or destroyed
  */
-public record KeyVersion(String keyId, String version, boolean primary, boolean enabled) {}
+public record KeyVersion(String keyId, String version, KeyState state, Instant createdAt, Instant changedAt,
+        Instant destroyAt) {
+    public boolean primary() {
+        return state == KeyState.PRIMARY;
+    }
+}

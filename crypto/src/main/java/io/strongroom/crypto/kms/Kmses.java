@@ -23,9 +23,9 @@ public final class Kmses {
             if (cause instanceof KmsException kms) {
                 throw kms;
             }
-            throw new KmsException("KMS call failed: " + cause, cause);
+            throw new KmsUnavailableException("KMS call failed: " + cause, cause);
         } catch (TimeoutException e) {
-            throw new KmsException("KMS call timed out after " + timeout.toMillis() + " ms");
+            throw new KmsUnavailableException("KMS call timed out after " + timeout.toMillis() + " ms", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KmsException("interrupted while waiting for the KMS");

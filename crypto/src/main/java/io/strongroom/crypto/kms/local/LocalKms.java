@@ -1,19 +1,17 @@
 package io.strongroom.crypto.kms.local;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.InsecureSecretKeyAccess;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
-import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
+import com.google.crypto.tink.TinkProtoKeysetFormat;
 import com.google.crypto.tink.aead.AeadConfig;
-import com.google.crypto.tink.aead.PredefinedAeadParameters;
-import io.strongroom.crypto.kms.DataKey;
-import io.strongroom.crypto.kms.DataKeys;
-import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import com.google.crypto.tink.aead.AesGcmKey;
+import com.google.crypto.tink.aead.AesGcmParameters;
+import com.google.crypto.tink.util.SecretBytes;
 import io.strongroom.crypto.kms.KmsException;
-import io.strongroom.crypto.kms.UnknownKeyException;
-import io.strongroom.crypto.kms.WrappedDek;
+import io.strongroom.crypto.kms.internal.VersionedKms;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -21,32 +19,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
-import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Objects;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
 
 /**
- * The {@code local://<tenant>} backend: one Tink AES-256-GCM keyset per tenant, in
- * {@code <directory>/<tenant>.json} (mode 0600). A KEK version is the Tink key id of a key in the
- * tenant's keyset; wrapped DEKs carry it in their Tink output prefix.
+ * The {@code local://<tenant>} backend, for development and the demo.
  *
- * <p><b>For development and the demo only:</b> the keyset files are not protected by an HSM.
- * Several processes may share the directory; a KEK created by one is read by the others.
+ * <p>Each KEK version is a Tink AES-256-GCM keyset, stored in the key registry encrypted under a
+ * master key derived from a passphrase (PBKDF2-HMAC-SHA256, salt and iteration count in
+ * {@code <directory>/master.json}, together with a check value so a wrong passphrase is refused
+ * clearly). The files are mode 0600. It refuses to run for a production environment unless forced:
+ * keys on a disk are not keys in an HSM.
  */
-public final class LocalKms implements Kms {
-    private static final Logger LOG = LoggerFactory.getLogger(LocalKms.class);
-    private static final String SCHEME = "local://";
-    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
-
-    private final Path directory;
-    private final boolean autoCreate;
-    private final Map<String, KeysetHandle> keks = new ConcurrentHashMap<>();
+public final class LocalKms extends VersionedKms {
+    /** Iterations of newly created directories (OWASP 2023 guidance for PBKDF2-HMAC-SHA256). */
+    public static final int DEFAULT_ITERATIONS = 600_000;
+    private static final byte[] CHECK = "strongroom-local-kms-check".getBytes(StandardCharsets.US_ASCII);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     static {
         try {
@@ -56,147 +50,150 @@ public final class LocalKms implements Kms {
         }
     }
 
-    private LocalKms(Path directory, boolean autoCreate) {
-        this.directory = directory;
-        this.autoCreate = autoCreate;
+    private final Aead master;
+
+    /**
+     * How to open a local KMS.
+     *
+     * @param directory where the master file and key registry live
+     * @param passphrase the passphrase the master key derives from (not kept)
+     * @param autoCreate create a tenant's KEK on first use instead of failing closed
+     * @param environment the deployment environment
+     * @param allowInProduction run even when {@code environment} is a production one
+     * @param iterations PBKDF2 iterations when the directory is created (later opens read the file)
+     */
+    public record Options(Path directory, char[] passphrase, boolean autoCreate, String environment,
+            boolean allowInProduction, int iterations) {
+        public Options {
+            Objects.requireNonNull(directory, "directory");
+            Objects.requireNonNull(passphrase, "passphrase");
+            Objects.requireNonNull(environment, "environment");
+            if (passphrase.length < 8) {
+                throw new IllegalArgumentException("the local KMS passphrase must have at least 8 characters");
+            }
+            if (iterations < 1000) {
+                throw new IllegalArgumentException("PBKDF2 iterations must be at least 1000, got " + iterations);
+            }
+        }
+
+        /** Development defaults: no auto-create, not in production, {@value #DEFAULT_ITERATIONS} iterations. */
+        public static Options of(Path directory, String passphrase, String environment) {
+            return new Options(directory, passphrase.toCharArray(), false, environment, false, DEFAULT_ITERATIONS);
+        }
+
+        public Options withAutoCreate(boolean create) {
+            return new Options(directory, passphrase, create, environment, allowInProduction, iterations);
+        }
+
+        public Options withIterations(int n) {
+            return new Options(directory, passphrase, autoCreate, environment, allowInProduction, n);
+        }
+    }
+
+    private LocalKms(Options options, Aead master) {
+        super("local", options.directory(), options.autoCreate(), Clock.systemUTC());
+        this.master = master;
     }
 
     /**
      * Opens (creating if needed) a local KMS directory.
      *
-     * @param directory where the keyset files live
-     * @param autoCreate whether a tenant's KEK is created on first use instead of failing with
-     *     {@link UnknownKeyException}
+     * @throws KmsException if the environment is a production one and not forced, or the passphrase is wrong
      */
-    public static LocalKms open(Path directory, boolean autoCreate) {
+    public static LocalKms open(Options options) {
+        if (isProduction(options.environment()) && !options.allowInProduction()) {
+            throw new KmsException("the local KMS is for development and refuses environment '" + options.environment()
+                    + "' (use an HSM or cloud KMS, or set kms.local.allow-in-prod: true to force)");
+        }
         try {
-            Files.createDirectories(directory);
+            Files.createDirectories(options.directory());
+            return new LocalKms(options, master(options));
         } catch (IOException e) {
-            throw new KmsException("cannot create local KMS directory " + directory + ": " + e.getMessage(), e);
+            throw new KmsException("cannot open local KMS directory " + options.directory() + ": " + e.getMessage(), e);
         }
-        return new LocalKms(directory, autoCreate);
+    }
+
+    static boolean isProduction(String environment) {
+        String e = environment.toLowerCase(java.util.Locale.ROOT);
+        return e.equals("prod") || e.equals("production") || e.startsWith("prod-") || e.endsWith("-prod");
     }
 
     @Override
-    public String keyIdFor(String tenant) {
-        return SCHEME + tenant;
+    protected String createMaterial(String tenant, String version) throws GeneralSecurityException {
+        KeysetHandle kek = KeysetHandle.generateNew(AesGcmParameters.builder().setKeySizeBytes(32).setIvSizeBytes(12)
+                .setTagSizeBytes(16).setVariant(AesGcmParameters.Variant.NO_PREFIX).build());
+        return Base64.getEncoder().encodeToString(
+                TinkProtoKeysetFormat.serializeEncryptedKeyset(kek, master, materialContext(tenant, version)));
     }
 
     @Override
-    public CompletionStage<String> createKek(String tenant) {
-        return call(() -> {
-            kek(keyIdFor(tenant), true);
-            return keyIdFor(tenant);
-        });
+    protected Aead material(String tenant, String version, String stored) throws GeneralSecurityException {
+        if (stored == null) {
+            throw new GeneralSecurityException("no material stored");
+        }
+        return TinkProtoKeysetFormat.parseEncryptedKeyset(Base64.getDecoder().decode(stored), master,
+                materialContext(tenant, version)).getPrimitive(RegistryConfiguration.get(), Aead.class);
     }
 
     @Override
-    public CompletionStage<DataKey> generateDek(String keyId, byte[] context) {
-        return call(() -> {
-            KeysetHandle kek = kek(keyId, autoCreate);
-            try {
-                KeysetHandle dek = DataKeys.generate();
-                byte[] wrapped = DataKeys.wrap(dek, aead(kek), context);
-                String version = Integer.toUnsignedString(kek.getPrimary().getId());
-                return new DataKey(DataKeys.aead(dek), new WrappedDek(keyId, version, DataKeys.ALGORITHM, wrapped));
-            } catch (GeneralSecurityException e) {
-                throw new KmsException("cannot generate a data key under " + keyId + ": " + e.getMessage(), e);
-            }
-        });
+    protected void destroyMaterial(String tenant, String version) {
+        // the registry drops the encrypted keyset when the version becomes DESTROYED
     }
 
-    @Override
-    public CompletionStage<Aead> unwrapDek(WrappedDek wrapped, byte[] context) {
-        return call(() -> {
-            KeysetHandle kek = kek(wrapped.keyId(), false);
-            boolean known = false;
-            for (int i = 0; i < kek.size(); i++) {
-                known |= Integer.toUnsignedString(kek.getAt(i).getId()).equals(wrapped.keyVersion());
-            }
-            if (!known) {
-                throw new UnknownKeyException("KEK " + wrapped.keyId() + " has no version " + wrapped.keyVersion());
-            }
-            try {
-                return DataKeys.unwrap(wrapped.bytes(), aead(kek), context);
-            } catch (GeneralSecurityException e) {
-                throw new KmsException("cannot unwrap data key under " + wrapped.keyId() + " v" + wrapped.keyVersion()
-                        + ": wrapped key or its context does not authenticate");
-            }
-        });
+    private static byte[] materialContext(String tenant, String version) {
+        return ("strongroom-local-kek|" + tenant + "|" + version).getBytes(StandardCharsets.UTF_8);
     }
 
-    @Override
-    public CompletionStage<List<KeyVersion>> describe(String keyId) {
-        return call(() -> {
-            KeysetHandle kek = kek(keyId, false);
-            List<KeyVersion> versions = new java.util.ArrayList<>();
-            for (int i = 0; i < kek.size(); i++) {
-                KeysetHandle.Entry entry = kek.getAt(i);
-                versions.add(new KeyVersion(keyId, Integer.toUnsignedString(entry.getId()), entry.isPrimary(),
-                        entry.getStatus() == com.google.crypto.tink.KeyStatus.ENABLED));
-            }
-            return versions;
-        });
-    }
+    private record MasterFile(String kdf, int iterations, String salt, String check) {}
 
-    private static <T> CompletionStage<T> call(Supplier<T> body) {
+    private static Aead master(Options options) throws IOException {
+        Path file = options.directory().resolve("master.json");
         try {
-            return CompletableFuture.completedFuture(body.get());
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    private static Aead aead(KeysetHandle kek) throws GeneralSecurityException {
-        return kek.getPrimitive(RegistryConfiguration.get(), Aead.class);
-    }
-
-    private KeysetHandle kek(String keyId, boolean create) {
-        if (!keyId.startsWith(SCHEME)) {
-            throw new UnknownKeyException("not a local KMS key id: " + keyId + " (expected " + SCHEME + "<tenant>)");
-        }
-        String tenant = keyId.substring(SCHEME.length());
-        if (!TENANT.matcher(tenant).matches()) {
-            throw new UnknownKeyException("invalid tenant in key id " + keyId + " (allowed: " + TENANT.pattern() + ")");
-        }
-        KeysetHandle cached = keks.get(tenant);
-        if (cached != null) {
-            return cached;
-        }
-        synchronized (keks) {
-            Path file = directory.resolve(tenant + ".json");
-            try {
-                if (!Files.exists(file)) {
-                    if (!create) {
-                        throw new UnknownKeyException("no key-encryption key for tenant '" + tenant + "' (" + keyId
-                                + ") in local KMS directory " + directory);
-                    }
-                    writeNew(file);
+            if (!Files.exists(file)) {
+                byte[] salt = new byte[16];
+                new SecureRandom().nextBytes(salt);
+                Aead aead = derive(options.passphrase(), salt, options.iterations());
+                MasterFile created = new MasterFile("PBKDF2WithHmacSHA256", options.iterations(),
+                        Base64.getEncoder().encodeToString(salt), Base64.getEncoder().encodeToString(aead.encrypt(CHECK, salt)));
+                Path tmp = Files.createTempFile(options.directory(), ".master", ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                JSON.writeValue(tmp.toFile(), created);
+                try {
+                    Files.createLink(file, tmp); // fails if another process created it first
+                } catch (FileAlreadyExistsException raced) {
+                    // use theirs, below
+                } finally {
+                    Files.deleteIfExists(tmp);
                 }
-                KeysetHandle kek = TinkJsonProtoKeysetFormat.parseKeyset(
-                        Files.readString(file, StandardCharsets.UTF_8), InsecureSecretKeyAccess.get());
-                keks.put(tenant, kek);
-                return kek;
-            } catch (IOException | GeneralSecurityException e) {
-                throw new KmsException("cannot read local KEK " + file + ": " + e.getMessage(), e);
             }
+            MasterFile m = JSON.readValue(file.toFile(), MasterFile.class);
+            byte[] salt = Base64.getDecoder().decode(m.salt());
+            Aead aead = derive(options.passphrase(), salt, m.iterations());
+            try {
+                aead.decrypt(Base64.getDecoder().decode(m.check()), salt);
+            } catch (GeneralSecurityException wrong) {
+                throw new KmsException("wrong passphrase for local KMS directory " + options.directory());
+            }
+            return aead;
+        } catch (GeneralSecurityException e) {
+            throw new KmsException("cannot derive the local KMS master key: " + e.getMessage(), e);
         }
     }
 
-    private void writeNew(Path file) throws IOException, GeneralSecurityException {
-        KeysetHandle kek = KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM);
-        Path tmp = Files.createTempFile(directory, ".kek-", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, TinkJsonProtoKeysetFormat.serializeKeyset(kek, InsecureSecretKeyAccess.get()));
+    private static Aead derive(char[] passphrase, byte[] salt, int iterations) throws GeneralSecurityException {
+        PBEKeySpec spec = new PBEKeySpec(passphrase, salt, iterations, 256);
+        byte[] bytes = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+        spec.clearPassword();
         try {
-            // a hard link fails if the file exists (a rename would silently replace another process's KEK)
-            Files.createLink(file, tmp);
-            LOG.atInfo().addKeyValue("keyId", SCHEME + file.getFileName().toString().replace(".json", ""))
-                    .log("created local key-encryption key");
-        } catch (FileAlreadyExistsException raced) {
-            LOG.debug("another process created {} first; using it", file);
+            AesGcmKey key = AesGcmKey.builder()
+                    .setParameters(AesGcmParameters.builder().setKeySizeBytes(32).setIvSizeBytes(12).setTagSizeBytes(16)
+                            .setVariant(AesGcmParameters.Variant.NO_PREFIX).build())
+                    .setKeyBytes(SecretBytes.copyFrom(bytes, InsecureSecretKeyAccess.get()))
+                    .build();
+            return KeysetHandle.newBuilder().addEntry(KeysetHandle.importKey(key).withRandomId().makePrimary()).build()
+                    .getPrimitive(RegistryConfiguration.get(), Aead.class);
         } finally {
-            Files.deleteIfExists(tmp);
+            Arrays.fill(bytes, (byte) 0);
         }
     }
 }

@@ -4,84 +4,62 @@ import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.crypto.tink.Aead;
 import io.strongroom.crypto.kms.DataKey;
+import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.KmsException;
-import io.strongroom.crypto.kms.UnknownKeyException;
-import io.strongroom.crypto.kms.WrappedDek;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** What is specific to the local backend; the shared behaviour is in the testkit's KMS contract suite. */
 class LocalKmsTest {
     private static final Duration T = Duration.ofSeconds(5);
-    private static final byte[] CTX = "env|acme|seg-1".getBytes(StandardCharsets.UTF_8);
+    private static final DekContext CTX = new DekContext("dev", "acme", "seg-1");
     @TempDir Path dir;
 
+    private LocalKms open(String passphrase, String environment) {
+        return LocalKms.open(LocalKms.Options.of(dir, passphrase, environment).withAutoCreate(true).withIterations(1000));
+    }
+
     @Test
-    void dataKeyUnwrapsToTheSameKeyInAnotherProcessView() throws Exception {
-        LocalKms kms = LocalKms.open(dir, false);
-        String keyId = await(kms.createKek("acme"), T);
-        DataKey dek = await(kms.generateDek(keyId, CTX), T);
+    void anotherOpenWithTheSamePassphraseUnwrapsAndAWrongPassphraseIsRefusedClearly() throws Exception {
+        DataKey dek = await(open("correct horse", "dev").generateDek("local://acme", CTX), T);
         byte[] ct = dek.aead().encrypt("secret".getBytes(StandardCharsets.UTF_8), new byte[0]);
 
-        Aead unwrapped = await(LocalKms.open(dir, false).unwrapDek(dek.wrapped(), CTX), T);
-        assertThat(new String(unwrapped.decrypt(ct, new byte[0]), StandardCharsets.UTF_8)).isEqualTo("secret");
-        assertThat(dek.wrapped().keyVersion()).isEqualTo(await(kms.describe(keyId), T).get(0).version());
+        var again = await(open("correct horse", "dev").unwrapDek(dek.wrapped(), CTX), T);
+        assertThat(again.decrypt(ct, new byte[0])).isEqualTo("secret".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> open("wrong horse", "dev"))
+                .isInstanceOf(KmsException.class).hasMessage("wrong passphrase for local KMS directory " + dir);
     }
 
     @Test
-    void wrappedDekIsBoundToItsContext() {
-        LocalKms kms = LocalKms.open(dir, true);
-        DataKey dek = await(kms.generateDek("local://acme", CTX), T);
-        assertThatThrownBy(() -> await(kms.unwrapDek(dek.wrapped(), "env|acme|seg-2".getBytes(StandardCharsets.UTF_8)), T))
-                .isInstanceOf(KmsException.class).hasMessageContaining("does not authenticate");
+    void refusesProductionUnlessForced() {
+        assertThatThrownBy(() -> open("correct horse", "prod"))
+                .isInstanceOf(KmsException.class).hasMessageContaining("refuses environment 'prod'")
+                .hasMessageContaining("kms.local.allow-in-prod");
+        LocalKms forced = LocalKms.open(new LocalKms.Options(dir, "correct horse".toCharArray(), true, "prod", true, 1000));
+        assertThat(forced.keyIdFor("acme")).isEqualTo("local://acme");
+        assertThat(LocalKms.isProduction("eu-prod")).isTrue();
+        assertThat(LocalKms.isProduction("staging")).isFalse();
     }
 
     @Test
-    void corruptedWrappedDekFails() {
-        LocalKms kms = LocalKms.open(dir, true);
-        WrappedDek w = await(kms.generateDek("local://acme", CTX), T).wrapped();
-        byte[] bytes = w.bytes().clone();
-        bytes[bytes.length - 1] ^= 1;
-        assertThatThrownBy(() -> await(kms.unwrapDek(new WrappedDek(w.keyId(), w.keyVersion(), w.algorithm(), bytes), CTX), T))
-                .isInstanceOf(KmsException.class);
+    void keyFilesArePrivateAndHoldNoKeyInTheClear() throws Exception {
+        await(open("correct horse", "dev").createKek("acme"), T);
+        for (String name : new String[] {"master.json", "acme.kek.json"}) {
+            assertThat(Files.getPosixFilePermissions(dir.resolve(name)))
+                    .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        }
+        String registry = Files.readString(dir.resolve("acme.kek.json"));
+        assertThat(registry).contains("\"material\"").doesNotContain("keyValue").doesNotContain("AesGcmKey");
     }
 
     @Test
-    void unknownTenantFailsClosedWithoutAutoCreate() {
-        LocalKms kms = LocalKms.open(dir, false);
-        assertThatThrownBy(() -> await(kms.generateDek("local://nobody", CTX), T))
-                .isInstanceOf(UnknownKeyException.class).hasMessageContaining("tenant 'nobody'");
-        assertThat(dir.resolve("nobody.json")).doesNotExist();
-    }
-
-    @Test
-    void unknownVersionAndForeignSchemeAreUnknownKeys() {
-        LocalKms kms = LocalKms.open(dir, true);
-        WrappedDek w = await(kms.generateDek("local://acme", CTX), T).wrapped();
-        assertThatThrownBy(() -> await(kms.unwrapDek(new WrappedDek(w.keyId(), "12345", w.algorithm(), w.bytes()), CTX), T))
-                .isInstanceOf(UnknownKeyException.class).hasMessageContaining("no version 12345");
-        assertThatThrownBy(() -> await(kms.generateDek("aws-kms://arn", CTX), T))
-                .isInstanceOf(UnknownKeyException.class).hasMessageContaining("not a local KMS key id");
-        assertThatThrownBy(() -> await(kms.generateDek("local://../etc", CTX), T))
-                .isInstanceOf(UnknownKeyException.class).hasMessageContaining("invalid tenant");
-    }
-
-    @Test
-    void keysetFileIsPrivateAndCreateIsIdempotent() throws Exception {
-        LocalKms kms = LocalKms.open(dir, false);
-        await(kms.createKek("acme"), T);
-        String first = Files.readString(dir.resolve("acme.json"));
-        await(LocalKms.open(dir, false).createKek("acme"), T);
-        assertThat(Files.readString(dir.resolve("acme.json"))).isEqualTo(first);
-        assertThat(Files.getPosixFilePermissions(dir.resolve("acme.json")))
-                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
-        assertThat(Set.of(dir.toFile().list())).containsExactly("acme.json");
+    void shortPassphraseIsRejected() {
+        assertThatThrownBy(() -> open("short", "dev")).hasMessageContaining("at least 8 characters");
     }
 }
