@@ -4,6 +4,7 @@ import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.local.LocalKms;
+import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import java.util.Map;
 public final class KmsFactory {
     /** Variable holding the local KMS passphrase when no passphrase file is configured. */
     public static final String PASSPHRASE_VARIABLE = "STRONGROOM_KMS_PASSPHRASE";
+    /** Variable holding the PKCS#11 user PIN when no PIN file is configured. */
+    public static final String PIN_VARIABLE = "STRONGROOM_PKCS11_PIN";
 
     private KmsFactory() {}
 
@@ -27,22 +30,32 @@ public final class KmsFactory {
                 yield LocalKms.open(new LocalKms.Options(Path.of(local.directory()), passphrase(local, env),
                         local.autoCreate(), config.environment(), local.allowInProd(), LocalKms.DEFAULT_ITERATIONS));
             }
+            case "pkcs11" -> {
+                StrongroomConfig.Pkcs11Settings p = config.kms().pkcs11();
+                yield Pkcs11Kms.open(new Pkcs11Kms.Options(p.library(), p.slotListIndex(),
+                        secret("kms.pkcs11.pin-file", p.pinFile(), PIN_VARIABLE, "PKCS#11 token needs a PIN", env),
+                        Path.of(p.directory()), p.autoCreate()));
+            }
             default -> throw new IllegalArgumentException("kms.type " + config.kms().type() + " is not supported");
         };
     }
 
     private static char[] passphrase(StrongroomConfig.LocalKmsSettings local, Map<String, String> env) {
-        if (local.passphraseFile() != null) {
+        return secret("kms.local.passphrase-file", local.passphraseFile(), PASSPHRASE_VARIABLE, "local KMS needs a passphrase", env);
+    }
+
+    /** A secret from a file (preferred) or an environment variable; never from the YAML itself. */
+    private static char[] secret(String fileKey, String file, String variable, String what, Map<String, String> env) {
+        if (file != null) {
             try {
-                return Files.readString(Path.of(local.passphraseFile())).strip().toCharArray();
+                return Files.readString(Path.of(file)).strip().toCharArray();
             } catch (IOException e) {
-                throw new ConfigException("kms.local.passphrase-file: cannot read " + local.passphraseFile() + ": " + e.getMessage());
+                throw new ConfigException(fileKey + ": cannot read " + file + ": " + e.getMessage());
             }
         }
-        String value = env.get(PASSPHRASE_VARIABLE);
+        String value = env.get(variable);
         if (value == null || value.isBlank()) {
-            throw new ConfigException("the local KMS needs a passphrase: set " + PASSPHRASE_VARIABLE
-                    + " or kms.local.passphrase-file");
+            throw new ConfigException("the " + what + ": set " + variable + " or " + fileKey);
         }
         return value.toCharArray();
     }

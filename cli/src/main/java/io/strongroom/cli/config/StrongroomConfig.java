@@ -42,7 +42,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         }
         dataDir = Objects.requireNonNullElse(dataDir, "./data");
         kafka = Objects.requireNonNullElse(kafka, new Kafka(null, null, null, null));
-        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null));
+        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null));
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
@@ -93,13 +93,14 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param local settings of the local backend
      * @param timeout how long a KMS call may take before it fails (closed)
      */
-    public record KmsSettings(String type, LocalKmsSettings local, Duration timeout) {
+    public record KmsSettings(String type, LocalKmsSettings local, Pkcs11Settings pkcs11, Duration timeout) {
         public KmsSettings {
             type = Objects.requireNonNullElse(type, "local");
             local = Objects.requireNonNullElse(local, new LocalKmsSettings(null, null, null, null));
+            pkcs11 = Objects.requireNonNullElse(pkcs11, new Pkcs11Settings(null, null, null, null, null));
             timeout = Objects.requireNonNullElse(timeout, Duration.ofSeconds(10));
-            if (!List.of("local").contains(type)) {
-                throw new IllegalArgumentException("kms.type must be one of [local], got '" + type + "'");
+            if (!List.of("local", "pkcs11").contains(type)) {
+                throw new IllegalArgumentException("kms.type must be one of [local, pkcs11], got '" + type + "'");
             }
             if (timeout.isZero() || timeout.isNegative()) {
                 throw new IllegalArgumentException("kms.timeout must be positive, got " + timeout);
@@ -120,6 +121,27 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             directory = Objects.requireNonNullElse(directory, "./data/kms");
             autoCreate = Objects.requireNonNullElse(autoCreate, false);
             allowInProd = Objects.requireNonNullElse(allowInProd, false);
+        }
+    }
+
+    /**
+     * A PKCS#11 token (HSM).
+     *
+     * @param library path of the PKCS#11 module
+     * @param slotListIndex index of the token's slot
+     * @param pinFile file holding the user PIN; else {@code $STRONGROOM_PKCS11_PIN}
+     * @param directory where key versions and their states are recorded
+     * @param autoCreate create a tenant's key on first use instead of failing closed
+     */
+    public record Pkcs11Settings(String library, Integer slotListIndex, String pinFile, String directory, Boolean autoCreate) {
+        public Pkcs11Settings {
+            library = Objects.requireNonNullElse(library, "/usr/lib/softhsm/libsofthsm2.so");
+            slotListIndex = Objects.requireNonNullElse(slotListIndex, 0);
+            directory = Objects.requireNonNullElse(directory, "./data/kms-pkcs11");
+            autoCreate = Objects.requireNonNullElse(autoCreate, false);
+            if (slotListIndex < 0) {
+                throw new IllegalArgumentException("kms.pkcs11.slot-list-index must be >= 0, got " + slotListIndex);
+            }
         }
     }
 

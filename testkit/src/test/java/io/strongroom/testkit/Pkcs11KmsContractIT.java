@@ -1,0 +1,60 @@
+package io.strongroom.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsException;
+import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
+import java.nio.file.Path;
+import javax.crypto.SecretKey;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The KMS contract against a real PKCS#11 token (SoftHSM2), plus what is specific to PKCS#11. */
+class Pkcs11KmsContractIT extends KmsContract {
+    @TempDir static Path registry;
+    static int slot;
+    static Throwable wrongPinFailure;
+
+    @BeforeAll
+    static void token() {
+        slot = SoftHsm.token();
+        // PKCS#11 login state belongs to the process: once any instance in this JVM has logged in,
+        // the token accepts further sessions without checking a PIN. So try the wrong PIN first.
+        try {
+            Pkcs11Kms.open(new Pkcs11Kms.Options(SoftHsm.LIBRARY, slot, "0000".toCharArray(), registry, false));
+        } catch (Throwable e) {
+            wrongPinFailure = e;
+        }
+    }
+
+    @Override
+    protected Kms open(boolean autoCreate) {
+        return Pkcs11Kms.open(new Pkcs11Kms.Options(SoftHsm.LIBRARY, slot, SoftHsm.PIN.toCharArray(), registry, autoCreate));
+    }
+
+    @Test
+    void kekIsGeneratedOnTheTokenAndReportedNonExtractable() throws Exception {
+        Pkcs11Kms pkcs11 = (Pkcs11Kms) kms;
+        Kmses.await(kms.createKek(tenant), T);
+        SecretKey key = pkcs11.tokenKey(tenant, "1");
+        assertThat(key.getEncoded()).as("sensitive key bytes are not exported").isNull();
+        assertThat(key.toString()).contains("token object").contains("sensitive").contains("unextractable");
+    }
+
+    @Test
+    void wrongPinFailsWithAClearMessage() {
+        assertThat(wrongPinFailure)
+                .isInstanceOf(KmsException.class)
+                .hasMessage("PKCS#11 login to " + SoftHsm.LIBRARY + " slot index " + slot + " failed: wrong PIN");
+    }
+
+    @Test
+    void missingModuleIsNamed() {
+        assertThatThrownBy(() -> Pkcs11Kms.open(new Pkcs11Kms.Options("/nope/libpkcs11.so", 0, "1".toCharArray(), registry, false)))
+                .isInstanceOf(KmsException.class).hasMessage("PKCS#11 module not found: /nope/libpkcs11.so");
+    }
+}
