@@ -2,7 +2,6 @@ package io.strongroom.cli;
 
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
-import io.strongroom.crypto.kms.Kms;
 import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedS3;
 import java.nio.file.Files;
@@ -43,11 +42,9 @@ final class DemoCommand implements Callable<Integer> {
         Path dir = temporary ? Files.createTempDirectory("strongroom-demo-") : dataDir.toAbsolutePath();
         System.out.println("starting embedded Kafka, S3 and a local KMS in " + dir);
         Sandbox sandbox = Sandbox.start(dir, "PT2S");
-        Kms kms = KmsFactory.create(sandbox.config());
         AtomicBoolean cleaned = new AtomicBoolean();
         AutoCloseable cleanup = () -> {
             if (cleaned.compareAndSet(false, true)) {
-                kms.close();
                 sandbox.close();
                 if (temporary) {
                     Dirs.deleteRecursively(dir);
@@ -63,7 +60,7 @@ final class DemoCommand implements Callable<Integer> {
             }
         }, "strongroom-demo-cleanup"));
         try {
-            Demo.Result result = Demo.run(sandbox, kms, options, System.out);
+            Demo.Result result = Demo.run(sandbox, options, System.out);
             Demo.printSummary(result, System.out);
             if (keepRunning) {
                 printConnectionDetails(sandbox);

@@ -2,6 +2,8 @@ package io.strongroom.cli;
 
 import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.audit.AuditingKms;
+import io.strongroom.crypto.audit.KafkaAuditTrail;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.local.LocalKms;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
@@ -19,11 +21,22 @@ public final class KmsFactory {
 
     private KmsFactory() {}
 
-    public static Kms create(StrongroomConfig config) {
-        return create(config, System.getenv());
+    /**
+     * The configured KMS for {@code principal}, with every operation audited on
+     * {@code strongroom.audit} under the principal's own hash chain.
+     */
+    public static Kms create(StrongroomConfig config, String principal) {
+        Kms backend = backend(config, System.getenv());
+        try {
+            return new AuditingKms(backend, KafkaAuditTrail.create(config.kafka().clientProperties(), principal,
+                    config.kms().auditBuffer()), principal);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
     }
 
-    static Kms create(StrongroomConfig config, Map<String, String> env) {
+    static Kms backend(StrongroomConfig config, Map<String, String> env) {
         return switch (config.kms().type()) {
             case "local" -> {
                 StrongroomConfig.LocalKmsSettings local = config.kms().local();

@@ -37,7 +37,7 @@ final class RestoreCommand implements Callable<Integer> {
     public Integer call() {
         Path output = dryRun ? null : jsonlPath();
         StrongroomConfig c = config.load();
-        try (Kms kms = KmsFactory.create(c); S3Client s3 = c.s3().client()) {
+        try (Kms kms = KmsFactory.create(c, "restore"); S3Client s3 = c.s3().client()) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
                     c.restore().parallelism()), new ProgressPrinter("restore " + tenant, System.err));

@@ -70,7 +70,7 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            Kms kms = KmsFactory.create(c);
+            Kms kms = KmsFactory.create(c, "encryptor");
             EncryptorService service = EncryptorService.start(c.encryptor(), c.environment(), kms,
                     c.kafka().clientProperties(), stateDir(c));
             return runUntilStopped("encryptor", () -> {
@@ -105,7 +105,7 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            try (Kms kms = KmsFactory.create(c);
+            try (Kms kms = KmsFactory.create(c, "coordinator");
                     Admin admin = Admin.create(c.kafka().clientProperties());
                     var producer = new KafkaProducer<>(c.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(),
                             Topics.KEYS.valueSerde().serializer())) {

@@ -26,7 +26,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         StrongroomConfig c = config.load();
-        try (Kms kms = KmsFactory.create(c); S3Client s3 = c.s3().client()) {
+        try (Kms kms = KmsFactory.create(c, "restore"); S3Client s3 = c.s3().client()) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, null, null,
                     c.restore().parallelism()), new ProgressPrinter("verify", System.err));

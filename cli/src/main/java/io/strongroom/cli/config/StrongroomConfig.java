@@ -42,7 +42,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         }
         dataDir = Objects.requireNonNullElse(dataDir, "./data");
         kafka = Objects.requireNonNullElse(kafka, new Kafka(null, null, null, null));
-        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null));
+        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null, null));
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
@@ -92,9 +92,14 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param type backend: {@code local} (more in later releases)
      * @param local settings of the local backend
      * @param timeout how long a KMS call may take before it fails (closed)
+     * @param auditBuffer audit events in flight before key operations wait for Kafka
      */
-    public record KmsSettings(String type, LocalKmsSettings local, Pkcs11Settings pkcs11, Duration timeout) {
+    public record KmsSettings(String type, LocalKmsSettings local, Pkcs11Settings pkcs11, Duration timeout, Integer auditBuffer) {
         public KmsSettings {
+            auditBuffer = Objects.requireNonNullElse(auditBuffer, 1000);
+            if (auditBuffer < 1 || auditBuffer > 1_000_000) {
+                throw new IllegalArgumentException("kms.audit-buffer must be between 1 and 1000000, got " + auditBuffer);
+            }
             type = Objects.requireNonNullElse(type, "local");
             local = Objects.requireNonNullElse(local, new LocalKmsSettings(null, null, null, null));
             pkcs11 = Objects.requireNonNullElse(pkcs11, new Pkcs11Settings(null, null, null, null, null));

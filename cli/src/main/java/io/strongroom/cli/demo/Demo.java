@@ -1,12 +1,13 @@
 package io.strongroom.cli.demo;
 
-import io.strongroom.avro.DeadLetter;
+import io.strongroom.cli.KmsFactory;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.KeyPublisher;
 import io.strongroom.coordinator.TopicProvisioner;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.restore.ArchiveReader;
 import io.strongroom.restore.RestoreJob;
+import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcProducer;
@@ -21,11 +22,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -83,25 +81,27 @@ public final class Demo {
     }
 
     /** Runs the demo against a started sandbox, reporting progress on {@code log}. */
-    public static Result run(Sandbox sandbox, Kms kms, Options options, PrintStream log) {
+    public static Result run(Sandbox sandbox, Options options, PrintStream log) {
         long start = System.nanoTime();
         StrongroomConfig config = sandbox.config();
         List<String> tenants = TENANTS.subList(0, options.tenants());
         CdcGenerator generator = new CdcGenerator(new CdcGenerator.Options(options.seed(), tenants, options.events(),
                 CdcGenerator.DEFAULT_CANARY, 0.05, false, true, "cdc"));
 
-        try (Admin admin = sandbox.kafka().admin();
-                KafkaProducer<String, io.strongroom.avro.KeyVersionEvent> keys = new KafkaProducer<>(
-                        config.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(), Topics.KEYS.valueSerde().serializer())) {
+        try (Admin admin = sandbox.kafka().admin()) {
             TopicProvisioner.ensureTopics(admin, config.kafka().partitions(), config.kafka().replication(),
                     config.encryptor().segmentMaxBytes());
             sandbox.kafka().createTopics(config.kafka().partitions(), generator.topics().toArray(String[]::new));
-            new KeyPublisher(kms, keys, config.kms().timeout(), "demo").ensure(tenants);
+        }
+        try (Kms kms = KmsFactory.create(config, "coordinator");
+                KafkaProducer<String, io.strongroom.avro.KeyVersionEvent> keys = new KafkaProducer<>(
+                        config.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(), Topics.KEYS.valueSerde().serializer())) {
+            new KeyPublisher(kms, keys, config.kms().timeout(), "coordinator").ensure(tenants);
         }
         log.printf("generating %,d CDC events for %d tenants (%s)%n", options.events(), tenants.size(), String.join(", ", tenants));
         List<CdcRecord> records = generator.generate();
         List<Produced> produced = new ArrayList<>();
-        try (Pipeline pipeline = Pipeline.start(config, kms)) {
+        try (Kms kms = KmsFactory.create(config, "encryptor"); Pipeline pipeline = Pipeline.start(config, kms)) {
             int half = records.size() / 2;
             produced.addAll(CdcProducer.produce(config.kafka().bootstrapServers(), records.subList(0, half)));
             CdcProducer.produce(config.kafka().bootstrapServers(), List.of(malformed(tenants.get(0))));
@@ -114,7 +114,7 @@ public final class Demo {
 
         Path restoreFile = sandbox.dir().resolve("restore").resolve("events.jsonl");
         RestoreJob.Result restore;
-        try (S3Client s3 = config.s3().client()) {
+        try (Kms kms = KmsFactory.create(config, "restore"); S3Client s3 = config.s3().client()) {
             ArchiveReader reader = new ArchiveReader(s3, config.s3().bucket(), kms, config.kms().timeout());
             restore = RestoreJob.run(reader, new RestoreJob.Options(config.environment(), null, null, restoreFile,
                     config.restore().parallelism()), (done, total, events) -> { });
@@ -162,23 +162,10 @@ public final class Demo {
 
     /** Every record on the DLQ, as "REASON at topic/partition/offset: detail". */
     static List<String> deadLetters(StrongroomConfig config) {
-        Map<String, Object> props = new java.util.HashMap<>(config.kafka().clientProperties());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<String> letters = new ArrayList<>();
-        try (KafkaConsumer<String, DeadLetter> consumer = new KafkaConsumer<>(props, Topics.INGEST_DLQ.keySerde().deserializer(),
-                Topics.INGEST_DLQ.valueSerde().deserializer())) {
-            var partitions = consumer.partitionsFor(Topics.INGEST_DLQ.name()).stream()
-                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> letters.add(r.value().getReason() + " at "
-                        + r.value().getSource().getTopic() + "/" + r.value().getSource().getPartition() + "/"
-                        + r.value().getSource().getOffset() + ": " + r.value().getDetail()));
-            }
-        }
+        TopicReader.readToEnd(config.kafka().clientProperties(), Topics.INGEST_DLQ, r -> letters.add(r.value().getReason()
+                + " at " + r.value().getSource().getTopic() + "/" + r.value().getSource().getPartition() + "/"
+                + r.value().getSource().getOffset() + ": " + r.value().getDetail()));
         return letters;
     }
 

@@ -102,8 +102,13 @@ public final class AuditingKms implements Kms {
         }).thenCompose(result -> call);
     }
 
+    /** Closes the trail (flushing what is in flight) and the delegate. */
     @Override
     public void close() {
-        delegate.close();
+        try {
+            trail.close();
+        } finally {
+            delegate.close();
+        }
     }
 }
