@@ -1,0 +1,63 @@
+package io.strongroom.testkit;
+
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsUnavailableException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A KMS that can be taken down (every call fails as unavailable) and brought back, counting calls. */
+public final class FlakyKms {
+    private final Kms kms;
+    private volatile boolean down;
+    private final AtomicInteger failNext = new AtomicInteger();
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+
+    private FlakyKms(Kms delegate) {
+        this.kms = (Kms) Proxy.newProxyInstance(Kms.class.getClassLoader(), new Class<?>[] {Kms.class}, (proxy, method, args) -> {
+            boolean async = java.util.concurrent.CompletionStage.class.isAssignableFrom(method.getReturnType());
+            if (async) {
+                calls.computeIfAbsent(method.getName(), k -> new AtomicInteger()).incrementAndGet();
+                if (down || failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    return CompletableFuture.failedFuture(new KmsUnavailableException("KMS is down (test)", null));
+                }
+            }
+            try {
+                return method.invoke(delegate, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        });
+    }
+
+    public static FlakyKms wrap(Kms delegate) {
+        return new FlakyKms(delegate);
+    }
+
+    /** The KMS to hand to the code under test. */
+    public Kms kms() {
+        return kms;
+    }
+
+    public void goDown() {
+        down = true;
+    }
+
+    public void comeBack() {
+        down = false;
+    }
+
+    /** The next {@code n} calls fail as unavailable. */
+    public void failNext(int n) {
+        failNext.set(n);
+    }
+
+    /** Calls of {@code method} so far. */
+    public int calls(String method) {
+        AtomicInteger n = calls.get(method);
+        return n == null ? 0 : n.get();
+    }
+}
