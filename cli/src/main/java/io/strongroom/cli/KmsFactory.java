@@ -4,12 +4,17 @@ import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.audit.KafkaAuditTrail;
+import io.micrometer.core.instrument.Metrics;
+import io.strongroom.crypto.kms.CachingKms;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.MeteredKms;
+import io.strongroom.crypto.kms.ResilientKms;
 import io.strongroom.crypto.kms.local.LocalKms;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 /** Builds the configured KMS backend. */
@@ -22,14 +27,18 @@ public final class KmsFactory {
     private KmsFactory() {}
 
     /**
-     * The configured KMS for {@code principal}, with every operation audited on
-     * {@code strongroom.audit} under the principal's own hash chain.
+     * The configured KMS for {@code principal}: the backend with retries for transient failures,
+     * metrics, a bounded unwrap cache, and — outermost, so cached uses count too — every operation
+     * audited on {@code strongroom.audit} under the principal's own hash chain.
      */
     public static Kms create(StrongroomConfig config, String principal) {
         Kms backend = backend(config, System.getenv());
         try {
-            return new AuditingKms(backend, KafkaAuditTrail.create(config.kafka().clientProperties(), principal,
-                    config.kms().auditBuffer()), principal);
+            StrongroomConfig.KmsSettings k = config.kms();
+            Kms resilient = ResilientKms.wrap(backend, Duration.ofMillis(100), Duration.ofSeconds(5), k.retryAttempts());
+            Kms cached = CachingKms.wrap(MeteredKms.wrap(resilient, Metrics.globalRegistry), k.unwrapCacheSize(), k.unwrapCacheTtl());
+            return new AuditingKms(cached, KafkaAuditTrail.create(config.kafka().clientProperties(), principal,
+                    k.auditBuffer()), principal);
         } catch (RuntimeException e) {
             backend.close();
             throw e;

@@ -1,6 +1,7 @@
 package io.strongroom.encryptor;
 
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -44,15 +45,29 @@ public final class EncryptorService implements AutoCloseable {
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));
         KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms), props);
-        streams.setUncaughtExceptionHandler(e -> {
-            // Fail closed: nothing is committed for the failed transaction; nothing plaintext was written.
-            LOG.atError().setCause(e).log("encryptor stopped: {}", e.getMessage());
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
+        streams.setUncaughtExceptionHandler(EncryptorService::onError);
         streams.start();
         LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("environment", environment)
                 .log("encryptor started");
         return new EncryptorService(streams);
+    }
+
+    /**
+     * Fail closed. The failed transaction is aborted, so nothing of it is visible downstream and no
+     * segment exists without its wrapped data key. A KMS (or audit) failure is expected to pass:
+     * the stream thread is replaced and resumes from the last committed offsets, losing nothing.
+     * Anything else stops the encryptor.
+     */
+    static StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onError(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof KmsException kms) {
+                LOG.atWarn().addKeyValue("error", kms.getClass().getSimpleName())
+                        .log("KMS unavailable, nothing sealed; retrying from the last commit: {}", kms.getMessage());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+        }
+        LOG.atError().setCause(e).log("encryptor stopped: {}", e.getMessage());
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
 
     /** The Streams client state. */

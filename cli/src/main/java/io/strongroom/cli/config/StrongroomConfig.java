@@ -42,7 +42,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         }
         dataDir = Objects.requireNonNullElse(dataDir, "./data");
         kafka = Objects.requireNonNullElse(kafka, new Kafka(null, null, null, null));
-        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null, null));
+        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null, null, null, null, null));
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
@@ -93,10 +93,26 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param local settings of the local backend
      * @param timeout how long a KMS call may take before it fails (closed)
      * @param auditBuffer audit events in flight before key operations wait for Kafka
+     * @param retryAttempts attempts for transient KMS failures, the first included
+     * @param unwrapCacheSize unwrapped data keys kept in memory
+     * @param unwrapCacheTtl how long an unwrapped data key is kept
      */
-    public record KmsSettings(String type, LocalKmsSettings local, Pkcs11Settings pkcs11, Duration timeout, Integer auditBuffer) {
+    public record KmsSettings(String type, LocalKmsSettings local, Pkcs11Settings pkcs11, Duration timeout, Integer auditBuffer,
+            Integer retryAttempts, Integer unwrapCacheSize, Duration unwrapCacheTtl) {
         public KmsSettings {
             auditBuffer = Objects.requireNonNullElse(auditBuffer, 1000);
+            retryAttempts = Objects.requireNonNullElse(retryAttempts, 5);
+            unwrapCacheSize = Objects.requireNonNullElse(unwrapCacheSize, 1000);
+            unwrapCacheTtl = Objects.requireNonNullElse(unwrapCacheTtl, Duration.ofMinutes(5));
+            if (retryAttempts < 1 || retryAttempts > 100) {
+                throw new IllegalArgumentException("kms.retry-attempts must be between 1 and 100, got " + retryAttempts);
+            }
+            if (unwrapCacheSize < 1 || unwrapCacheSize > 1_000_000) {
+                throw new IllegalArgumentException("kms.unwrap-cache-size must be between 1 and 1000000, got " + unwrapCacheSize);
+            }
+            if (unwrapCacheTtl.isNegative() || unwrapCacheTtl.isZero()) {
+                throw new IllegalArgumentException("kms.unwrap-cache-ttl must be positive, got " + unwrapCacheTtl);
+            }
             if (auditBuffer < 1 || auditBuffer > 1_000_000) {
                 throw new IllegalArgumentException("kms.audit-buffer must be between 1 and 1000000, got " + auditBuffer);
             }
