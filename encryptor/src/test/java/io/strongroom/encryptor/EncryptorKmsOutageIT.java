@@ -1,6 +1,5 @@
 package io.strongroom.encryptor;
 
-import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,11 +9,9 @@ import io.strongroom.avro.Op;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.Segment;
-import io.strongroom.crypto.SegmentCrypto;
-import io.strongroom.crypto.kms.DekContext;
+import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.ResilientKms;
-import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.EmbeddedKafka;
@@ -101,16 +98,9 @@ class EncryptorKmsOutageIT {
     private static List<String> events(Map<String, Object> props, Kms kms) {
         List<String> ids = new ArrayList<>();
         Map<String, Object> p = new HashMap<>(props);
-        TopicReader.readToEnd(p, Topics.SEGMENTS, r -> {
-            Segment s = Segment.parse("segments", r.value());
-            SegmentHeader h = s.header();
-            byte[] wrapped = new byte[h.getWrappedDek().remaining()];
-            h.getWrappedDek().duplicate().get(wrapped);
-            var dek = await(kms.unwrapDek(new WrappedDek(h.getKeyId(), h.getKeyVersion(), h.getDekAlgorithm(), wrapped),
-                    new DekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), Duration.ofSeconds(5));
-            SegmentCrypto.open("segments", s, dek).forEach(b ->
-                    ids.add(Topics.CHANGES.valueSerde().deserializer().deserialize("t", b).getEventId()));
-        });
+        SegmentOpener opener = new SegmentOpener(kms, Duration.ofSeconds(5));
+        TopicReader.readToEnd(p, Topics.SEGMENTS, r -> opener.open("segments", r.value()).forEach(b ->
+                ids.add(Topics.CHANGES.valueSerde().deserializer().deserialize("t", b).getEventId())));
         return ids.stream().collect(Collectors.toList());
     }
 }

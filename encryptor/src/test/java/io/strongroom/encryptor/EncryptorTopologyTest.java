@@ -1,6 +1,5 @@
 package io.strongroom.encryptor;
 
-import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,11 +9,9 @@ import io.strongroom.avro.Op;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.Segment;
-import io.strongroom.crypto.SegmentCrypto;
+import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.kms.UnknownKeyException;
-import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.crypto.kms.local.LocalKms;
-import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.TestKms;
 import java.nio.charset.StandardCharsets;
@@ -78,11 +75,7 @@ class EncryptorTopologyTest {
     }
 
     private List<ChangeEvent> open(byte[] bytes) {
-        Segment segment = Segment.parse("test", bytes);
-        SegmentHeader h = segment.header();
-        var dek = await(kms.unwrapDek(new WrappedDek(h.getKeyId(), h.getKeyVersion(), h.getDekAlgorithm(),
-                h.getWrappedDek().array()), new DekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), T);
-        return SegmentCrypto.open("test", segment, dek).stream()
+        return new SegmentOpener(kms, T).open("test", bytes).stream()
                 .map(b -> Topics.CHANGES.valueSerde().deserializer().deserialize("t", b)).toList();
     }
 
@@ -175,7 +168,7 @@ class EncryptorTopologyTest {
     @Test
     void unknownTenantKeyFailsClosedWithNothingWritten() {
         start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), false);
-        await(kms.createKek("acme"), T);
+        io.strongroom.crypto.kms.Kmses.await(kms.createKek("acme"), T);
         pipe(event("acme", 1));
         assertThat(segments.readValuesToList()).hasSize(1);
 

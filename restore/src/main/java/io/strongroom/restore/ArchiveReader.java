@@ -1,16 +1,12 @@
 package io.strongroom.restore;
 
-import com.google.crypto.tink.Aead;
 import io.strongroom.archiver.ObjectNames;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
-import io.strongroom.crypto.SegmentCrypto;
+import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.SegmentFormatException;
-import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
-import io.strongroom.crypto.kms.Kmses;
-import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,14 +20,12 @@ public final class ArchiveReader {
 
     private final S3Client s3;
     private final String bucket;
-    private final Kms kms;
-    private final Duration kmsTimeout;
+    private final SegmentOpener opener;
 
     public ArchiveReader(S3Client s3, String bucket, Kms kms, Duration kmsTimeout) {
         this.s3 = s3;
         this.bucket = bucket;
-        this.kms = kms;
-        this.kmsTimeout = kmsTimeout;
+        this.opener = new SegmentOpener(kms, kmsTimeout);
     }
 
     /** Keys of every segment object under {@code prefix}, in key order. */
@@ -60,12 +54,8 @@ public final class ArchiveReader {
             throw new SegmentFormatException(where + ": segment " + h.getSegmentId() + " belongs at " + ObjectNames.of(h)
                     + " (moved or renamed object)");
         }
-        byte[] wrapped = new byte[h.getWrappedDek().remaining()];
-        h.getWrappedDek().duplicate().get(wrapped);
-        Aead dek = Kmses.await(kms.unwrapDek(new WrappedDek(h.getKeyId(), h.getKeyVersion(), h.getDekAlgorithm(), wrapped),
-                new DekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), kmsTimeout);
         List<ChangeEvent> events = new ArrayList<>(h.getRecordCount());
-        for (byte[] record : SegmentCrypto.open(where, segment, dek)) {
+        for (byte[] record : opener.open(where, segment)) {
             events.add(EVENTS.decode(where, record));
         }
         return new RestoredSegment(key, h, events, bytes.length);

@@ -111,6 +111,10 @@ public abstract class VersionedKms implements Kms {
     public CompletionStage<Aead> unwrapDek(WrappedDek wrapped, DekContext context) {
         return call(() -> {
             String tenant = tenantOf(wrapped.keyId());
+            if (!DataKeys.ALGORITHM.equals(wrapped.algorithm())) {
+                throw new KmsException("unsupported data key algorithm '" + wrapped.algorithm() + "' (expected "
+                        + DataKeys.ALGORITHM + ")");
+            }
             KeyRegistry.Version v = existing(wrapped.keyId(), tenant, wrapped.keyVersion());
             switch (v.state()) {
                 case DESTROYED -> throw new KeyDestroyedException(wrapped.keyId(), v.version(), Instant.ofEpochMilli(v.destroyAtMs()));
