@@ -9,12 +9,16 @@ import io.strongroom.crypto.kms.CachingKms;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.MeteredKms;
 import io.strongroom.crypto.kms.ResilientKms;
+import io.strongroom.crypto.kms.aws.AwsKms;
 import io.strongroom.crypto.kms.local.LocalKms;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kms.KmsClient;
 import java.util.Map;
 
 /** Builds the configured KMS backend. */
@@ -57,6 +61,17 @@ public final class KmsFactory {
                 yield Pkcs11Kms.open(new Pkcs11Kms.Options(p.library(), p.slotListIndex(),
                         secret("kms.pkcs11.pin-file", p.pinFile(), PIN_VARIABLE, "PKCS#11 token needs a PIN", env),
                         Path.of(p.directory()), p.autoCreate()));
+            }
+            case "aws-kms" -> {
+                StrongroomConfig.AwsKmsSettings a = config.kms().aws();
+                var builder = KmsClient.builder().httpClientBuilder(ApacheHttpClient.builder());
+                if (a.region() != null) {
+                    builder.region(Region.of(a.region()));
+                }
+                if (a.endpoint() != null) {
+                    builder.endpointOverride(java.net.URI.create(a.endpoint()));
+                }
+                yield new AwsKms(builder.build(), a.aliasPrefix());
             }
             default -> throw new IllegalArgumentException("kms.type " + config.kms().type() + " is not supported");
         };

@@ -42,7 +42,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         }
         dataDir = Objects.requireNonNullElse(dataDir, "./data");
         kafka = Objects.requireNonNullElse(kafka, new Kafka(null, null, null, null));
-        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null, null, null, null, null));
+        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null, null, null, null, null, null));
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
@@ -97,9 +97,10 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param unwrapCacheSize unwrapped data keys kept in memory
      * @param unwrapCacheTtl how long an unwrapped data key is kept
      */
-    public record KmsSettings(String type, LocalKmsSettings local, Pkcs11Settings pkcs11, Duration timeout, Integer auditBuffer,
-            Integer retryAttempts, Integer unwrapCacheSize, Duration unwrapCacheTtl) {
+    public record KmsSettings(String type, LocalKmsSettings local, Pkcs11Settings pkcs11, AwsKmsSettings aws, Duration timeout,
+            Integer auditBuffer, Integer retryAttempts, Integer unwrapCacheSize, Duration unwrapCacheTtl) {
         public KmsSettings {
+            aws = Objects.requireNonNullElse(aws, new AwsKmsSettings(null, null, null));
             auditBuffer = Objects.requireNonNullElse(auditBuffer, 1000);
             retryAttempts = Objects.requireNonNullElse(retryAttempts, 5);
             unwrapCacheSize = Objects.requireNonNullElse(unwrapCacheSize, 1000);
@@ -120,8 +121,8 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             local = Objects.requireNonNullElse(local, new LocalKmsSettings(null, null, null, null));
             pkcs11 = Objects.requireNonNullElse(pkcs11, new Pkcs11Settings(null, null, null, null, null));
             timeout = Objects.requireNonNullElse(timeout, Duration.ofSeconds(10));
-            if (!List.of("local", "pkcs11").contains(type)) {
-                throw new IllegalArgumentException("kms.type must be one of [local, pkcs11], got '" + type + "'");
+            if (!List.of("local", "pkcs11", "aws-kms").contains(type)) {
+                throw new IllegalArgumentException("kms.type must be one of [local, pkcs11, aws-kms], got '" + type + "'");
             }
             if (timeout.isZero() || timeout.isNegative()) {
                 throw new IllegalArgumentException("kms.timeout must be positive, got " + timeout);
@@ -162,6 +163,22 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             autoCreate = Objects.requireNonNullElse(autoCreate, false);
             if (slotListIndex < 0) {
                 throw new IllegalArgumentException("kms.pkcs11.slot-list-index must be >= 0, got " + slotListIndex);
+            }
+        }
+    }
+
+    /**
+     * AWS KMS. Credentials come from the AWS default chain (environment, profile, instance role).
+     *
+     * @param region AWS region; unset uses the default chain ({@code AWS_REGION})
+     * @param aliasPrefix prefix of the per-tenant aliases
+     * @param endpoint endpoint override (VPC endpoint, LocalStack); unset for AWS itself
+     */
+    public record AwsKmsSettings(String region, String aliasPrefix, String endpoint) {
+        public AwsKmsSettings {
+            aliasPrefix = Objects.requireNonNullElse(aliasPrefix, "alias/strongroom-");
+            if (!aliasPrefix.startsWith("alias/")) {
+                throw new IllegalArgumentException("kms.aws.alias-prefix must start with alias/, got '" + aliasPrefix + "'");
             }
         }
     }

@@ -102,7 +102,7 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> load(MINIMAL + "kafka:\n  bootstrap-servers: 'no port'\n"))
                 .hasMessageContaining("kafka.bootstrap-servers must be host:port");
         assertThatThrownBy(() -> load(MINIMAL + "kms:\n  type: vault\n"))
-                .hasMessageContaining("kms.type must be one of [local, pkcs11], got 'vault'");
+                .hasMessageContaining("kms.type must be one of [local, pkcs11, aws-kms], got 'vault'");
     }
 
     @Test

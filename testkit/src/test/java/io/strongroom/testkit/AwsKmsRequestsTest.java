@@ -1,0 +1,93 @@
+package io.strongroom.testkit;
+
+import static io.strongroom.crypto.kms.Kmses.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.strongroom.crypto.kms.DekContext;
+import io.strongroom.crypto.kms.KmsException;
+import io.strongroom.crypto.kms.KmsUnavailableException;
+import io.strongroom.crypto.kms.UnknownKeyException;
+import io.strongroom.crypto.kms.aws.AwsKms;
+import java.time.Duration;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.kms.model.CreateKeyRequest;
+import software.amazon.awssdk.services.kms.model.DecryptRequest;
+import software.amazon.awssdk.services.kms.model.EncryptRequest;
+import software.amazon.awssdk.services.kms.model.KmsInternalException;
+import software.amazon.awssdk.services.kms.model.LimitExceededException;
+
+/** What the aws-kms backend sends to AWS KMS, and how it maps what comes back. */
+class AwsKmsRequestsTest {
+    private static final Duration T = Duration.ofSeconds(5);
+    private static final DekContext CTX = new DekContext("prod", "acme", "seg-1");
+    private final FakeAwsKmsClient client = new FakeAwsKmsClient();
+    private final AwsKms kms = new AwsKms(client, "alias/strongroom-");
+
+    @Test
+    void keysAreSymmetricTaggedAndAddressedThroughTheVersionAlias() {
+        await(kms.createKek("acme"), T);
+        await(kms.generateDek("aws-kms://alias/strongroom-acme", CTX), T);
+
+        CreateKeyRequest create = client.requests().stream().filter(CreateKeyRequest.class::isInstance)
+                .map(CreateKeyRequest.class::cast).findFirst().orElseThrow();
+        assertThat(create.keySpecAsString()).isEqualTo("SYMMETRIC_DEFAULT");
+        assertThat(create.keyUsageAsString()).isEqualTo("ENCRYPT_DECRYPT");
+        assertThat(create.tags()).anyMatch(t -> t.tagKey().equals("strongroom:tenant") && t.tagValue().equals("acme"));
+        EncryptRequest encrypt = client.requests().stream().filter(EncryptRequest.class::isInstance)
+                .map(EncryptRequest.class::cast).findFirst().orElseThrow();
+        assertThat(encrypt.keyId()).isEqualTo("alias/strongroom-acme/v1");
+    }
+
+    @Test
+    void theEncryptionContextCarriesEnvironmentTenantAndSegmentBothWays() {
+        await(kms.createKek("acme"), T);
+        var dek = await(kms.generateDek("aws-kms://alias/strongroom-acme", CTX), T);
+        await(kms.unwrapDek(dek.wrapped(), CTX), T);
+
+        String expected = Base64.getEncoder().encodeToString(CTX.bytes());
+        EncryptRequest encrypt = client.requests().stream().filter(EncryptRequest.class::isInstance)
+                .map(EncryptRequest.class::cast).findFirst().orElseThrow();
+        DecryptRequest decrypt = client.requests().stream().filter(DecryptRequest.class::isInstance)
+                .map(DecryptRequest.class::cast).findFirst().orElseThrow();
+        assertThat(encrypt.encryptionContext()).containsExactly(java.util.Map.entry("strongroom-aad", expected));
+        assertThat(decrypt.encryptionContext()).isEqualTo(encrypt.encryptionContext());
+        assertThat(decrypt.keyId()).as("decrypt pins the key").isEqualTo("alias/strongroom-acme/v1");
+        assertThat(new String(java.util.Base64.getDecoder().decode(expected), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("prod").contains("acme").contains("seg-1");
+    }
+
+    @Test
+    void throttlingInternalErrorsAndNetworkFailuresAreRetryable() {
+        await(kms.createKek("acme"), T);
+        client.failNext(() -> LimitExceededException.builder().statusCode(400)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode("LimitExceededException").build()).build());
+        assertThatThrownBy(() -> await(kms.describe("aws-kms://alias/strongroom-acme"), T)).isInstanceOf(KmsUnavailableException.class);
+        client.failNext(() -> KmsInternalException.builder().statusCode(500)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode("KMSInternalException").build()).build());
+        assertThatThrownBy(() -> await(kms.describe("aws-kms://alias/strongroom-acme"), T)).isInstanceOf(KmsUnavailableException.class);
+        client.failNext(() -> SdkClientException.create("connect timed out"));
+        assertThatThrownBy(() -> await(kms.describe("aws-kms://alias/strongroom-acme"), T))
+                .isInstanceOf(KmsUnavailableException.class).hasMessageContaining("cannot reach AWS KMS");
+    }
+
+    @Test
+    void accessDeniedIsNotRetryableAndNamesTheKey() {
+        await(kms.createKek("acme"), T);
+        client.failNext(() -> software.amazon.awssdk.services.kms.model.KmsException.builder().statusCode(400)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode("AccessDeniedException").build()).build());
+        assertThatThrownBy(() -> await(kms.describe("aws-kms://alias/strongroom-acme"), T))
+                .isExactlyInstanceOf(KmsException.class)
+                .hasMessage("AWS KMS refused the call for aws-kms://alias/strongroom-acme: AccessDeniedException");
+    }
+
+    @Test
+    void keyIdsOfAnotherDeploymentAreUnknown() {
+        assertThatThrownBy(() -> await(kms.generateDek("aws-kms://alias/other-acme", CTX), T))
+                .isInstanceOf(UnknownKeyException.class).hasMessageContaining("not an aws-kms key id of this deployment");
+        assertThatThrownBy(() -> new AwsKms(client, "strongroom-")).hasMessageContaining("must start with alias/");
+    }
+}
