@@ -110,6 +110,21 @@ public abstract class KmsContract {
     }
 
     @Test
+    void errorsNeverCarryKeyMaterial() throws Exception {
+        String keyId = await(kms.createKek(tenant), T);
+        WrappedDek w = await(kms.generateDek(keyId, ctx("s1")), T).wrapped();
+        byte[] bytes = w.bytes().clone();
+        bytes[bytes.length / 2] ^= 0x01;
+        Throwable error = org.assertj.core.api.Assertions.catchThrowable(() -> await(kms.unwrapDek(
+                new WrappedDek(w.keyId(), w.keyVersion(), w.algorithm(), bytes), ctx("s1")), T));
+        String text = error.toString() + (error.getCause() == null ? "" : error.getCause().toString());
+        assertThat(text).doesNotContain(java.util.Base64.getEncoder().encodeToString(w.bytes()).substring(0, 16))
+                .doesNotContain(java.util.HexFormat.of().formatHex(w.bytes()).substring(0, 16));
+        assertThat(w.toString()).doesNotContain(java.util.Base64.getEncoder().encodeToString(w.bytes()).substring(0, 8))
+                .contains(w.bytes().length + " bytes");
+    }
+
+    @Test
     void unknownKeyFailsClosed() {
         assertThatThrownBy(() -> await(kms.generateDek(kms.keyIdFor(tenant), ctx("s1")), T))
                 .isInstanceOf(UnknownKeyException.class).hasMessageContaining(tenant);
