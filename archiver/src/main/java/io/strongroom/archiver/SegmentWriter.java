@@ -2,7 +2,6 @@ package io.strongroom.archiver;
 
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
-import java.util.HexFormat;
 import java.util.Map;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -27,7 +26,7 @@ final class SegmentWriter {
 
     Outcome write(String key, Segment segment, byte[] bytes) {
         SegmentHeader h = segment.header();
-        String bodySha = HexFormat.of().formatHex(h.getBodySha256().bytes());
+        String bodyCrc = Long.toHexString(h.getBodyCrc32c());
         try {
             s3.putObject(b -> b.bucket(bucket).key(key).ifNoneMatch("*")
                     .contentType("application/vnd.strongroom.segment")
@@ -38,7 +37,7 @@ final class SegmentWriter {
                             "key-id", h.getKeyId(),
                             "key-version", h.getKeyVersion(),
                             "record-count", String.valueOf(h.getRecordCount()),
-                            "body-sha256", bodySha)),
+                            "body-crc32c", bodyCrc)),
                     RequestBody.fromBytes(bytes));
             return Outcome.WRITTEN;
         } catch (S3Exception e) {
@@ -47,9 +46,9 @@ final class SegmentWriter {
             }
         }
         HeadObjectResponse existing = s3.headObject(b -> b.bucket(bucket).key(key));
-        if (!bodySha.equals(existing.metadata().get("body-sha256"))) {
+        if (!bodyCrc.equals(existing.metadata().get("body-crc32c"))) {
             throw new IllegalStateException("s3://" + bucket + "/" + key + " already exists with a different body "
-                    + "(body-sha256 " + existing.metadata().get("body-sha256") + ", segment has " + bodySha
+                    + "(body-crc32c " + existing.metadata().get("body-crc32c") + ", segment has " + bodyCrc
                     + "); refusing to overwrite");
         }
         return Outcome.ALREADY_PRESENT;

@@ -24,9 +24,11 @@ import java.util.Objects;
  * </pre>
  *
  * <p>The header is cleartext so that the archiver can name and check a segment without any key,
- * and so that the object alone plus the KMS suffices to decrypt it. Its {@code bodySha256} lets
+ * and so that the object alone plus the KMS suffices to decrypt it. Its {@code bodyCrc32c} lets
  * storage integrity be checked without keys; authenticity comes from the AEAD, whose associated
- * data is {@link SegmentCrypto#associatedData(SegmentHeader)}.
+ * data is {@link SegmentCrypto#associatedData(SegmentHeader)}. The check is a CRC32C, not a
+ * cryptographic hash: it catches corruption in storage or transit cheaply (a SHA-256 pass cost
+ * more than the encryption itself); tampering is caught by the AEAD.
  *
  * @param header the cleartext header
  * @param body the ciphertext body
@@ -54,7 +56,7 @@ public record Segment(SegmentHeader header, byte[] body) {
     }
 
     /**
-     * Parses a segment and checks its storage integrity (body SHA-256). Needs no key.
+     * Parses a segment and checks its storage integrity (body CRC32C). Needs no key.
      *
      * @param where where the bytes came from (object key, topic/partition/offset), for errors
      * @throws SegmentFormatException naming {@code where} and what is wrong
@@ -89,11 +91,18 @@ public record Segment(SegmentHeader header, byte[] body) {
                     + " does not match frame version " + version);
         }
         byte[] body = Arrays.copyOfRange(bytes, PREAMBLE + headerLength, bytes.length);
-        if (!MessageDigest.isEqual(sha256(body), header.getBodySha256().bytes())) {
+        if (crc32c(body) != header.getBodyCrc32c()) {
             throw new SegmentFormatException(where + ": segment " + header.getSegmentId()
-                    + " body does not match its SHA-256 (truncated or corrupted in storage)");
+                    + " body does not match its CRC32C (truncated or corrupted in storage)");
         }
         return new Segment(header, body);
+    }
+
+    /** CRC32C of {@code bytes}. */
+    public static long crc32c(byte[] bytes) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes);
+        return crc.getValue();
     }
 
     /** SHA-256 of {@code bytes}. */

@@ -4,7 +4,6 @@ import com.github.luben.zstd.Zstd;
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.Compression;
 import io.strongroom.avro.SegmentHeader;
-import io.strongroom.avro.Sha256;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -47,17 +46,21 @@ public final class SegmentCrypto {
      * Seals {@code records} under {@code dek}.
      *
      * @param header the header with every field set except {@code compression},
-     *     {@code plaintextBytes} and {@code bodySha256}, which are filled in here
+     *     {@code plaintextBytes} and {@code bodyCrc32c}, which are filled in here
      */
     public static Segment seal(SegmentHeader.Builder header, List<byte[]> records, Aead dek) {
+        return seal(header, records, dek, Compression.ZSTD);
+    }
+
+    /** As {@link #seal(SegmentHeader.Builder, List, Aead)}, choosing the compression. */
+    public static Segment seal(SegmentHeader.Builder header, List<byte[]> records, Aead dek, Compression compression) {
         byte[] batch = batch(records);
-        byte[] compressed = Zstd.compress(batch, ZSTD_LEVEL);
-        header.setCompression(Compression.ZSTD).setPlaintextBytes(batch.length)
-                .setBodySha256(new Sha256(new byte[32]));
+        byte[] compressed = compression == Compression.ZSTD ? Zstd.compress(batch, ZSTD_LEVEL) : batch;
+        header.setCompression(compression).setPlaintextBytes(batch.length).setBodyCrc32c(0L);
         SegmentHeader draft = header.build();
         try {
             byte[] body = dek.encrypt(compressed, associatedData(draft));
-            draft.setBodySha256(new Sha256(Segment.sha256(body)));
+            draft.setBodyCrc32c(Segment.crc32c(body));
             return new Segment(draft, body);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AEAD encryption failed", e);
@@ -72,6 +75,21 @@ public final class SegmentCrypto {
      *     moved or swapped segment, or wrong key), or the batch is malformed
      */
     public static List<byte[]> open(String where, Segment segment, Aead dek) {
+        List<ByteBuffer> views = openViews(where, segment, dek);
+        List<byte[]> records = new ArrayList<>(views.size());
+        for (ByteBuffer v : views) {
+            byte[] r = new byte[v.remaining()];
+            v.get(r);
+            records.add(r);
+        }
+        return records;
+    }
+
+    /**
+     * As {@link #open(String, Segment, Aead)}, but the records are read-only views into one
+     * decrypted batch, without copying each of them.
+     */
+    public static List<ByteBuffer> openViews(String where, Segment segment, Aead dek) {
         SegmentHeader h = segment.header();
         byte[] compressed;
         try {
@@ -88,7 +106,7 @@ public final class SegmentCrypto {
         byte[] batch = h.getCompression() == Compression.ZSTD
                 ? Zstd.decompress(compressed, (int) h.getPlaintextBytes())
                 : compressed;
-        List<byte[]> records = unbatch(where, batch);
+        List<ByteBuffer> records = unbatch(where, batch);
         if (records.size() != h.getRecordCount()) {
             throw new SegmentFormatException(where + ": segment " + h.getSegmentId() + " holds " + records.size()
                     + " records but its header says " + h.getRecordCount());
@@ -141,9 +159,9 @@ public final class SegmentCrypto {
         return out.array();
     }
 
-    static List<byte[]> unbatch(String where, byte[] batch) {
-        List<byte[]> records = new ArrayList<>();
-        ByteBuffer in = ByteBuffer.wrap(batch);
+    static List<ByteBuffer> unbatch(String where, byte[] batch) {
+        List<ByteBuffer> records = new ArrayList<>();
+        ByteBuffer in = ByteBuffer.wrap(batch).asReadOnlyBuffer();
         while (in.hasRemaining()) {
             if (in.remaining() < 4) {
                 throw new SegmentFormatException(where + ": malformed record batch (dangling " + in.remaining() + " bytes)");
@@ -152,9 +170,8 @@ public final class SegmentCrypto {
             if (length < 0 || length > in.remaining()) {
                 throw new SegmentFormatException(where + ": malformed record batch (record length " + length + ")");
             }
-            byte[] record = new byte[length];
-            in.get(record);
-            records.add(record);
+            records.add(in.slice(in.position(), length));
+            in.position(in.position() + length);
         }
         return records;
     }

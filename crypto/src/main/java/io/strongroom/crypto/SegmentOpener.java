@@ -27,6 +27,11 @@ public final class SegmentOpener {
                 new DekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId())), timeout);
     }
 
+    /** Unwraps and decrypts; returns the records in order as views into one decrypted batch. */
+    public List<java.nio.ByteBuffer> openViews(String where, Segment segment) {
+        return SegmentCrypto.openViews(where, segment, dataKey(segment.header()));
+    }
+
     /** Parses, checks, unwraps and decrypts; returns the records in order. */
     public List<byte[]> open(String where, Segment segment) {
         return SegmentCrypto.open(where, segment, dataKey(segment.header()));

@@ -64,7 +64,7 @@ class SegmentCryptoTest {
         bytes[bytes.length - 5] ^= 1;
         assertThatThrownBy(() -> Segment.parse("s3://b/k", bytes))
                 .isInstanceOf(SegmentFormatException.class)
-                .hasMessageContaining("s3://b/k").hasMessageContaining("SHA-256");
+                .hasMessageContaining("s3://b/k").hasMessageContaining("CRC32C");
     }
 
     @Test
@@ -72,8 +72,7 @@ class SegmentCryptoTest {
         Segment sealed = SegmentCrypto.seal(header("seg-1"), RECORDS, dek);
         byte[] body = sealed.body().clone();
         body[20] ^= 1;
-        SegmentHeader h = SegmentHeader.newBuilder(sealed.header())
-                .setBodySha256(new io.strongroom.avro.Sha256(Segment.sha256(body))).build();
+        SegmentHeader h = SegmentHeader.newBuilder(sealed.header()).setBodyCrc32c(Segment.crc32c(body)).build();
         Segment forged = Segment.parse("x", new Segment(h, body).toBytes());
         assertThatThrownBy(() -> SegmentCrypto.open("x", forged, dek))
                 .isInstanceOf(SegmentFormatException.class).hasMessageContaining("failed authentication");

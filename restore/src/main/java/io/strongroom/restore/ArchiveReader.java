@@ -55,7 +55,7 @@ public final class ArchiveReader {
                     + " (moved or renamed object)");
         }
         List<ChangeEvent> events = new ArrayList<>(h.getRecordCount());
-        for (byte[] record : opener.open(where, segment)) {
+        for (java.nio.ByteBuffer record : opener.openViews(where, segment)) {
             events.add(EVENTS.decode(where, record));
         }
         return new RestoredSegment(key, h, events, bytes.length);

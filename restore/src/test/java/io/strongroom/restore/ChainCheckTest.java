@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strongroom.avro.Compression;
 import io.strongroom.avro.SegmentHeader;
-import io.strongroom.avro.Sha256;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,7 @@ class ChainCheckTest {
                 .setLastOffset(last).setRecordCount((int) (last - first + 1)).setMinEventTimeMs(0).setMaxEventTimeMs(0)
                 .setSealedAtMs(0).setPredecessorSegmentId(predecessor).setKeyId("local://acme").setKeyVersion("1")
                 .setWrappedDek(ByteBuffer.allocate(1)).setDekAlgorithm("AES256_GCM").setCompression(Compression.ZSTD)
-                .setPlaintextBytes(1).setBodySha256(new Sha256(new byte[32])).build();
+                .setPlaintextBytes(1).setBodyCrc32c(0L).build();
     }
 
     private final List<SegmentHeader> chain = List.of(h("a", null, 0, 0, 9), h("b", "a", 0, 10, 19), h("c", "b", 0, 20, 29),

@@ -99,6 +99,23 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         }
     }
 
+    /** As {@link #decode(String, byte[])}, reading the buffer's remaining bytes without copying them first. */
+    public T decode(String where, ByteBuffer bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return decoder.decode(bytes.duplicate());
+        } catch (MissingSchemaException | BadHeaderException e) {
+            byte[] copy = new byte[bytes.remaining()];
+            bytes.duplicate().get(copy);
+            return decode(where, copy); // the byte[] path words the error
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new SerializationException(String.format(
+                    "%s: corrupt %s (%d bytes): %s", where, type.getSimpleName(), bytes.remaining(), e.getMessage()));
+        }
+    }
+
     private String known() {
         return knownFingerprints.entrySet().stream()
                 .map(e -> e.getValue() + "=" + hex(e.getKey()))
