@@ -26,7 +26,7 @@ final class SegmentWriter {
 
     Outcome write(String key, Segment segment, byte[] bytes) {
         SegmentHeader h = segment.header();
-        String bodyCrc = Long.toHexString(h.getBodyCrc32c());
+        String bodyCrc = java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes());
         try {
             s3.putObject(b -> b.bucket(bucket).key(key).ifNoneMatch("*")
                     .contentType("application/vnd.strongroom.segment")

@@ -1,5 +1,6 @@
 package io.strongroom.crypto;
 
+import io.strongroom.avro.Crc32c;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.schemas.AvroSerde;
 import java.nio.ByteBuffer;
@@ -20,7 +21,7 @@ import java.util.Objects;
  * 5       1     format version (1)
  * 6       4     header length n
  * 10      n     header: {@link SegmentHeader}, Avro single-object encoded
- * 10+n    rest  body: AEAD ciphertext (AES-256-GCM via Tink) of the compressed record batch
+ * 10+n    rest  body: AES-256-GCM ciphertext {@code iv (12) | ciphertext | tag (16)} of the batch
  * </pre>
  *
  * <p>The header is cleartext so that the archiver can name and check a segment without any key,
@@ -30,33 +31,82 @@ import java.util.Objects;
  * cryptographic hash: it catches corruption in storage or transit cheaply (a SHA-256 pass cost
  * more than the encryption itself); tampering is caught by the AEAD.
  *
- * @param header the cleartext header
- * @param body the ciphertext body
+ * <p>A parsed segment keeps the bytes it was parsed from and reads its body in place.
  */
-public record Segment(SegmentHeader header, byte[] body) {
+public final class Segment {
     /** Current format version. */
     public static final int FORMAT_VERSION = 1;
 
     static final byte[] MAGIC = "SRSEG".getBytes(StandardCharsets.US_ASCII);
-    private static final int PREAMBLE = MAGIC.length + 1 + 4;
+    static final int PREAMBLE = MAGIC.length + 1 + 4;
     private static final int MAX_HEADER_BYTES = 64 * 1024;
-    private static final AvroSerde<SegmentHeader> HEADER_SERDE = AvroSerde.of(SegmentHeader.class);
+    static final AvroSerde<SegmentHeader> HEADER_SERDE = AvroSerde.of(SegmentHeader.class);
 
-    public Segment {
-        Objects.requireNonNull(header, "header");
-        Objects.requireNonNull(body, "body");
+    private final SegmentHeader header;
+    private final byte[] bytes;
+    private final int bodyOffset;
+
+    private Segment(SegmentHeader header, byte[] bytes, int bodyOffset) {
+        this.header = Objects.requireNonNull(header, "header");
+        this.bytes = bytes;
+        this.bodyOffset = bodyOffset;
     }
 
-    /** Serializes the segment in the layout above. */
-    public byte[] toBytes() {
-        byte[] headerBytes = HEADER_SERDE.encode(header);
-        return ByteBuffer.allocate(PREAMBLE + headerBytes.length + body.length)
-                .put(MAGIC).put((byte) FORMAT_VERSION).putInt(headerBytes.length)
-                .put(headerBytes).put(body).array();
+    /** A segment of {@code header} and ciphertext {@code body} (framed here). */
+    public Segment(SegmentHeader header, byte[] body) {
+        this(header, frame(header, Objects.requireNonNull(body, "body")), frameBodyOffset(header));
+    }
+
+    /** A segment whose frame {@code bytes} were written by {@link SegmentCrypto}, body at {@code bodyOffset}. */
+    static Segment ofFrame(SegmentHeader header, byte[] bytes, int bodyOffset) {
+        return new Segment(header, bytes, bodyOffset);
+    }
+
+    public SegmentHeader header() {
+        return header;
+    }
+
+    /** The ciphertext body, read-only, without copying. */
+    public ByteBuffer bodyView() {
+        return ByteBuffer.wrap(bytes, bodyOffset, bytes.length - bodyOffset).slice().asReadOnlyBuffer();
     }
 
     /**
-     * Parses a segment and checks its storage integrity (body CRC32C). Needs no key.
+     * The body as an array-backed buffer for decryption in place (JCE takes its fast path only for
+     * buffers with an accessible array, which read-only views are not). Not to be written to.
+     */
+    ByteBuffer bodyForDecryption() {
+        return ByteBuffer.wrap(bytes, bodyOffset, bytes.length - bodyOffset);
+    }
+
+    /** A copy of the ciphertext body. */
+    public byte[] body() {
+        return Arrays.copyOfRange(bytes, bodyOffset, bytes.length);
+    }
+
+    /** The segment in the layout above (the same array on every call: do not modify it). */
+    public byte[] toBytes() {
+        return bytes;
+    }
+
+    private static int frameBodyOffset(SegmentHeader header) {
+        return PREAMBLE + HEADER_SERDE.encode(header).length;
+    }
+
+    private static byte[] frame(SegmentHeader header, byte[] body) {
+        byte[] headerBytes = HEADER_SERDE.encode(header);
+        byte[] out = new byte[PREAMBLE + headerBytes.length + body.length];
+        writePreamble(out, headerBytes);
+        System.arraycopy(body, 0, out, PREAMBLE + headerBytes.length, body.length);
+        return out;
+    }
+
+    static void writePreamble(byte[] frame, byte[] headerBytes) {
+        ByteBuffer.wrap(frame).put(MAGIC).put((byte) FORMAT_VERSION).putInt(headerBytes.length).put(headerBytes);
+    }
+
+    /**
+     * Parses a segment and checks its storage integrity (body CRC32C). Needs no key; copies no body.
      *
      * @param where where the bytes came from (object key, topic/partition/offset), for errors
      * @throws SegmentFormatException naming {@code where} and what is wrong
@@ -82,7 +132,7 @@ public record Segment(SegmentHeader header, byte[] body) {
         }
         SegmentHeader header;
         try {
-            header = HEADER_SERDE.decode(where, Arrays.copyOfRange(bytes, PREAMBLE, PREAMBLE + headerLength));
+            header = HEADER_SERDE.decode(where, ByteBuffer.wrap(bytes, PREAMBLE, headerLength).slice());
         } catch (RuntimeException e) {
             throw new SegmentFormatException(where + ": corrupt segment header: " + e.getMessage(), e);
         }
@@ -90,19 +140,24 @@ public record Segment(SegmentHeader header, byte[] body) {
             throw new SegmentFormatException(where + ": header format version " + header.getFormatVersion()
                     + " does not match frame version " + version);
         }
-        byte[] body = Arrays.copyOfRange(bytes, PREAMBLE + headerLength, bytes.length);
-        if (crc32c(body) != header.getBodyCrc32c()) {
+        int bodyOffset = PREAMBLE + headerLength;
+        if (!Arrays.equals(crc32c(bytes, bodyOffset, bytes.length - bodyOffset).bytes(), header.getBodyCrc32c().bytes())) {
             throw new SegmentFormatException(where + ": segment " + header.getSegmentId()
                     + " body does not match its CRC32C (truncated or corrupted in storage)");
         }
-        return new Segment(header, body);
+        return new Segment(header, bytes, bodyOffset);
     }
 
-    /** CRC32C of {@code bytes}. */
-    public static long crc32c(byte[] bytes) {
+    /** CRC32C (big-endian) of a region. */
+    public static Crc32c crc32c(byte[] bytes, int offset, int length) {
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(bytes);
-        return crc.getValue();
+        crc.update(bytes, offset, length);
+        return new Crc32c(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    /** CRC32C (big-endian) of {@code bytes}. */
+    public static Crc32c crc32c(byte[] bytes) {
+        return crc32c(bytes, 0, bytes.length);
     }
 
     /** SHA-256 of {@code bytes}. */

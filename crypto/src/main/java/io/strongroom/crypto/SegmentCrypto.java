@@ -3,7 +3,9 @@ package io.strongroom.crypto;
 import com.github.luben.zstd.Zstd;
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.Compression;
+import io.strongroom.avro.Crc32c;
 import io.strongroom.avro.SegmentHeader;
+import io.strongroom.crypto.kms.AesGcmDek;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -54,14 +56,31 @@ public final class SegmentCrypto {
 
     /** As {@link #seal(SegmentHeader.Builder, List, Aead)}, choosing the compression. */
     public static Segment seal(SegmentHeader.Builder header, List<byte[]> records, Aead dek, Compression compression) {
-        byte[] batch = batch(records);
+        int size = batchSize(records);
+        // Uncompressed batches only feed the cipher: build them in a reused per-thread buffer.
+        boolean reuse = compression == Compression.NONE && dek instanceof AesGcmDek && size <= REUSED_BATCH_LIMIT;
+        byte[] batch = reuse ? reusedBatch(size) : new byte[size];
+        fill(batch, records);
         byte[] compressed = compression == Compression.ZSTD ? Zstd.compress(batch, ZSTD_LEVEL) : batch;
-        header.setCompression(compression).setPlaintextBytes(batch.length).setBodyCrc32c(0L);
+        int payloadLength = compression == Compression.ZSTD ? compressed.length : size;
+        header.setCompression(compression).setPlaintextBytes(size).setBodyCrc32c(new Crc32c(new byte[4]));
         SegmentHeader draft = header.build();
+        byte[] aad = associatedData(draft);
         try {
-            byte[] body = dek.encrypt(compressed, associatedData(draft));
-            draft.setBodyCrc32c(Segment.crc32c(body));
-            return new Segment(draft, body);
+            if (!(dek instanceof AesGcmDek gcm)) {
+                byte[] body = dek.encrypt(compressed.length == payloadLength ? compressed
+                        : java.util.Arrays.copyOf(compressed, payloadLength), aad);
+                draft.setBodyCrc32c(Segment.crc32c(body));
+                return new Segment(draft, body);
+            }
+            // Encrypt straight into the frame: the CRC is fixed-size, so the header's length is known now.
+            int headerLength = Segment.HEADER_SERDE.encode(draft).length;
+            int bodyOffset = Segment.PREAMBLE + headerLength;
+            byte[] frame = new byte[bodyOffset + AesGcmDek.ciphertextSize(payloadLength)];
+            gcm.encrypt(ByteBuffer.wrap(compressed, 0, payloadLength), aad, ByteBuffer.wrap(frame, bodyOffset, frame.length - bodyOffset));
+            draft.setBodyCrc32c(Segment.crc32c(frame, bodyOffset, frame.length - bodyOffset));
+            Segment.writePreamble(frame, Segment.HEADER_SERDE.encode(draft));
+            return Segment.ofFrame(draft, frame, bodyOffset);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AEAD encryption failed", e);
         }
@@ -93,7 +112,8 @@ public final class SegmentCrypto {
         SegmentHeader h = segment.header();
         byte[] compressed;
         try {
-            compressed = dek.decrypt(segment.body(), associatedData(h));
+            compressed = dek instanceof AesGcmDek gcm ? gcm.decrypt(segment.bodyForDecryption(), associatedData(h))
+                    : dek.decrypt(segment.body(), associatedData(h));
         } catch (GeneralSecurityException e) {
             throw new SegmentFormatException(where + ": segment " + h.getSegmentId() + " (tenant " + h.getTenant()
                     + ", " + h.getSourceTopic() + "/" + h.getSourcePartition() + " offsets " + h.getFirstOffset() + ".."
@@ -147,16 +167,37 @@ public final class SegmentCrypto {
         });
     }
 
-    static byte[] batch(List<byte[]> records) {
+    private static final int REUSED_BATCH_LIMIT = 8 * 1024 * 1024;
+    private static final ThreadLocal<byte[]> REUSED_BATCH = ThreadLocal.withInitial(() -> new byte[0]);
+
+    private static byte[] reusedBatch(int size) {
+        byte[] buffer = REUSED_BATCH.get();
+        if (buffer.length < size) {
+            buffer = new byte[Math.max(size, Math.min(REUSED_BATCH_LIMIT, buffer.length * 2))];
+            REUSED_BATCH.set(buffer);
+        }
+        return buffer;
+    }
+
+    private static int batchSize(List<byte[]> records) {
         int size = 0;
         for (byte[] r : records) {
             size += 4 + r.length;
         }
-        ByteBuffer out = ByteBuffer.allocate(size);
+        return size;
+    }
+
+    private static void fill(byte[] batch, List<byte[]> records) {
+        ByteBuffer out = ByteBuffer.wrap(batch);
         for (byte[] r : records) {
             out.putInt(r.length).put(r);
         }
-        return out.array();
+    }
+
+    static byte[] batch(List<byte[]> records) {
+        byte[] batch = new byte[batchSize(records)];
+        fill(batch, records);
+        return batch;
     }
 
     static List<ByteBuffer> unbatch(String where, byte[] batch) {

@@ -16,7 +16,7 @@ class ChainCheckTest {
                 .setLastOffset(last).setRecordCount((int) (last - first + 1)).setMinEventTimeMs(0).setMaxEventTimeMs(0)
                 .setSealedAtMs(0).setPredecessorSegmentId(predecessor).setKeyId("local://acme").setKeyVersion("1")
                 .setWrappedDek(ByteBuffer.allocate(1)).setDekAlgorithm("AES256_GCM").setCompression(Compression.ZSTD)
-                .setPlaintextBytes(1).setBodyCrc32c(0L).build();
+                .setPlaintextBytes(1).setBodyCrc32c(new io.strongroom.avro.Crc32c(new byte[4])).build();
     }
 
     private final List<SegmentHeader> chain = List.of(h("a", null, 0, 0, 9), h("b", "a", 0, 10, 19), h("c", "b", 0, 20, 29),

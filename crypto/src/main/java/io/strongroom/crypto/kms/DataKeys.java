@@ -1,10 +1,12 @@
 package io.strongroom.crypto.kms;
 
 import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.InsecureSecretKeyAccess;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.TinkProtoKeysetFormat;
 import com.google.crypto.tink.aead.AeadConfig;
+import com.google.crypto.tink.aead.AesGcmKey;
 import com.google.crypto.tink.aead.AesGcmParameters;
 import java.security.GeneralSecurityException;
 
@@ -35,8 +37,27 @@ public final class DataKeys {
         return KeysetHandle.generateNew(PARAMETERS);
     }
 
-    /** The DEK as an {@link Aead}. */
+    /**
+     * The DEK as an {@link AesGcmDek}: Tink's AES-GCM format, usable on buffer regions. The key
+     * bytes leave the keyset only to become a JCE key; the copy taken from Tink is zeroed.
+     */
     public static Aead aead(KeysetHandle dek) throws GeneralSecurityException {
+        if (dek.size() != 1 || !(dek.getPrimary().getKey() instanceof AesGcmKey key)
+                || key.getParameters().getKeySizeBytes() != 32 || key.getParameters().getIvSizeBytes() != AesGcmDek.IV
+                || key.getParameters().getTagSizeBytes() != AesGcmDek.TAG
+                || key.getParameters().getVariant() != AesGcmParameters.Variant.NO_PREFIX) {
+            throw new GeneralSecurityException("a data key must be one AES-256-GCM key (12-byte IV, 16-byte tag, no prefix)");
+        }
+        byte[] bytes = key.getKeyBytes().toByteArray(InsecureSecretKeyAccess.get());
+        try {
+            return new AesGcmDek(bytes);
+        } finally {
+            AesGcmDek.zero(bytes);
+        }
+    }
+
+    /** The DEK as Tink's own AES-GCM primitive (the reference {@link AesGcmDek} must match). */
+    public static Aead tinkAead(KeysetHandle dek) throws GeneralSecurityException {
         return dek.getPrimitive(RegistryConfiguration.get(), Aead.class);
     }
 
