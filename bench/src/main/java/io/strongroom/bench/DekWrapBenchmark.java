@@ -51,6 +51,7 @@ public class DekWrapBenchmark {
 
     @Setup
     public void setUp() throws Exception {
+        com.google.crypto.tink.aead.AeadConfig.register();
         Path dir = Files.createTempDirectory("strongroom-bench-kms-");
         kms = switch (backend) {
             case "local" -> TestKms.local(dir, true);
