@@ -2,6 +2,8 @@ package io.strongroom.cli;
 
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditVerifier;
+import io.strongroom.avro.AuditEvent;
+import io.strongroom.schemas.Topic;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import java.util.ArrayList;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code strongroom audit ...}: the audit trail. */
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "Work with the audit trail (strongroom.audit).",
@@ -21,11 +24,16 @@ final class AuditCommand {
     static final class Verify implements Callable<Integer> {
         @Mixin ConfigOption config;
 
+        @Option(names = "--topic", defaultValue = "strongroom.audit",
+                description = "Audit topic to check (default: ${DEFAULT-VALUE}); e.g. a copy restored from a SIEM.")
+        String topic;
+
         @Override
         public Integer call() {
             StrongroomConfig c = config.load();
             List<AuditVerifier.Positioned> events = new ArrayList<>();
-            TopicReader.readToEnd(c.kafka().clientProperties(), Topics.AUDIT, r -> events.add(
+            Topic<String, AuditEvent> audit = new Topic<>(topic, Topics.AUDIT.keySerde(), Topics.AUDIT.valueSerde());
+            TopicReader.readToEnd(c.kafka().clientProperties(), audit, r -> events.add(
                     new AuditVerifier.Positioned(r.topic() + "/" + r.partition() + "/" + r.offset(), r.value())));
             AuditVerifier.Report report = AuditVerifier.verify(events);
             report.problems().forEach(p -> System.out.println("problem: " + p));

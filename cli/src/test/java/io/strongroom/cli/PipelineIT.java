@@ -175,6 +175,44 @@ class PipelineIT {
 
     @Test
     @Order(7)
+    void auditVerifyPinpointsADeletedAModifiedAndAReorderedEventOnATopic() throws Exception {
+        List<io.strongroom.avro.AuditEvent> events = new ArrayList<>();
+        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
+                r -> events.add(r.value()));
+        assertThat(events).hasSizeGreaterThan(10);
+        // an event followed by another of its emitter (deleting a chain's last event needs checkpoints to detect)
+        int swap = java.util.stream.IntStream.range(1, events.size())
+                .filter(i -> events.get(i).getEmitter().equals(events.get(i - 1).getEmitter())).findFirst().orElseThrow();
+        List<io.strongroom.avro.AuditEvent> deleted = new ArrayList<>(events);
+        io.strongroom.avro.AuditEvent gone = deleted.remove(swap - 1);
+        List<io.strongroom.avro.AuditEvent> modified = new ArrayList<>(events);
+        modified.set(6, io.strongroom.avro.AuditEvent.newBuilder(events.get(6)).setPrincipal("someone-else").build());
+        List<io.strongroom.avro.AuditEvent> reordered = new ArrayList<>(events);
+        java.util.Collections.swap(reordered, swap - 1, swap);
+
+        Map<String, List<io.strongroom.avro.AuditEvent>> copies = Map.of("audit-deleted", deleted, "audit-modified", modified,
+                "audit-reordered", reordered);
+        sandbox.kafka().createTopics(1, copies.keySet().toArray(String[]::new));
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(sandbox.config().kafka().clientProperties(),
+                Topics.AUDIT.keySerde().serializer(), Topics.AUDIT.valueSerde().serializer())) {
+            copies.forEach((topic, list) -> list.forEach(e ->
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, e.getEmitter(), e))));
+        }
+        Run d = run("audit", "verify", "--config", sandbox.configFile().toString(), "--topic", "audit-deleted");
+        assertThat(d.code).isEqualTo(1);
+        assertThat(d.out).contains("emitter " + gone.getEmitter()).contains(gone.getSequence() == 0
+                ? "1 earlier event(s) of this emitter are missing" : "1 event(s) missing after sequence " + (gone.getSequence() - 1))
+                .contains("audit trail DAMAGED");
+        Run m = run("audit", "verify", "--config", sandbox.configFile().toString(), "--topic", "audit-modified");
+        assertThat(m.code).isEqualTo(1);
+        assertThat(m.out).contains("audit-modified/0/6 (emitter " + events.get(6).getEmitter()).contains("modified");
+        Run r = run("audit", "verify", "--config", sandbox.configFile().toString(), "--topic", "audit-reordered");
+        assertThat(r.code).isEqualTo(1);
+        assertThat(r.out).contains("out of order");
+    }
+
+    @Test
+    @Order(8)
     void verifyNamesATamperedObjectAndExitsNonZero() {
         String victim;
         try (S3Client s3 = sandbox.config().s3().client()) {
