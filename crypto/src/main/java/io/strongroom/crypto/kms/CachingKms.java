@@ -7,7 +7,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -20,18 +19,17 @@ import java.util.function.LongSupplier;
  * one of its versions is rotated, disabled, scheduled for destruction or destroyed through this
  * instance. Put it inside the auditing layer so that every use is still audited.
  */
-public final class CachingKms implements Kms {
+public final class CachingKms extends ForwardingKms {
     private record Key(String keyId, String version, ByteBuffer wrappedHash, ByteBuffer context) {}
 
     private record Entry(Aead aead, long expiresAtNanos) {}
 
-    private final Kms delegate;
     private final long ttlNanos;
     private final LongSupplier nanoTime;
     private final Map<Key, Entry> cache;
 
     private CachingKms(Kms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
-        this.delegate = delegate;
+        super(delegate);
         this.ttlNanos = ttl.toNanos();
         this.nanoTime = nanoTime;
         this.cache = new LinkedHashMap<>(16, 0.75f, true) {
@@ -83,26 +81,6 @@ public final class CachingKms implements Kms {
     }
 
     @Override
-    public String keyIdFor(String tenant) {
-        return delegate.keyIdFor(tenant);
-    }
-
-    @Override
-    public CompletionStage<String> createKek(String tenant) {
-        return delegate.createKek(tenant);
-    }
-
-    @Override
-    public CompletionStage<DataKey> generateDek(String keyId, DekContext context) {
-        return delegate.generateDek(keyId, context);
-    }
-
-    @Override
-    public CompletionStage<List<KeyVersion>> describe(String keyId) {
-        return delegate.describe(keyId);
-    }
-
-    @Override
     public CompletionStage<KeyVersion> rotate(String keyId) {
         invalidate(keyId);
         return delegate.rotate(keyId);
@@ -112,11 +90,6 @@ public final class CachingKms implements Kms {
     public CompletionStage<KeyVersion> disable(String keyId, String version) {
         invalidate(keyId);
         return delegate.disable(keyId, version);
-    }
-
-    @Override
-    public CompletionStage<KeyVersion> enable(String keyId, String version) {
-        return delegate.enable(keyId, version);
     }
 
     @Override

@@ -14,12 +14,11 @@ import java.util.function.Supplier;
  * {@code operation}, {@code backend} (the key id scheme) and {@code outcome} ({@code success} or
  * the failure's exception type).
  */
-public final class MeteredKms implements Kms {
-    private final Kms delegate;
+public final class MeteredKms extends ForwardingKms {
     private final MeterRegistry registry;
 
     private MeteredKms(Kms delegate, MeterRegistry registry) {
-        this.delegate = delegate;
+        super(delegate);
         this.registry = registry;
     }
 
@@ -37,11 +36,6 @@ public final class MeteredKms implements Kms {
                     .tag("outcome", cause == null ? "success" : cause.getClass().getSimpleName())
                     .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         });
-    }
-
-    @Override
-    public String keyIdFor(String tenant) {
-        return delegate.keyIdFor(tenant);
     }
 
     @Override
@@ -89,8 +83,4 @@ public final class MeteredKms implements Kms {
         return timed("describe", keyId, () -> delegate.describe(keyId));
     }
 
-    @Override
-    public void close() {
-        delegate.close();
-    }
 }

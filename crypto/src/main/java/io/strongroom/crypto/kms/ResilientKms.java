@@ -2,7 +2,6 @@ package io.strongroom.crypto.kms;
 
 import com.google.crypto.tink.Aead;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -21,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * never retries operations that are not idempotent (rotate, disable, enable, destroy): a retried
  * rotation could create two versions.
  */
-public final class ResilientKms implements Kms {
+public final class ResilientKms extends ForwardingKms {
     private static final Logger LOG = LoggerFactory.getLogger(ResilientKms.class);
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "strongroom-kms-retry");
@@ -29,13 +28,12 @@ public final class ResilientKms implements Kms {
         return t;
     });
 
-    private final Kms delegate;
     private final Duration initialBackoff;
     private final Duration maxBackoff;
     private final int maxAttempts;
 
     private ResilientKms(Kms delegate, Duration initialBackoff, Duration maxBackoff, int maxAttempts) {
-        this.delegate = delegate;
+        super(delegate);
         this.initialBackoff = initialBackoff;
         this.maxBackoff = maxBackoff;
         this.maxAttempts = maxAttempts;
@@ -51,11 +49,6 @@ public final class ResilientKms implements Kms {
             throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
         }
         return new ResilientKms(delegate, initialBackoff, maxBackoff, maxAttempts);
-    }
-
-    @Override
-    public String keyIdFor(String tenant) {
-        return delegate.keyIdFor(tenant);
     }
 
     @Override
@@ -76,36 +69,6 @@ public final class ResilientKms implements Kms {
     @Override
     public CompletionStage<List<KeyVersion>> describe(String keyId) {
         return retried("describe", () -> delegate.describe(keyId));
-    }
-
-    @Override
-    public CompletionStage<KeyVersion> rotate(String keyId) {
-        return delegate.rotate(keyId);
-    }
-
-    @Override
-    public CompletionStage<KeyVersion> disable(String keyId, String version) {
-        return delegate.disable(keyId, version);
-    }
-
-    @Override
-    public CompletionStage<KeyVersion> enable(String keyId, String version) {
-        return delegate.enable(keyId, version);
-    }
-
-    @Override
-    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when) {
-        return delegate.scheduleDestroy(keyId, version, when);
-    }
-
-    @Override
-    public CompletionStage<KeyVersion> destroy(String keyId, String version) {
-        return delegate.destroy(keyId, version);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
     }
 
     private <T> CompletionStage<T> retried(String operation, Supplier<CompletionStage<T>> call) {
