@@ -66,10 +66,6 @@ public final class Segment {
         return header;
     }
 
-    /** The ciphertext body, read-only, without copying. */
-    public ByteBuffer bodyView() {
-        return ByteBuffer.wrap(bytes, bodyOffset, bytes.length - bodyOffset).slice().asReadOnlyBuffer();
-    }
 
     /**
      * The body as an array-backed buffer for decryption in place (JCE takes its fast path only for

@@ -194,11 +194,6 @@ public final class SegmentCrypto {
         }
     }
 
-    static byte[] batch(List<byte[]> records) {
-        byte[] batch = new byte[batchSize(records)];
-        fill(batch, records);
-        return batch;
-    }
 
     static List<ByteBuffer> unbatch(String where, byte[] batch) {
         List<ByteBuffer> records = new ArrayList<>();
