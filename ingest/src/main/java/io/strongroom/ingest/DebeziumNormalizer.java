@@ -18,14 +18,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Turns one Debezium JSON record (envelope with or without embedded Connect schema, or a
- * tombstone) into a canonical {@link ChangeEvent}, or a {@link Rejection} saying why not.
+ * Turns one CDC record into a canonical {@link ChangeEvent}, or a {@link Rejection} saying why not.
+ * Accepted inputs: Debezium JSON envelopes with or without embedded Connect schema, tombstones,
+ * Debezium schema-change and transaction-metadata events (kept as {@code OTHER}), and ChangeEvent
+ * Avro in single-object encoding produced directly by services (recognised by its {@code C3 01}
+ * marker; an unknown schema fingerprint is rejected as {@code UNKNOWN_SCHEMA}).
  *
  * <p>Rejection details name the field and position within the record but never quote payload
  * content: parser messages (which echo input) are not passed on.
  */
 final class DebeziumNormalizer {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final io.strongroom.schemas.AvroSerde<ChangeEvent> AVRO = io.strongroom.schemas.AvroSerde.of(ChangeEvent.class);
 
     private final IngestConfig config;
     private final Pattern tenantPattern;
@@ -56,6 +60,9 @@ final class DebeziumNormalizer {
                     + " bytes, over ingest.max-record-bytes " + config.maxRecordBytes(), tenant);
         }
         try {
+            if (value != null && value.length >= 2 && value[0] == (byte) 0xC3 && value[1] == 0x01) {
+                return acceptAvro(source, tenant, key, value, headers);
+            }
             return accept(source, tenant, tableGroup(m), key, value, headers);
         } catch (Reject r) {
             return new Rejection(r.reason, r.getMessage(), tenant);
@@ -79,6 +86,19 @@ final class DebeziumNormalizer {
             JsonNode payload = unwrap(parse("value", value));
             if (!payload.isObject()) {
                 throw new Reject(RejectReason.WRONG_TYPE, "value payload must be a JSON object, got " + payload.getNodeType());
+            }
+            boolean schemaChange = payload.has("ddl") || payload.has("tableChanges");
+            boolean transaction = payload.has("id") && payload.path("status").asText().matches("BEGIN|END");
+            if (schemaChange || transaction) {
+                // schema change or transaction boundary: not a row change, kept as OTHER for the record
+                JsonNode src = payload.path("source");
+                String table = tableFromTopic != null ? tableFromTopic
+                        : src.hasNonNull("table") ? src.path("schema").asText("public") + "." + src.get("table").asText()
+                        : topicTable(source.getTopic());
+                event.setOp(Op.OTHER).setTable(table).setAfter(canonical(payload))
+                        .setEventTimeMs(payload.path("ts_ms").canConvertToLong() ? payload.path("ts_ms").asLong() : null);
+                ChangeEvent built = event.build();
+                return new Accepted(built.getTenant() + "/" + built.getTable() + "/" + built.getEventId(), built);
             }
             Op op = op(payload.get("op"));
             JsonNode before = rowImage(payload, "before");
@@ -107,6 +127,28 @@ final class DebeziumNormalizer {
         }
         ChangeEvent built = event.build();
         return new Accepted(built.getTenant() + "/" + built.getTable() + "/" + (key != null ? key : built.getEventId()), built);
+    }
+
+    /** A ChangeEvent produced directly by a service: its content is kept, its position is where we read it. */
+    private Accepted acceptAvro(SourcePosition source, String tenant, byte[] keyBytes, byte[] value, List<RecordHeader> headers) {
+        ChangeEvent event;
+        try {
+            event = AVRO.decode("topic " + source.getTopic(), value);
+        } catch (org.apache.kafka.common.errors.SerializationException e) {
+            String message = e.getMessage() == null ? "" : e.getMessage();
+            throw new Reject(message.contains("unknown Avro schema fingerprint") ? RejectReason.UNKNOWN_SCHEMA
+                    : RejectReason.UNPARSEABLE, message.replace("topic " + source.getTopic() + ": ", ""));
+        }
+        if (!tenant.equals(event.getTenant())) {
+            throw new Reject(RejectReason.UNKNOWN_TENANT, "event names tenant '" + event.getTenant()
+                    + "' but its topic belongs to tenant '" + tenant + "'");
+        }
+        event.setEventId(source.getTopic() + "/" + source.getPartition() + "/" + source.getOffset());
+        event.setSource(source);
+        event.setOriginalKey(keyBytes == null ? null : ByteBuffer.wrap(keyBytes));
+        event.setHeaders(headers);
+        return new Accepted(tenant + "/" + event.getTable() + "/" + (event.getKey() != null ? event.getKey() : event.getEventId()),
+                event);
     }
 
     private static Op op(JsonNode op) {
