@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
  */
 final class DebeziumNormalizer {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Tenant names the KMS backends accept (they become key ids and file names). */
+    private static final Pattern TENANT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
     private static final io.strongroom.schemas.AvroSerde<ChangeEvent> AVRO = io.strongroom.schemas.AvroSerde.of(ChangeEvent.class);
 
     private final IngestConfig config;
@@ -47,11 +49,24 @@ final class DebeziumNormalizer {
     /** Either an {@link Accepted} or a {@link Rejection}. */
     Object normalize(SourcePosition source, byte[] key, byte[] value, List<RecordHeader> headers) {
         Matcher m = tenantPattern.matcher(source.getTopic());
-        if (!m.matches()) {
+        String tenant;
+        if (config.tenantFrom().equals("header")) {
+            tenant = headers.stream().filter(h -> h.getKey().equals(config.tenantHeader()) && h.getValue() != null)
+                    .reduce((first, second) -> second)
+                    .map(h -> java.nio.charset.StandardCharsets.UTF_8.decode(h.getValue().duplicate()).toString()).orElse(null);
+            if (tenant == null) {
+                return new Rejection(RejectReason.UNKNOWN_TENANT, "no '" + config.tenantHeader() + "' header", null);
+            }
+        } else if (!m.matches()) {
             return new Rejection(RejectReason.UNKNOWN_TENANT,
                     "topic name does not match ingest.tenant-pattern " + tenantPattern.pattern(), null);
+        } else {
+            tenant = m.group("tenant");
         }
-        String tenant = m.group("tenant");
+        if (!TENANT_NAME.matcher(tenant).matches()) {
+            return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant name is not valid (allowed: " + TENANT_NAME.pattern()
+                    + ")", null);
+        }
         if (!tenants.isEmpty() && !tenants.contains(tenant)) {
             return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant '" + tenant + "' is not in ingest.tenants", tenant);
         }
@@ -63,7 +78,7 @@ final class DebeziumNormalizer {
             if (value != null && value.length >= 2 && value[0] == (byte) 0xC3 && value[1] == 0x01) {
                 return acceptAvro(source, tenant, key, value, headers);
             }
-            return accept(source, tenant, tableGroup(m), key, value, headers);
+            return accept(source, tenant, m.matches() ? tableGroup(m) : null, key, value, headers);
         } catch (Reject r) {
             return new Rejection(r.reason, r.getMessage(), tenant);
         }
@@ -126,6 +141,7 @@ final class DebeziumNormalizer {
                     .setEventTimeMs(ts == null || ts.isNull() ? null : ts.asLong());
         }
         ChangeEvent built = event.build();
+        built.setClassification(config.classify(built.getTenant(), built.getTable()));
         return new Accepted(built.getTenant() + "/" + built.getTable() + "/" + (key != null ? key : built.getEventId()), built);
     }
 

@@ -2,6 +2,7 @@ package io.strongroom.ingest;
 
 import io.strongroom.avro.Classification;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -15,11 +16,16 @@ import java.util.regex.PatternSyntaxException;
  * @param tenantPattern regex applied to the topic name; its named group {@code tenant} is the
  *     tenant, an optional named group {@code table} the table (else Debezium's source schema.table)
  * @param tenants tenants accepted; empty accepts every tenant the pattern yields
- * @param defaultClassification classification given to every event
+ * @param defaultClassification classification of events no policy entry matches
  * @param maxRecordBytes largest accepted record value, in bytes
+ * @param tenantFrom where the tenant comes from: {@code topic} (the tenant pattern) or {@code header}
+ * @param tenantHeader the header naming the tenant when {@code tenantFrom} is {@code header}
+ * @param classifications policy: {@code tenant/table}, {@code * /table} or {@code tenant/*} → classification;
+ *     the most specific entry wins
  */
 public record IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
-        Classification defaultClassification, Integer maxRecordBytes) {
+        Classification defaultClassification, Integer maxRecordBytes, String tenantFrom, String tenantHeader,
+        Map<String, Classification> classifications) {
 
     public static final String DEFAULT_TOPIC_PATTERN = "cdc\\..*";
     public static final String DEFAULT_TENANT_PATTERN = "cdc\\.(?<tenant>[^.]+)\\..*";
@@ -31,6 +37,18 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
         tenants = List.copyOf(Objects.requireNonNullElse(tenants, List.of()));
         defaultClassification = Objects.requireNonNullElse(defaultClassification, Classification.CONFIDENTIAL);
         maxRecordBytes = Objects.requireNonNullElse(maxRecordBytes, 1024 * 1024);
+        tenantFrom = Objects.requireNonNullElse(tenantFrom, "topic");
+        tenantHeader = Objects.requireNonNullElse(tenantHeader, "strongroom-tenant");
+        classifications = Map.copyOf(Objects.requireNonNullElse(classifications, Map.of()));
+        if (!List.of("topic", "header").contains(tenantFrom)) {
+            throw new IllegalArgumentException("ingest.tenant-from must be one of [topic, header], got '" + tenantFrom + "'");
+        }
+        for (String key : classifications.keySet()) {
+            if (!key.matches("[^/]+/[^/]+")) {
+                throw new IllegalArgumentException("ingest.classifications keys must be tenant/table (either may be *), got '"
+                        + key + "'");
+            }
+        }
         compile("ingest.topic-pattern", topicPattern);
         Pattern tp = compile("ingest.tenant-pattern", tenantPattern);
         if (!tp.pattern().contains("(?<tenant>")) {
@@ -46,11 +64,22 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
 
     /** All defaults. */
     public static IngestConfig defaults() {
-        return new IngestConfig(null, null, null, null, null, null);
+        return new IngestConfig(null, null, null, null, null, null, null, null, null);
     }
 
     Set<String> tenantSet() {
         return Set.copyOf(tenants);
+    }
+
+    /** The classification of {@code tenant}'s {@code table}: tenant/table, then * /table, then tenant/*, then the default. */
+    Classification classify(String tenant, String table) {
+        for (String key : new String[] {tenant + "/" + table, "*/" + table, tenant + "/*"}) {
+            Classification c = classifications.get(key);
+            if (c != null) {
+                return c;
+            }
+        }
+        return defaultClassification;
     }
 
     private static Pattern compile(String key, String regex) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.Classification;
 import io.strongroom.avro.DeadLetter;
 import io.strongroom.avro.Op;
 import io.strongroom.avro.RejectReason;
@@ -136,12 +137,44 @@ class IngestTopologyTest {
     }
 
     @Test
+    void tenantCanComeFromAHeaderAndIsValidated() {
+        start(new IngestConfig(null, null, null, null, null, null, "header", "x-tenant", null));
+        RecordHeaders good = new RecordHeaders();
+        good.add("x-tenant", b("globex"));
+        input.pipeInput(new TestRecord<>(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"), good, 1L));
+        RecordHeaders bad = new RecordHeaders();
+        bad.add("x-tenant", b("../etc"));
+        input.pipeInput(new TestRecord<>(b("{\"id\":2}"), b("{\"op\":\"c\",\"after\":{\"id\":2}}"), bad, 2L));
+        input.pipeInput(b("{\"id\":3}"), b("{\"op\":\"c\",\"after\":{\"id\":3}}"));
+
+        assertThat(changes.readValuesToList()).singleElement().satisfies(e -> assertThat(e.getTenant()).isEqualTo("globex"));
+        assertThat(dlq.readValuesToList()).extracting(DeadLetter::getDetail)
+                .containsExactly("tenant name is not valid (allowed: [A-Za-z0-9][A-Za-z0-9_-]{0,63})", "no 'x-tenant' header");
+    }
+
+    @Test
+    void classificationFollowsTheMostSpecificPolicyEntry() {
+        start(new IngestConfig(null, null, null, null, Classification.INTERNAL, null, null, null, java.util.Map.of(
+                "acme/public.orders", Classification.RESTRICTED, "*/public.orders", Classification.PUBLIC,
+                "acme/*", Classification.CONFIDENTIAL)));
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
+        var other = driver.createInputTopic("cdc.globex.public.orders", new ByteArraySerializer(), new ByteArraySerializer());
+        other.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
+        var otherTable = driver.createInputTopic("cdc.acme.public.invoices", new ByteArraySerializer(), new ByteArraySerializer());
+        otherTable.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
+        var unlisted = driver.createInputTopic("cdc.globex.public.invoices", new ByteArraySerializer(), new ByteArraySerializer());
+        unlisted.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
+        assertThat(changes.readValuesToList()).extracting(ChangeEvent::getClassification).containsExactly(
+                Classification.RESTRICTED, Classification.PUBLIC, Classification.CONFIDENTIAL, Classification.INTERNAL);
+    }
+
+    @Test
     void oversizedAndUnknownTenantAreRejected() {
-        start(new IngestConfig(null, null, null, List.of("globex"), null, 2048));
+        start(new IngestConfig(null, null, null, List.of("globex"), null, 2048, null, null, null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
         assertThat(dlq.readValue().getDetail()).isEqualTo("tenant 'acme' is not in ingest.tenants");
 
-        start(new IngestConfig(null, null, null, null, null, 2048));
+        start(new IngestConfig(null, null, null, null, null, 2048, null, null, null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"blob\":\"" + "x".repeat(3000) + "\"}}"));
         DeadLetter oversized = dlq.readValue();
         assertThat(oversized.getReason()).isEqualTo(RejectReason.OVERSIZED);
