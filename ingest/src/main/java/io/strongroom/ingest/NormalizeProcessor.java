@@ -15,7 +15,14 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Normalizes each CDC record, forwarding to the {@code changes} or the {@code dlq} sink. */
+/**
+ * Normalizes each CDC record, forwarding to the {@code changes} or the {@code dlq} sink.
+ *
+ * <p>Output records are stamped with the time of processing, not the source record's timestamp
+ * (which travels inside the event as {@code source.timestampMs}): a snapshot of old rows would
+ * otherwise carry old timestamps onto {@code strongroom.changes}, where time-based retention
+ * could delete them before the encryptor reads them.
+ */
 final class NormalizeProcessor implements Processor<byte[], byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(NormalizeProcessor.class);
 
@@ -40,7 +47,7 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
         Object outcome = normalizer.normalize(source, record.key(), record.value(), headers(record));
         if (outcome instanceof DebeziumNormalizer.Accepted accepted) {
             context.forward(new Record<>(accepted.key(), Topics.CHANGES.valueSerde().serializer()
-                    .serialize(Topics.CHANGES.name(), accepted.event()), record.timestamp()), IngestTopology.CHANGES_SINK);
+                    .serialize(Topics.CHANGES.name(), accepted.event()), context.currentSystemTimeMs()), IngestTopology.CHANGES_SINK);
             return;
         }
         Rejection rejection = (Rejection) outcome;
@@ -60,7 +67,7 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
                 .addKeyValue("offset", md.offset()).addKeyValue("reason", rejection.reason())
                 .log("rejected CDC record sent to {}: {}", Topics.INGEST_DLQ.name(), rejection.detail());
         context.forward(new Record<>(key, Topics.INGEST_DLQ.valueSerde().serializer()
-                .serialize(Topics.INGEST_DLQ.name(), letter), record.timestamp()), IngestTopology.DLQ_SINK);
+                .serialize(Topics.INGEST_DLQ.name(), letter), context.currentSystemTimeMs()), IngestTopology.DLQ_SINK);
     }
 
     private static List<RecordHeader> headers(Record<byte[], byte[]> record) {

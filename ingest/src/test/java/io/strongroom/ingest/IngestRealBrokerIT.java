@@ -26,7 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Ingest against a real broker, fed by an independent producer (kcat, librdkafka). */
+/** Ingest against a real broker: an independent producer (kcat, librdkafka), and a kill -9 in the middle of a stream. */
 class IngestRealBrokerIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     static EmbeddedKafka kafka;
@@ -105,4 +105,42 @@ class IngestRealBrokerIT {
     }
 
 
+
+    @Test
+    void killedMidStreamAndRestartedThereAreNoDuplicatesAndNoGaps() throws Exception {
+        CdcGenerator gen = new CdcGenerator(new CdcGenerator.Options(5, List.of("crash", "crash2"), 20_000,
+                CdcGenerator.DEFAULT_CANARY, 0.0, false, true, "cdc"));
+        kafka.createTopics(3, gen.topics().toArray(String[]::new));
+        var produced = io.strongroom.testkit.CdcProducer.produce(kafka.bootstrapServers(), gen.generate());
+
+        Process first = ingestProcess(1);
+        await().atMost(Duration.ofSeconds(90)).until(() -> !changes("cdc.crash").isEmpty());
+        first.destroyForcibly(); // SIGKILL: no shutdown, an open transaction left behind
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        int beforeRestart = changes("cdc.crash").size();
+
+        Process second = ingestProcess(2);
+        try {
+            await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> changes("cdc.crash").size() >= produced.size());
+        } finally {
+            second.destroyForcibly();
+            second.waitFor(30, TimeUnit.SECONDS);
+        }
+        List<ChangeEvent> out = changes("cdc.crash");
+        java.util.Set<String> expected = produced.stream()
+                .map(p -> p.record().topic() + "/" + p.partition() + "/" + p.offset()).collect(java.util.stream.Collectors.toSet());
+        Map<String, Integer> seen = new java.util.HashMap<>();
+        out.forEach(e -> seen.merge(e.getEventId(), 1, Integer::sum));
+        assertThat(beforeRestart).as("killed mid-stream").isLessThan(produced.size());
+        assertThat(seen.values()).as("no duplicates").allMatch(n -> n == 1);
+        assertThat(seen.keySet()).as("no gaps").isEqualTo(expected);
+    }
+
+    private static Process ingestProcess(int n) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                IngestProcess.class.getName(), kafka.bootstrapServers(), state.resolve("crash").toString())
+                .redirectErrorStream(true).redirectOutput(Path.of("target", "crash-ingest-" + n + ".log").toFile()).start();
+    }
 }

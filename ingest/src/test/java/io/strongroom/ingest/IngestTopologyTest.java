@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 class IngestTopologyTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TOPIC = "cdc.acme.public.orders";
+    private static final long NOW = 1_800_000_000_000L;
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> input;
     private TestOutputTopic<String, ChangeEvent> changes;
@@ -44,7 +45,7 @@ class IngestTopologyTest {
         }
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
-        driver = new TopologyTestDriver(IngestTopology.topology(config), props);
+        driver = new TopologyTestDriver(IngestTopology.topology(config), props, java.time.Instant.ofEpochMilli(NOW));
         input = driver.createInputTopic(TOPIC, new ByteArraySerializer(), new ByteArraySerializer());
         changes = driver.createOutputTopic(Topics.CHANGES.name(), Topics.CHANGES.keySerde().deserializer(),
                 Topics.CHANGES.valueSerde().deserializer());
@@ -83,7 +84,7 @@ class IngestTopologyTest {
         assertThat(e.getSource().getTimestampMs()).isEqualTo(1234L);
         assertThat(StandardCharsets.UTF_8.decode(e.getOriginalKey()).toString()).isEqualTo("{\"id\":7}");
         assertThat(e.getHeaders()).singleElement().satisfies(h -> assertThat(h.getKey()).isEqualTo("traceparent"));
-        assertThat(out.timestamp()).isEqualTo(1234L);
+        assertThat(out.timestamp()).as("stamped when processed, so retention cannot drop old rows").isEqualTo(NOW);
         assertThat(out.headers().toArray()).as("input headers travel inside the event, not on the record").isEmpty();
         assertThat(dlq.isEmpty()).isTrue();
     }

@@ -84,6 +84,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("num.partitions", "3");
         props.put("log.cleaner.dedupe.buffer.size", "2097152");
         props.put("log.segment.bytes", String.valueOf(16 * 1024 * 1024));
+        // tests and the demo produce records with old timestamps: keep everything, whatever its age
+        props.put("log.retention.ms", "-1");
         props.putAll(overrides);
         try {
             Files.createDirectories(logDir);
