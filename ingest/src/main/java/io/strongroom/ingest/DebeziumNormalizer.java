@@ -57,6 +57,16 @@ final class DebeziumNormalizer {
             if (tenant == null) {
                 return new Rejection(RejectReason.UNKNOWN_TENANT, "no '" + config.tenantHeader() + "' header", null);
             }
+        } else if (config.tenantFrom().equals("field") && value != null && !(value.length >= 2 && value[0] == (byte) 0xC3)) {
+            try {
+                JsonNode at = unwrap(parse("value", value)).at(config.tenantField());
+                if (!at.isTextual() || at.asText().isEmpty()) {
+                    return new Rejection(RejectReason.UNKNOWN_TENANT, "payload has no tenant at " + config.tenantField(), null);
+                }
+                tenant = at.asText();
+            } catch (Reject r) {
+                return new Rejection(r.reason, r.getMessage(), null);
+            }
         } else if (!m.matches()) {
             return new Rejection(RejectReason.UNKNOWN_TENANT,
                     "topic name does not match ingest.tenant-pattern " + tenantPattern.pattern(), null);

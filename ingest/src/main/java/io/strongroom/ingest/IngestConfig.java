@@ -18,14 +18,16 @@ import java.util.regex.PatternSyntaxException;
  * @param tenants tenants accepted; empty accepts every tenant the pattern yields
  * @param defaultClassification classification of events no policy entry matches
  * @param maxRecordBytes largest accepted record value, in bytes
- * @param tenantFrom where the tenant comes from: {@code topic} (the tenant pattern) or {@code header}
+ * @param tenantFrom where the tenant comes from: {@code topic} (the tenant pattern), {@code header} or
+ *     {@code field} (a JSON pointer into the Debezium payload; tombstones fall back to the topic)
  * @param tenantHeader the header naming the tenant when {@code tenantFrom} is {@code header}
+ * @param tenantField JSON pointer of the tenant in the payload when {@code tenantFrom} is {@code field}
  * @param classifications policy: {@code tenant/table}, {@code * /table} or {@code tenant/*} → classification;
  *     the most specific entry wins
  */
 public record IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
         Classification defaultClassification, Integer maxRecordBytes, String tenantFrom, String tenantHeader,
-        Map<String, Classification> classifications) {
+        String tenantField, Map<String, Classification> classifications) {
 
     public static final String DEFAULT_TOPIC_PATTERN = "cdc\\..*";
     public static final String DEFAULT_TENANT_PATTERN = "cdc\\.(?<tenant>[^.]+)\\..*";
@@ -39,9 +41,14 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
         maxRecordBytes = Objects.requireNonNullElse(maxRecordBytes, 1024 * 1024);
         tenantFrom = Objects.requireNonNullElse(tenantFrom, "topic");
         tenantHeader = Objects.requireNonNullElse(tenantHeader, "strongroom-tenant");
+        tenantField = Objects.requireNonNullElse(tenantField, "/source/db");
+        if (!tenantField.startsWith("/")) {
+            throw new IllegalArgumentException("ingest.tenant-field must be a JSON pointer such as /source/db, got '"
+                    + tenantField + "'");
+        }
         classifications = Map.copyOf(Objects.requireNonNullElse(classifications, Map.of()));
-        if (!List.of("topic", "header").contains(tenantFrom)) {
-            throw new IllegalArgumentException("ingest.tenant-from must be one of [topic, header], got '" + tenantFrom + "'");
+        if (!List.of("topic", "header", "field").contains(tenantFrom)) {
+            throw new IllegalArgumentException("ingest.tenant-from must be one of [topic, header, field], got '" + tenantFrom + "'");
         }
         for (String key : classifications.keySet()) {
             if (!key.matches("[^/]+/[^/]+")) {
@@ -64,7 +71,7 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
 
     /** All defaults. */
     public static IngestConfig defaults() {
-        return new IngestConfig(null, null, null, null, null, null, null, null, null);
+        return new IngestConfig(null, null, null, null, null, null, null, null, null, null);
     }
 
     Set<String> tenantSet() {

@@ -139,7 +139,7 @@ class IngestTopologyTest {
 
     @Test
     void tenantCanComeFromAHeaderAndIsValidated() {
-        start(new IngestConfig(null, null, null, null, null, null, "header", "x-tenant", null));
+        start(new IngestConfig(null, null, null, null, null, null, "header", "x-tenant", null, null));
         RecordHeaders good = new RecordHeaders();
         good.add("x-tenant", b("globex"));
         input.pipeInput(new TestRecord<>(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"), good, 1L));
@@ -154,8 +154,19 @@ class IngestTopologyTest {
     }
 
     @Test
+    void tenantCanComeFromAPayloadFieldWithTombstonesFallingBackToTheTopic() {
+        start(new IngestConfig(null, null, null, null, null, null, "field", null, null, null));
+        input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1},\"source\":{\"db\":\"globex\"}}"));
+        input.pipeInput(b("{\"id\":1}"), (byte[]) null);
+        input.pipeInput(b("{\"id\":2}"), b("{\"op\":\"c\",\"after\":{\"id\":2},\"source\":{}}"));
+
+        assertThat(changes.readValuesToList()).extracting(ChangeEvent::getTenant).containsExactly("globex", "acme");
+        assertThat(dlq.readValue().getDetail()).isEqualTo("payload has no tenant at /source/db");
+    }
+
+    @Test
     void classificationFollowsTheMostSpecificPolicyEntry() {
-        start(new IngestConfig(null, null, null, null, Classification.INTERNAL, null, null, null, java.util.Map.of(
+        start(new IngestConfig(null, null, null, null, Classification.INTERNAL, null, null, null, null, java.util.Map.of(
                 "acme/public.orders", Classification.RESTRICTED, "*/public.orders", Classification.PUBLIC,
                 "acme/*", Classification.CONFIDENTIAL)));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
@@ -171,11 +182,11 @@ class IngestTopologyTest {
 
     @Test
     void oversizedAndUnknownTenantAreRejected() {
-        start(new IngestConfig(null, null, null, List.of("globex"), null, 2048, null, null, null));
+        start(new IngestConfig(null, null, null, List.of("globex"), null, 2048, null, null, null, null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
         assertThat(dlq.readValue().getDetail()).isEqualTo("tenant 'acme' is not in ingest.tenants");
 
-        start(new IngestConfig(null, null, null, null, null, 2048, null, null, null));
+        start(new IngestConfig(null, null, null, null, null, 2048, null, null, null, null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"blob\":\"" + "x".repeat(3000) + "\"}}"));
         DeadLetter oversized = dlq.readValue();
         assertThat(oversized.getReason()).isEqualTo(RejectReason.OVERSIZED);
