@@ -16,11 +16,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serdes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -116,27 +113,18 @@ class PipelineIT {
     private static void scan(String topic, Map<String, Long> records, Map<String, Long> canary) {
         Map<String, Object> props = new HashMap<>(sandbox.config().kafka().clientProperties());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-        try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).collect(Collectors.toList());
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
-                    records.merge(topic, 1L, Long::sum);
-                    if (contains(r.key()) || contains(r.value())) {
-                        canary.merge(topic, 1L, Long::sum);
-                    }
-                    r.headers().forEach(h -> {
-                        if (contains(h.value())) {
-                            canary.merge(topic, 1L, Long::sum);
-                        }
-                    });
-                });
+        var raw = new io.strongroom.schemas.Topic<>(topic, Serdes.ByteArray(), Serdes.ByteArray());
+        io.strongroom.schemas.TopicReader.readToEnd(props, raw, r -> {
+            records.merge(topic, 1L, Long::sum);
+            if (contains(r.key()) || contains(r.value())) {
+                canary.merge(topic, 1L, Long::sum);
             }
-        }
+            r.headers().forEach(h -> {
+                if (contains(h.value())) {
+                    canary.merge(topic, 1L, Long::sum);
+                }
+            });
+        });
     }
 
     private static boolean contains(byte[] bytes) {

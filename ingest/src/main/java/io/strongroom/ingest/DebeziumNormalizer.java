@@ -50,6 +50,7 @@ final class DebeziumNormalizer {
     Object normalize(SourcePosition source, byte[] key, byte[] value, List<RecordHeader> headers) {
         Matcher m = tenantPattern.matcher(source.getTopic());
         String tenant;
+        JsonNode payload = null; // parsed here when the tenant is in it, so it is parsed once
         if (config.tenantFrom().equals("header")) {
             tenant = headers.stream().filter(h -> h.getKey().equals(config.tenantHeader()) && h.getValue() != null)
                     .reduce((first, second) -> second)
@@ -59,7 +60,8 @@ final class DebeziumNormalizer {
             }
         } else if (config.tenantFrom().equals("field") && value != null && !(value.length >= 2 && value[0] == (byte) 0xC3)) {
             try {
-                JsonNode at = unwrap(parse("value", value)).at(config.tenantField());
+                payload = unwrap(parse("value", value));
+                JsonNode at = payload.at(config.tenantField());
                 if (!at.isTextual() || at.asText().isEmpty()) {
                     return new Rejection(RejectReason.UNKNOWN_TENANT, "payload has no tenant at " + config.tenantField(), null);
                 }
@@ -88,14 +90,14 @@ final class DebeziumNormalizer {
             if (value != null && value.length >= 2 && value[0] == (byte) 0xC3 && value[1] == 0x01) {
                 return acceptAvro(source, tenant, key, value, headers);
             }
-            return accept(source, tenant, m.matches() ? tableGroup(m) : null, key, value, headers);
+            return accept(source, tenant, m.matches() ? tableGroup(m) : null, key, value, payload, headers);
         } catch (Reject r) {
             return new Rejection(r.reason, r.getMessage(), tenant);
         }
     }
 
     private Accepted accept(SourcePosition source, String tenant, String tableFromTopic, byte[] keyBytes, byte[] value,
-            List<RecordHeader> headers) {
+            JsonNode parsedPayload, List<RecordHeader> headers) {
         String key = keyBytes == null ? null : canonical(unwrap(parse("key", keyBytes)));
         ChangeEvent.Builder event = ChangeEvent.newBuilder()
                 .setEventId(source.getTopic() + "/" + source.getPartition() + "/" + source.getOffset())
@@ -108,7 +110,7 @@ final class DebeziumNormalizer {
         if (value == null) {
             event.setOp(Op.TOMBSTONE).setTable(tableFromTopic != null ? tableFromTopic : topicTable(source.getTopic()));
         } else {
-            JsonNode payload = unwrap(parse("value", value));
+            JsonNode payload = parsedPayload != null ? parsedPayload : unwrap(parse("value", value));
             if (!payload.isObject()) {
                 throw new Reject(RejectReason.WRONG_TYPE, "value payload must be a JSON object, got " + payload.getNodeType());
             }

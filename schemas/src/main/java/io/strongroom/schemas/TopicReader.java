@@ -16,13 +16,14 @@ public final class TopicReader {
 
     /**
      * Hands every record of {@code topic} to {@code sink}, partition by partition in offset order
-     * within each partition. Only committed transactional data is read.
+     * within each partition. Only committed transactional data is read, unless {@code kafka} sets
+     * {@code isolation.level} itself.
      *
      * @param kafka base client properties
      */
     public static <K, V> long readToEnd(Map<String, Object> kafka, Topic<K, V> topic, Consumer<ConsumerRecord<K, V>> sink) {
         Map<String, Object> props = new HashMap<>(kafka);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         long count = 0;
         try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(props, topic.keySerde().deserializer(),

@@ -171,9 +171,10 @@ public final class Demo {
 
     /** Files under {@code dir} whose bytes contain {@code needle}. */
     public static List<String> objectsContaining(Path dir, String needle) {
-        byte[] n = needle.getBytes(StandardCharsets.UTF_8);
         try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).filter(f -> contains(read(f), n)).map(Path::toString).toList();
+            return files.filter(Files::isRegularFile)
+                    .filter(f -> new String(read(f), StandardCharsets.ISO_8859_1).contains(needle)) // bytes as chars 1:1
+                    .map(Path::toString).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -187,18 +188,6 @@ public final class Demo {
         }
     }
 
-    static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i <= haystack.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
-    }
 
     /** Prints the summary. */
     public static void printSummary(Result r, PrintStream out) {

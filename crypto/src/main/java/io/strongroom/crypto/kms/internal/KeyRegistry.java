@@ -8,9 +8,12 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,6 +78,8 @@ public final class KeyRegistry {
     }
 
     private final Path dir;
+    /** Entries as last parsed, so the hot path (one read per data key) does not parse JSON each time. */
+    private final java.util.Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
 
     public KeyRegistry(Path dir) {
         this.dir = dir;
@@ -88,13 +93,26 @@ public final class KeyRegistry {
     /** The tenant's entry, or null. */
     public Entry read(String tenant) {
         Path file = file(tenant);
-        if (!Files.exists(file)) {
-            return null;
-        }
         try {
-            return JSON.readValue(file.toFile(), Entry.class);
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            Parsed cached = parsed.get(tenant);
+            if (cached != null && cached.sameFile(attributes)) {
+                return cached.entry();
+            }
+            Entry entry = JSON.readValue(file.toFile(), Entry.class);
+            parsed.put(tenant, new Parsed(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size(), entry));
+            return entry;
+        } catch (NoSuchFileException e) {
+            return null;
         } catch (IOException e) {
             throw new KmsException("cannot read key registry " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A parsed file and what identified it; every update replaces the file, so its identity changes. */
+    private record Parsed(Object fileKey, FileTime modified, long size, Entry entry) {
+        boolean sameFile(BasicFileAttributes a) {
+            return java.util.Objects.equals(fileKey, a.fileKey()) && modified.equals(a.lastModifiedTime()) && size == a.size();
         }
     }
 
