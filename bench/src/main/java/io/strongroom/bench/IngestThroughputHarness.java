@@ -57,7 +57,7 @@ public final class IngestThroughputHarness {
                 double pass = timed(kafka, "passthrough-" + round, events,
                         () -> passthrough(kafka.bootstrapServers(), "passthrough-" + round, dir));
                 double ingest = timed(kafka, "ingest-" + round, events, () -> IngestService.start(
-                        new IngestConfig("ingest-" + round, null, null, null, null, 4 * 1024 * 1024, null, null, null, null),
+                        new IngestConfig("ingest-" + round, null, null, null, null, 4 * 1024 * 1024, null, null, null, null, null),
                         Map.of("bootstrap.servers", kafka.bootstrapServers()), dir.resolve("ingest-" + round)));
                 System.out.printf("round %d: passthrough %,.0f events/s, ingest %,.0f events/s, ratio %.2f%n", round, pass,
                         ingest, ingest / pass);

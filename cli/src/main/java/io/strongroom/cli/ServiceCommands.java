@@ -1,15 +1,18 @@
 package io.strongroom.cli;
 
 import io.strongroom.archiver.ArchiverService;
+import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.KeyPublisher;
 import io.strongroom.coordinator.TopicProvisioner;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
 import io.strongroom.ingest.IngestService;
+import io.strongroom.ingest.source.PostgresSource;
 import io.strongroom.schemas.Topics;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -23,7 +26,16 @@ final class ServiceCommands {
 
     /** Blocks until the JVM is asked to stop, then closes {@code service}. */
     static int runUntilStopped(String name, AutoCloseable service) throws InterruptedException {
+        return runUntilStopped(name, service, new CompletableFuture<>());
+    }
+
+    /**
+     * Blocks until the JVM is asked to stop or {@code failed} completes, then closes {@code service};
+     * returns 1 if {@code failed} completed exceptionally.
+     */
+    static int runUntilStopped(String name, AutoCloseable service, CompletableFuture<?> failed) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
+        failed.whenComplete((ok, e) -> stopped.countDown());
         CountDownLatch closed = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopped.countDown();
@@ -43,6 +55,12 @@ final class ServiceCommands {
             }
             closed.countDown();
         }
+        if (failed.isCompletedExceptionally()) {
+            Throwable cause = failed.handle((ok, e) -> e).join();
+            System.err.println("strongroom " + name + ": " + (cause.getCause() != null && cause instanceof java.util.concurrent.CompletionException
+                    ? cause.getCause().getMessage() : cause.getMessage()));
+            return 1;
+        }
         return 0;
     }
 
@@ -55,10 +73,38 @@ final class ServiceCommands {
     static final class Ingest implements Callable<Integer> {
         @Mixin ConfigOption config;
 
+        @Option(names = "--source", defaultValue = "kafka", paramLabel = "kafka|postgres",
+                description = "kafka: consume CDC topics written by Kafka Connect or services (default). postgres: also run "
+                        + "an embedded Debezium PostgreSQL connector (settings under ingest.postgres) writing those topics.")
+        Source source;
+
+        enum Source { kafka, postgres }
+
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            return runUntilStopped("ingest", IngestService.start(c.ingest(), c.kafka().clientProperties(), stateDir(c)));
+            if (source == Source.postgres) {
+                try {
+                    c.ingest().postgres().requireComplete();
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("config " + config.file + ": " + e.getMessage());
+                }
+            }
+            IngestService ingest = IngestService.start(c.ingest(), c.kafka().clientProperties(), stateDir(c));
+            if (source == Source.kafka) {
+                return runUntilStopped("ingest", ingest);
+            }
+            PostgresSource pg;
+            try {
+                pg = PostgresSource.start(c.ingest().postgres(), c.kafka().clientProperties(), Path.of(c.dataDir()));
+            } catch (RuntimeException e) {
+                ingest.close();
+                throw e;
+            }
+            return runUntilStopped("ingest", () -> {
+                pg.close();
+                ingest.close();
+            }, pg.stopped());
         }
     }
 

@@ -60,4 +60,21 @@ class CliTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err().strip()).isEqualTo("strongroom demo: --tenants must be between 1 and 10, got 11");
     }
+
+    @Test
+    void ingestSourceMustBeKnownAndPostgresNeedsItsSettings() throws Exception {
+        Path f = dir.resolve("pg.yaml");
+        Files.writeString(f, "environment: dev\ns3:\n  bucket: backups\ningest:\n  postgres:\n    user: cdc\n");
+        PipelineIT.Run unknown = PipelineIT.run("ingest", "--config", f.toString(), "--source", "mysql");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("--source").contains("mysql").contains("kafka, postgres");
+        PipelineIT.Run incomplete = PipelineIT.run("ingest", "--config", f.toString(), "--source", "postgres");
+        assertThat(incomplete.code()).isEqualTo(2);
+        assertThat(incomplete.err().strip()).isEqualTo("strongroom ingest: config " + f
+                + ": ingest.postgres.database is required with --source postgres");
+        Files.writeString(f, "environment: dev\ns3:\n  bucket: backups\ningest:\n  postgres:\n    slot: Bad-Slot\n");
+        PipelineIT.Run badSlot = PipelineIT.run("ingest", "--config", f.toString());
+        assertThat(badSlot.code()).isEqualTo(2);
+        assertThat(badSlot.err()).contains("ingest.postgres.slot must be 1-63 of a-z 0-9 _").doesNotContain("Exception");
+    }
 }

@@ -1,6 +1,7 @@
 package io.strongroom.ingest;
 
 import io.strongroom.avro.Classification;
+import io.strongroom.ingest.source.PostgresSourceConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,10 +25,11 @@ import java.util.regex.PatternSyntaxException;
  * @param tenantField JSON pointer of the tenant in the payload when {@code tenantFrom} is {@code field}
  * @param classifications policy: {@code tenant/table}, {@code * /table} or {@code tenant/*} → classification;
  *     the most specific entry wins
+ * @param postgres the embedded Debezium PostgreSQL source, used with {@code strongroom ingest --source postgres}
  */
 public record IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
         Classification defaultClassification, Integer maxRecordBytes, String tenantFrom, String tenantHeader,
-        String tenantField, Map<String, Classification> classifications) {
+        String tenantField, Map<String, Classification> classifications, PostgresSourceConfig postgres) {
 
     public static final String DEFAULT_TOPIC_PATTERN = "cdc\\..*";
     public static final String DEFAULT_TENANT_PATTERN = "cdc\\.(?<tenant>[^.]+)\\..*";
@@ -47,6 +49,7 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
                     + tenantField + "'");
         }
         classifications = Map.copyOf(Objects.requireNonNullElse(classifications, Map.of()));
+        postgres = Objects.requireNonNullElse(postgres, PostgresSourceConfig.defaults());
         if (!List.of("topic", "header", "field").contains(tenantFrom)) {
             throw new IllegalArgumentException("ingest.tenant-from must be one of [topic, header, field], got '" + tenantFrom + "'");
         }
@@ -71,7 +74,7 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
 
     /** All defaults. */
     public static IngestConfig defaults() {
-        return new IngestConfig(null, null, null, null, null, null, null, null, null, null);
+        return new IngestConfig(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     Set<String> tenantSet() {

@@ -97,7 +97,7 @@ class BadInputCorpusTest {
         assertThat(corpus).hasSizeGreaterThanOrEqualTo(30);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "corpus");
-        IngestConfig config = new IngestConfig(null, null, null, List.of("acme", "globex"), null, null, null, null, null, null);
+        IngestConfig config = new IngestConfig(null, null, null, List.of("acme", "globex"), null, null, null, null, null, null, null);
         try (TopologyTestDriver driver = new TopologyTestDriver(IngestTopology.topology(config), props)) {
             var changes = driver.createOutputTopic(Topics.CHANGES.name(), Topics.CHANGES.keySerde().deserializer(),
                     Topics.CHANGES.valueSerde().deserializer());

@@ -17,11 +17,11 @@ class IngestConfigTest {
 
     @Test
     void invalidValuesNameTheKey() {
-        assertThatThrownBy(() -> new IngestConfig(null, "cdc\\.(", null, null, null, null, null, null, null, null))
+        assertThatThrownBy(() -> new IngestConfig(null, "cdc\\.(", null, null, null, null, null, null, null, null, null))
                 .hasMessageStartingWith("ingest.topic-pattern is not a valid regular expression");
-        assertThatThrownBy(() -> new IngestConfig(null, null, "cdc\\..*", null, null, null, null, null, null, null))
+        assertThatThrownBy(() -> new IngestConfig(null, null, "cdc\\..*", null, null, null, null, null, null, null, null))
                 .hasMessageStartingWith("ingest.tenant-pattern must contain a named group (?<tenant>...)");
-        assertThatThrownBy(() -> new IngestConfig(null, null, null, null, null, 0, null, null, null, null))
+        assertThatThrownBy(() -> new IngestConfig(null, null, null, null, null, 0, null, null, null, null, null))
                 .hasMessage("ingest.max-record-bytes must be between 1 KiB and 64 MiB, got 0");
     }
 }

@@ -9,7 +9,7 @@ public final class IngestProcess {
     private IngestProcess() {}
 
     public static void main(String[] args) throws Exception {
-        IngestService service = IngestService.start(new IngestConfig("crash-it", null, null, null, null, null, null, null, null, null),
+        IngestService service = IngestService.start(new IngestConfig("crash-it", null, null, null, null, null, null, null, null, null, null),
                 Map.of("bootstrap.servers", args[0]), Path.of(args[1]));
         System.out.println("ingest running");
         System.out.flush();

@@ -87,7 +87,7 @@ class IngestRealBrokerIT {
         assertThat(kcat.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(kcat.exitValue()).as(new String(kcat.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
 
-        IngestConfig config = new IngestConfig("kcat-it", "cdcx\\..*", "cdcx\\.(?<tenant>[^.]+)\\..*", null, null, null, null, null, null, null);
+        IngestConfig config = new IngestConfig("kcat-it", "cdcx\\..*", "cdcx\\.(?<tenant>[^.]+)\\..*", null, null, null, null, null, null, null, null);
         try (IngestService ingest = IngestService.start(config, props(), state.resolve("kcat"))) {
             await().atMost(Duration.ofSeconds(60)).until(() -> changes("cdcx.").size() >= records.size());
         }

@@ -139,7 +139,7 @@ class IngestTopologyTest {
 
     @Test
     void tenantCanComeFromAHeaderAndIsValidated() {
-        start(new IngestConfig(null, null, null, null, null, null, "header", "x-tenant", null, null));
+        start(new IngestConfig(null, null, null, null, null, null, "header", "x-tenant", null, null, null));
         RecordHeaders good = new RecordHeaders();
         good.add("x-tenant", b("globex"));
         input.pipeInput(new TestRecord<>(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"), good, 1L));
@@ -155,7 +155,7 @@ class IngestTopologyTest {
 
     @Test
     void tenantCanComeFromAPayloadFieldWithTombstonesFallingBackToTheTopic() {
-        start(new IngestConfig(null, null, null, null, null, null, "field", null, null, null));
+        start(new IngestConfig(null, null, null, null, null, null, "field", null, null, null, null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1},\"source\":{\"db\":\"globex\"}}"));
         input.pipeInput(b("{\"id\":1}"), (byte[]) null);
         input.pipeInput(b("{\"id\":2}"), b("{\"op\":\"c\",\"after\":{\"id\":2},\"source\":{}}"));
@@ -168,7 +168,7 @@ class IngestTopologyTest {
     void classificationFollowsTheMostSpecificPolicyEntry() {
         start(new IngestConfig(null, null, null, null, Classification.INTERNAL, null, null, null, null, java.util.Map.of(
                 "acme/public.orders", Classification.RESTRICTED, "*/public.orders", Classification.PUBLIC,
-                "acme/*", Classification.CONFIDENTIAL)));
+                "acme/*", Classification.CONFIDENTIAL), null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
         var other = driver.createInputTopic("cdc.globex.public.orders", new ByteArraySerializer(), new ByteArraySerializer());
         other.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
@@ -182,11 +182,11 @@ class IngestTopologyTest {
 
     @Test
     void oversizedAndUnknownTenantAreRejected() {
-        start(new IngestConfig(null, null, null, List.of("globex"), null, 2048, null, null, null, null));
+        start(new IngestConfig(null, null, null, List.of("globex"), null, 2048, null, null, null, null, null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
         assertThat(dlq.readValue().getDetail()).isEqualTo("tenant 'acme' is not in ingest.tenants");
 
-        start(new IngestConfig(null, null, null, null, null, 2048, null, null, null, null));
+        start(new IngestConfig(null, null, null, null, null, 2048, null, null, null, null, null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"blob\":\"" + "x".repeat(3000) + "\"}}"));
         DeadLetter oversized = dlq.readValue();
         assertThat(oversized.getReason()).isEqualTo(RejectReason.OVERSIZED);
