@@ -35,7 +35,7 @@ public final class KmsFactory {
      * metrics, a bounded unwrap cache, and — outermost, so cached uses count too — every operation
      * audited on {@code strongroom.audit} under the principal's own hash chain.
      */
-    public static Kms create(StrongroomConfig config, String principal) {
+    public static AuditingKms create(StrongroomConfig config, String principal) {
         Kms backend = backend(config, System.getenv());
         try {
             StrongroomConfig.KmsSettings k = config.kms();

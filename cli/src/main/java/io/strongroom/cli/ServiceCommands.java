@@ -7,10 +7,12 @@ import io.strongroom.coordinator.KeyPublisher;
 import io.strongroom.coordinator.TopicProvisioner;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
+import io.strongroom.ingest.DeadLetterSealer;
 import io.strongroom.ingest.IngestService;
 import io.strongroom.ingest.source.PostgresSource;
 import io.strongroom.schemas.Topics;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -90,20 +92,34 @@ final class ServiceCommands {
                     throw new ConfigException("config " + config.file + ": " + e.getMessage());
                 }
             }
-            IngestService ingest = IngestService.start(c.ingest(), c.kafka().clientProperties(), stateDir(c));
+            // Ingest's key use is narrow: it generates data keys to seal dead letters, and never unwraps.
+            Kms kms = KmsFactory.create(c, "ingest");
+            IngestService ingest;
+            try {
+                ingest = IngestService.start(c.ingest(), c.kafka().clientProperties(), stateDir(c),
+                        new DeadLetterSealer(kms, c.environment(), DeadLetterSealer.QUARANTINE_TENANT, c.kms().timeout()));
+            } catch (RuntimeException e) {
+                kms.close();
+                throw e;
+            }
             if (source == Source.kafka) {
-                return runUntilStopped("ingest", ingest);
+                return runUntilStopped("ingest", () -> {
+                    ingest.close();
+                    kms.close();
+                });
             }
             PostgresSource pg;
             try {
                 pg = PostgresSource.start(c.ingest().postgres(), c.kafka().clientProperties(), Path.of(c.dataDir()));
             } catch (RuntimeException e) {
                 ingest.close();
+                kms.close();
                 throw e;
             }
             return runUntilStopped("ingest", () -> {
                 pg.close();
                 ingest.close();
+                kms.close();
             }, pg.stopped());
         }
     }
@@ -166,8 +182,10 @@ final class ServiceCommands {
                     if (!created.isEmpty()) {
                         System.out.println("created topics: " + String.join(", ", created));
                     }
-                    System.out.println("published " + keys.ensure(c.coordinator().tenants()).size() + " key versions for "
-                            + c.coordinator().tenants().size() + " tenants");
+                    List<String> tenants = new java.util.ArrayList<>(c.coordinator().tenants());
+                    tenants.add(DeadLetterSealer.QUARANTINE_TENANT); // seals dead letters that have no known tenant
+                    System.out.println("published " + keys.ensure(tenants).size() + " key versions for "
+                            + tenants.size() + " tenants");
                 } while (!once && !stop.await(c.coordinator().checkInterval().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
             }
             return 0;

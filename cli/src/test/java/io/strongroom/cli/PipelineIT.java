@@ -214,6 +214,84 @@ class PipelineIT {
         assertThat(verify.out).contains("\"ok\" : false").contains(victim);
     }
 
+    private static String deadLetterPosition() {
+        List<String> positions = new ArrayList<>();
+        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.INGEST_DLQ,
+                r -> positions.add(r.key()));
+        assertThat(positions).hasSize(1);
+        return positions.get(0);
+    }
+
+    @Test
+    @Order(9)
+    void dlqListShowsTheSealedLetterAndShowDecryptsItUnderAnAuditedPrincipal() throws Exception {
+        String position = deadLetterPosition();
+        Run list = run("dlq", "list", "--config", sandbox.configFile().toString());
+        assertThat(list.code).as(list.err).isZero();
+        assertThat(list.out).contains(position).contains("UNPARSEABLE").contains("sealed").contains("1 dead letters")
+                .doesNotContain(CANARY);
+
+        Path out = dir.resolve("dead-letter.json");
+        Run show = run("dlq", "show", "--config", sandbox.configFile().toString(), "--record", position,
+                "--principal", "alice", "--out", out.toString());
+        assertThat(show.code).as(show.err).isZero();
+        assertThat(Files.readString(out)).isEqualTo(new String(Demo.malformed("acme").value(), StandardCharsets.UTF_8));
+        assertThat(show.err).contains("key      {\"id\":999}").contains("UNPARSEABLE");
+        assertThat(Files.getPosixFilePermissions(out)).containsExactlyInAnyOrder(
+                java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+
+        Map<String, Long> actions = new HashMap<>();
+        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
+                r -> actions.merge(r.value().getPrincipal() + " " + r.value().getAction() + " " + r.value().getOutcome(), 1L, Long::sum));
+        assertThat(actions).containsEntry("operator:alice UNWRAP_DEK SUCCESS", 1L).containsEntry("operator:alice DLQ_READ SUCCESS", 1L)
+                .containsEntry("ingest GENERATE_DEK SUCCESS", 1L);
+    }
+
+    @Test
+    @Order(10)
+    void dlqReplaySendsTheCorrectedRecordWhichIngestThenAccepts() throws Exception {
+        String position = deadLetterPosition();
+        Path corrected = dir.resolve("corrected.json");
+        Files.writeString(corrected, "{\"before\":null,\"after\":{\"id\":999,\"notes\":\"fixed\"},\"op\":\"c\","
+                + "\"source\":{\"schema\":\"public\",\"table\":\"orders\"},\"ts_ms\":1}");
+        Run replay = run("dlq", "replay", "--config", sandbox.configFile().toString(), "--record", position,
+                "--value-file", corrected.toString(), "--principal", "bob");
+        assertThat(replay.code).as(replay.err).isZero();
+        assertThat(replay.out).startsWith("replayed " + position + " as cdc.acme.public.orders/");
+
+        var config = sandbox.config();
+        try (var ingest = io.strongroom.ingest.IngestService.start(config.ingest(), config.kafka().clientProperties(),
+                Path.of(config.dataDir(), "streams-replay"))) {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> replayedChange(position) != null);
+        }
+        io.strongroom.avro.ChangeEvent e = replayedChange(position);
+        assertThat(e.getTenant()).isEqualTo("acme");
+        assertThat(e.getAfter()).contains("fixed");
+        assertThat(e.getKey()).isEqualTo("{\"id\":999}");
+    }
+
+    @Test
+    @Order(11)
+    void dlqNamesABadOrUnknownRecordPosition() {
+        Run malformed = run("dlq", "show", "--config", sandbox.configFile().toString(), "--record", "nope");
+        assertThat(malformed.code).isEqualTo(2);
+        assertThat(malformed.err).contains("--record must be TOPIC/PARTITION/OFFSET, got 'nope'");
+        Run unknown = run("dlq", "replay", "--config", sandbox.configFile().toString(), "--record", "cdc.acme.public.orders/0/99999");
+        assertThat(unknown.code).isEqualTo(2);
+        assertThat(unknown.err).contains("--record cdc.acme.public.orders/0/99999: no dead letter for that position");
+    }
+
+    private static io.strongroom.avro.ChangeEvent replayedChange(String position) {
+        List<io.strongroom.avro.ChangeEvent> found = new ArrayList<>();
+        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.CHANGES, r -> {
+            if (r.value().getHeaders().stream().anyMatch(h -> h.getKey().equals("strongroom-replay-of")
+                    && StandardCharsets.UTF_8.decode(h.getValue().duplicate()).toString().equals(position))) {
+                found.add(r.value());
+            }
+        });
+        return found.isEmpty() ? null : found.get(0);
+    }
+
     record Run(int code, String out, String err) {}
 
     static Run run(String... args) {

@@ -27,6 +27,18 @@ public final class IngestService implements AutoCloseable {
      * @param stateDir Kafka Streams state directory
      */
     public static IngestService start(IngestConfig config, Map<String, Object> kafka, Path stateDir) {
+        return start(config, kafka, stateDir, null);
+    }
+
+    /**
+     * Starts ingest.
+     *
+     * @param config ingest settings
+     * @param kafka base Kafka client properties (bootstrap servers, security)
+     * @param stateDir Kafka Streams state directory
+     * @param sealer seals rejected records into their dead letters; null keeps only a reference
+     */
+    public static IngestService start(IngestConfig config, Map<String, Object> kafka, Path stateDir, DeadLetterSealer sealer) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
@@ -36,7 +48,7 @@ public final class IngestService implements AutoCloseable {
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
         props.put("processing.exception.handler.global.enabled", true);
         props.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 5_000); // pick up new CDC topics quickly
-        KafkaStreams streams = new KafkaStreams(IngestTopology.topology(config), props);
+        KafkaStreams streams = new KafkaStreams(IngestTopology.topology(config, sealer), props);
         streams.setUncaughtExceptionHandler(e -> {
             LOG.atError().setCause(e).log("ingest stopped on an unexpected error; restart it once the cause is fixed");
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;

@@ -16,12 +16,21 @@ public final class IngestTopology {
 
     private IngestTopology() {}
 
-    /** Builds the topology; tests call this too. */
+    /** Builds the topology with dead letters that keep only a reference to the rejected record. */
     public static Topology topology(IngestConfig config) {
+        return topology(config, null);
+    }
+
+    /**
+     * Builds the topology; tests call this too.
+     *
+     * @param sealer seals each rejected record into its dead letter; null keeps only a reference
+     */
+    public static Topology topology(IngestConfig config, DeadLetterSealer sealer) {
         Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
                 Pattern.compile(config.topicPattern()));
-        topology.addProcessor(NORMALIZE, () -> new NormalizeProcessor(config), SOURCE);
+        topology.addProcessor(NORMALIZE, () -> new NormalizeProcessor(config, sealer), SOURCE);
         topology.addSink(CHANGES_SINK, Topics.CHANGES.name(), new StringSerializer(), new ByteArraySerializer(), NORMALIZE);
         topology.addSink(DLQ_SINK, Topics.INGEST_DLQ.name(), new StringSerializer(), new ByteArraySerializer(), NORMALIZE);
         return topology;

@@ -28,11 +28,13 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
 
     private final DebeziumNormalizer normalizer;
     private final String applicationId;
+    private final DeadLetterSealer sealer;
     private ProcessorContext<String, byte[]> context;
 
-    NormalizeProcessor(IngestConfig config) {
+    NormalizeProcessor(IngestConfig config, DeadLetterSealer sealer) {
         this.normalizer = new DebeziumNormalizer(config);
         this.applicationId = config.applicationId();
+        this.sealer = sealer;
     }
 
     @Override
@@ -44,7 +46,8 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
     public void process(Record<byte[], byte[]> record) {
         RecordMetadata md = context.recordMetadata().orElseThrow();
         SourcePosition source = new SourcePosition(md.topic(), md.partition(), md.offset(), record.timestamp());
-        Object outcome = normalizer.normalize(source, record.key(), record.value(), headers(record));
+        List<RecordHeader> headers = headers(record);
+        Object outcome = normalizer.normalize(source, record.key(), record.value(), headers);
         if (outcome instanceof DebeziumNormalizer.Accepted accepted) {
             context.forward(new Record<>(accepted.key(), Topics.CHANGES.valueSerde().serializer()
                     .serialize(Topics.CHANGES.name(), accepted.event()), context.currentSystemTimeMs()), IngestTopology.CHANGES_SINK);
@@ -61,6 +64,8 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
                 .setPayloadSha256(ByteBuffer.wrap(io.strongroom.ingest.Hashing.sha256(payload)))
                 .setRejectedAtMs(context.currentSystemTimeMs())
                 .setApplication(applicationId)
+                .setEncryptedPayload(sealer == null ? null
+                        : sealer.seal(rejection, source, record.key(), record.value(), headers, context.currentSystemTimeMs()).orElse(null))
                 .build();
         String key = md.topic() + "/" + md.partition() + "/" + md.offset();
         LOG.atWarn().addKeyValue("topic", md.topic()).addKeyValue("partition", md.partition())

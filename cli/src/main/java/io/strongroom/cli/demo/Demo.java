@@ -101,7 +101,8 @@ public final class Demo {
         log.printf("generating %,d CDC events for %d tenants (%s)%n", options.events(), tenants.size(), String.join(", ", tenants));
         List<CdcRecord> records = generator.generate();
         List<Produced> produced = new ArrayList<>();
-        try (Kms kms = KmsFactory.create(config, "encryptor"); Pipeline pipeline = Pipeline.start(config, kms)) {
+        try (Kms kms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
+                Pipeline pipeline = Pipeline.start(config, kms, ingestKms)) {
             int half = records.size() / 2;
             produced.addAll(CdcProducer.produce(config.kafka().bootstrapServers(), records.subList(0, half)));
             CdcProducer.produce(config.kafka().bootstrapServers(), List.of(malformed(tenants.get(0))));
@@ -126,7 +127,8 @@ public final class Demo {
     }
 
     /** A broken Debezium envelope (truncated JSON) carrying the canary, on the first tenant's orders topic. */
-    static CdcRecord malformed(String tenant) {
+    /** The malformed record the demo plants between the good ones (its value holds the canary). */
+    public static CdcRecord malformed(String tenant) {
         String topic = CdcGenerator.topic("cdc", tenant, "orders");
         byte[] value = ("{\"before\":null,\"after\":{\"id\":999,\"notes\":\"" + CdcGenerator.DEFAULT_CANARY + "\"")
                 .getBytes(StandardCharsets.UTF_8);

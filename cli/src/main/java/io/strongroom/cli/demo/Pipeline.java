@@ -5,6 +5,7 @@ import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.TopicProvisioner;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
+import io.strongroom.ingest.DeadLetterSealer;
 import io.strongroom.ingest.IngestService;
 import java.nio.file.Path;
 import org.apache.kafka.clients.admin.Admin;
@@ -21,14 +22,20 @@ public final class Pipeline implements AutoCloseable {
         this.archiver = archiver;
     }
 
-    /** Provisions Strongroom's topics and starts the three data-path services. */
-    public static Pipeline start(StrongroomConfig config, Kms kms) {
+    /**
+     * Provisions Strongroom's topics and starts the three data-path services.
+     *
+     * @param kms the encryptor's KMS
+     * @param ingestKms ingest's KMS (seals dead letters)
+     */
+    public static Pipeline start(StrongroomConfig config, Kms kms, Kms ingestKms) {
         try (Admin admin = Admin.create(config.kafka().clientProperties())) {
             TopicProvisioner.ensureTopics(admin, config.kafka().partitions(), config.kafka().replication(),
                     config.encryptor().segmentMaxBytes());
         }
         Path state = Path.of(config.dataDir(), "streams");
-        IngestService ingest = IngestService.start(config.ingest(), config.kafka().clientProperties(), state);
+        IngestService ingest = IngestService.start(config.ingest(), config.kafka().clientProperties(), state,
+                new DeadLetterSealer(ingestKms, config.environment(), DeadLetterSealer.QUARANTINE_TENANT, config.kms().timeout()));
         EncryptorService encryptor = EncryptorService.start(config.encryptor(), config.environment(), kms,
                 config.kafka().clientProperties(), state);
         ArchiverService archiver = ArchiverService.start(config.archiver(), config.s3(), config.environment(),

@@ -102,6 +102,14 @@ public final class AuditingKms implements Kms {
         }).thenCompose(result -> call);
     }
 
+    /**
+     * Records an action that is not a KMS call (reading a dead letter, a replay...) on the same
+     * trail, under the same principal.
+     */
+    public void record(AuditAction action, AuditOutcome outcome, String tenant, String segmentId, String detail) {
+        trail.record(new AuditRecord(principal, action, outcome, tenant, null, null, segmentId, detail));
+    }
+
     /** Closes the trail (flushing what is in flight) and the delegate. */
     @Override
     public void close() {
