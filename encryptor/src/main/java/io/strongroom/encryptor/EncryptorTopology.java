@@ -1,6 +1,8 @@
 package io.strongroom.encryptor;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.strongroom.crypto.kms.Kms;
+import java.util.concurrent.atomic.AtomicLong;
 import io.strongroom.schemas.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -13,7 +15,8 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * The encryptor topology: {@code strongroom.changes} → seal → {@code strongroom.segments}, with
  * three logged stores holding no plaintext: open segments (wrapped DEK, offsets, counts), buffered
- * records (ciphertext under the segment's DEK) and the last sealed segment per (tenant, partition).
+ * records (ciphertext under the segment's DEK) and the last sealed segment per (tenant, partition);
+ * and a global store of key versions from {@code strongroom.keys}.
  */
 public final class EncryptorTopology {
     static final String SOURCE = "changes-source";
@@ -22,6 +25,9 @@ public final class EncryptorTopology {
     static final String OPEN_STORE = "open-segments";
     static final String RECORDS_STORE = "segment-records";
     static final String CHAIN_STORE = "segment-chain";
+    static final String KEYS_SOURCE = "keys-source";
+    static final String KEYS_PROCESSOR = "keys";
+    static final String KEYS_STORE = "key-versions";
 
     private EncryptorTopology() {}
 
@@ -33,9 +39,21 @@ public final class EncryptorTopology {
      * @param kms where data keys come from
      */
     public static Topology topology(EncryptorConfig config, String environment, Kms kms) {
+        return topology(config, environment, kms, io.micrometer.core.instrument.Metrics.globalRegistry);
+    }
+
+    /** As {@link #topology(EncryptorConfig, String, Kms)}, with the encryptor's meters in {@code registry}. */
+    public static Topology topology(EncryptorConfig config, String environment, Kms kms, MeterRegistry registry) {
+        EncryptorMetrics metrics = new EncryptorMetrics(registry);
+        AtomicLong keyEpoch = new AtomicLong();
         Topology topology = new Topology();
+        // strongroom.keys as a global store: every instance knows every tenant's key versions.
+        topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(KEYS_STORE), Serdes.String(),
+                        Topics.KEYS.valueSerde()).withLoggingDisabled(),
+                KEYS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.KEYS.name(), KEYS_PROCESSOR,
+                () -> new KeyVersionProcessor(keyEpoch));
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.CHANGES.name());
-        topology.addProcessor(SEAL, () -> new SegmentProcessor(config, environment, kms), SOURCE);
+        topology.addProcessor(SEAL, () -> new SegmentProcessor(config, environment, kms, metrics, keyEpoch), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE),
                 Serdes.String(), Serdes.ByteArray()), SEAL);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RECORDS_STORE),

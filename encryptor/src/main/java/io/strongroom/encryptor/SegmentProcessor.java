@@ -2,6 +2,8 @@ package io.strongroom.encryptor;
 
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.KeyState;
+import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.avro.OpenSegment;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
@@ -9,7 +11,9 @@ import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.SystemTenants;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
@@ -20,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -35,32 +40,62 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Buffers change events into one open segment per (tenant, input partition) and seals it when it
- * is full (records or bytes) or old (wall-clock punctuation).
+ * is full (records or bytes), old (wall-clock punctuation), or its KEK version stops being primary.
  *
  * <p>At open, a fresh DEK is generated and wrapped under the tenant's KEK; only the wrapped DEK is
  * stored. Each arriving record is encrypted under the DEK (AAD = segment id + sequence) before it
  * touches a state store. At seal the buffered records are decrypted, batched, compressed and
  * encrypted as one AEAD body whose associated data is the header. The unwrapped DEK lives only in
  * memory; after a restart or rebalance it is unwrapped again from the stored wrapped DEK.
+ *
+ * <p><b>Key versions.</b> {@code strongroom.keys} feeds a global store. A version the topic says is
+ * not PRIMARY is never used for a new segment, and a segment whose version stops being primary is
+ * sealed at once (checked per record and by a punctuator whenever the topic changes).
+ *
+ * <p><b>Failing closed per tenant.</b> If a tenant's key cannot be obtained (unknown, disabled,
+ * destroyed, unreachable), that tenant's records of this partition are <em>held</em>: encrypted
+ * under a data key of the {@link SystemTenants#QUARANTINE quarantine} KEK and kept, in order, in the
+ * same logged store. Other tenants keep flowing. The tenant is retried with backoff; once its key
+ * works, the held records are re-encrypted into its own segments, in order, and only then does
+ * the tenant's new data follow. Held records are never archived under the quarantine key. If even
+ * the quarantine key fails (the KMS is down), the exception fails the task and the whole encryptor
+ * waits, losing nothing ({@link EncryptorService#onError}).
  */
 final class SegmentProcessor implements Processor<String, byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(SegmentProcessor.class);
     private static final AvroSerde<OpenSegment> OPEN_SERDE = AvroSerde.of(OpenSegment.class);
     private static final StringSerializer KEYS = new StringSerializer();
+    /** Suffix of the open-store entry of a held (tenant, partition) stream; '!' never occurs in a tenant name. */
+    static final String HELD_SUFFIX = "!held";
+    private static final long RETRY_MIN_MS = 1_000;
+    private static final long RETRY_MAX_MS = 60_000;
 
     private final EncryptorConfig config;
     private final String environment;
     private final Kms kms;
+    private final EncryptorMetrics metrics;
+    private final AtomicLong keyEpoch;
     private final Map<String, Aead> deks = new HashMap<>();
+    private final Map<String, KeyState> keyStates = new HashMap<>();
+    private final Map<String, long[]> retries = new HashMap<>(); // held stream -> {next attempt ms, backoff ms}
+    private long seenEpoch = -1;
+    private long checkedEpoch = -1;
+    private long myOpen;
+    private long myAwaiting;
+    private long myHeldStreams;
+    private long myHeldRecords;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> open;
     private KeyValueStore<String, byte[]> records;
     private KeyValueStore<String, String> chain;
+    private KeyValueStore<String, KeyVersionEvent> keys;
 
-    SegmentProcessor(EncryptorConfig config, String environment, Kms kms) {
+    SegmentProcessor(EncryptorConfig config, String environment, Kms kms, EncryptorMetrics metrics, AtomicLong keyEpoch) {
         this.config = config;
         this.environment = environment;
         this.kms = kms;
+        this.metrics = metrics;
+        this.keyEpoch = keyEpoch;
     }
 
     @Override
@@ -69,7 +104,21 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         this.open = context.getStateStore(EncryptorTopology.OPEN_STORE);
         this.records = context.getStateStore(EncryptorTopology.RECORDS_STORE);
         this.chain = context.getStateStore(EncryptorTopology.CHAIN_STORE);
+        this.keys = context.getStateStore(EncryptorTopology.KEYS_STORE);
+        try (KeyValueIterator<String, byte[]> it = open.all()) { // restored after a restart or rebalance
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                OpenSegment s = decode(kv.value);
+                if (kv.key.endsWith(HELD_SUFFIX)) {
+                    adjustHeld(1, countRecords(s.getSegmentId()));
+                    retries.put(kv.key.substring(0, kv.key.length() - HELD_SUFFIX.length()), new long[] {0, RETRY_MIN_MS});
+                } else {
+                    adjustOpen(1, s.getRecordCount());
+                }
+            }
+        }
         context.schedule(config.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::sealExpired);
+        context.schedule(java.time.Duration.ofMillis(500), PunctuationType.WALL_CLOCK_TIME, this::onTick);
     }
 
     @Override
@@ -86,50 +135,113 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         if (event == null) {
             return;
         }
-        String segmentKey = event.getTenant() + "/" + md.partition();
-        OpenSegment segment = decode(open.get(segmentKey));
-        if (segment == null) {
-            segment = openSegment(segmentKey, event.getTenant(), md);
-        }
+        String tenant = event.getTenant();
+        String segmentKey = tenant + "/" + md.partition();
         long eventTime = event.getEventTimeMs() != null ? event.getEventTimeMs() : record.timestamp();
+        if (retries.containsKey(segmentKey) && !release(segmentKey, tenant, md.topic(), md.partition())) {
+            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, record.value());
+            return;
+        }
+        if (!append(segmentKey, tenant, md.topic(), md.partition(), md.offset(), eventTime, record.value())) {
+            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, record.value());
+        }
+    }
+
+    /**
+     * Adds one record to the tenant's open segment, opening (and sealing) segments as needed.
+     *
+     * @return false if the tenant's key cannot be obtained (the record was not stored)
+     */
+    private boolean append(String segmentKey, String tenant, String topic, int partition, long offset, long eventTime,
+            byte[] value) {
+        OpenSegment segment = decode(open.get(segmentKey));
+        if (segment != null && !usable(segment)) {
+            if (!trySeal(segmentKey, segment, "key-version")) {
+                return false;
+            }
+            segment = null;
+        }
+        Aead aead;
+        try {
+            if (segment == null) {
+                segment = openSegment(segmentKey, tenant, topic, partition, offset);
+            }
+            aead = dek(segment);
+        } catch (KmsException | UnusableKeyVersionException e) {
+            tenantKeyFailed(tenant, partition, e);
+            return false;
+        }
         int sequence = segment.getRecordCount();
         byte[] ciphertext;
         try {
-            ciphertext = dek(segment).encrypt(record.value(), SegmentCrypto.recordContext(segment.getSegmentId(), sequence));
+            ciphertext = aead.encrypt(value, SegmentCrypto.recordContext(segment.getSegmentId(), sequence));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AEAD encryption failed for segment " + segment.getSegmentId(), e);
         }
         records.put(recordKey(segment.getSegmentId(), sequence), ciphertext);
-        segment.setLastOffset(md.offset());
+        segment.setLastOffset(offset);
         segment.setRecordCount(sequence + 1);
-        segment.setPlaintextBytes(segment.getPlaintextBytes() + record.value().length);
+        segment.setPlaintextBytes(segment.getPlaintextBytes() + value.length);
         segment.setMinEventTimeMs(Math.min(segment.getMinEventTimeMs(), eventTime));
         segment.setMaxEventTimeMs(Math.max(segment.getMaxEventTimeMs(), eventTime));
-        if (segment.getRecordCount() >= config.segmentMaxRecords() || segment.getPlaintextBytes() >= config.segmentMaxBytes()) {
-            seal(segmentKey, segment);
+        adjustOpen(0, 1);
+        if (segment.getRecordCount() >= config.segmentMaxRecords()) {
+            seal(segmentKey, segment, aead, "max-records");
+        } else if (segment.getPlaintextBytes() >= config.segmentMaxBytes()) {
+            seal(segmentKey, segment, aead, "max-bytes");
         } else {
             open.put(segmentKey, OPEN_SERDE.encode(segment));
         }
+        return true;
     }
 
-    private OpenSegment openSegment(String segmentKey, String tenant, RecordMetadata md) {
+    private OpenSegment openSegment(String segmentKey, String tenant, String topic, int partition, long offset) {
+        OpenSegment segment = newSegment(tenant, topic, partition, offset, chain.get(segmentKey));
+        if (!usable(segment)) {
+            deks.remove(segment.getSegmentId());
+            throw new UnusableKeyVersionException("the KMS wrapped the data key under " + segment.getKeyId() + " version "
+                    + segment.getKeyVersion() + ", which " + Topics.KEYS.name() + " says is " + state(segment));
+        }
+        adjustOpen(1, 0);
+        return segment;
+    }
+
+    /** A fresh segment with a fresh DEK; fails closed (throws) without a wrapped data key. */
+    private OpenSegment newSegment(String tenant, String topic, int partition, long offset, String predecessor) {
         String segmentId = UUID.randomUUID().toString();
-        String keyId = kms.keyIdFor(tenant);
-        // Fails closed: without a wrapped data key nothing is buffered or written.
-        DataKey dek = Kmses.await(kms.generateDek(keyId, new DekContext(environment, tenant, segmentId)),
+        DataKey dek = Kmses.await(kms.generateDek(kms.keyIdFor(tenant), new DekContext(environment, tenant, segmentId)),
                 config.kmsTimeout());
         deks.put(segmentId, dek.aead());
         WrappedDek wrapped = dek.wrapped();
         return OpenSegment.newBuilder()
-                .setSegmentId(segmentId).setTenant(tenant).setStream(md.topic())
-                .setSourceTopic(md.topic()).setSourcePartition(md.partition())
+                .setSegmentId(segmentId).setTenant(tenant).setStream(topic)
+                .setSourceTopic(topic).setSourcePartition(partition)
                 .setKeyId(wrapped.keyId()).setKeyVersion(wrapped.keyVersion())
                 .setWrappedDek(ByteBuffer.wrap(wrapped.bytes())).setDekAlgorithm(wrapped.algorithm())
-                .setFirstOffset(md.offset()).setLastOffset(md.offset()).setRecordCount(0).setPlaintextBytes(0)
+                .setFirstOffset(offset).setLastOffset(offset).setRecordCount(0).setPlaintextBytes(0)
                 .setOpenedAtMs(context.currentSystemTimeMs())
                 .setMinEventTimeMs(Long.MAX_VALUE).setMaxEventTimeMs(Long.MIN_VALUE)
-                .setPredecessorSegmentId(chain.get(segmentKey))
+                .setPredecessorSegmentId(predecessor)
                 .build();
+    }
+
+    /** Whether the segment's KEK version may still take records: not known to be anything but PRIMARY. */
+    private boolean usable(OpenSegment segment) {
+        KeyState s = state(segment);
+        return s == null || s == KeyState.PRIMARY;
+    }
+
+    private KeyState state(OpenSegment segment) {
+        long epoch = keyEpoch.get();
+        if (epoch != seenEpoch) {
+            keyStates.clear();
+            seenEpoch = epoch;
+        }
+        String id = segment.getKeyId() + "/" + segment.getKeyVersion();
+        return keyStates.computeIfAbsent(id, k -> {
+            KeyVersionEvent e = keys.get(k);
+            return e == null ? null : e.getState();
+        });
     }
 
     private Aead dek(OpenSegment segment) {
@@ -144,33 +256,161 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         return aead;
     }
 
-    private void sealExpired(long now) {
-        List<KeyValue<String, OpenSegment>> expired = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = open.all()) {
+    // ---- holding records of a tenant whose key is unavailable -------------------------------
+
+    private void tenantKeyFailed(String tenant, int partition, Exception e) {
+        metrics.keyFailure();
+        LOG.atError().addKeyValue("tenant", tenant).addKeyValue("partition", partition)
+                .addKeyValue("error", e.getClass().getSimpleName())
+                .log("tenant {}: key unavailable, failing closed for this tenant: its records are held encrypted under the "
+                        + "quarantine key until its key works again; other tenants continue: {}", tenant, e.getMessage());
+    }
+
+    /** Keeps a record of a held stream, in order, encrypted under the quarantine key's data key. */
+    private void hold(String segmentKey, String topic, int partition, long offset, long eventTime, byte[] value) {
+        String heldKey = segmentKey + HELD_SUFFIX;
+        OpenSegment held = decode(open.get(heldKey));
+        if (held == null) {
+            // Throws (and fails the task, the whole encryptor then waiting) if even the quarantine key fails.
+            held = newSegment(SystemTenants.QUARANTINE, topic, partition, offset, null);
+            retries.put(segmentKey, new long[] {context.currentSystemTimeMs() + RETRY_MIN_MS, RETRY_MIN_MS});
+            adjustHeld(1, 0);
+        }
+        int sequence = held.getRecordCount();
+        ByteBuffer plain = ByteBuffer.allocate(16 + value.length).putLong(offset).putLong(eventTime).put(value);
+        try {
+            records.put(recordKey(held.getSegmentId(), sequence),
+                    dek(held).encrypt(plain.array(), SegmentCrypto.recordContext(held.getSegmentId(), sequence)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AEAD encryption failed for held records " + held.getSegmentId(), e);
+        }
+        held.setRecordCount(sequence + 1);
+        held.setLastOffset(offset);
+        open.put(heldKey, OPEN_SERDE.encode(held));
+        adjustHeld(0, 1);
+    }
+
+    /**
+     * Moves a held stream's records, in order, into the tenant's own segments once its key works.
+     *
+     * @return true if nothing is held any more
+     */
+    private boolean release(String segmentKey, String tenant, String topic, int partition) {
+        long now = context.currentSystemTimeMs();
+        long[] retry = retries.computeIfAbsent(segmentKey, k -> new long[] {0, RETRY_MIN_MS});
+        if (now < retry[0]) {
+            return false;
+        }
+        String heldKey = segmentKey + HELD_SUFFIX;
+        OpenSegment held = decode(open.get(heldKey));
+        Aead quarantine = dek(held);
+        List<String> moved = new ArrayList<>();
+        boolean complete = true;
+        try (KeyValueIterator<String, byte[]> it = records.prefixScan(held.getSegmentId() + "/", KEYS)) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
-                OpenSegment segment = decode(kv.value);
-                if (now - segment.getOpenedAtMs() >= config.segmentMaxAge().toMillis()) {
-                    expired.add(KeyValue.pair(kv.key, segment));
+                int sequence = Integer.parseInt(kv.key.substring(kv.key.lastIndexOf('/') + 1));
+                ByteBuffer plain = ByteBuffer.wrap(quarantine.decrypt(kv.value, SegmentCrypto.recordContext(held.getSegmentId(), sequence)));
+                long offset = plain.getLong();
+                long eventTime = plain.getLong();
+                byte[] value = new byte[plain.remaining()];
+                plain.get(value);
+                if (!append(segmentKey, tenant, topic, partition, offset, eventTime, value)) {
+                    complete = false;
+                    break;
+                }
+                moved.add(kv.key);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("a held record of " + segmentKey + " does not authenticate: the state store was altered", e);
+        }
+        moved.forEach(records::delete);
+        adjustHeld(0, -moved.size());
+        if (!complete) {
+            retry[1] = Math.min(retry[1] * 2, RETRY_MAX_MS);
+            retry[0] = now + retry[1];
+            return false;
+        }
+        open.delete(heldKey);
+        deks.remove(held.getSegmentId());
+        retries.remove(segmentKey);
+        adjustHeld(-1, 0);
+        LOG.atInfo().addKeyValue("tenant", tenant).addKeyValue("partition", partition).addKeyValue("records", moved.size())
+                .log("tenant {}: key available again, {} held records moved into its segments", tenant, moved.size());
+        return true;
+    }
+
+    // ---- sealing ---------------------------------------------------------------------------------
+
+    private void onTick(long now) {
+        for (String segmentKey : List.copyOf(retries.keySet())) {
+            if (now >= retries.get(segmentKey)[0]) {
+                OpenSegment held = decode(open.get(segmentKey + HELD_SUFFIX));
+                if (held == null) {
+                    retries.remove(segmentKey);
+                } else {
+                    release(segmentKey, segmentKey.substring(0, segmentKey.lastIndexOf('/')), held.getSourceTopic(),
+                            held.getSourcePartition());
                 }
             }
         }
-        expired.forEach(kv -> seal(kv.key, kv.value));
+        long epoch = keyEpoch.get();
+        if (epoch != checkedEpoch) { // strongroom.keys changed: seal what uses a version no longer primary
+            checkedEpoch = epoch;
+            for (KeyValue<String, OpenSegment> kv : openSegments()) {
+                if (!usable(kv.value)) {
+                    trySeal(kv.key, kv.value, "key-version");
+                }
+            }
+        }
     }
 
-    private void seal(String segmentKey, OpenSegment segment) {
+    private void sealExpired(long now) {
+        for (KeyValue<String, OpenSegment> kv : openSegments()) {
+            if (now - kv.value.getOpenedAtMs() >= config.segmentMaxAge().toMillis()) {
+                trySeal(kv.key, kv.value, "max-age");
+            }
+        }
+    }
+
+    private List<KeyValue<String, OpenSegment>> openSegments() {
+        List<KeyValue<String, OpenSegment>> out = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = open.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                if (!kv.key.endsWith(HELD_SUFFIX)) {
+                    out.add(KeyValue.pair(kv.key, decode(kv.value)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Seals, unless the segment's data key cannot be unwrapped (after a restart); then it stays open, logged. */
+    private boolean trySeal(String segmentKey, OpenSegment segment, String reason) {
+        Aead aead;
+        try {
+            aead = dek(segment);
+        } catch (KmsException e) {
+            tenantKeyFailed(segment.getTenant(), segment.getSourcePartition(), e);
+            return false;
+        }
+        seal(segmentKey, segment, aead, reason);
+        return true;
+    }
+
+    private void seal(String segmentKey, OpenSegment segment, Aead aead, String reason) {
         String segmentId = segment.getSegmentId();
-        Aead aead = dek(segment);
-        List<String> keys = new ArrayList<>(segment.getRecordCount());
+        List<String> recordKeys = new ArrayList<>(segment.getRecordCount());
         List<byte[]> plaintext = new ArrayList<>(segment.getRecordCount());
         try (KeyValueIterator<String, byte[]> it = records.prefixScan(segmentId + "/", KEYS)) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
                 plaintext.add(aead.decrypt(kv.value, SegmentCrypto.recordContext(segmentId, plaintext.size())));
-                keys.add(kv.key);
+                recordKeys.add(kv.key);
             }
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("buffered record " + keys.size() + " of segment " + segmentId
+            throw new IllegalStateException("buffered record " + recordKeys.size() + " of segment " + segmentId
                     + " does not authenticate: the state store was altered", e);
         }
         if (plaintext.size() != segment.getRecordCount()) {
@@ -189,19 +429,51 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 .setKeyId(segment.getKeyId()).setKeyVersion(segment.getKeyVersion())
                 .setWrappedDek(segment.getWrappedDek()).setDekAlgorithm(segment.getDekAlgorithm());
         Segment sealed = SegmentCrypto.seal(header, plaintext, aead);
-        context.forward(new Record<>(segmentKey, sealed.toBytes(), context.currentSystemTimeMs()));
-        keys.forEach(records::delete);
+        byte[] bytes = sealed.toBytes();
+        context.forward(new Record<>(segmentKey, bytes, context.currentSystemTimeMs()));
+        recordKeys.forEach(records::delete);
         open.delete(segmentKey);
         chain.put(segmentKey, segmentId);
         deks.remove(segmentId);
+        adjustOpen(-1, -segment.getRecordCount());
+        metrics.sealed(segment.getKeyVersion(), reason, segment.getRecordCount(), bytes.length);
         LOG.atDebug().addKeyValue("segment", segmentId).addKeyValue("tenant", segment.getTenant())
                 .addKeyValue("partition", segment.getSourcePartition()).addKeyValue("records", segment.getRecordCount())
-                .addKeyValue("keyVersion", segment.getKeyVersion()).log("sealed segment");
+                .addKeyValue("keyVersion", segment.getKeyVersion()).addKeyValue("reason", reason).log("sealed segment");
+    }
+
+    // ---- bookkeeping -----------------------------------------------------------------------------
+
+    private void adjustOpen(long segments, long recordsDelta) {
+        myOpen += segments;
+        myAwaiting += recordsDelta;
+        metrics.openSegments.addAndGet(segments);
+        metrics.awaitingRecords.addAndGet(recordsDelta);
+    }
+
+    private void adjustHeld(long streams, long recordsDelta) {
+        myHeldStreams += streams;
+        myHeldRecords += recordsDelta;
+        metrics.parkedStreams.addAndGet(streams);
+        metrics.parkedRecords.addAndGet(recordsDelta);
+    }
+
+    private int countRecords(String segmentId) {
+        int n = 0;
+        try (KeyValueIterator<String, byte[]> it = records.prefixScan(segmentId + "/", KEYS)) {
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+        }
+        return n;
     }
 
     @Override
     public void close() {
         deks.clear();
+        adjustOpen(-myOpen, -myAwaiting);
+        adjustHeld(-myHeldStreams, -myHeldRecords);
     }
 
     static String recordKey(String segmentId, int sequence) {
@@ -217,5 +489,12 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return out;
+    }
+
+    /** The KMS issued a data key under a version {@code strongroom.keys} says must not be used (a stale KMS cache). */
+    static final class UnusableKeyVersionException extends RuntimeException {
+        UnusableKeyVersionException(String message) {
+            super(message, null, false, false);
+        }
     }
 }

@@ -13,6 +13,7 @@ import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.local.LocalKms;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.FlakyKms;
 import io.strongroom.testkit.TestKms;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,14 +43,30 @@ class EncryptorTopologyTest {
     private TopologyTestDriver driver;
     private TestInputTopic<String, byte[]> changes;
     private TestOutputTopic<String, byte[]> segments;
+    private TestInputTopic<String, byte[]> keys;
+    private final io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     private long offset;
 
     private void start(EncryptorConfig config, boolean autoCreateKeys) {
         kms = TestKms.local(kmsDir, autoCreateKeys);
+        startWith(config, kms);
+    }
+
+    private FlakyKms startFlaky(EncryptorConfig config) {
+        kms = TestKms.local(kmsDir, true);
+        FlakyKms flaky = FlakyKms.wrap(kms);
+        startWith(config, flaky.kms());
+        return flaky;
+    }
+
+    private void startWith(EncryptorConfig config, io.strongroom.crypto.kms.Kms sealingKms) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "encryptor-test");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", kms), props, Instant.ofEpochMilli(1_000_000));
+        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", sealingKms, registry), props,
+                Instant.ofEpochMilli(1_000_000));
+        keys = driver.createInputTopic(Topics.KEYS.name(), new StringSerializer(), (topic, b) -> b);
         changes = driver.createInputTopic(Topics.CHANGES.name(), new StringSerializer(),
                 (topic, e) -> e, Instant.ofEpochMilli(1_000_000), Duration.ZERO);
         segments = driver.createOutputTopic(Topics.SEGMENTS.name(), new StringDeserializer(), new ByteArrayDeserializer());
@@ -166,7 +183,7 @@ class EncryptorTopologyTest {
     }
 
     @Test
-    void unknownTenantKeyFailsClosedWithNothingWritten() {
+    void withoutEvenTheQuarantineKeyTheTaskFailsAndNothingIsWritten() {
         start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), false);
         io.strongroom.crypto.kms.Kmses.await(kms.createKek("acme"), T);
         pipe(event("acme", 1));
@@ -174,10 +191,118 @@ class EncryptorTopologyTest {
 
         assertThatThrownBy(() -> pipe(event("nokey", 1)))
                 .hasRootCauseInstanceOf(UnknownKeyException.class)
-                .rootCause().hasMessageContaining("local://nokey");
+                .rootCause().hasMessageContaining("local://strongroom-quarantine");
         assertThat(segments.isEmpty()).isTrue();
         KeyValueStore<String, byte[]> records = driver.getKeyValueStore(EncryptorTopology.RECORDS_STORE);
         assertThat(records.approximateNumEntries()).isZero();
+    }
+
+    @Test
+    void aTenantWhoseKeyFailsIsHeldEncryptedWhileOthersFlowAndIsReleasedInOrderWhenItsKeyWorks() {
+        FlakyKms flaky = startFlaky(new EncryptorConfig(null, 2, null, Duration.ofHours(1), null));
+        pipe(event("acme", 1));
+        pipe(event("globex", 1));
+        pipe(event("acme", 2));
+        assertThat(segments.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("acme/0");
+
+        flaky.deny("local://acme");
+        ChangeEvent a3 = event("acme", 3);
+        ChangeEvent a4 = event("acme", 4);
+        pipe(a3);
+        pipe(a4);
+        pipe(event("globex", 2));
+        assertThat(segments.readKeyValuesToList()).as("globex keeps flowing, acme fails closed")
+                .extracting(kv -> kv.key).containsExactly("globex/0");
+        assertThat(gauge("strongroom.encryptor.records.held")).isEqualTo(2);
+        assertThat(gauge("strongroom.encryptor.tenants.failed.closed")).isEqualTo(1);
+        assertThat(registry.get("strongroom.encryptor.tenant.key.failures").counter().count()).isPositive();
+        assertNoPlaintextInStores();
+
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        assertThat(segments.isEmpty()).as("still denied: retried, still held").isTrue();
+        flaky.allow("local://acme");
+        ChangeEvent a5 = event("acme", 5);
+        pipe(a5); // arrives before the retry is due: held behind a3 and a4, never overtaking them
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
+        assertThat(out).extracting(kv -> kv.key).containsExactly("acme/0");
+        assertThat(open(out.get(0).value)).containsExactly(a3, a4);
+        SegmentHeader h = Segment.parse("t", out.get(0).value).header();
+        assertThat(h.getKeyId()).as("sealed under the tenant's key, not the quarantine key").isEqualTo("local://acme");
+        assertThat(h.getFirstOffset()).isEqualTo(a3.getSource().getOffset());
+        assertThat(gauge("strongroom.encryptor.records.held")).isZero();
+        assertThat(gauge("strongroom.encryptor.tenants.failed.closed")).isZero();
+        pipe(event("acme", 6));
+        assertThat(open(segments.readValue())).extracting(ChangeEvent::getKey).containsExactly("{\"id\":5}", "{\"id\":6}");
+    }
+
+    @Test
+    void aSegmentIsSealedAsSoonAsItsKeyVersionStopsBeingPrimaryAndTheNextUsesTheNewVersionOtherTenantsUntouched() {
+        start(new EncryptorConfig(null, 100, null, Duration.ofHours(1), null), true);
+        pipe(event("acme", 1));
+        pipe(event("globex", 1));
+        publishKeys("acme");
+        publishKeys("globex");
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        assertThat(segments.isEmpty()).as("v1 still primary").isTrue();
+
+        io.strongroom.crypto.kms.Kmses.await(kms.rotate("local://acme"), T);
+        publishKeys("acme");
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
+        assertThat(out).extracting(kv -> kv.key).as("only acme's segment is sealed").containsExactly("acme/0");
+        assertThat(Segment.parse("t", out.get(0).value).header().getKeyVersion()).isEqualTo("1");
+        assertThat(registry.get("strongroom.encryptor.seals").tag("reason", "key-version").counter().count()).isEqualTo(1);
+
+        pipe(event("acme", 2));
+        driver.advanceWallClockTime(Duration.ofHours(2));
+        assertThat(segments.readKeyValuesToList()).extracting(kv -> kv.key + " " + Segment.parse("t", kv.value).header().getKeyVersion())
+                .containsExactlyInAnyOrder("acme/0 2", "globex/0 1");
+        assertThat(registry.get("strongroom.encryptor.segments.sealed").tag("key.version", "2").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aVersionTheKeysTopicSaysIsNotPrimaryIsNeverUsedEvenIfTheKmsStillHandsItOut() {
+        start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), true);
+        io.strongroom.crypto.kms.Kmses.await(kms.createKek("acme"), T);
+        keys.pipeInput("local://acme/1", keyEvent("acme", "1", io.strongroom.avro.KeyState.DISABLED));
+        pipe(event("acme", 1));
+        assertThat(segments.isEmpty()).as("a stale KMS answer is refused").isTrue();
+        assertThat(gauge("strongroom.encryptor.records.held")).isEqualTo(1);
+
+        keys.pipeInput("local://acme/1", keyEvent("acme", "1", io.strongroom.avro.KeyState.PRIMARY));
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        assertThat(Segment.parse("t", segments.readValue()).header().getKeyVersion()).isEqualTo("1");
+        assertThat(gauge("strongroom.encryptor.records.held")).isZero();
+    }
+
+    private void publishKeys(String tenant) {
+        for (var v : io.strongroom.crypto.kms.Kmses.await(kms.describe(kms.keyIdFor(tenant)), T)) {
+            var state = v.state() == io.strongroom.crypto.kms.KeyState.PRIMARY ? io.strongroom.avro.KeyState.PRIMARY
+                    : io.strongroom.avro.KeyState.DECRYPT_ONLY;
+            keys.pipeInput(kms.keyIdFor(tenant) + "/" + v.version(), keyEvent(tenant, v.version(), state));
+        }
+    }
+
+    private byte[] keyEvent(String tenant, String version, io.strongroom.avro.KeyState state) {
+        return Topics.KEYS.valueSerde().serializer().serialize("t", io.strongroom.avro.KeyVersionEvent.newBuilder()
+                .setKeyId("local://" + tenant).setTenant(tenant).setVersion(version).setState(state).setAlgorithm("AES256_GCM")
+                .setCreatedAtMs(1).setChangedAtMs(2).setActor("test").build());
+    }
+
+    private double gauge(String name) {
+        return registry.get(name).gauge().value();
+    }
+
+    private void assertNoPlaintextInStores() {
+        for (String store : List.of(EncryptorTopology.RECORDS_STORE, EncryptorTopology.OPEN_STORE)) {
+            KeyValueStore<String, byte[]> kv = driver.getKeyValueStore(store);
+            try (var it = kv.all()) {
+                while (it.hasNext()) {
+                    assertThat(new String(it.next().value, StandardCharsets.ISO_8859_1)).as(store).doesNotContain(CANARY);
+                }
+            }
+        }
     }
 
     @Test

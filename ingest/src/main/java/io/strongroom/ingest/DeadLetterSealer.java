@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeadLetterSealer {
     /** Tenant whose key seals records that have no known tenant; the coordinator creates its key. */
-    public static final String QUARANTINE_TENANT = "strongroom-quarantine";
+    public static final String QUARANTINE_TENANT = io.strongroom.crypto.kms.SystemTenants.QUARANTINE;
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterSealer.class);
     private static final AvroSerde<DeadLetterPayload> PAYLOAD = AvroSerde.of(DeadLetterPayload.class);
 

@@ -15,6 +15,7 @@ public final class FlakyKms {
     private volatile boolean down;
     private final AtomicInteger failNext = new AtomicInteger();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final java.util.Set<String> denied = ConcurrentHashMap.newKeySet();
 
     private FlakyKms(Kms delegate) {
         this.kms = (Kms) Proxy.newProxyInstance(Kms.class.getClassLoader(), new Class<?>[] {Kms.class}, (proxy, method, args) -> {
@@ -23,6 +24,12 @@ public final class FlakyKms {
                 calls.computeIfAbsent(method.getName(), k -> new AtomicInteger()).incrementAndGet();
                 if (down || failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                     return CompletableFuture.failedFuture(new KmsUnavailableException("KMS is down (test)", null));
+                }
+                String keyId = args == null || args.length == 0 ? null
+                        : args[0] instanceof String s ? s : args[0] instanceof io.strongroom.crypto.kms.WrappedDek w ? w.keyId() : null;
+                if (keyId != null && denied.contains(keyId)) {
+                    return CompletableFuture.failedFuture(new io.strongroom.crypto.kms.KeyDisabledException(
+                            "key " + keyId + " is disabled (test)"));
                 }
             }
             try {
@@ -48,6 +55,15 @@ public final class FlakyKms {
 
     public void comeBack() {
         down = false;
+    }
+
+    /** Every call about {@code keyId} fails as disabled until {@link #allow}. */
+    public void deny(String keyId) {
+        denied.add(keyId);
+    }
+
+    public void allow(String keyId) {
+        denied.remove(keyId);
     }
 
     /** The next {@code n} calls fail as unavailable. */
