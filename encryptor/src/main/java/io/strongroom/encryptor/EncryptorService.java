@@ -1,5 +1,8 @@
 package io.strongroom.encryptor;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsException;
 import java.nio.file.Path;
@@ -33,6 +36,21 @@ public final class EncryptorService implements AutoCloseable {
      */
     public static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
             Path stateDir) {
+        return start(config, environment, kms, kafka, stateDir, Metrics.globalRegistry);
+    }
+
+    /**
+     * Starts the encryptor, its meters (and the Kafka clients', consumer lag included) in {@code registry}.
+     *
+     * @param config encryptor settings
+     * @param environment environment bound into every segment
+     * @param kms the KMS holding tenant KEKs
+     * @param kafka base Kafka client properties
+     * @param stateDir Kafka Streams state directory
+     * @param registry where meters go
+     */
+    public static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
+            Path stateDir, MeterRegistry registry) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
@@ -44,8 +62,9 @@ public final class EncryptorService implements AutoCloseable {
         // a sealed segment is one record: allow up to the segment limit plus header room
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));
-        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms), props);
+        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry), props);
         streams.setUncaughtExceptionHandler(EncryptorService::onError);
+        new KafkaStreamsMetrics(streams).bindTo(registry); // records-lag-max and the rest of the clients' metrics
         streams.start();
         LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("environment", environment)
                 .log("encryptor started");

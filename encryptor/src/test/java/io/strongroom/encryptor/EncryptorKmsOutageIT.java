@@ -43,6 +43,7 @@ class EncryptorKmsOutageIT {
     static void start() {
         kafka = EmbeddedKafka.start();
         kafka.createTopics(2, Topics.CHANGES.name(), Topics.SEGMENTS.name());
+        kafka.createTopics(1, Topics.KEYS.name());
     }
 
     @AfterAll
