@@ -160,12 +160,13 @@ public final class SegmentCrypto {
 
     /** Associated data for one record buffered in an open segment: {@code "SRREC" | str segmentId | i64 sequence}. */
     public static byte[] recordContext(String segmentId, long sequence) {
-        return canonical(out -> {
-            out.write("SRREC".getBytes(StandardCharsets.US_ASCII));
-            str(out, segmentId);
-            out.writeLong(sequence);
-        });
+        // "SRREC" | int32 length | UTF-8 segment id | int64 sequence; built directly: it runs for every record
+        byte[] id = segmentId.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(RECORD_CONTEXT_MAGIC.length + 4 + id.length + 8)
+                .put(RECORD_CONTEXT_MAGIC).putInt(id.length).put(id).putLong(sequence).array();
     }
+
+    private static final byte[] RECORD_CONTEXT_MAGIC = "SRREC".getBytes(StandardCharsets.US_ASCII);
 
     private static final int REUSED_BATCH_LIMIT = 8 * 1024 * 1024;
     private static final ThreadLocal<byte[]> REUSED_BATCH = ThreadLocal.withInitial(() -> new byte[0]);

@@ -21,7 +21,14 @@ public final class AesGcmDek implements Aead {
     public static final int IV = 12;
     /** Tag length. */
     public static final int TAG = 16;
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /** One DRBG per thread: nonces are drawn for every record, and a shared generator is a point of contention. */
+    private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(() -> {
+        try {
+            return SecureRandom.getInstance("DRBG");
+        } catch (GeneralSecurityException e) {
+            return new SecureRandom();
+        }
+    });
     private static final ThreadLocal<Cipher> CIPHER = ThreadLocal.withInitial(() -> {
         try {
             return Cipher.getInstance("AES/GCM/NoPadding");
@@ -55,7 +62,7 @@ public final class AesGcmDek implements Aead {
     /** Encrypts the remaining bytes of {@code plaintext} into {@code out} (at its position). */
     public void encrypt(ByteBuffer plaintext, byte[] associatedData, ByteBuffer out) throws GeneralSecurityException {
         byte[] iv = new byte[IV];
-        RANDOM.nextBytes(iv);
+        RANDOM.get().nextBytes(iv);
         Cipher cipher = CIPHER.get();
         cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, iv));
         cipher.updateAAD(associatedData);
