@@ -1,6 +1,7 @@
 package io.strongroom.archiver;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -8,21 +9,36 @@ import java.util.Objects;
  *
  * @param groupId consumer group id
  * @param maxBackoff longest wait between attempts while S3 is failing (backpressure)
+ * @param replicas further targets (another region, another provider) every segment is also written to,
+ *     besides the main {@code s3} target
+ * @param minAcks how many targets (of 1 + replicas) must hold a segment before its offset is committed;
+ *     default: all of them. With fewer, a target that was down is filled in later by {@code strongroom archive repair}
  */
-public record ArchiverConfig(String groupId, Duration maxBackoff) {
+public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Settings> replicas, Integer minAcks) {
     public ArchiverConfig {
         groupId = Objects.requireNonNullElse(groupId, "strongroom-archiver");
         maxBackoff = Objects.requireNonNullElse(maxBackoff, Duration.ofSeconds(30));
+        replicas = List.copyOf(Objects.requireNonNullElse(replicas, List.of()));
+        minAcks = Objects.requireNonNullElse(minAcks, 1 + replicas.size());
         if (groupId.isBlank()) {
             throw new IllegalArgumentException("archiver.group-id must not be blank");
         }
         if (maxBackoff.compareTo(Duration.ofMillis(100)) < 0) {
             throw new IllegalArgumentException("archiver.max-backoff must be at least PT0.1S, got " + maxBackoff);
         }
+        if (minAcks < 1 || minAcks > 1 + replicas.size()) {
+            throw new IllegalArgumentException("archiver.min-acks must be between 1 and " + (1 + replicas.size())
+                    + " (the s3 target plus " + replicas.size() + " archiver.replicas), got " + minAcks);
+        }
     }
 
-    /** All defaults. */
+    /** All defaults: one target. */
     public static ArchiverConfig defaults() {
-        return new ArchiverConfig(null, null);
+        return new ArchiverConfig(null, null, null, null);
+    }
+
+    /** Defaults with this group id and backoff. */
+    public static ArchiverConfig of(String groupId, Duration maxBackoff) {
+        return new ArchiverConfig(groupId, maxBackoff, null, null);
     }
 }

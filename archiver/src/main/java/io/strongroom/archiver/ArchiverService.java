@@ -11,7 +11,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.LinkedHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,12 +37,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * Consumes {@code strongroom.segments} (read-committed) and archives each segment. Offsets are
- * committed after every object of a poll is durable and its index entry acknowledged. While S3
+ * Consumes {@code strongroom.segments} (read-committed) and archives each segment to every target
+ * (the {@code s3} bucket and any {@code archiver.replicas}) at once, then writes the batch's
+ * manifests. Offsets are committed after every object of a poll is durable on at least
+ * {@code archiver.min-acks} targets and its index entry acknowledged. While S3
  * fails, the partition is rewound to the failed segment and retried with exponential backoff:
  * nothing is skipped and nothing is committed past it.
  *
@@ -48,22 +54,21 @@ public final class ArchiverService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ArchiverService.class);
 
     private final ArchiverConfig config;
-    private final S3Settings s3Settings;
     private final String environment;
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, ArchiveIndexEntry> indexProducer;
-    private final S3Client s3;
-    private final SegmentWriter writer;
+    private final List<ArchiveTarget> targets;
+    private final ExecutorService writers;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong segmentsArchived = new AtomicLong();
     private final AtomicLong recordsArchived = new AtomicLong();
+    private final AtomicLong targetMisses = new AtomicLong();
     private volatile boolean running = true;
     private volatile Throwable failure;
 
     private ArchiverService(ArchiverConfig config, S3Settings s3Settings, String environment, Map<String, Object> kafka) {
         this.config = config;
-        this.s3Settings = s3Settings;
         this.environment = environment;
         Map<String, Object> c = new HashMap<>(kafka);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
@@ -77,8 +82,11 @@ public final class ArchiverService implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         this.indexProducer = new KafkaProducer<>(p, Topics.ARCHIVE_INDEX.keySerde().serializer(),
                 Topics.ARCHIVE_INDEX.valueSerde().serializer());
-        this.s3 = s3Settings.client();
-        this.writer = new SegmentWriter(s3, s3Settings.bucket());
+        List<ArchiveTarget> all = new ArrayList<>();
+        all.add(ArchiveTarget.of(s3Settings));
+        config.replicas().forEach(r -> all.add(ArchiveTarget.of(r)));
+        this.targets = List.copyOf(all);
+        this.writers = Executors.newFixedThreadPool(targets.size(), r -> new Thread(r, "strongroom-archiver-put"));
         this.thread = new Thread(this::run, "strongroom-archiver");
     }
 
@@ -86,7 +94,8 @@ public final class ArchiverService implements AutoCloseable {
     public static ArchiverService start(ArchiverConfig config, S3Settings s3, String environment, Map<String, Object> kafka) {
         ArchiverService service = new ArchiverService(config, s3, environment, kafka);
         service.thread.start();
-        LOG.atInfo().addKeyValue("groupId", config.groupId()).addKeyValue("bucket", s3.bucket()).log("archiver started");
+        LOG.atInfo().addKeyValue("groupId", config.groupId()).addKeyValue("targets", service.targets.stream()
+                .map(ArchiveTarget::name).toList()).addKeyValue("minAcks", config.minAcks()).log("archiver started");
         return service;
     }
 
@@ -115,16 +124,35 @@ public final class ArchiverService implements AutoCloseable {
                 Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
                 List<Future<RecordMetadata>> indexed = new ArrayList<>();
                 for (TopicPartition tp : batch.partitions()) {
+                    Map<String, List<Manifests.Entry>> manifest = new LinkedHashMap<>(); // tenant|day -> entries
+                    long first = -1;
+                    long last = -1;
                     for (ConsumerRecord<String, byte[]> record : batch.records(tp)) {
                         try {
-                            archive(record, indexed);
-                            done.put(tp, new OffsetAndMetadata(record.offset() + 1));
-                        } catch (SdkException e) {
+                            Archived archived = archive(record, indexed);
+                            if (archived != null) {
+                                manifest.computeIfAbsent(archived.tenant() + "|" + archived.day(), k -> new ArrayList<>())
+                                        .add(archived.entry());
+                            }
+                            first = first < 0 ? record.offset() : first;
+                            last = record.offset();
+                        } catch (SdkException | NotDurableException e) {
                             LOG.atWarn().addKeyValue("partition", record.partition()).addKeyValue("offset", record.offset())
                                     .addKeyValue("retryInMs", backoffMs).log("S3 write failed, will retry: {}", e.getMessage());
                             consumer.seek(tp, record.offset());
                             failed = true;
                             break;
+                        }
+                    }
+                    if (first >= 0) {
+                        try {
+                            writeManifests(tp.partition(), first, last, manifest);
+                            done.put(tp, new OffsetAndMetadata(last + 1));
+                        } catch (SdkException | NotDurableException e) {
+                            LOG.atWarn().addKeyValue("partition", tp.partition()).addKeyValue("retryInMs", backoffMs)
+                                    .log("manifest write failed, will retry the batch: {}", e.getMessage());
+                            consumer.seek(tp, first);
+                            failed = true;
                         }
                     }
                 }
@@ -157,42 +185,120 @@ public final class ArchiverService implements AutoCloseable {
         }
     }
 
-    private void archive(ConsumerRecord<String, byte[]> record, List<Future<RecordMetadata>> indexed) {
+    /** A segment that is durable on enough targets. */
+    private record Archived(String tenant, String day, Manifests.Entry entry) {}
+
+    /** Fewer targets than {@code archiver.min-acks} hold an object: treated like an S3 failure (retry, no commit). */
+    static final class NotDurableException extends RuntimeException {
+        NotDurableException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private Archived archive(ConsumerRecord<String, byte[]> record, List<Future<RecordMetadata>> indexed) {
         String where = record.topic() + "/" + record.partition() + "/" + record.offset();
         Segment segment;
         try {
             segment = Segment.parse(where, record.value());
         } catch (SegmentFormatException e) {
             String key = environment + "/_quarantine/" + record.topic() + "-" + record.partition() + "-" + record.offset() + ".bin";
-            try {
-                s3.putObject(b -> b.bucket(s3Settings.bucket()).key(key).ifNoneMatch("*"),
-                        RequestBody.fromBytes(record.value() == null ? new byte[0] : record.value()));
-            } catch (S3Exception already) {
-                if (already.statusCode() != 412) {
-                    throw already;
+            byte[] bytes = record.value() == null ? new byte[0] : record.value();
+            putEverywhere(key, bytes, (target, k) -> {
+                try {
+                    target.client().putObject(b -> b.bucket(target.bucket()).key(k).ifNoneMatch("*"), RequestBody.fromBytes(bytes));
+                } catch (S3Exception already) {
+                    if (already.statusCode() != 412) {
+                        throw already;
+                    } // quarantined on an earlier delivery of the same record
                 }
-                return; // quarantined on an earlier delivery of the same record
-            }
+            });
             LOG.atError().addKeyValue("topic", record.topic()).addKeyValue("partition", record.partition())
                     .addKeyValue("offset", record.offset()).addKeyValue("object", key)
                     .log("not a valid segment, quarantined: {}", e.getMessage());
-            return;
+            return null;
         }
         SegmentHeader h = segment.header();
         String key = ObjectNames.of(h);
-        SegmentWriter.Outcome outcome = writer.write(key, segment, record.value());
+        List<String> acked = putEverywhere(key, record.value(),
+                (target, k) -> new SegmentWriter(target.client(), target.bucket()).write(k, segment, record.value()));
         indexed.add(indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
                 .setSegmentId(h.getSegmentId()).setEnvironment(h.getEnvironment()).setTenant(h.getTenant())
                 .setStream(h.getStream()).setSourceTopic(h.getSourceTopic()).setSourcePartition(h.getSourcePartition())
                 .setFirstOffset(h.getFirstOffset()).setLastOffset(h.getLastOffset()).setRecordCount(h.getRecordCount())
                 .setMinEventTimeMs(h.getMinEventTimeMs()).setMaxEventTimeMs(h.getMaxEventTimeMs())
                 .setPredecessorSegmentId(h.getPredecessorSegmentId()).setKeyId(h.getKeyId()).setKeyVersion(h.getKeyVersion())
-                .setObjectKey(key).setTargets(List.of(s3Settings.bucket())).setObjectSizeBytes(record.value().length)
+                .setObjectKey(key).setTargets(acked).setObjectSizeBytes(record.value().length)
                 .setObjectSha256(ByteBuffer.wrap(Segment.sha256(record.value())))
                 .setArchivedAtMs(System.currentTimeMillis()).build())));
         segmentsArchived.incrementAndGet();
         recordsArchived.addAndGet(h.getRecordCount());
-        LOG.atDebug().addKeyValue("object", key).addKeyValue("outcome", outcome).log("archived segment");
+        LOG.atDebug().addKeyValue("object", key).addKeyValue("targets", acked).log("archived segment");
+        return new Archived(h.getTenant(), Manifests.day(h), Manifests.Entry.of(h, key, record.value()));
+    }
+
+    private void writeManifests(int segmentsPartition, long first, long last, Map<String, List<Manifests.Entry>> manifest) {
+        for (Map.Entry<String, List<Manifests.Entry>> e : manifest.entrySet()) {
+            String tenant = e.getKey().substring(0, e.getKey().indexOf('|'));
+            String day = e.getKey().substring(e.getKey().indexOf('|') + 1);
+            String key = Manifests.key(environment, tenant, day, segmentsPartition, first, last);
+            byte[] bytes = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, e.getValue()));
+            putEverywhere(key, bytes, (target, k) -> {
+                try {
+                    target.client().putObject(b -> b.bucket(target.bucket()).key(k).ifNoneMatch("*")
+                            .contentType("application/json"), RequestBody.fromBytes(bytes));
+                } catch (S3Exception already) {
+                    if (already.statusCode() != 412) {
+                        throw already;
+                    } // the same batch, written before a crash
+                }
+            });
+        }
+    }
+
+    private interface Put {
+        void put(ArchiveTarget target, String key);
+    }
+
+    /**
+     * Writes {@code key} to every target at once; returns the targets that hold it.
+     *
+     * @throws NotDurableException if fewer than {@code archiver.min-acks} do
+     */
+    private List<String> putEverywhere(String key, byte[] bytes, Put put) {
+        List<CompletableFuture<String>> puts = new ArrayList<>();
+        for (ArchiveTarget target : targets) {
+            puts.add(CompletableFuture.supplyAsync(() -> {
+                put.put(target, key);
+                return target.name();
+            }, writers));
+        }
+        List<String> acked = new ArrayList<>();
+        List<String> missed = new ArrayList<>();
+        for (int i = 0; i < puts.size(); i++) {
+            try {
+                acked.add(puts.get(i).join());
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof IllegalStateException fatal) {
+                    throw fatal; // an object with the same name and another body: never overwrite, stop
+                }
+                missed.add(targets.get(i).name() + " (" + e.getCause().getMessage() + ")");
+            }
+        }
+        if (acked.size() < config.minAcks()) {
+            throw new NotDurableException(key + " is on " + acked.size() + " of " + targets.size() + " targets, "
+                    + config.minAcks() + " required; failed: " + String.join(", ", missed));
+        }
+        if (!missed.isEmpty()) {
+            targetMisses.incrementAndGet();
+            LOG.atWarn().addKeyValue("object", key).addKeyValue("missing", missed)
+                    .log("written to {} of {} targets; strongroom archive repair copies it to the others", acked.size(), targets.size());
+        }
+        return acked;
+    }
+
+    /** Objects that reached at least {@code min-acks} targets but not all of them, since start. */
+    public long targetMisses() {
+        return targetMisses.get();
     }
 
     @Override
@@ -206,6 +312,7 @@ public final class ArchiverService implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         indexProducer.close(Duration.ofSeconds(10));
-        s3.close();
+        writers.shutdownNow();
+        targets.forEach(ArchiveTarget::close);
     }
 }

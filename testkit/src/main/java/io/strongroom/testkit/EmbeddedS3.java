@@ -51,7 +51,11 @@ public final class EmbeddedS3 implements AutoCloseable {
 
     /** Starts a server storing objects under {@code dir}. */
     public static EmbeddedS3 start(Path dir, boolean deleteOnClose) {
-        int port = Ports.free();
+        return start(dir, deleteOnClose, Ports.free());
+    }
+
+    /** Starts a server storing objects under {@code dir} on {@code port}: restarts a stopped server in place. */
+    public static EmbeddedS3 start(Path dir, boolean deleteOnClose, int port) {
         URI endpoint = URI.create("http://127.0.0.1:" + port);
         try {
             Files.createDirectories(dir);

@@ -113,4 +113,18 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("invalid YAML at line").hasMessageNotContaining("\n");
         assertThatThrownBy(() -> load("- a\n- b\n")).hasMessageContaining("top level must be a mapping");
     }
+
+    @Test
+    void archiveReplicasAndTheirAckPolicyAreReadAndChecked() throws Exception {
+        StrongroomConfig c = load(MINIMAL + "archiver:\n  replicas:\n    - endpoint: https://s3.eu-west-1.example\n"
+                + "      region: eu-west-1\n      bucket: backups-west\n  min-acks: 1\n");
+        assertThat(c.archiver().replicas()).singleElement().satisfies(r -> {
+            assertThat(r.bucket()).isEqualTo("backups-west");
+            assertThat(r.region()).isEqualTo("eu-west-1");
+        });
+        assertThat(c.archiver().minAcks()).isEqualTo(1);
+        assertThat(load(MINIMAL + "archiver:\n  replicas:\n    - bucket: backups-2\n").archiver().minAcks()).as("default: all").isEqualTo(2);
+        assertThatThrownBy(() -> load(MINIMAL + "archiver:\n  replicas:\n    - bucket: backups-2\n  min-acks: 3\n"))
+                .hasMessageContaining("archiver.min-acks must be between 1 and 2");
+    }
 }

@@ -1,0 +1,123 @@
+package io.strongroom.archiver;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.avro.SegmentHeader;
+import io.strongroom.crypto.Segment;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Manifests: JSON objects next to the segments that list them, so a restore needs nothing but S3
+ * and the KMS. The archiver writes one manifest part per tenant, day and batch, never overwritten:
+ *
+ * <pre>
+ * {environment}/{tenant}/_manifests/{yyyy}/{MM}/{dd}/s{segmentsPartition}-{firstOffset:020}-{lastOffset:020}.json
+ * </pre>
+ *
+ * where the offsets are those of the batch on {@code strongroom.segments}. A batch replayed after a
+ * crash may be cut differently, so two parts can name the same segment: readers de-duplicate by
+ * segment id.
+ */
+public final class Manifests {
+    /** Format version of manifest parts. */
+    public static final int FORMAT_VERSION = 1;
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES); // newer writers may add fields
+
+    private Manifests() {}
+
+    /**
+     * One archived segment, as a manifest lists it.
+     *
+     * @param segmentId segment id
+     * @param objectKey where it is, in every target
+     * @param stream stream (input topic)
+     * @param sourcePartition partition of the stream
+     * @param firstOffset first offset of the stream it holds
+     * @param lastOffset last offset
+     * @param recordCount change events in it
+     * @param minEventTimeMs earliest event time
+     * @param maxEventTimeMs latest event time
+     * @param sealedAtMs when it was sealed
+     * @param predecessorSegmentId previous segment of the tenant and partition, or null
+     * @param keyId KEK its data key is wrapped under
+     * @param keyVersion KEK version
+     * @param sizeBytes object size
+     * @param sha256 SHA-256 of the object, hex
+     * @param bodyCrc32c CRC32C of the ciphertext body, hex (as in the object metadata)
+     */
+    public record Entry(String segmentId, String objectKey, String stream, int sourcePartition, long firstOffset,
+            long lastOffset, int recordCount, long minEventTimeMs, long maxEventTimeMs, long sealedAtMs,
+            String predecessorSegmentId, String keyId, String keyVersion, long sizeBytes, String sha256, String bodyCrc32c) {
+
+        /** The entry for a segment stored at {@code objectKey}. */
+        public static Entry of(SegmentHeader h, String objectKey, byte[] bytes) {
+            return new Entry(h.getSegmentId(), objectKey, h.getStream(), h.getSourcePartition(), h.getFirstOffset(),
+                    h.getLastOffset(), h.getRecordCount(), h.getMinEventTimeMs(), h.getMaxEventTimeMs(), h.getSealedAtMs(),
+                    h.getPredecessorSegmentId(), h.getKeyId(), h.getKeyVersion(), bytes.length,
+                    HexFormat.of().formatHex(Segment.sha256(bytes)), HexFormat.of().formatHex(h.getBodyCrc32c().bytes()));
+        }
+    }
+
+    /**
+     * A manifest part.
+     *
+     * @param formatVersion {@link #FORMAT_VERSION}
+     * @param environment environment
+     * @param tenant tenant
+     * @param day {@code yyyy/MM/dd} (UTC, of the segments' seal time)
+     * @param segments the segments
+     */
+    public record Part(int formatVersion, String environment, String tenant, String day, List<Entry> segments) {}
+
+    /** The day (UTC) a segment is filed under. */
+    public static String day(SegmentHeader h) {
+        return DAY.format(Instant.ofEpochMilli(h.getSealedAtMs()));
+    }
+
+    /** Where every manifest of a tenant lies. */
+    public static String prefix(String environment, String tenant) {
+        return environment + "/" + tenant + "/_manifests/";
+    }
+
+    /** The key of a manifest part. */
+    public static String key(String environment, String tenant, String day, int segmentsPartition, long firstOffset, long lastOffset) {
+        return String.format("%s%s/s%d-%020d-%020d.json", prefix(environment, tenant), day, segmentsPartition, firstOffset, lastOffset);
+    }
+
+    public static byte[] encode(Part part) {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(part);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a manifest", e);
+        }
+    }
+
+    /**
+     * Reads a manifest part.
+     *
+     * @throws IllegalArgumentException naming {@code where} if it is not a manifest this version can read
+     */
+    public static Part decode(String where, byte[] bytes) {
+        Part part;
+        try {
+            part = JSON.readValue(bytes, Part.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(where + " is not a valid manifest: "
+                    + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
+        }
+        if (part.formatVersion() < 1 || part.formatVersion() > FORMAT_VERSION || part.segments() == null) {
+            throw new IllegalArgumentException(where + ": unsupported manifest format version " + part.formatVersion());
+        }
+        return part;
+    }
+}
