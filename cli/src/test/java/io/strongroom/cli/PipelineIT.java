@@ -6,6 +6,7 @@ import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
+import io.strongroom.testkit.RequiredService;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -89,8 +90,50 @@ class PipelineIT {
                 }
             }
         }
-        assertThat(keys).hasSize(result.segments()).allMatch(k -> k.startsWith("demo/") && k.endsWith(".srseg"));
+        List<String> segmentKeys = keys.stream().filter(k -> k.endsWith(".srseg")).toList();
+        assertThat(segmentKeys).hasSize(result.segments()).allMatch(k -> k.startsWith("demo/"));
+        assertThat(keys).as("besides segments, only manifests").filteredOn(k -> !k.endsWith(".srseg"))
+                .isNotEmpty().allMatch(k -> k.contains("/_manifests/") && k.endsWith(".json"));
         assertThat(leaking).isEmpty();
+    }
+
+    @Test
+    @Order(3)
+    void anIndependentClientAwscliListsAndDownloadsTheArchiveAndFindsNoCanary() throws Exception {
+        RequiredService.require("awscli", onPath("aws"), "apt-get install awscli");
+        Path download = Files.createTempDirectory(dir, "awscli-");
+        ProcessBuilder pb = new ProcessBuilder("aws", "--endpoint-url", sandbox.config().s3().endpoint(), "--region",
+                sandbox.config().s3().region(), "s3", "cp", "s3://" + Sandbox.BUCKET + "/", download.toString(), "--recursive",
+                "--only-show-errors").redirectErrorStream(true);
+        pb.environment().put("AWS_ACCESS_KEY_ID", sandbox.config().s3().accessKey());
+        pb.environment().put("AWS_SECRET_ACCESS_KEY", sandbox.config().s3().secretKey());
+        pb.environment().put("AWS_CONFIG_FILE", "/dev/null");
+        pb.environment().put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        Process aws = pb.start();
+        String output = new String(aws.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(aws.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(aws.exitValue()).as(output).isZero();
+        List<Path> files;
+        try (var walk = Files.walk(download)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files.stream().filter(f -> f.toString().endsWith(".srseg"))).hasSize(result.segments());
+        for (Path f : files) {
+            byte[] bytes = Files.readAllBytes(f);
+            assertThat(new String(bytes, StandardCharsets.ISO_8859_1)).as(f.toString()).doesNotContain(CANARY);
+            if (f.toString().endsWith(".srseg")) {
+                io.strongroom.crypto.Segment.parse(f.toString(), bytes); // intact: the CRC32C of the body matches
+            }
+        }
+    }
+
+    private static boolean onPath(String command) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(d, command))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
@@ -204,7 +247,8 @@ class PipelineIT {
     void verifyNamesATamperedObjectAndExitsNonZero() {
         String victim;
         try (S3Client s3 = sandbox.config().s3().client()) {
-            victim = s3.listObjectsV2(b -> b.bucket(Sandbox.BUCKET)).contents().get(0).key();
+            victim = s3.listObjectsV2(b -> b.bucket(Sandbox.BUCKET)).contents().stream().map(o -> o.key())
+                    .filter(k -> k.endsWith(".srseg")).findFirst().orElseThrow();
             byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(victim)).asByteArray();
             bytes[bytes.length - 3] ^= 0x01;
             s3.putObject(b -> b.bucket(Sandbox.BUCKET).key(victim), RequestBody.fromBytes(bytes));
