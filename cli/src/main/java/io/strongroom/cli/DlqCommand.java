@@ -75,6 +75,20 @@ final class DlqCommand {
         }
     }
 
+    /** The options of commands that open one dead letter: config, principal, and which letter. */
+    static final class Letter {
+        @Mixin ConfigOption config;
+        @Mixin Principal principal;
+        @Spec(Spec.Target.MIXEE) CommandSpec spec;
+
+        @Option(names = "--record", required = true, paramLabel = "TOPIC/PARTITION/OFFSET", description = "Which dead letter.")
+        String record;
+
+        DeadLetter find(StrongroomConfig c) {
+            return DlqCommand.find(spec, c, record);
+        }
+    }
+
     static Map<String, DeadLetter> letters(StrongroomConfig c) {
         Map<String, DeadLetter> letters = new LinkedHashMap<>();
         TopicReader.readToEnd(c.kafka().clientProperties(), Topics.INGEST_DLQ, r -> letters.put(position(r.value()), r.value()));
@@ -222,21 +236,16 @@ final class DlqCommand {
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Decrypt one dead letter (audited): details on "
             + "stderr, the record's value on stdout or into --out.")
     static final class Show implements Callable<Integer> {
-        @Mixin ConfigOption config;
-        @Mixin Principal principal;
-        @Spec CommandSpec spec;
-
-        @Option(names = "--record", required = true, paramLabel = "TOPIC/PARTITION/OFFSET", description = "Which dead letter.")
-        String record;
+        @Mixin Letter opts;
 
         @Option(names = "--out", paramLabel = "FILE", description = "Write the value to FILE (mode 0600) instead of stdout.")
         Path out;
 
         @Override
         public Integer call() throws IOException {
-            StrongroomConfig c = config.load();
-            String who = principal.audited();
-            DeadLetter letter = find(spec, c, record);
+            StrongroomConfig c = opts.config.load();
+            String who = opts.principal.audited();
+            DeadLetter letter = opts.find(c);
             DeadLetterPayload payload;
             try (AuditingKms kms = KmsFactory.create(c, who)) {
                 payload = payload(c, kms, letter);
@@ -270,12 +279,7 @@ final class DlqCommand {
     @Command(name = "replay", mixinStandardHelpOptions = true, description = "Send a dead letter's record again (its key "
             + "and headers, the original or a corrected value) to its source topic, for ingest to take it up. Audited.")
     static final class Replay implements Callable<Integer> {
-        @Mixin ConfigOption config;
-        @Mixin Principal principal;
-        @Spec CommandSpec spec;
-
-        @Option(names = "--record", required = true, paramLabel = "TOPIC/PARTITION/OFFSET", description = "Which dead letter.")
-        String record;
+        @Mixin Letter opts;
 
         @Option(names = "--value-file", paramLabel = "FILE", description = "The corrected value (default: the original).")
         Path valueFile;
@@ -285,12 +289,12 @@ final class DlqCommand {
 
         @Override
         public Integer call() throws Exception {
-            StrongroomConfig c = config.load();
-            String who = principal.audited();
+            StrongroomConfig c = opts.config.load();
+            String who = opts.principal.audited();
             if (valueFile != null && !Files.isReadable(valueFile)) {
-                throw new ParameterException(spec.commandLine(), "--value-file " + valueFile + ": cannot read it");
+                throw new ParameterException(opts.spec.commandLine(), "--value-file " + valueFile + ": cannot read it");
             }
-            DeadLetter letter = find(spec, c, record);
+            DeadLetter letter = opts.find(c);
             try (AuditingKms audited = KmsFactory.create(c, who)) {
                 DeadLetterPayload payload = payload(c, audited, letter);
                 byte[] value = valueFile != null ? Files.readAllBytes(valueFile)
