@@ -13,13 +13,19 @@ import java.util.Objects;
  *     besides the main {@code s3} target
  * @param minAcks how many targets (of 1 + replicas) must hold a segment before its offset is committed;
  *     default: all of them. With fewer, a target that was down is filled in later by {@code strongroom archive repair}
+ * @param putConcurrency segments written at once (per target); offsets are still committed in order
  */
-public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Settings> replicas, Integer minAcks) {
+public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Settings> replicas, Integer minAcks,
+        Integer putConcurrency) {
     public ArchiverConfig {
         groupId = Objects.requireNonNullElse(groupId, "strongroom-archiver");
         maxBackoff = Objects.requireNonNullElse(maxBackoff, Duration.ofSeconds(30));
         replicas = List.copyOf(Objects.requireNonNullElse(replicas, List.of()));
         minAcks = Objects.requireNonNullElse(minAcks, 1 + replicas.size());
+        putConcurrency = Objects.requireNonNullElse(putConcurrency, 4);
+        if (putConcurrency < 1 || putConcurrency > 64) {
+            throw new IllegalArgumentException("archiver.put-concurrency must be between 1 and 64, got " + putConcurrency);
+        }
         if (groupId.isBlank()) {
             throw new IllegalArgumentException("archiver.group-id must not be blank");
         }
@@ -34,11 +40,11 @@ public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Setting
 
     /** All defaults: one target. */
     public static ArchiverConfig defaults() {
-        return new ArchiverConfig(null, null, null, null);
+        return new ArchiverConfig(null, null, null, null, null);
     }
 
     /** Defaults with this group id and backoff. */
     public static ArchiverConfig of(String groupId, Duration maxBackoff) {
-        return new ArchiverConfig(groupId, maxBackoff, null, null);
+        return new ArchiverConfig(groupId, maxBackoff, null, null, null);
     }
 }

@@ -59,6 +59,7 @@ public final class ArchiverService implements AutoCloseable {
     private final KafkaProducer<String, ArchiveIndexEntry> indexProducer;
     private final List<ArchiveTarget> targets;
     private final ExecutorService writers;
+    private final ExecutorService puts;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong segmentsArchived = new AtomicLong();
@@ -86,7 +87,9 @@ public final class ArchiverService implements AutoCloseable {
         all.add(ArchiveTarget.of(s3Settings));
         config.replicas().forEach(r -> all.add(ArchiveTarget.of(r)));
         this.targets = List.copyOf(all);
-        this.writers = Executors.newFixedThreadPool(targets.size(), r -> new Thread(r, "strongroom-archiver-put"));
+        this.writers = Executors.newFixedThreadPool(targets.size() * config.putConcurrency(),
+                r -> new Thread(r, "strongroom-archiver-target"));
+        this.puts = Executors.newFixedThreadPool(config.putConcurrency(), r -> new Thread(r, "strongroom-archiver-put"));
         this.thread = new Thread(this::run, "strongroom-archiver");
     }
 
@@ -122,14 +125,22 @@ public final class ArchiverService implements AutoCloseable {
                 ConsumerRecords<String, byte[]> batch = consumer.poll(Duration.ofMillis(500));
                 boolean failed = false;
                 Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-                List<Future<RecordMetadata>> indexed = new ArrayList<>();
+                List<Future<RecordMetadata>> indexed = java.util.Collections.synchronizedList(new ArrayList<>());
                 for (TopicPartition tp : batch.partitions()) {
                     Map<String, List<Manifests.Entry>> manifest = new LinkedHashMap<>(); // tenant|day -> entries
                     long first = -1;
                     long last = -1;
-                    for (ConsumerRecord<String, byte[]> record : batch.records(tp)) {
+                    List<ConsumerRecord<String, byte[]>> records = batch.records(tp);
+                    // Up to put-concurrency objects in flight; results are taken in offset order, and nothing is
+                    // committed past the first segment that is not durable.
+                    List<CompletableFuture<Archived>> inFlight = new ArrayList<>(records.size());
+                    for (ConsumerRecord<String, byte[]> record : records) {
+                        inFlight.add(CompletableFuture.supplyAsync(() -> archive(record, indexed), puts));
+                    }
+                    for (int i = 0; i < records.size(); i++) {
+                        ConsumerRecord<String, byte[]> record = records.get(i);
                         try {
-                            Archived archived = archive(record, indexed);
+                            Archived archived = join(inFlight.get(i));
                             if (archived != null) {
                                 manifest.computeIfAbsent(archived.tenant() + "|" + archived.day(), k -> new ArrayList<>())
                                         .add(archived.entry());
@@ -139,6 +150,7 @@ public final class ArchiverService implements AutoCloseable {
                         } catch (SdkException | NotDurableException e) {
                             LOG.atWarn().addKeyValue("partition", record.partition()).addKeyValue("offset", record.offset())
                                     .addKeyValue("retryInMs", backoffMs).log("S3 write failed, will retry: {}", e.getMessage());
+                            inFlight.subList(i + 1, inFlight.size()).forEach(f -> f.handle((a, x) -> a).join());
                             consumer.seek(tp, record.offset());
                             failed = true;
                             break;
@@ -219,6 +231,7 @@ public final class ArchiverService implements AutoCloseable {
         }
         SegmentHeader h = segment.header();
         String key = ObjectNames.of(h);
+        byte[] sha256 = Segment.sha256(record.value());
         List<String> acked = putEverywhere(key, record.value(),
                 (target, k) -> new SegmentWriter(target.client(), target.bucket()).write(k, segment, record.value()));
         indexed.add(indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
@@ -228,12 +241,12 @@ public final class ArchiverService implements AutoCloseable {
                 .setMinEventTimeMs(h.getMinEventTimeMs()).setMaxEventTimeMs(h.getMaxEventTimeMs())
                 .setPredecessorSegmentId(h.getPredecessorSegmentId()).setKeyId(h.getKeyId()).setKeyVersion(h.getKeyVersion())
                 .setObjectKey(key).setTargets(acked).setObjectSizeBytes(record.value().length)
-                .setObjectSha256(ByteBuffer.wrap(Segment.sha256(record.value())))
+                .setObjectSha256(ByteBuffer.wrap(sha256))
                 .setArchivedAtMs(System.currentTimeMillis()).build())));
         segmentsArchived.incrementAndGet();
         recordsArchived.addAndGet(h.getRecordCount());
         LOG.atDebug().addKeyValue("object", key).addKeyValue("targets", acked).log("archived segment");
-        return new Archived(h.getTenant(), Manifests.day(h), Manifests.Entry.of(h, key, record.value()));
+        return new Archived(h.getTenant(), Manifests.day(h), Manifests.Entry.of(h, key, record.value().length, sha256));
     }
 
     private void writeManifests(int segmentsPartition, long first, long last, Map<String, List<Manifests.Entry>> manifest) {
@@ -255,6 +268,21 @@ public final class ArchiverService implements AutoCloseable {
         }
     }
 
+    /** The future's value, or its failure unwrapped. */
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+
     private interface Put {
         void put(ArchiveTarget target, String key);
     }
@@ -265,18 +293,27 @@ public final class ArchiverService implements AutoCloseable {
      * @throws NotDurableException if fewer than {@code archiver.min-acks} do
      */
     private List<String> putEverywhere(String key, byte[] bytes, Put put) {
-        List<CompletableFuture<String>> puts = new ArrayList<>();
+        List<CompletableFuture<String>> writes = new ArrayList<>();
         for (ArchiveTarget target : targets) {
-            puts.add(CompletableFuture.supplyAsync(() -> {
+            java.util.function.Supplier<String> write = () -> {
                 put.put(target, key);
                 return target.name();
-            }, writers));
+            };
+            if (targets.size() == 1) { // no hop to another thread for the common case
+                try {
+                    writes.add(CompletableFuture.completedFuture(write.get()));
+                } catch (RuntimeException e) {
+                    writes.add(CompletableFuture.failedFuture(e));
+                }
+            } else {
+                writes.add(CompletableFuture.supplyAsync(write, writers));
+            }
         }
         List<String> acked = new ArrayList<>();
         List<String> missed = new ArrayList<>();
-        for (int i = 0; i < puts.size(); i++) {
+        for (int i = 0; i < writes.size(); i++) {
             try {
-                acked.add(puts.get(i).join());
+                acked.add(writes.get(i).join());
             } catch (CompletionException e) {
                 if (e.getCause() instanceof IllegalStateException fatal) {
                     throw fatal; // an object with the same name and another body: never overwrite, stop
@@ -312,6 +349,7 @@ public final class ArchiverService implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         indexProducer.close(Duration.ofSeconds(10));
+        puts.shutdownNow();
         writers.shutdownNow();
         targets.forEach(ArchiveTarget::close);
     }

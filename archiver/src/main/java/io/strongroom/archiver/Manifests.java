@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.avro.SegmentHeader;
-import io.strongroom.crypto.Segment;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -59,12 +58,12 @@ public final class Manifests {
             long lastOffset, int recordCount, long minEventTimeMs, long maxEventTimeMs, long sealedAtMs,
             String predecessorSegmentId, String keyId, String keyVersion, long sizeBytes, String sha256, String bodyCrc32c) {
 
-        /** The entry for a segment stored at {@code objectKey}. */
-        public static Entry of(SegmentHeader h, String objectKey, byte[] bytes) {
+        /** The entry for a segment of {@code size} bytes whose SHA-256 is {@code sha256}, stored at {@code objectKey}. */
+        public static Entry of(SegmentHeader h, String objectKey, long size, byte[] sha256) {
             return new Entry(h.getSegmentId(), objectKey, h.getStream(), h.getSourcePartition(), h.getFirstOffset(),
                     h.getLastOffset(), h.getRecordCount(), h.getMinEventTimeMs(), h.getMaxEventTimeMs(), h.getSealedAtMs(),
-                    h.getPredecessorSegmentId(), h.getKeyId(), h.getKeyVersion(), bytes.length,
-                    HexFormat.of().formatHex(Segment.sha256(bytes)), HexFormat.of().formatHex(h.getBodyCrc32c().bytes()));
+                    h.getPredecessorSegmentId(), h.getKeyId(), h.getKeyVersion(), size,
+                    HexFormat.of().formatHex(sha256), HexFormat.of().formatHex(h.getBodyCrc32c().bytes()));
         }
     }
 

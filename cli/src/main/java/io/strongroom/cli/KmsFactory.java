@@ -3,6 +3,7 @@ package io.strongroom.cli;
 import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditingKms;
+import io.strongroom.crypto.audit.FileAuditTrail;
 import io.strongroom.crypto.audit.KafkaAuditTrail;
 import io.micrometer.core.instrument.Metrics;
 import io.strongroom.crypto.kms.CachingKms;
@@ -36,13 +37,21 @@ public final class KmsFactory {
      * audited on {@code strongroom.audit} under the principal's own hash chain.
      */
     public static AuditingKms create(StrongroomConfig config, String principal) {
+        return create(config, principal, null);
+    }
+
+    /**
+     * As {@link #create(StrongroomConfig, String)}, auditing into {@code auditFile} (hash-chained, local)
+     * instead of Kafka when it is not null: for work that must run while Kafka is down.
+     */
+    public static AuditingKms create(StrongroomConfig config, String principal, java.nio.file.Path auditFile) {
         Kms backend = backend(config, System.getenv());
         try {
             StrongroomConfig.KmsSettings k = config.kms();
             Kms resilient = ResilientKms.wrap(backend, Duration.ofMillis(100), Duration.ofSeconds(5), k.retryAttempts());
             Kms cached = CachingKms.wrap(MeteredKms.wrap(resilient, Metrics.globalRegistry), k.unwrapCacheSize(), k.unwrapCacheTtl());
-            return new AuditingKms(cached, KafkaAuditTrail.create(config.kafka().clientProperties(), principal,
-                    k.auditBuffer()), principal);
+            return new AuditingKms(cached, auditFile != null ? FileAuditTrail.open(auditFile, principal + "@file")
+                    : KafkaAuditTrail.create(config.kafka().clientProperties(), principal, k.auditBuffer()), principal);
         } catch (RuntimeException e) {
             backend.close();
             throw e;

@@ -33,11 +33,15 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Read, authenticate and count, but write nothing.")
     boolean dryRun;
 
+    @Option(names = "--audit-file", paramLabel = "FILE", description = "Audit key use into FILE (hash-chained, local) "
+            + "instead of strongroom.audit: restore while Kafka is down; ship it later with strongroom audit ship.")
+    Path auditFile;
+
     @Override
     public Integer call() {
         Path output = dryRun ? null : jsonlPath();
         StrongroomConfig c = config.load();
-        try (Kms kms = KmsFactory.create(c, "restore"); S3Client s3 = c.s3().client()) {
+        try (Kms kms = KmsFactory.create(c, "restore", auditFile); S3Client s3 = c.s3().client()) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
                     c.restore().parallelism()), new ProgressPrinter("restore " + tenant, System.err));

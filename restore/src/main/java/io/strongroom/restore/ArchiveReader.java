@@ -1,5 +1,6 @@
 package io.strongroom.restore;
 
+import io.strongroom.archiver.Manifests;
 import io.strongroom.archiver.ObjectNames;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.SegmentHeader;
@@ -37,6 +38,58 @@ public final class ArchiveReader {
             }
         }
         return keys;
+    }
+
+    /**
+     * What the archive holds under a prefix: the segments a restore reads (those listed and those the
+     * manifests name, without duplicates, in key order), and what does not add up.
+     *
+     * @param segmentKeys segment objects to read
+     * @param manifests manifest parts read
+     * @param problems a segment a manifest names that is missing or has another size; an unreadable manifest
+     */
+    public record Catalog(List<String> segmentKeys, int manifests, List<String> problems) {}
+
+    /**
+     * Reads the manifests under {@code prefix} and lists its objects once. The manifests make a deleted
+     * segment visible even at the end of a chain, where no successor names it.
+     */
+    public Catalog catalog(String prefix) {
+        java.util.Map<String, Long> listed = new java.util.TreeMap<>();
+        List<String> manifestKeys = new ArrayList<>();
+        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
+            if (o.key().contains("/_quarantine/")) {
+                continue;
+            }
+            if (o.key().endsWith(ObjectNames.SUFFIX)) {
+                listed.put(o.key(), o.size());
+            } else if (o.key().contains("/_manifests/") && o.key().endsWith(".json")) {
+                manifestKeys.add(o.key());
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        java.util.Map<String, Manifests.Entry> named = new java.util.TreeMap<>();
+        for (String key : manifestKeys) {
+            String where = "s3://" + bucket + "/" + key;
+            try {
+                Manifests.decode(where, s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray())
+                        .segments().forEach(e -> named.put(e.objectKey(), e));
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(listed.keySet());
+        named.forEach((key, entry) -> {
+            Long size = listed.get(key);
+            if (size == null) {
+                problems.add("s3://" + bucket + "/" + key + ": segment " + entry.segmentId() + " (" + entry.recordCount()
+                        + " events of " + entry.stream() + " partition " + entry.sourcePartition() + ", offsets "
+                        + entry.firstOffset() + "-" + entry.lastOffset() + ") is in the manifests but missing from the bucket");
+            } else if (size != entry.sizeBytes()) {
+                problems.add("s3://" + bucket + "/" + key + ": " + size + " bytes, the manifest says " + entry.sizeBytes());
+            }
+        });
+        return new Catalog(List.copyOf(keys), manifestKeys.size(), problems);
     }
 
     /**

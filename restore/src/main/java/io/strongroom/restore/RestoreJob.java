@@ -26,7 +26,9 @@ import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
 /**
- * Restores (or, without an output, verifies) archived segments from S3 alone.
+ * Restores (or, without an output, verifies) archived segments from S3 alone: the manifests and a
+ * listing say which segments there are (a segment a manifest names but the bucket lacks is
+ * reported), and each segment carries what its decryption needs besides the KMS.
  *
  * <p>Objects are fetched in parallel but processed in key order, which is offset order within each
  * (tenant, partition), so per-key order is kept. A segment that fails (tampered, truncated, key
@@ -80,8 +82,9 @@ public final class RestoreJob {
         long start = System.nanoTime();
         String prefix = options.tenant() == null ? ObjectNames.environmentPrefix(options.environment())
                 : ObjectNames.tenantPrefix(options.environment(), options.tenant());
-        List<String> keys = reader.list(prefix);
-        List<String> problems = new ArrayList<>();
+        ArchiveReader.Catalog catalog = reader.catalog(prefix);
+        List<String> keys = catalog.segmentKeys();
+        List<String> problems = new ArrayList<>(catalog.problems());
         List<SegmentHeader> headers = new ArrayList<>();
         long[] events = {0};
         long bytes = 0;

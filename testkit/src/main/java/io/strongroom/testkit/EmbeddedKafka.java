@@ -31,6 +31,7 @@ import org.apache.kafka.common.utils.Time;
  * given one to keep. First start in a JVM takes a few seconds; share one per test class or JVM.
  */
 public final class EmbeddedKafka implements AutoCloseable {
+    private boolean closed;
     private final Path logDir;
     private final boolean ownsDir;
     private final KafkaRaftServer server;
@@ -170,7 +171,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return; // tests stop the broker on purpose, then close everything
+        }
+        closed = true;
         server.shutdown();
         server.awaitShutdown();
         if (ownsDir) {

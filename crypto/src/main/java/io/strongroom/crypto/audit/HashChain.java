@@ -40,6 +40,16 @@ public final class HashChain {
         return emitter;
     }
 
+    /** A chain that continues after {@code last}, the latest event of its emitter. */
+    public static HashChain resume(AuditEvent last) {
+        HashChain chain = new HashChain(last.getEmitter());
+        chain.sequence = last.getSequence() + 1;
+        byte[] hash = new byte[last.getHash().remaining()];
+        last.getHash().duplicate().get(hash);
+        chain.previous = hash;
+        return chain;
+    }
+
     /** The next event of the chain for {@code record} at {@code timestampMs}. */
     public AuditEvent next(AuditRecord record, long timestampMs) {
         AuditEvent event = AuditEvent.newBuilder()
