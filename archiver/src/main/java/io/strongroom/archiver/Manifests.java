@@ -53,17 +53,21 @@ public final class Manifests {
      * @param sizeBytes object size
      * @param sha256 SHA-256 of the object, hex
      * @param bodyCrc32c CRC32C of the ciphertext body, hex (as in the object metadata)
+     * @param classification the segment's classification (drives retention), or null if it was sealed before
+     *     segments recorded one
      */
     public record Entry(String segmentId, String objectKey, String stream, int sourcePartition, long firstOffset,
             long lastOffset, int recordCount, long minEventTimeMs, long maxEventTimeMs, long sealedAtMs,
-            String predecessorSegmentId, String keyId, String keyVersion, long sizeBytes, String sha256, String bodyCrc32c) {
+            String predecessorSegmentId, String keyId, String keyVersion, long sizeBytes, String sha256, String bodyCrc32c,
+            String classification) {
 
         /** The entry for a segment of {@code size} bytes whose SHA-256 is {@code sha256}, stored at {@code objectKey}. */
         public static Entry of(SegmentHeader h, String objectKey, long size, byte[] sha256) {
             return new Entry(h.getSegmentId(), objectKey, h.getStream(), h.getSourcePartition(), h.getFirstOffset(),
                     h.getLastOffset(), h.getRecordCount(), h.getMinEventTimeMs(), h.getMaxEventTimeMs(), h.getSealedAtMs(),
                     h.getPredecessorSegmentId(), h.getKeyId(), h.getKeyVersion(), size,
-                    HexFormat.of().formatHex(sha256), HexFormat.of().formatHex(h.getBodyCrc32c().bytes()));
+                    HexFormat.of().formatHex(sha256), HexFormat.of().formatHex(h.getBodyCrc32c().bytes()),
+                    h.getClassification() == null ? null : h.getClassification().name());
         }
     }
 

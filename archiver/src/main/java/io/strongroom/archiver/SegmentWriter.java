@@ -28,16 +28,19 @@ final class SegmentWriter {
         SegmentHeader h = segment.header();
         String bodyCrc = java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes());
         try {
+            Map<String, String> metadata = new java.util.HashMap<>(Map.of(
+                    "segment-id", h.getSegmentId(),
+                    "tenant", h.getTenant(),
+                    "format-version", String.valueOf(h.getFormatVersion()),
+                    "key-id", h.getKeyId(),
+                    "key-version", h.getKeyVersion(),
+                    "record-count", String.valueOf(h.getRecordCount()),
+                    "body-crc32c", bodyCrc));
+            if (h.getClassification() != null) {
+                metadata.put("classification", h.getClassification().name());
+            }
             s3.putObject(b -> b.bucket(bucket).key(key).ifNoneMatch("*")
-                    .contentType("application/vnd.strongroom.segment")
-                    .metadata(Map.of(
-                            "segment-id", h.getSegmentId(),
-                            "tenant", h.getTenant(),
-                            "format-version", String.valueOf(h.getFormatVersion()),
-                            "key-id", h.getKeyId(),
-                            "key-version", h.getKeyVersion(),
-                            "record-count", String.valueOf(h.getRecordCount()),
-                            "body-crc32c", bodyCrc)),
+                    .contentType("application/vnd.strongroom.segment").metadata(metadata),
                     RequestBody.fromBytes(bytes));
             return Outcome.WRITTEN;
         } catch (S3Exception e) {

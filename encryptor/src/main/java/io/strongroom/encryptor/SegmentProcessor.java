@@ -2,6 +2,7 @@ package io.strongroom.encryptor;
 
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.Classification;
 import io.strongroom.avro.KeyState;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.avro.OpenSegment;
@@ -142,7 +143,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
             hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, record.value());
             return;
         }
-        if (!append(segmentKey, tenant, md.topic(), md.partition(), md.offset(), eventTime, record.value())) {
+        if (!append(segmentKey, tenant, md.topic(), md.partition(), md.offset(), eventTime, event.getClassification(),
+                record.value())) {
             hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, record.value());
         }
     }
@@ -153,7 +155,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
      * @return false if the tenant's key cannot be obtained (the record was not stored)
      */
     private boolean append(String segmentKey, String tenant, String topic, int partition, long offset, long eventTime,
-            byte[] value) {
+            Classification classification, byte[] value) {
         OpenSegment segment = decode(open.get(segmentKey));
         if (segment != null && !usable(segment)) {
             if (!trySeal(segmentKey, segment, "key-version")) {
@@ -184,6 +186,10 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         segment.setPlaintextBytes(segment.getPlaintextBytes() + value.length);
         segment.setMinEventTimeMs(Math.min(segment.getMinEventTimeMs(), eventTime));
         segment.setMaxEventTimeMs(Math.max(segment.getMaxEventTimeMs(), eventTime));
+        if (classification != null && (segment.getClassification() == null
+                || classification.ordinal() > segment.getClassification().ordinal())) {
+            segment.setClassification(classification); // the segment is as sensitive as its most sensitive record
+        }
         adjustOpen(0, 1);
         if (segment.getRecordCount() >= config.segmentMaxRecords()) {
             seal(segmentKey, segment, aead, "max-records");
@@ -315,7 +321,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 long eventTime = plain.getLong();
                 byte[] value = new byte[plain.remaining()];
                 plain.get(value);
-                if (!append(segmentKey, tenant, topic, partition, offset, eventTime, value)) {
+                Classification classification = Topics.CHANGES.valueSerde().deserializer().deserialize(topic, value).getClassification();
+                if (!append(segmentKey, tenant, topic, partition, offset, eventTime, classification, value)) {
                     complete = false;
                     break;
                 }
@@ -427,7 +434,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 .setSealedAtMs(context.currentSystemTimeMs())
                 .setPredecessorSegmentId(segment.getPredecessorSegmentId())
                 .setKeyId(segment.getKeyId()).setKeyVersion(segment.getKeyVersion())
-                .setWrappedDek(segment.getWrappedDek()).setDekAlgorithm(segment.getDekAlgorithm());
+                .setWrappedDek(segment.getWrappedDek()).setDekAlgorithm(segment.getDekAlgorithm())
+                .setClassification(segment.getClassification());
         Segment sealed = SegmentCrypto.seal(header, plaintext, aead);
         byte[] bytes = sealed.toBytes();
         context.forward(new Record<>(segmentKey, bytes, context.currentSystemTimeMs()));

@@ -118,6 +118,23 @@ class EncryptorTopologyTest {
     }
 
     @Test
+    void aSegmentIsClassifiedAsItsMostSensitiveRecord() {
+        start(new EncryptorConfig(null, 3, null, Duration.ofHours(1), null), true);
+        ChangeEvent restricted = event("acme", 2);
+        restricted.setClassification(Classification.RESTRICTED);
+        ChangeEvent internal = event("acme", 3);
+        internal.setClassification(Classification.INTERNAL);
+        pipe(event("acme", 1));
+        pipe(restricted);
+        pipe(internal);
+        assertThat(Segment.parse("t", segments.readValue()).header().getClassification()).isEqualTo(Classification.RESTRICTED);
+        pipe(internal);
+        pipe(internal);
+        pipe(internal);
+        assertThat(Segment.parse("t", segments.readValue()).header().getClassification()).isEqualTo(Classification.INTERNAL);
+    }
+
+    @Test
     void segmentIsSealedAtMaxBytes() {
         start(new EncryptorConfig(null, null, 1024, Duration.ofHours(1), null), true);
         int piped = 0;
