@@ -1,7 +1,9 @@
 package io.strongroom.archiver;
 
 import java.time.Duration;
+import io.strongroom.avro.Classification;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -14,15 +16,28 @@ import java.util.Objects;
  * @param minAcks how many targets (of 1 + replicas) must hold a segment before its offset is committed;
  *     default: all of them. With fewer, a target that was down is filled in later by {@code strongroom archive repair}
  * @param putConcurrency segments written at once (per target); offsets are still committed in order
+ * @param retention how long segments of each classification are kept; a classification without an entry is kept
+ *     until deleted by hand. {@code strongroom archive prune} deletes what has expired and is not on legal hold
+ * @param objectLock {@code GOVERNANCE} or {@code COMPLIANCE} to write each segment with S3 Object Lock retention
+ *     until it expires (the bucket must have Object Lock enabled); null for none
  */
 public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Settings> replicas, Integer minAcks,
-        Integer putConcurrency) {
+        Integer putConcurrency, Map<Classification, Duration> retention, String objectLock) {
     public ArchiverConfig {
         groupId = Objects.requireNonNullElse(groupId, "strongroom-archiver");
         maxBackoff = Objects.requireNonNullElse(maxBackoff, Duration.ofSeconds(30));
         replicas = List.copyOf(Objects.requireNonNullElse(replicas, List.of()));
         minAcks = Objects.requireNonNullElse(minAcks, 1 + replicas.size());
         putConcurrency = Objects.requireNonNullElse(putConcurrency, 4);
+        retention = Map.copyOf(Objects.requireNonNullElse(retention, Map.of()));
+        retention.forEach((c, d) -> {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("archiver.retention." + c + " must be positive, got " + d);
+            }
+        });
+        if (objectLock != null && !objectLock.equals("GOVERNANCE") && !objectLock.equals("COMPLIANCE")) {
+            throw new IllegalArgumentException("archiver.object-lock must be GOVERNANCE or COMPLIANCE, got '" + objectLock + "'");
+        }
         if (putConcurrency < 1 || putConcurrency > 64) {
             throw new IllegalArgumentException("archiver.put-concurrency must be between 1 and 64, got " + putConcurrency);
         }
@@ -40,11 +55,17 @@ public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Setting
 
     /** All defaults: one target. */
     public static ArchiverConfig defaults() {
-        return new ArchiverConfig(null, null, null, null, null);
+        return new ArchiverConfig(null, null, null, null, null, null, null);
+    }
+
+    /** When a segment of {@code classification} sealed at {@code sealedAtMs} expires, or null if never. */
+    public java.time.Instant expiry(Classification classification, long sealedAtMs) {
+        Duration keep = classification == null ? null : retention.get(classification);
+        return keep == null ? null : java.time.Instant.ofEpochMilli(sealedAtMs).plus(keep);
     }
 
     /** Defaults with this group id and backoff. */
     public static ArchiverConfig of(String groupId, Duration maxBackoff) {
-        return new ArchiverConfig(groupId, maxBackoff, null, null, null);
+        return new ArchiverConfig(groupId, maxBackoff, null, null, null, null, null);
     }
 }

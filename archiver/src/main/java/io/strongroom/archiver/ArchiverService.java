@@ -233,7 +233,7 @@ public final class ArchiverService implements AutoCloseable {
         String key = ObjectNames.of(h);
         byte[] sha256 = Segment.sha256(record.value());
         List<String> acked = putEverywhere(key, record.value(),
-                (target, k) -> new SegmentWriter(target.client(), target.bucket()).write(k, segment, record.value()));
+                (target, k) -> new SegmentWriter(target.client(), target.bucket(), config).write(k, segment, record.value()));
         indexed.add(indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
                 .setSegmentId(h.getSegmentId()).setEnvironment(h.getEnvironment()).setTenant(h.getTenant())
                 .setStream(h.getStream()).setSourceTopic(h.getSourceTopic()).setSourcePartition(h.getSourcePartition())

@@ -105,6 +105,12 @@ public final class Manifests {
         }
     }
 
+    /** Reads the manifest part at {@code key} on {@code target}. */
+    public static Part read(ArchiveTarget target, String key) {
+        return decode("s3://" + target.bucket() + "/" + key,
+                target.client().getObjectAsBytes(b -> b.bucket(target.bucket()).key(key)).asByteArray());
+    }
+
     /**
      * Reads a manifest part.
      *

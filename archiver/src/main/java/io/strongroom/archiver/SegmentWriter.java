@@ -18,10 +18,17 @@ final class SegmentWriter {
 
     private final S3Client s3;
     private final String bucket;
+    private final ArchiverConfig config;
 
     SegmentWriter(S3Client s3, String bucket) {
+        this(s3, bucket, ArchiverConfig.defaults());
+    }
+
+    /** A writer that applies {@code config}'s Object Lock retention, if any. */
+    SegmentWriter(S3Client s3, String bucket, ArchiverConfig config) {
         this.s3 = s3;
         this.bucket = bucket;
+        this.config = config;
     }
 
     Outcome write(String key, Segment segment, byte[] bytes) {
@@ -39,9 +46,13 @@ final class SegmentWriter {
             if (h.getClassification() != null) {
                 metadata.put("classification", h.getClassification().name());
             }
-            s3.putObject(b -> b.bucket(bucket).key(key).ifNoneMatch("*")
-                    .contentType("application/vnd.strongroom.segment").metadata(metadata),
-                    RequestBody.fromBytes(bytes));
+            java.time.Instant retainUntil = config.objectLock() == null ? null : config.expiry(h.getClassification(), h.getSealedAtMs());
+            s3.putObject(b -> {
+                b.bucket(bucket).key(key).ifNoneMatch("*").contentType("application/vnd.strongroom.segment").metadata(metadata);
+                if (retainUntil != null) { // WORM until it expires: not even a leaked admin credential deletes it earlier
+                    b.objectLockMode(config.objectLock()).objectLockRetainUntilDate(retainUntil);
+                }
+            }, RequestBody.fromBytes(bytes));
             return Outcome.WRITTEN;
         } catch (S3Exception e) {
             if (e.statusCode() != 412) {

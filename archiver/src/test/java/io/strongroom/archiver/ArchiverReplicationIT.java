@@ -127,7 +127,7 @@ class ArchiverReplicationIT {
     void everySegmentIsOnBothTargetsAndWithAllRequiredATargetOutageHoldsTheCommitUntilItIsBack() throws Exception {
         List<byte[]> segments = produce(4, 0);
         Map<String, Object> kafkaProps = Map.of("bootstrap.servers", kafka.bootstrapServers());
-        ArchiverConfig config = new ArchiverConfig("repl-all", Duration.ofMillis(200), List.of(westSettings()), null, null);
+        ArchiverConfig config = new ArchiverConfig("repl-all", Duration.ofMillis(200), List.of(westSettings()), null, null, null, null);
         try (ArchiverService archiver = ArchiverService.start(config, settings(east), "it", kafkaProps)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> segmentsOn(east) == 4 && segmentsOn(west) == 4
                     && committed("repl-all") == 4);
@@ -152,7 +152,7 @@ class ArchiverReplicationIT {
     @Test
     void withOneAckRequiredATargetThatWasDownIsFilledInByRepair() throws Exception {
         Map<String, Object> kafkaProps = Map.of("bootstrap.servers", kafka.bootstrapServers());
-        ArchiverConfig config = new ArchiverConfig("repl-one", Duration.ofMillis(200), List.of(westSettings()), 1, null);
+        ArchiverConfig config = new ArchiverConfig("repl-one", Duration.ofMillis(200), List.of(westSettings()), 1, null, null, null);
         try (ArchiverService archiver = ArchiverService.start(config, settings(east), "it", kafkaProps)) {
             produce(2, 0);
             await().atMost(Duration.ofSeconds(60)).until(() -> segmentsOn(west) == 2 && committed("repl-one") == 2);

@@ -3,7 +3,12 @@ package io.strongroom.cli;
 import io.strongroom.archiver.ArchiveRepair;
 import io.strongroom.archiver.ArchiveTarget;
 import io.strongroom.archiver.ObjectNames;
-import io.strongroom.archiver.S3Settings;
+import io.strongroom.archiver.Retention;
+import io.strongroom.avro.AuditAction;
+import io.strongroom.avro.AuditOutcome;
+import io.strongroom.crypto.audit.AuditRecord;
+import io.strongroom.crypto.audit.AuditTrail;
+import io.strongroom.crypto.audit.KafkaAuditTrail;
 import io.strongroom.cli.config.StrongroomConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,9 +19,174 @@ import picocli.CommandLine.Option;
 
 /** {@code strongroom archive ...}: work on the archive in object storage. */
 @Command(name = "archive", mixinStandardHelpOptions = true, description = "Work on the archive in object storage.",
-        subcommands = ArchiveCommand.Repair.class)
+        subcommands = {ArchiveCommand.Repair.class, ArchiveCommand.Prune.class, ArchiveCommand.Hold.class,
+            ArchiveCommand.Release.class, ArchiveCommand.Holds.class})
 final class ArchiveCommand {
     private ArchiveCommand() {}
+
+    /** Every target of the configuration: {@code s3} first, then {@code archiver.replicas}; close them. */
+    static List<ArchiveTarget> targets(StrongroomConfig c) {
+        List<ArchiveTarget> targets = new ArrayList<>();
+        targets.add(ArchiveTarget.of(c.s3()));
+        c.archiver().replicas().forEach(r -> targets.add(ArchiveTarget.of(r)));
+        return targets;
+    }
+
+    private static void audit(StrongroomConfig c, String principal, java.util.function.Consumer<AuditTrail> work) {
+        try (AuditTrail trail = KafkaAuditTrail.create(c.kafka().clientProperties(), principal, c.kms().auditBuffer())) {
+            work.accept(trail);
+        }
+    }
+
+    @Command(name = "prune", mixinStandardHelpOptions = true,
+            description = "Delete, on every target, the segments whose classification's retention (archiver.retention) has "
+                    + "passed, except those of tenants on legal hold; each deletion is audited (PRUNE).")
+    static final class Prune implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", description = "Only this tenant.")
+        String tenant;
+
+        @Option(names = "--dry-run", description = "List what would be deleted; delete nothing.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            String who = principal.audited();
+            if (c.archiver().retention().isEmpty()) {
+                System.out.println("nothing to prune: no archiver.retention is configured (everything is kept)");
+                return 0;
+            }
+            List<ArchiveTarget> targets = targets(c);
+            try {
+                Retention.Result[] result = new Retention.Result[1];
+                java.util.function.Consumer<AuditTrail> run = trail -> result[0] = Retention.prune(targets, c.environment(),
+                        tenant == null ? null : List.of(tenant), c.archiver(), java.time.Instant.now(), who, dryRun,
+                        key -> {
+                            trail.record(new AuditRecord(who, AuditAction.PRUNE, AuditOutcome.SUCCESS, tenantOf(c, key), null,
+                                    null, segmentIdOf(key), "deleted " + key + " from " + targets.size() + " targets (retention)"));
+                            System.out.println("deleted " + key);
+                        });
+                if (dryRun) {
+                    run.accept(null);
+                } else {
+                    audit(c, who, run);
+                }
+                Retention.Result r = result[0];
+                if (dryRun) {
+                    r.expired().forEach(k -> System.out.println("would delete " + k));
+                }
+                r.heldTenants().forEach(t -> System.out.println("kept (legal hold): tenant " + t));
+                System.out.printf("%s %,d of %,d segments past their retention%n", dryRun ? "would prune" : "pruned",
+                        r.expired().size(), r.examined());
+                return 0;
+            } finally {
+                targets.forEach(ArchiveTarget::close);
+            }
+        }
+
+        private static String tenantOf(StrongroomConfig c, String key) {
+            String rest = key.substring(c.environment().length() + 1);
+            return rest.substring(0, rest.indexOf('/'));
+        }
+
+        private static String segmentIdOf(String key) {
+            String name = key.substring(key.lastIndexOf('/') + 1, key.length() - ObjectNames.SUFFIX.length());
+            return name.substring(name.indexOf('-', name.indexOf('-') + 1) + 1);
+        }
+    }
+
+    @Command(name = "hold", mixinStandardHelpOptions = true,
+            description = "Place a legal hold on a tenant: nothing of it is pruned until the hold is released. Audited.")
+    static final class Hold implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", required = true, description = "Tenant to hold.")
+        String tenant;
+
+        @Option(names = "--reason", required = true, description = "Why: the case or matter.")
+        String reason;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            String who = principal.audited();
+            List<ArchiveTarget> targets = targets(c);
+            try {
+                audit(c, who, trail -> {
+                    Retention.Hold hold = Retention.hold(targets, c.environment(), tenant, reason, who);
+                    trail.record(new AuditRecord(who, AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null, null, null,
+                            "legal hold " + hold.id() + " placed: " + reason));
+                    System.out.println("hold " + hold.id() + " placed on tenant " + tenant);
+                });
+                return 0;
+            } finally {
+                targets.forEach(ArchiveTarget::close);
+            }
+        }
+    }
+
+    @Command(name = "release", mixinStandardHelpOptions = true, description = "Release a legal hold. Audited.")
+    static final class Release implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", required = true, description = "The tenant.")
+        String tenant;
+
+        @Option(names = "--hold", required = true, description = "The hold id (strongroom archive holds lists them).")
+        String id;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            String who = principal.audited();
+            if (!id.matches("[0-9a-f-]{36}")) {
+                throw new IllegalArgumentException("--hold must be a hold id as printed by strongroom archive holds, got '" + id + "'");
+            }
+            List<ArchiveTarget> targets = targets(c);
+            try {
+                boolean[] found = new boolean[1];
+                audit(c, who, trail -> {
+                    found[0] = Retention.release(targets, c.environment(), tenant, id);
+                    trail.record(new AuditRecord(who, AuditAction.OTHER, found[0] ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE,
+                            tenant, null, null, null, "legal hold " + id + (found[0] ? " released" : " not found")));
+                });
+                System.out.println(found[0] ? "hold " + id + " released" : "no hold " + id + " on tenant " + tenant);
+                return found[0] ? 0 : 1;
+            } finally {
+                targets.forEach(ArchiveTarget::close);
+            }
+        }
+    }
+
+    @Command(name = "holds", mixinStandardHelpOptions = true, description = "List legal holds.")
+    static final class Holds implements Callable<Integer> {
+        @Mixin ConfigOption config;
+
+        @Option(names = "--tenant", description = "Only this tenant.")
+        String tenant;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            try (ArchiveTarget primary = ArchiveTarget.of(c.s3())) {
+                int n = 0;
+                for (String t : tenant != null ? List.of(tenant) : Retention.tenants(primary, c.environment())) {
+                    for (Retention.Hold h : Retention.holds(primary, c.environment(), t)) {
+                        System.out.printf("%s  tenant %s  since %s  by %s  %s%n", h.id(), h.tenant(),
+                                java.time.Instant.ofEpochMilli(h.placedAtMs()), h.by(), h.reason());
+                        n++;
+                    }
+                }
+                System.out.println(n + " legal holds");
+                return 0;
+            }
+        }
+    }
 
     @Command(name = "repair", mixinStandardHelpOptions = true,
             description = "Copy to each target (s3 and archiver.replicas) every archive object it lacks, from a target "
@@ -31,18 +201,14 @@ final class ArchiveCommand {
         @Override
         public Integer call() {
             StrongroomConfig c = config.load();
-            List<S3Settings> settings = new ArrayList<>();
-            settings.add(c.s3());
-            settings.addAll(c.archiver().replicas());
-            if (settings.size() < 2) {
+            if (c.archiver().replicas().isEmpty()) {
                 System.out.println("nothing to repair: one target (" + c.s3().bucket() + "); add archiver.replicas");
                 return 0;
             }
             String prefix = tenant == null ? ObjectNames.environmentPrefix(c.environment())
                     : ObjectNames.tenantPrefix(c.environment(), tenant);
-            List<ArchiveTarget> targets = new ArrayList<>();
+            List<ArchiveTarget> targets = targets(c);
             try {
-                settings.forEach(s -> targets.add(ArchiveTarget.of(s)));
                 ProgressPrinter progress = new ProgressPrinter("repair", System.err);
                 ArchiveRepair.Result result = ArchiveRepair.run(targets, prefix, (done, all) -> progress.update(done, all, 0));
                 result.copied().forEach((target, n) -> System.out.printf("%s: %,d objects copied%n", target, n));

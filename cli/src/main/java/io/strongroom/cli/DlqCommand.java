@@ -60,25 +60,10 @@ final class DlqCommand {
 
     private DlqCommand() {}
 
-    /** Who is acting: {@code --principal} or the OS user; audited as {@code operator:<name>}. */
-    static final class Principal {
-        @Option(names = "--principal", paramLabel = "NAME",
-                description = "Who is reading (audited as operator:NAME; default: the OS user).")
-        String name;
-
-        String audited() {
-            String n = name != null ? name : System.getProperty("user.name", "unknown");
-            if (!n.matches("[A-Za-z0-9._@-]{1,64}")) {
-                throw new IllegalArgumentException("--principal must be 1-64 of A-Z a-z 0-9 . _ @ -, got '" + n + "'");
-            }
-            return "operator:" + n;
-        }
-    }
-
     /** The options of commands that open one dead letter: config, principal, and which letter. */
     static final class Letter {
         @Mixin ConfigOption config;
-        @Mixin Principal principal;
+        @Mixin PrincipalOption principal;
         @Spec(Spec.Target.MIXEE) CommandSpec spec;
 
         @Option(names = "--record", required = true, paramLabel = "TOPIC/PARTITION/OFFSET", description = "Which dead letter.")

@@ -48,7 +48,7 @@ public final class ArchiveReader {
      * @param manifests manifest parts read
      * @param problems a segment a manifest names that is missing or has another size; an unreadable manifest
      */
-    public record Catalog(List<String> segmentKeys, int manifests, List<String> problems) {}
+    public record Catalog(List<String> segmentKeys, int manifests, List<String> problems, java.util.Set<String> pruned) {}
 
     /**
      * Reads the manifests under {@code prefix} and lists its objects once. The manifests make a deleted
@@ -57,8 +57,23 @@ public final class ArchiveReader {
     public Catalog catalog(String prefix) {
         java.util.Map<String, Long> listed = new java.util.TreeMap<>();
         List<String> manifestKeys = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        java.util.Set<String> pruned = new java.util.HashSet<>();
+        java.util.Set<String> prunedKeys = new java.util.HashSet<>();
         for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
-            if (o.key().contains("/_quarantine/")) {
+            if (o.key().contains("/_quarantine/") || o.key().contains("/_legal-holds/")) {
+                continue;
+            }
+            if (o.key().contains("/_pruned/")) { // deleted on purpose by retention: not a loss
+                String where = "s3://" + bucket + "/" + o.key();
+                try {
+                    var marker = io.strongroom.archiver.Retention.readPruned(where,
+                            s3.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asByteArray());
+                    pruned.addAll(marker.segments().keySet());
+                    prunedKeys.addAll(marker.segments().values());
+                } catch (IllegalArgumentException e) {
+                    problems.add(e.getMessage());
+                }
                 continue;
             }
             if (o.key().endsWith(ObjectNames.SUFFIX)) {
@@ -67,7 +82,6 @@ public final class ArchiveReader {
                 manifestKeys.add(o.key());
             }
         }
-        List<String> problems = new ArrayList<>();
         java.util.Map<String, Manifests.Entry> named = new java.util.TreeMap<>();
         for (String key : manifestKeys) {
             String where = "s3://" + bucket + "/" + key;
@@ -81,6 +95,9 @@ public final class ArchiveReader {
         java.util.TreeSet<String> keys = new java.util.TreeSet<>(listed.keySet());
         named.forEach((key, entry) -> {
             Long size = listed.get(key);
+            if (size == null && prunedKeys.contains(key)) {
+                return; // pruned by retention
+            }
             if (size == null) {
                 problems.add("s3://" + bucket + "/" + key + ": segment " + entry.segmentId() + " (" + entry.recordCount()
                         + " events of " + entry.stream() + " partition " + entry.sourcePartition() + ", offsets "
@@ -89,7 +106,7 @@ public final class ArchiveReader {
                 problems.add("s3://" + bucket + "/" + key + ": " + size + " bytes, the manifest says " + entry.sizeBytes());
             }
         });
-        return new Catalog(List.copyOf(keys), manifestKeys.size(), problems);
+        return new Catalog(List.copyOf(keys), manifestKeys.size(), problems, pruned);
     }
 
     /**

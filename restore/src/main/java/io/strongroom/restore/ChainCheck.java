@@ -18,6 +18,14 @@ final class ChainCheck {
 
     /** Problems found; empty if every chain is intact. */
     static List<String> problems(List<SegmentHeader> headers) {
+        return problems(headers, java.util.Set.of());
+    }
+
+    /**
+     * Problems found; empty if every chain is intact. A segment whose predecessor was pruned on purpose
+     * (retention) may follow whatever came before that one.
+     */
+    static List<String> problems(List<SegmentHeader> headers, java.util.Set<String> pruned) {
         Map<String, List<SegmentHeader>> chains = new LinkedHashMap<>();
         for (SegmentHeader h : headers) {
             chains.computeIfAbsent(h.getTenant() + " " + h.getSourceTopic() + "/" + h.getSourcePartition(),
@@ -33,7 +41,7 @@ final class ChainCheck {
                     problems.add(chain + ": segments " + previous.getSegmentId() + " and " + h.getSegmentId()
                             + " overlap (offsets " + previous.getFirstOffset() + ".." + previous.getLastOffset() + " and "
                             + h.getFirstOffset() + ".." + h.getLastOffset() + ")");
-                } else if (!Objects.equals(expected, h.getPredecessorSegmentId())) {
+                } else if (!Objects.equals(expected, h.getPredecessorSegmentId()) && !pruned.contains(h.getPredecessorSegmentId())) {
                     problems.add(chain + ": segment " + h.getSegmentId() + " (offsets " + h.getFirstOffset() + ".."
                             + h.getLastOffset() + ") follows " + h.getPredecessorSegmentId() + ", but the archive has "
                             + (expected == null ? "nothing before it" : expected) + ": a segment is missing");

@@ -138,7 +138,7 @@ public final class RestoreJob {
         } finally {
             pool.shutdownNow();
         }
-        problems.addAll(ChainCheck.problems(headers));
+        problems.addAll(ChainCheck.problems(headers, catalog.pruned()));
         if (tmp != null) {
             try {
                 Files.move(tmp, options.output(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

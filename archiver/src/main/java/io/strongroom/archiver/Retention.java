@@ -1,0 +1,209 @@
+package io.strongroom.archiver;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.avro.Classification;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * Retention and legal hold of the archive.
+ *
+ * <ul>
+ *   <li>A <b>legal hold</b> is an object {@code {env}/{tenant}/_legal-holds/{id}.json} on every target;
+ *       while a tenant has one, nothing of it is pruned.
+ *   <li><b>Prune</b> deletes, on every target, the segments whose classification's retention has
+ *       passed since they were sealed (a classification without retention, or a segment without a
+ *       classification, is kept). It first writes a marker {@code {env}/{tenant}/_pruned/{time}-{id}.json}
+ *       naming what it deletes, so a restore knows those segments are gone on purpose, then deletes,
+ *       reporting each deletion.
+ * </ul>
+ */
+public final class Retention {
+    private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private Retention() {}
+
+    /**
+     * A legal hold.
+     *
+     * @param id its id
+     * @param tenant the tenant held
+     * @param reason why (case, matter)
+     * @param by who placed it
+     * @param placedAtMs when
+     */
+    public record Hold(String id, String tenant, String reason, String by, long placedAtMs) {}
+
+    /**
+     * A prune marker: segments deleted on purpose.
+     *
+     * @param formatVersion 1
+     * @param tenant the tenant
+     * @param by who pruned
+     * @param prunedAtMs when
+     * @param segments segment id → object key
+     */
+    public record Pruned(int formatVersion, String tenant, String by, long prunedAtMs, Map<String, String> segments) {}
+
+    /**
+     * What a prune did (or, dry, would do).
+     *
+     * @param examined segments the manifests list
+     * @param expired segments past their retention, as object keys
+     * @param heldTenants tenants skipped because of a legal hold
+     */
+    public record Result(int examined, List<String> expired, List<String> heldTenants) {}
+
+    public static String holdsPrefix(String environment, String tenant) {
+        return environment + "/" + tenant + "/_legal-holds/";
+    }
+
+    public static String prunedPrefix(String environment, String tenant) {
+        return environment + "/" + tenant + "/_pruned/";
+    }
+
+    /** Places a hold on every target; returns it. */
+    public static Hold hold(List<ArchiveTarget> targets, String environment, String tenant, String reason, String by) {
+        Hold hold = new Hold(UUID.randomUUID().toString(), tenant, reason, by, System.currentTimeMillis());
+        byte[] bytes = json(hold);
+        for (ArchiveTarget t : targets) {
+            t.client().putObject(b -> b.bucket(t.bucket()).key(holdsPrefix(environment, tenant) + hold.id() + ".json")
+                    .contentType("application/json"), RequestBody.fromBytes(bytes));
+        }
+        return hold;
+    }
+
+    /** Releases a hold on every target; false if no target had it. */
+    public static boolean release(List<ArchiveTarget> targets, String environment, String tenant, String id) {
+        String key = holdsPrefix(environment, tenant) + id + ".json";
+        boolean found = false;
+        for (ArchiveTarget t : targets) {
+            found |= t.client().listObjectsV2(b -> b.bucket(t.bucket()).prefix(key)).keyCount() > 0;
+            t.client().deleteObject(b -> b.bucket(t.bucket()).key(key));
+        }
+        return found;
+    }
+
+    /** The holds on a tenant (from the first target). */
+    public static List<Hold> holds(ArchiveTarget target, String environment, String tenant) {
+        List<Hold> holds = new ArrayList<>();
+        for (S3Object o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
+                .prefix(holdsPrefix(environment, tenant))).contents()) {
+            holds.add(read(target, o.key(), Hold.class));
+        }
+        return holds;
+    }
+
+    /** Tenants with an archive in {@code environment} (from the first target). */
+    public static List<String> tenants(ArchiveTarget target, String environment) {
+        List<String> tenants = new ArrayList<>();
+        for (var page : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket()).prefix(environment + "/").delimiter("/"))) {
+            for (CommonPrefix p : page.commonPrefixes()) {
+                String name = p.prefix().substring(environment.length() + 1, p.prefix().length() - 1);
+                if (!name.startsWith("_")) {
+                    tenants.add(name);
+                }
+            }
+        }
+        return tenants;
+    }
+
+    /** Segment ids pruned on purpose under a tenant (from the first target). */
+    public static Set<String> pruned(software.amazon.awssdk.services.s3.S3Client s3, String bucket, String environment, String tenant) {
+        Set<String> ids = new HashSet<>();
+        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prunedPrefix(environment, tenant))).contents()) {
+            byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asByteArray();
+            ids.addAll(parse("s3://" + bucket + "/" + o.key(), bytes, Pruned.class).segments().keySet());
+        }
+        return ids;
+    }
+
+    /**
+     * Prunes expired segments of {@code tenants} (null: every tenant).
+     *
+     * @param deleted called after each object is gone from every target, with its key (audit it)
+     */
+    public static Result prune(List<ArchiveTarget> targets, String environment, List<String> tenants, ArchiverConfig config,
+            Instant now, String by, boolean dryRun, Consumer<String> deleted) {
+        ArchiveTarget primary = targets.get(0);
+        int examined = 0;
+        List<String> expired = new ArrayList<>();
+        List<String> held = new ArrayList<>();
+        for (String tenant : tenants != null ? tenants : tenants(primary, environment)) {
+            if (!holds(primary, environment, tenant).isEmpty()) {
+                held.add(tenant);
+                continue;
+            }
+            Set<String> gone = pruned(primary.client(), primary.bucket(), environment, tenant);
+            Map<String, Manifests.Entry> entries = new LinkedHashMap<>();
+            for (S3Object o : primary.client().listObjectsV2Paginator(b -> b.bucket(primary.bucket())
+                    .prefix(Manifests.prefix(environment, tenant))).contents()) {
+                Manifests.read(primary, o.key()).segments().forEach(e -> entries.put(e.segmentId(), e));
+            }
+            examined += entries.size();
+            Map<String, String> due = new LinkedHashMap<>();
+            for (Manifests.Entry e : entries.values()) {
+                Instant expiry = config.expiry(e.classification() == null ? null : Classification.valueOf(e.classification()),
+                        e.sealedAtMs());
+                if (!gone.contains(e.segmentId()) && expiry != null && !expiry.isAfter(now)) {
+                    due.put(e.segmentId(), e.objectKey());
+                }
+            }
+            expired.addAll(due.values());
+            if (dryRun || due.isEmpty()) {
+                continue;
+            }
+            byte[] marker = json(new Pruned(1, tenant, by, now.toEpochMilli(), due));
+            String markerKey = prunedPrefix(environment, tenant) + now.toEpochMilli() + "-" + UUID.randomUUID() + ".json";
+            for (ArchiveTarget t : targets) { // first say what is going, then delete: a restore never mistakes it for loss
+                t.client().putObject(b -> b.bucket(t.bucket()).key(markerKey).contentType("application/json"),
+                        RequestBody.fromBytes(marker));
+            }
+            for (String key : due.values()) {
+                for (ArchiveTarget t : targets) {
+                    t.client().deleteObject(b -> b.bucket(t.bucket()).key(key));
+                }
+                deleted.accept(key);
+            }
+        }
+        return new Result(examined, expired, held);
+    }
+
+    /** Reads a prune marker. */
+    public static Pruned readPruned(String where, byte[] bytes) {
+        return parse(where, bytes, Pruned.class);
+    }
+
+    private static byte[] json(Object value) {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static <T> T read(ArchiveTarget target, String key, Class<T> type) {
+        return parse("s3://" + target.bucket() + "/" + key,
+                target.client().getObjectAsBytes(b -> b.bucket(target.bucket()).key(key)).asByteArray(), type);
+    }
+
+    private static <T> T parse(String where, byte[] bytes, Class<T> type) {
+        try {
+            return JSON.readValue(bytes, type);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(where + " is not a valid " + type.getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+}
