@@ -127,4 +127,12 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> load(MINIMAL + "archiver:\n  replicas:\n    - bucket: backups-2\n  min-acks: 3\n"))
                 .hasMessageContaining("archiver.min-acks must be between 1 and 2");
     }
+
+    @Test
+    void theConfigurationShippedForDockerComposeIsValid() {
+        StrongroomConfig c = ConfigLoader.load(Path.of("..", "deploy", "strongroom.compose.yaml"), Map.of());
+        assertThat(c.archiver().objectLock()).isEqualTo("GOVERNANCE");
+        assertThat(c.archiver().expiry(io.strongroom.avro.Classification.PUBLIC, 0)).isEqualTo(java.time.Instant.EPOCH.plus(java.time.Duration.ofDays(90)));
+        assertThat(c.archiver().expiry(null, 0)).as("unclassified: kept").isNull();
+    }
 }
