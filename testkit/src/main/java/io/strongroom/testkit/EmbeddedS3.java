@@ -56,11 +56,65 @@ public final class EmbeddedS3 implements AutoCloseable {
 
     /** Starts a server storing objects under {@code dir} on {@code port}: restarts a stopped server in place. */
     public static EmbeddedS3 start(Path dir, boolean deleteOnClose, int port) {
+        return start(dir, deleteOnClose, port, null);
+    }
+
+    /**
+     * Faults to inject into writes: the next PUTs fail with an HTTP status, as S3 does when it throttles
+     * ({@code 503 SlowDown}) or breaks ({@code 500}).
+     */
+    public static final class Faults {
+        private final java.util.concurrent.ConcurrentLinkedQueue<Integer> statuses = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private final java.util.concurrent.atomic.AtomicInteger injected = new java.util.concurrent.atomic.AtomicInteger();
+
+        /** The next {@code n} PUTs answer {@code status}. */
+        public void failNextPuts(int n, int status) {
+            for (int i = 0; i < n; i++) {
+                statuses.add(status);
+            }
+        }
+
+        /** Faults injected so far. */
+        public int injected() {
+            return injected.get();
+        }
+
+        Integer next() {
+            Integer status = statuses.poll();
+            if (status != null) {
+                injected.incrementAndGet();
+            }
+            return status;
+        }
+    }
+
+    /** Starts a server whose writes fail as {@code faults} says. */
+    public static EmbeddedS3 start(Path dir, boolean deleteOnClose, Faults faults) {
+        return start(dir, deleteOnClose, Ports.free(), faults);
+    }
+
+    private static org.gaul.s3proxy.blobstore.BlobStore withFaults(org.gaul.s3proxy.blobstore.BlobStore store, Faults faults) {
+        // S3Proxy's own forwarding store: it looks through it to the filesystem store's capabilities (conditional PUT)
+        return new org.gaul.s3proxy.blobstore.ForwardingBlobStore(store) {
+            @Override
+            public software.amazon.awssdk.services.s3.model.PutObjectResponse putBlob(
+                    software.amazon.awssdk.services.s3.model.PutObjectRequest request, java.io.InputStream in) {
+                Integer status = faults.next();
+                if (status != null) {
+                    throw org.gaul.s3proxy.blobstore.S3Exceptions.fromStatusCode(status);
+                }
+                return super.putBlob(request, in);
+            }
+        };
+    }
+
+    private static EmbeddedS3 start(Path dir, boolean deleteOnClose, int port, Faults faults) {
         URI endpoint = URI.create("http://127.0.0.1:" + port);
         try {
             Files.createDirectories(dir);
             S3Proxy proxy = S3Proxy.builder()
-                    .blobStore(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()))
+                    .blobStore(faults == null ? new FilesystemNio2BlobStore(dir.toAbsolutePath().toString())
+                            : withFaults(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()), faults))
                     .endpoint(endpoint)
                     .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
                     .build();
