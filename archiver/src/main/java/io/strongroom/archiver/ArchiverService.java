@@ -76,7 +76,9 @@ public final class ArchiverService implements AutoCloseable {
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50);
+        c.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
+        // segments are large records: fetch several per partition per round trip
+        c.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
         this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         Map<String, Object> p = new HashMap<>(kafka);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -126,21 +128,28 @@ public final class ArchiverService implements AutoCloseable {
                 boolean failed = false;
                 Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
                 List<Future<RecordMetadata>> indexed = java.util.Collections.synchronizedList(new ArrayList<>());
+                // Every segment of the poll, all partitions, goes out at once (put-concurrency at a time); results are
+                // then taken per partition in offset order, and nothing is committed past the first one not durable.
+                Map<TopicPartition, List<CompletableFuture<Archived>>> inFlight = new LinkedHashMap<>();
+                for (TopicPartition tp : batch.partitions()) {
+                    List<CompletableFuture<Archived>> futures = new ArrayList<>();
+                    for (ConsumerRecord<String, byte[]> record : batch.records(tp)) {
+                        futures.add(CompletableFuture.supplyAsync(() -> archive(record, indexed), puts));
+                    }
+                    inFlight.put(tp, futures);
+                }
+                Map<TopicPartition, CompletableFuture<Void>> manifests = new LinkedHashMap<>();
+                Map<TopicPartition, long[]> ranges = new HashMap<>();
                 for (TopicPartition tp : batch.partitions()) {
                     Map<String, List<Manifests.Entry>> manifest = new LinkedHashMap<>(); // tenant|day -> entries
                     long first = -1;
                     long last = -1;
                     List<ConsumerRecord<String, byte[]>> records = batch.records(tp);
-                    // Up to put-concurrency objects in flight; results are taken in offset order, and nothing is
-                    // committed past the first segment that is not durable.
-                    List<CompletableFuture<Archived>> inFlight = new ArrayList<>(records.size());
-                    for (ConsumerRecord<String, byte[]> record : records) {
-                        inFlight.add(CompletableFuture.supplyAsync(() -> archive(record, indexed), puts));
-                    }
+                    List<CompletableFuture<Archived>> futures = inFlight.get(tp);
                     for (int i = 0; i < records.size(); i++) {
                         ConsumerRecord<String, byte[]> record = records.get(i);
                         try {
-                            Archived archived = join(inFlight.get(i));
+                            Archived archived = join(futures.get(i));
                             if (archived != null) {
                                 manifest.computeIfAbsent(archived.tenant() + "|" + archived.day(), k -> new ArrayList<>())
                                         .add(archived.entry());
@@ -150,22 +159,29 @@ public final class ArchiverService implements AutoCloseable {
                         } catch (SdkException | NotDurableException e) {
                             LOG.atWarn().addKeyValue("partition", record.partition()).addKeyValue("offset", record.offset())
                                     .addKeyValue("retryInMs", backoffMs).log("S3 write failed, will retry: {}", e.getMessage());
-                            inFlight.subList(i + 1, inFlight.size()).forEach(f -> f.handle((a, x) -> a).join());
+                            futures.subList(i + 1, futures.size()).forEach(f -> f.handle((a, x) -> a).join());
                             consumer.seek(tp, record.offset());
                             failed = true;
                             break;
                         }
                     }
                     if (first >= 0) {
-                        try {
-                            writeManifests(tp.partition(), first, last, manifest);
-                            done.put(tp, new OffsetAndMetadata(last + 1));
-                        } catch (SdkException | NotDurableException e) {
-                            LOG.atWarn().addKeyValue("partition", tp.partition()).addKeyValue("retryInMs", backoffMs)
-                                    .log("manifest write failed, will retry the batch: {}", e.getMessage());
-                            consumer.seek(tp, first);
-                            failed = true;
-                        }
+                        long from = first;
+                        long to = last;
+                        ranges.put(tp, new long[] {from, to});
+                        manifests.put(tp, CompletableFuture.runAsync(() -> writeManifests(tp.partition(), from, to, manifest), puts));
+                    }
+                }
+                for (Map.Entry<TopicPartition, CompletableFuture<Void>> m : manifests.entrySet()) {
+                    TopicPartition tp = m.getKey();
+                    try {
+                        join(m.getValue());
+                        done.put(tp, new OffsetAndMetadata(ranges.get(tp)[1] + 1));
+                    } catch (SdkException | NotDurableException e) {
+                        LOG.atWarn().addKeyValue("partition", tp.partition()).addKeyValue("retryInMs", backoffMs)
+                                .log("manifest write failed, will retry the batch: {}", e.getMessage());
+                        consumer.seek(tp, ranges.get(tp)[0]);
+                        failed = true;
                     }
                 }
                 if (!done.isEmpty()) {

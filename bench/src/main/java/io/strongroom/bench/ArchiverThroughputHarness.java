@@ -100,7 +100,7 @@ public final class ArchiverThroughputHarness {
                 EmbeddedS3.SECRET_KEY, null);
         long start = System.nanoTime();
         try (ArchiverService archiver = ArchiverService.start(ArchiverConfig.of(name, null), settings, "bench",
-                Map.of("bootstrap.servers", kafka.bootstrapServers(), "max.partition.fetch.bytes", 16 * 1024 * 1024));
+                Map.of("bootstrap.servers", kafka.bootstrapServers()));
                 Admin admin = kafka.admin()) {
             while (true) {
                 long committed = admin.listConsumerGroupOffsets(name).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
