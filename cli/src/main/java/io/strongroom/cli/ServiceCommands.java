@@ -4,6 +4,7 @@ import io.strongroom.archiver.ArchiverService;
 import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.KeyPublisher;
+import io.strongroom.coordinator.KeyRotator;
 import io.strongroom.coordinator.TopicProvisioner;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
@@ -171,7 +172,9 @@ final class ServiceCommands {
                     Admin admin = Admin.create(c.kafka().clientProperties());
                     var producer = new KafkaProducer<>(c.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(),
                             Topics.KEYS.valueSerde().serializer())) {
-                KeyPublisher keys = new KeyPublisher(kms, producer, c.kms().timeout(), "coordinator");
+                KeyRotator rotator = new KeyRotator(kms, new KeyPublisher(kms, producer, c.kms().timeout(), "coordinator"),
+                        c.kms().timeout(), c.coordinator()::policyOf, java.time.Clock.systemUTC(),
+                        io.micrometer.core.instrument.Metrics.globalRegistry);
                 CountDownLatch stop = new CountDownLatch(1);
                 if (!once) {
                     Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "strongroom-coordinator-shutdown"));
@@ -183,9 +186,10 @@ final class ServiceCommands {
                         System.out.println("created topics: " + String.join(", ", created));
                     }
                     List<String> tenants = new java.util.ArrayList<>(c.coordinator().tenants());
-                    tenants.add(DeadLetterSealer.QUARANTINE_TENANT); // seals dead letters that have no known tenant
-                    System.out.println("published " + keys.ensure(tenants).size() + " key versions for "
-                            + tenants.size() + " tenants");
+                    tenants.add(DeadLetterSealer.QUARANTINE_TENANT); // seals what has no usable tenant key
+                    List<String> rotated = rotator.runOnce(tenants);
+                    System.out.println("checked " + tenants.size() + " tenant keys" + (rotated.isEmpty() ? ""
+                            : ", rotated: " + String.join(", ", rotated)));
                 } while (!once && !stop.await(c.coordinator().checkInterval().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
             }
             return 0;

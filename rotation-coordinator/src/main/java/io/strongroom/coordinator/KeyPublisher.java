@@ -40,31 +40,38 @@ public final class KeyPublisher {
         List<KeyVersionEvent> published = new ArrayList<>();
         for (String tenant : tenants) {
             String keyId = Kmses.await(kms.createKek(tenant), kmsTimeout);
-            for (KeyVersion v : Kmses.await(kms.describe(keyId), kmsTimeout)) {
-                KeyState state = switch (v.state()) {
-                    case PRIMARY -> KeyState.PRIMARY;
-                    case ENABLED -> KeyState.DECRYPT_ONLY;
-                    case DISABLED -> KeyState.DISABLED;
-                    case DESTROY_SCHEDULED -> KeyState.DESTROY_SCHEDULED;
-                    case DESTROYED -> KeyState.DESTROYED;
-                };
-                KeyVersionEvent event = KeyVersionEvent.newBuilder().setKeyId(keyId).setTenant(tenant).setVersion(v.version())
-                        .setState(state).setAlgorithm("AES256_GCM").setCreatedAtMs(v.createdAt().toEpochMilli())
-                        .setChangedAtMs(v.changedAt().toEpochMilli())
-                        .setActor(actor).setReason("ensure").build();
-                try {
-                    producer.send(new ProducerRecord<>(Topics.KEYS.name(), keyId + "/" + v.version(), event)).get();
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException("cannot publish key version " + keyId + "/" + v.version() + ": "
-                            + e.getCause().getMessage(), e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                }
-                published.add(event);
-                LOG.atInfo().addKeyValue("keyId", keyId).addKeyValue("version", v.version()).addKeyValue("state", state)
-                        .log("published key version");
+            published.addAll(publish(tenant, keyId, Kmses.await(kms.describe(keyId), kmsTimeout), "ensure"));
+        }
+        return published;
+    }
+
+    /** Publishes the state of each of {@code versions} of {@code keyId}; returns the events. */
+    public List<KeyVersionEvent> publish(String tenant, String keyId, List<KeyVersion> versions, String reason) {
+        List<KeyVersionEvent> published = new ArrayList<>();
+        for (KeyVersion v : versions) {
+            KeyState state = switch (v.state()) {
+                case PRIMARY -> KeyState.PRIMARY;
+                case ENABLED -> KeyState.DECRYPT_ONLY;
+                case DISABLED -> KeyState.DISABLED;
+                case DESTROY_SCHEDULED -> KeyState.DESTROY_SCHEDULED;
+                case DESTROYED -> KeyState.DESTROYED;
+            };
+            KeyVersionEvent event = KeyVersionEvent.newBuilder().setKeyId(keyId).setTenant(tenant).setVersion(v.version())
+                    .setState(state).setAlgorithm("AES256_GCM").setCreatedAtMs(v.createdAt().toEpochMilli())
+                    .setChangedAtMs(v.changedAt().toEpochMilli())
+                    .setActor(actor).setReason(reason).build();
+            try {
+                producer.send(new ProducerRecord<>(Topics.KEYS.name(), keyId + "/" + v.version(), event)).get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("cannot publish key version " + keyId + "/" + v.version() + ": "
+                        + e.getCause().getMessage(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
             }
+            published.add(event);
+            LOG.atDebug().addKeyValue("keyId", keyId).addKeyValue("version", v.version()).addKeyValue("state", state)
+                    .log("published key version");
         }
         return published;
     }

@@ -3,6 +3,7 @@ package io.strongroom.cli.config;
 import io.strongroom.archiver.ArchiverConfig;
 import io.strongroom.archiver.S3Settings;
 import io.strongroom.encryptor.EncryptorConfig;
+import io.strongroom.coordinator.RotationPolicy;
 import io.strongroom.ingest.IngestConfig;
 import java.time.Duration;
 import java.util.HashMap;
@@ -46,7 +47,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
-        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null));
+        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
     }
 
@@ -186,16 +187,32 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
     /**
      * Rotation coordinator.
      *
-     * @param tenants tenants whose keys it creates and publishes
+     * @param tenants tenants whose keys it creates, rotates and publishes
      * @param checkInterval how often it re-checks keys
+     * @param policy rotation policy of every tenant without its own
+     * @param tenantPolicies policies of particular tenants
      */
-    public record Coordinator(List<String> tenants, Duration checkInterval) {
+    public record Coordinator(List<String> tenants, Duration checkInterval, RotationPolicy policy,
+            Map<String, RotationPolicy> tenantPolicies) {
         public Coordinator {
             tenants = List.copyOf(Objects.requireNonNullElse(tenants, List.of()));
             checkInterval = Objects.requireNonNullElse(checkInterval, Duration.ofMinutes(1));
+            policy = Objects.requireNonNullElse(policy, RotationPolicy.defaults());
+            tenantPolicies = Map.copyOf(Objects.requireNonNullElse(tenantPolicies, Map.of()));
             if (checkInterval.compareTo(Duration.ofSeconds(1)) < 0) {
                 throw new IllegalArgumentException("coordinator.check-interval must be at least PT1S, got " + checkInterval);
             }
+            for (String t : tenantPolicies.keySet()) {
+                if (!tenants.contains(t)) {
+                    throw new IllegalArgumentException("coordinator.tenant-policies names tenant '" + t
+                            + "', which is not in coordinator.tenants");
+                }
+            }
+        }
+
+        /** The policy of {@code tenant}. */
+        public RotationPolicy policyOf(String tenant) {
+            return tenantPolicies.getOrDefault(tenant, policy);
         }
     }
 
