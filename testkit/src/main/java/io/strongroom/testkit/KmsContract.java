@@ -78,6 +78,23 @@ public abstract class KmsContract {
     }
 
     @Test
+    void aDataKeyRewrappedUnderTheNewPrimaryStillDecryptsWhatItEncryptedAndStaysBoundToItsContext() throws Exception {
+        String keyId = await(kms.createKek(tenant), T);
+        DataKey dek = await(kms.generateDek(keyId, ctx("s1")), T);
+        byte[] ciphertext = dek.aead().encrypt("body".getBytes(StandardCharsets.UTF_8), new byte[0]);
+        KeyVersion next = await(kms.rotate(keyId), T);
+
+        var keyset = await(kms.unwrapDekKeyset(dek.wrapped(), ctx("s1")), T);
+        WrappedDek rewrapped = await(kms.wrapDek(keyId, keyset, ctx("s1")), T);
+        assertThat(rewrapped.keyVersion()).isEqualTo(next.version()).isNotEqualTo(dek.wrapped().keyVersion());
+        assertThat(rewrapped.bytes()).isNotEqualTo(dek.wrapped().bytes());
+        Aead again = await(kms.unwrapDek(rewrapped, ctx("s1")), T);
+        assertThat(new String(again.decrypt(ciphertext, new byte[0]), StandardCharsets.UTF_8)).isEqualTo("body");
+        assertThatThrownBy(() -> await(kms.unwrapDek(rewrapped, ctx("s2")), T)).isInstanceOf(KmsException.class);
+        assertThatThrownBy(() -> await(kms.unwrapDekKeyset(dek.wrapped(), ctx("s2")), T)).isInstanceOf(KmsException.class);
+    }
+
+    @Test
     void eachDataKeyIsFresh() throws Exception {
         String keyId = await(kms.createKek(tenant), T);
         DataKey a = await(kms.generateDek(keyId, ctx("s1")), T);

@@ -23,11 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the test called has exactly one audit event, in the same order, and the chain verifies.
  */
 class AuditedKmsContractTest extends KmsContract {
-    private static final Map<String, AuditAction> ACTIONS = Map.of(
-            "createKek", AuditAction.CREATE_KEY, "rotate", AuditAction.ROTATE_KEY, "generateDek", AuditAction.GENERATE_DEK,
-            "unwrapDek", AuditAction.UNWRAP_DEK, "disable", AuditAction.DISABLE_KEY, "enable", AuditAction.ENABLE_KEY,
-            "scheduleDestroy", AuditAction.SCHEDULE_DESTROY, "destroy", AuditAction.DESTROY_KEY,
-            "describe", AuditAction.DESCRIBE_KEY);
+    private static final Map<String, AuditAction> ACTIONS = Map.ofEntries(
+            Map.entry("createKek", AuditAction.CREATE_KEY), Map.entry("rotate", AuditAction.ROTATE_KEY),
+            Map.entry("generateDek", AuditAction.GENERATE_DEK), Map.entry("unwrapDek", AuditAction.UNWRAP_DEK),
+            Map.entry("unwrapDekKeyset", AuditAction.UNWRAP_DEK), Map.entry("wrapDek", AuditAction.REWRAP),
+            Map.entry("disable", AuditAction.DISABLE_KEY), Map.entry("enable", AuditAction.ENABLE_KEY),
+            Map.entry("scheduleDestroy", AuditAction.SCHEDULE_DESTROY), Map.entry("destroy", AuditAction.DESTROY_KEY),
+            Map.entry("describe", AuditAction.DESCRIBE_KEY));
 
     @TempDir Path dir;
     private final InMemoryAuditTrail trail = new InMemoryAuditTrail("contract");

@@ -63,6 +63,18 @@ public final class AuditingKms implements Kms {
     }
 
     @Override
+    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+        return audited(delegate.unwrapDekKeyset(wrapped, context), AuditAction.UNWRAP_DEK, context.tenant(), wrapped.keyId(),
+                wrapped.keyVersion(), context.segmentId(), v -> null);
+    }
+
+    @Override
+    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+        return audited(delegate.wrapDek(keyId, dek, context), AuditAction.REWRAP, context.tenant(), keyId, null,
+                context.segmentId(), WrappedDek::keyVersion);
+    }
+
+    @Override
     public CompletionStage<KeyVersion> disable(String keyId, String version) {
         return audited(delegate.disable(keyId, version), AuditAction.DISABLE_KEY, null, keyId, version, null, KeyVersion::version);
     }

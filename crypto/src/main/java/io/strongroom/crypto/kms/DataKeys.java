@@ -66,6 +66,11 @@ public final class DataKeys {
         return TinkProtoKeysetFormat.serializeEncryptedKeyset(dek, kek, context);
     }
 
+    /** Unwraps a DEK wrapped by {@link #wrap} as key material; fails if the KEK or context is wrong. */
+    public static KeysetHandle unwrapKeyset(byte[] wrapped, Aead kek, byte[] context) throws GeneralSecurityException {
+        return TinkProtoKeysetFormat.parseEncryptedKeyset(wrapped, kek, context);
+    }
+
     /** Unwraps a DEK wrapped by {@link #wrap}; fails if the KEK or context is wrong. */
     public static Aead unwrap(byte[] wrapped, Aead kek, byte[] context) throws GeneralSecurityException {
         return aead(TinkProtoKeysetFormat.parseEncryptedKeyset(wrapped, kek, context));

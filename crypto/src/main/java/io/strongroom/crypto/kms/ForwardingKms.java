@@ -39,6 +39,16 @@ public abstract class ForwardingKms implements Kms {
     }
 
     @Override
+    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+        return delegate.unwrapDekKeyset(wrapped, context);
+    }
+
+    @Override
+    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+        return delegate.wrapDek(keyId, dek, context);
+    }
+
+    @Override
     public CompletionStage<KeyVersion> disable(String keyId, String version) {
         return delegate.disable(keyId, version);
     }

@@ -1,6 +1,7 @@
 package io.strongroom.crypto.kms;
 
 import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -36,6 +37,15 @@ public interface Kms extends AutoCloseable {
 
     /** Unwraps a DEK with the version named in it; fails for disabled, scheduled or destroyed versions. */
     CompletionStage<Aead> unwrapDek(WrappedDek wrapped, DekContext context);
+
+    /**
+     * Unwraps a data key as key material, for re-wrapping it under another KEK version or another KMS
+     * ({@link #wrapDek}) without touching what it encrypts. Same checks as {@link #unwrapDek}.
+     */
+    CompletionStage<KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context);
+
+    /** Wraps an existing data key under {@code keyId}'s current primary version, bound to {@code context}. */
+    CompletionStage<WrappedDek> wrapDek(String keyId, KeysetHandle dek, DekContext context);
 
     /** Stops a non-primary version from unwrapping until {@link #enable}. */
     CompletionStage<KeyVersion> disable(String keyId, String version);

@@ -59,6 +59,16 @@ public final class MeteredKms extends ForwardingKms {
     }
 
     @Override
+    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+        return timed("unwrapDekKeyset", wrapped.keyId(), () -> delegate.unwrapDekKeyset(wrapped, context));
+    }
+
+    @Override
+    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+        return timed("wrapDek", keyId, () -> delegate.wrapDek(keyId, dek, context));
+    }
+
+    @Override
     public CompletionStage<KeyVersion> disable(String keyId, String version) {
         return timed("disable", keyId, () -> delegate.disable(keyId, version));
     }

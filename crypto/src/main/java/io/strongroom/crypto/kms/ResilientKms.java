@@ -67,6 +67,16 @@ public final class ResilientKms extends ForwardingKms {
     }
 
     @Override
+    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+        return retried("unwrapDekKeyset", () -> delegate.unwrapDekKeyset(wrapped, context));
+    }
+
+    @Override
+    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+        return retried("wrapDek", () -> delegate.wrapDek(keyId, dek, context));
+    }
+
+    @Override
     public CompletionStage<List<KeyVersion>> describe(String keyId) {
         return retried("describe", () -> delegate.describe(keyId));
     }

@@ -123,6 +123,35 @@ public final class AwsKms implements Kms {
     }
 
     @Override
+    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+        return call(keyId, () -> {
+            String primary = primaryVersion(keyId);
+            Aead kek = new AwsKmsAead(client, versionAlias(alias(keyId), primary));
+            return new WrappedDek(keyId, primary, DataKeys.ALGORITHM, DataKeys.wrap(dek, kek, context.bytes()));
+        });
+    }
+
+    @Override
+    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+        return call(wrapped.keyId(), () -> {
+            if (!DataKeys.ALGORITHM.equals(wrapped.algorithm())) {
+                throw new KmsException("unsupported data key algorithm '" + wrapped.algorithm() + "'");
+            }
+            String versionAlias = versionAlias(alias(wrapped.keyId()), wrapped.keyVersion());
+            try {
+                return DataKeys.unwrapKeyset(wrapped.bytes(), new AwsKmsAead(client, versionAlias), context.bytes());
+            } catch (NotFoundException e) {
+                throw new UnknownKeyException("key " + wrapped.keyId() + " has no version " + wrapped.keyVersion());
+            } catch (DisabledException e) {
+                throw new KeyDisabledException("key " + wrapped.keyId() + " version " + wrapped.keyVersion() + " is disabled");
+            } catch (KmsInvalidStateException e) {
+                throw new KeyDisabledException("key " + wrapped.keyId() + " version " + wrapped.keyVersion()
+                        + " is scheduled for destruction (AWS KMS: pending deletion) or otherwise unusable");
+            }
+        });
+    }
+
+    @Override
     public CompletionStage<Aead> unwrapDek(WrappedDek wrapped, DekContext context) {
         return call(wrapped.keyId(), () -> {
             if (!DataKeys.ALGORITHM.equals(wrapped.algorithm())) {

@@ -109,6 +109,11 @@ public abstract class VersionedKms implements Kms {
 
     @Override
     public CompletionStage<Aead> unwrapDek(WrappedDek wrapped, DekContext context) {
+        return unwrapDekKeyset(wrapped, context).thenApply(handle -> backend(() -> DataKeys.aead(handle)));
+    }
+
+    @Override
+    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
         return call(() -> {
             String tenant = tenantOf(wrapped.keyId());
             if (!DataKeys.ALGORITHM.equals(wrapped.algorithm())) {
@@ -125,11 +130,26 @@ public abstract class VersionedKms implements Kms {
             }
             Aead kek = kek(tenant, v);
             try {
-                return DataKeys.unwrap(wrapped.bytes(), kek, context.bytes());
+                return DataKeys.unwrapKeyset(wrapped.bytes(), kek, context.bytes());
             } catch (GeneralSecurityException e) {
                 throw new KmsException("cannot unwrap data key under " + wrapped.keyId() + " version " + v.version()
                         + ": the wrapped key or its context (environment, tenant, segment) does not authenticate");
             }
+        });
+    }
+
+    @Override
+    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+        return call(() -> {
+            String tenant = tenantOf(keyId);
+            KeyRegistry.Entry entry = registry.read(tenant);
+            if (entry == null) {
+                throw unknown(keyId);
+            }
+            KeyRegistry.Version primary = entry.primary();
+            Aead kek = kek(tenant, primary);
+            return backend(() -> new WrappedDek(keyId, primary.version(), DataKeys.ALGORITHM,
+                    DataKeys.wrap(dek, kek, context.bytes())));
         });
     }
 
