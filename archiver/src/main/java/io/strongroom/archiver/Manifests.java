@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.crypto.Segment;
 import io.strongroom.avro.SegmentHeader;
 import java.io.IOException;
 import java.time.Instant;
@@ -55,11 +56,13 @@ public final class Manifests {
      * @param bodyCrc32c CRC32C of the ciphertext body, hex (as in the object metadata)
      * @param classification the segment's classification (drives retention), or null if it was sealed before
      *     segments recorded one
+     * @param rewrappedAtMs when its data key was last re-wrapped (the object was rewritten), or null; of two entries
+     *     for one object, the one rewrapped last is current
      */
     public record Entry(String segmentId, String objectKey, String stream, int sourcePartition, long firstOffset,
             long lastOffset, int recordCount, long minEventTimeMs, long maxEventTimeMs, long sealedAtMs,
             String predecessorSegmentId, String keyId, String keyVersion, long sizeBytes, String sha256, String bodyCrc32c,
-            String classification) {
+            String classification, Long rewrappedAtMs) {
 
         /** The entry for a segment of {@code size} bytes whose SHA-256 is {@code sha256}, stored at {@code objectKey}. */
         public static Entry of(SegmentHeader h, String objectKey, long size, byte[] sha256) {
@@ -67,7 +70,7 @@ public final class Manifests {
                     h.getLastOffset(), h.getRecordCount(), h.getMinEventTimeMs(), h.getMaxEventTimeMs(), h.getSealedAtMs(),
                     h.getPredecessorSegmentId(), h.getKeyId(), h.getKeyVersion(), size,
                     HexFormat.of().formatHex(sha256), HexFormat.of().formatHex(h.getBodyCrc32c().bytes()),
-                    h.getClassification() == null ? null : h.getClassification().name());
+                    h.getClassification() == null ? null : h.getClassification().name(), null);
         }
     }
 
@@ -81,6 +84,27 @@ public final class Manifests {
      * @param segments the segments
      */
     public record Part(int formatVersion, String environment, String tenant, String day, List<Entry> segments) {}
+
+    /** This entry after its object was rewritten by a rewrap into {@code bytes} (header {@code h}) at {@code atMs}. */
+    public static Entry rewrapped(Entry entry, SegmentHeader h, byte[] bytes, long atMs) {
+        Entry fresh = Entry.of(h, entry.objectKey(), bytes.length, Segment.sha256(bytes));
+        return new Entry(fresh.segmentId(), fresh.objectKey(), fresh.stream(), fresh.sourcePartition(), fresh.firstOffset(),
+                fresh.lastOffset(), fresh.recordCount(), fresh.minEventTimeMs(), fresh.maxEventTimeMs(), fresh.sealedAtMs(),
+                fresh.predecessorSegmentId(), fresh.keyId(), fresh.keyVersion(), fresh.sizeBytes(), fresh.sha256(),
+                fresh.bodyCrc32c(), fresh.classification() != null ? fresh.classification() : entry.classification(), atMs);
+    }
+
+    /** Of two entries for one object, the current one: the one rewrapped last. */
+    public static Entry newer(Entry a, Entry b) {
+        long ra = a.rewrappedAtMs() == null ? 0 : a.rewrappedAtMs();
+        long rb = b.rewrappedAtMs() == null ? 0 : b.rewrappedAtMs();
+        return rb >= ra ? b : a;
+    }
+
+    /** The key of the manifest part recording one rewrap. */
+    public static String rewrapKey(String environment, String tenant, String day, String segmentId, long atMs) {
+        return String.format("%s%s/rewrap-%d-%s.json", prefix(environment, tenant), day, atMs, segmentId);
+    }
 
     /** The day (UTC) a segment is filed under. */
     public static String day(SegmentHeader h) {

@@ -12,7 +12,7 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * Writes one segment as one object, never overwriting: a conditional PUT ({@code If-None-Match: *})
  * that finds the object present checks that the stored object is the same segment.
  */
-final class SegmentWriter {
+public final class SegmentWriter {
     /** What happened to a segment. */
     enum Outcome { WRITTEN, ALREADY_PRESENT }
 
@@ -20,7 +20,7 @@ final class SegmentWriter {
     private final String bucket;
     private final ArchiverConfig config;
 
-    SegmentWriter(S3Client s3, String bucket) {
+    public SegmentWriter(S3Client s3, String bucket) {
         this(s3, bucket, ArchiverConfig.defaults());
     }
 
@@ -31,21 +31,35 @@ final class SegmentWriter {
         this.config = config;
     }
 
+    /**
+     * Overwrites the segment at {@code key} with {@code bytes} (the same segment, its data key re-wrapped), only if
+     * the object is still the version with {@code etag}: a concurrent change makes this fail, never lose.
+     */
+    public void replace(String key, Segment segment, byte[] bytes, String etag) {
+        s3.putObject(b -> b.bucket(bucket).key(key).ifMatch(etag).contentType("application/vnd.strongroom.segment")
+                .metadata(metadata(segment.header())), RequestBody.fromBytes(bytes));
+    }
+
+    private static Map<String, String> metadata(SegmentHeader h) {
+        Map<String, String> metadata = new java.util.HashMap<>(Map.of(
+                "segment-id", h.getSegmentId(),
+                "tenant", h.getTenant(),
+                "format-version", String.valueOf(h.getFormatVersion()),
+                "key-id", h.getKeyId(),
+                "key-version", h.getKeyVersion(),
+                "record-count", String.valueOf(h.getRecordCount()),
+                "body-crc32c", java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes())));
+        if (h.getClassification() != null) {
+            metadata.put("classification", h.getClassification().name());
+        }
+        return metadata;
+    }
+
     Outcome write(String key, Segment segment, byte[] bytes) {
         SegmentHeader h = segment.header();
         String bodyCrc = java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes());
         try {
-            Map<String, String> metadata = new java.util.HashMap<>(Map.of(
-                    "segment-id", h.getSegmentId(),
-                    "tenant", h.getTenant(),
-                    "format-version", String.valueOf(h.getFormatVersion()),
-                    "key-id", h.getKeyId(),
-                    "key-version", h.getKeyVersion(),
-                    "record-count", String.valueOf(h.getRecordCount()),
-                    "body-crc32c", bodyCrc));
-            if (h.getClassification() != null) {
-                metadata.put("classification", h.getClassification().name());
-            }
+            Map<String, String> metadata = metadata(h);
             java.time.Instant retainUntil = config.objectLock() == null ? null : config.expiry(h.getClassification(), h.getSealedAtMs());
             s3.putObject(b -> {
                 b.bucket(bucket).key(key).ifNoneMatch("*").contentType("application/vnd.strongroom.segment").metadata(metadata);

@@ -87,7 +87,7 @@ public final class ArchiveReader {
             String where = "s3://" + bucket + "/" + key;
             try {
                 Manifests.decode(where, s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray())
-                        .segments().forEach(e -> named.put(e.objectKey(), e));
+                        .segments().forEach(e -> named.merge(e.objectKey(), e, Manifests::newer));
             } catch (IllegalArgumentException e) {
                 problems.add(e.getMessage());
             }

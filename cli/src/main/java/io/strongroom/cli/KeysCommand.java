@@ -1,0 +1,181 @@
+package io.strongroom.cli;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.strongroom.archiver.ArchiveTarget;
+import io.strongroom.cli.config.ConfigLoader;
+import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.coordinator.KeyPublisher;
+import io.strongroom.coordinator.KeyRotator;
+import io.strongroom.coordinator.Rewrap;
+import io.strongroom.crypto.audit.AuditingKms;
+import io.strongroom.crypto.kms.KeyVersion;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.schemas.Topics;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code strongroom keys ...}: tenant key-encryption keys. */
+@Command(name = "keys", mixinStandardHelpOptions = true, description = "Tenant key-encryption keys: status, rotation, rewrap.",
+        subcommands = {KeysCommand.Status.class, KeysCommand.Rotate.class, KeysCommand.Disable.class, KeysCommand.RewrapCommand.class})
+final class KeysCommand {
+    private KeysCommand() {}
+
+    /** Runs {@code work} with an audited KMS for {@code principal} and a publisher onto strongroom.keys. */
+    static <T> T withKeys(StrongroomConfig c, String principal, Function<Tools, T> work) {
+        try (AuditingKms kms = KmsFactory.create(c, principal);
+                var producer = new KafkaProducer<>(c.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(),
+                        Topics.KEYS.valueSerde().serializer())) {
+            KeyPublisher publisher = new KeyPublisher(kms, producer, c.kms().timeout(), principal);
+            KeyRotator rotator = new KeyRotator(kms, publisher, c.kms().timeout(), c.coordinator()::policyOf, Clock.systemUTC(),
+                    new SimpleMeterRegistry());
+            return work.apply(new Tools(kms, publisher, rotator));
+        }
+    }
+
+    record Tools(AuditingKms kms, KeyPublisher publisher, KeyRotator rotator) {}
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Each tenant's key: primary version, its age, when the next rotation is due, and every version's "
+                    + "state with how many archived segments still need it.")
+    static final class Status implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", description = "Only this tenant (default: coordinator.tenants).")
+        String tenant;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            List<String> tenants = tenant != null ? List.of(tenant) : c.coordinator().tenants();
+            Instant now = Instant.now();
+            return withKeys(c, principal.audited(), tools -> {
+                try (ArchiveTarget archive = ArchiveTarget.of(c.s3())) {
+                    for (String t : tenants) {
+                        KeyRotator.Status s = tools.rotator().statusOf(t, tools.kms().keyIdFor(t));
+                        Map<String, Integer> refs = Rewrap.references(archive, c.environment(), t);
+                        System.out.printf("%s  %s  primary %s since %s (%s old), next rotation %s%s%n", t, s.keyId(),
+                                s.primaryVersion(), s.primarySince(), Duration.between(s.primarySince(), now).withNanos(0),
+                                s.nextRotation(), s.overdue(now) ? "  OVERDUE" : "");
+                        for (KeyVersion v : s.versions()) {
+                            System.out.printf("    version %-4s %-17s segments %d%n", v.version(), v.state(),
+                                    refs.getOrDefault(s.keyId() + "/" + v.version(), 0));
+                        }
+                    }
+                }
+                return 0;
+            });
+        }
+    }
+
+    @Command(name = "rotate", mixinStandardHelpOptions = true,
+            description = "Make a new primary version for a tenant now and publish it; new segments use it at once. Audited.")
+    static final class Rotate implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", required = true, description = "The tenant.")
+        String tenant;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            return withKeys(c, principal.audited(), tools -> {
+                KeyVersion v = tools.rotator().rotateNow(tenant, "rotated by " + principal.audited());
+                System.out.println("tenant " + tenant + ": version " + v.version() + " is primary");
+                return 0;
+            });
+        }
+    }
+
+    @Command(name = "disable", mixinStandardHelpOptions = true,
+            description = "Disable a key version: nothing it wraps can be decrypted until it is enabled again. Refused for the "
+                    + "primary version and while archived segments still need it (rewrap them first). Audited.")
+    static final class Disable implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", required = true, description = "The tenant.")
+        String tenant;
+
+        @Option(names = "--version", required = true, description = "The version to disable.")
+        String version;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            return withKeys(c, principal.audited(), tools -> {
+                String keyId = tools.kms().keyIdFor(tenant);
+                int needed;
+                try (ArchiveTarget archive = ArchiveTarget.of(c.s3())) {
+                    needed = Rewrap.references(archive, c.environment(), tenant).getOrDefault(keyId + "/" + version, 0);
+                }
+                if (needed > 0) {
+                    tools.kms().record(io.strongroom.avro.AuditAction.DISABLE_KEY, io.strongroom.avro.AuditOutcome.DENIED, tenant,
+                            null, "refused: " + needed + " archived segments still need " + keyId + " version " + version);
+                    System.err.println("strongroom keys disable: refused: " + needed + " archived segments of tenant " + tenant
+                            + " still need " + keyId + " version " + version + "; run strongroom keys rewrap --tenant " + tenant
+                            + " first");
+                    return 1;
+                }
+                Kmses.await(tools.kms().disable(keyId, version), c.kms().timeout());
+                tools.publisher().publish(tenant, keyId, Kmses.await(tools.kms().describe(keyId), c.kms().timeout()),
+                        "disabled by " + principal.audited());
+                System.out.println("tenant " + tenant + ": " + keyId + " version " + version + " disabled");
+                return 0;
+            });
+        }
+    }
+
+    @Command(name = "rewrap", mixinStandardHelpOptions = true,
+            description = "Re-wrap every archived segment's data key of a tenant under its current primary version (or, with "
+                    + "--target-config, under the KMS that configuration names: a KMS migration), without decrypting any body. "
+                    + "Resumable; audited; shows progress.")
+    static final class RewrapCommand implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", required = true, description = "The tenant.")
+        String tenant;
+
+        @Option(names = "--target-config", paramLabel = "FILE",
+                description = "A configuration whose kms section is the KMS to move to (same environment).")
+        Path targetConfig;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            StrongroomConfig to = targetConfig == null ? c : ConfigLoader.load(targetConfig, System.getenv());
+            if (!to.environment().equals(c.environment())) {
+                throw new IllegalArgumentException("--target-config is for environment " + to.environment() + ", not "
+                        + c.environment());
+            }
+            String who = principal.audited();
+            List<ArchiveTarget> targets = ArchiveCommand.targets(c);
+            try (AuditingKms source = KmsFactory.create(c, who);
+                    AuditingKms target = targetConfig == null ? null : KmsFactory.create(to, who)) {
+                Kms into = target == null ? source : target;
+                String keyId = Kmses.await(into.createKek(tenant), c.kms().timeout());
+                ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
+                Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, source, into, keyId, c.kms().timeout(),
+                        (done, total) -> progress.update(done, total, 0));
+                System.out.printf("tenant %s: %,d segments, %,d rewrapped, %,d already under %s version %s%n", tenant,
+                        r.segments(), r.rewrapped(), r.alreadyCurrent(), keyId, r.targetVersion());
+                return 0;
+            } finally {
+                targets.forEach(ArchiveTarget::close);
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.strongroom.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strongroom.avro.AuditAction;
+import io.strongroom.avro.AuditEvent;
+import io.strongroom.cli.demo.Demo;
+import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.crypto.Segment;
+import io.strongroom.schemas.TopicReader;
+import io.strongroom.schemas.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/** Rewrap moves every segment off version 1 without touching a body; then version 1 can be disabled and restores work. */
+class RewrapIT {
+
+    private static Map<String, Segment> segments(Sandbox sandbox) {
+        Map<String, Segment> out = new TreeMap<>();
+        try (S3Client s3 = sandbox.config().s3().client()) {
+            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(Sandbox.BUCKET).prefix("demo/acme/")).contents()) {
+                if (o.key().endsWith(".srseg")) {
+                    out.put(o.key(), Segment.parse(o.key(), s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(o.key())).asByteArray()));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void rewrapMovesEverySegmentOffV1WithBodiesUnchangedThenV1IsDisabledAndRestoresStillWork() throws Exception {
+        Path dir = Files.createTempDirectory("strongroom-rewrap-it-");
+        try (Sandbox sandbox = Sandbox.start(dir, "PT1S")) {
+            assertThat(Demo.run(sandbox, new Demo.Options(800, 1, 9, Duration.ofMinutes(3)), System.out).ok()).isTrue();
+            String cfg = sandbox.configFile().toString();
+            Path before = dir.resolve("before.jsonl");
+            assertThat(PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target", "jsonl:" + before).code()).isZero();
+            Map<String, Segment> original = segments(sandbox);
+            assertThat(original.values()).isNotEmpty().allMatch(s -> s.header().getKeyVersion().equals("1"));
+
+            PipelineIT.Run rotate = PipelineIT.run("keys", "rotate", "--config", cfg, "--tenant", "acme", "--principal", "ops");
+            assertThat(rotate.code()).as(rotate.err()).isZero();
+            assertThat(rotate.out()).contains("version 2 is primary");
+
+            PipelineIT.Run refused = PipelineIT.run("keys", "disable", "--config", cfg, "--tenant", "acme", "--version", "1");
+            assertThat(refused.code()).isEqualTo(1);
+            assertThat(refused.err()).contains("refused: " + original.size() + " archived segments of tenant acme still need")
+                    .contains("strongroom keys rewrap --tenant acme");
+
+            PipelineIT.Run rewrap = PipelineIT.run("keys", "rewrap", "--config", cfg, "--tenant", "acme", "--principal", "ops");
+            assertThat(rewrap.code()).as(rewrap.err()).isZero();
+            assertThat(rewrap.out()).contains(original.size() + " segments, " + original.size() + " rewrapped");
+            assertThat(rewrap.err()).as("progress").contains("rewrap acme");
+            Map<String, Segment> after = segments(sandbox);
+            assertThat(after.keySet()).isEqualTo(original.keySet());
+            after.forEach((key, s) -> {
+                assertThat(s.header().getKeyVersion()).as(key).isEqualTo("2");
+                assertThat(s.body()).as("body ciphertext unchanged: " + key).isEqualTo(original.get(key).body());
+                assertThat(s.header().getWrappedDek()).isNotEqualTo(original.get(key).header().getWrappedDek());
+            });
+            PipelineIT.Run again = PipelineIT.run("keys", "rewrap", "--config", cfg, "--tenant", "acme");
+            assertThat(again.out()).as("resumable: nothing left").contains("0 rewrapped, " + original.size() + " already under");
+
+            PipelineIT.Run disable = PipelineIT.run("keys", "disable", "--config", cfg, "--tenant", "acme", "--version", "1");
+            assertThat(disable.code()).as(disable.err()).isZero();
+            PipelineIT.Run status = PipelineIT.run("keys", "status", "--config", cfg, "--tenant", "acme");
+            assertThat(status.out()).containsPattern("version 1 +DISABLED +segments 0")
+                    .containsPattern("version 2 +PRIMARY +segments " + original.size());
+
+            Path afterRestore = dir.resolve("after.jsonl");
+            PipelineIT.Run restore = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target", "jsonl:" + afterRestore);
+            assertThat(restore.code()).as(restore.err()).isZero();
+            assertThat(Files.readAllLines(afterRestore)).isEqualTo(Files.readAllLines(before));
+
+            List<AuditEvent> audit = new ArrayList<>();
+            TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT, r -> audit.add(r.value()));
+            assertThat(audit).filteredOn(e -> e.getAction() == AuditAction.REWRAP && e.getPrincipal().equals("operator:ops"))
+                    .hasSize(original.size());
+        } finally {
+            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        }
+    }
+}
