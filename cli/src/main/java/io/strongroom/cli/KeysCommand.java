@@ -11,6 +11,9 @@ import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.restore.ArchiveReader;
+import io.strongroom.restore.RestoreJob;
+import software.amazon.awssdk.services.s3.S3Client;
 import io.strongroom.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -27,7 +30,8 @@ import picocli.CommandLine.Option;
 
 /** {@code strongroom keys ...}: tenant key-encryption keys. */
 @Command(name = "keys", mixinStandardHelpOptions = true, description = "Tenant key-encryption keys: status, rotation, rewrap.",
-        subcommands = {KeysCommand.Status.class, KeysCommand.Rotate.class, KeysCommand.Disable.class, KeysCommand.RewrapCommand.class})
+        subcommands = {KeysCommand.Status.class, KeysCommand.Rotate.class, KeysCommand.Disable.class, KeysCommand.RewrapCommand.class,
+            KeysCommand.Compromised.class})
 final class KeysCommand {
     private KeysCommand() {}
 
@@ -173,6 +177,75 @@ final class KeysCommand {
                 System.out.printf("tenant %s: %,d segments, %,d rewrapped, %,d already under %s version %s%n", tenant,
                         r.segments(), r.rewrapped(), r.alreadyCurrent(), keyId, r.targetVersion());
                 return 0;
+            } finally {
+                targets.forEach(ArchiveTarget::close);
+            }
+        }
+    }
+
+    @Command(name = "compromised", mixinStandardHelpOptions = true,
+            description = "Incident response for a key version believed compromised: make a new primary at once, re-wrap every "
+                    + "archive off the version, disable it, verify every archive of the tenant, and record the incident. "
+                    + "Exit 1 if any step fails (the steps done so far stay done; run it again to finish).")
+    static final class Compromised implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", required = true, description = "The tenant whose key is compromised.")
+        String tenant;
+
+        @Option(names = "--version", required = true, description = "The compromised version.")
+        String version;
+
+        @Option(names = "--reason", defaultValue = "suspected compromise", description = "What happened (recorded in the audit).")
+        String reason;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            String who = principal.audited();
+            List<ArchiveTarget> targets = ArchiveCommand.targets(c);
+            try {
+                return withKeys(c, who, tools -> {
+                    String keyId = tools.kms().keyIdFor(tenant);
+                    tools.kms().record(io.strongroom.avro.AuditAction.OTHER, io.strongroom.avro.AuditOutcome.SUCCESS, tenant, null,
+                            "INCIDENT opened: " + keyId + " version " + version + " compromised (" + reason + ")");
+                    String primary = tools.rotator().statusOf(tenant, keyId).primaryVersion();
+                    if (primary.equals(version)) {
+                        KeyVersion next = tools.rotator().rotateNow(tenant, "compromise of version " + version);
+                        System.out.println("1/4 new primary: version " + next.version());
+                    } else {
+                        System.out.println("1/4 primary is already version " + primary);
+                    }
+                    ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
+                    Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, tools.kms(), tools.kms(), keyId,
+                            c.kms().timeout(), (done, total) -> progress.update(done, total, 0));
+                    System.out.printf("2/4 rewrapped %,d of %,d segments onto version %s%n", r.rewrapped(), r.segments(),
+                            r.targetVersion());
+                    int left = Rewrap.references(targets.get(0), c.environment(), tenant).getOrDefault(keyId + "/" + version, 0);
+                    if (left > 0) {
+                        System.err.println("strongroom keys compromised: " + left + " segments still need version " + version
+                                + "; version not disabled");
+                        return 1;
+                    }
+                    Kmses.await(tools.kms().disable(keyId, version), c.kms().timeout());
+                    tools.publisher().publish(tenant, keyId, Kmses.await(tools.kms().describe(keyId), c.kms().timeout()),
+                            "compromised: " + reason);
+                    System.out.println("3/4 version " + version + " disabled");
+                    try (S3Client s3 = c.s3().client()) {
+                        RestoreJob.Result verify = RestoreJob.run(new ArchiveReader(s3, c.s3().bucket(), tools.kms(),
+                                c.kms().timeout()), new RestoreJob.Options(c.environment(), tenant, null, null,
+                                c.restore().parallelism()), new ProgressPrinter("verify " + tenant, System.err));
+                        verify.problems().forEach(p -> System.err.println("problem: " + p));
+                        System.out.printf("4/4 verify: %,d segments, %,d events, %s%n", verify.segments(), verify.events(),
+                                verify.ok() ? "all decryptable without version " + version : verify.problems().size() + " problems");
+                        tools.kms().record(io.strongroom.avro.AuditAction.OTHER, verify.ok() ? io.strongroom.avro.AuditOutcome.SUCCESS
+                                : io.strongroom.avro.AuditOutcome.FAILURE, tenant, null, "INCIDENT " + (verify.ok() ? "contained" : "open")
+                                + ": " + keyId + " version " + version + " disabled, " + r.rewrapped() + " segments rewrapped, verify "
+                                + (verify.ok() ? "passed" : "failed"));
+                        return verify.ok() ? 0 : 1;
+                    }
+                });
             } finally {
                 targets.forEach(ArchiveTarget::close);
             }

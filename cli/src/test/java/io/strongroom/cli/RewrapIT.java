@@ -88,4 +88,66 @@ class RewrapIT {
             io.strongroom.testkit.Dirs.deleteRecursively(dir);
         }
     }
+
+    @Test
+    void compromisedLeavesNoArchiveNeedingTheVersionDisablesItAndEveryArchiveStillRestores() throws Exception {
+        Path dir = Files.createTempDirectory("strongroom-compromise-it-");
+        try (Sandbox sandbox = Sandbox.start(dir, "PT1S")) {
+            assertThat(Demo.run(sandbox, new Demo.Options(500, 1, 13, Duration.ofMinutes(3)), System.out).ok()).isTrue();
+            String cfg = sandbox.configFile().toString();
+            int count = segments(sandbox).size();
+            PipelineIT.Run incident = PipelineIT.run("keys", "compromised", "--config", cfg, "--tenant", "acme", "--version", "1",
+                    "--reason", "key file found on a laptop", "--principal", "ciso");
+            assertThat(incident.code()).as(incident.out() + incident.err()).isZero();
+            assertThat(incident.out()).contains("1/4 new primary: version 2").contains("2/4 rewrapped " + count + " of " + count)
+                    .contains("3/4 version 1 disabled").contains("4/4 verify: " + count + " segments")
+                    .contains("all decryptable without version 1");
+            assertThat(segments(sandbox).values()).allMatch(s -> s.header().getKeyVersion().equals("2"));
+            List<AuditEvent> audit = new ArrayList<>();
+            TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT, r -> audit.add(r.value()));
+            assertThat(audit).filteredOn(e -> e.getPrincipal().equals("operator:ciso") && e.getDetail() != null)
+                    .extracting(AuditEvent::getDetail)
+                    .anyMatch(d -> d.startsWith("INCIDENT opened") && d.contains("key file found on a laptop"))
+                    .anyMatch(d -> d.startsWith("INCIDENT contained"));
+            assertThat(audit).anyMatch(e -> e.getAction() == AuditAction.DISABLE_KEY && e.getPrincipal().equals("operator:ciso"));
+        } finally {
+            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        }
+    }
+
+    @Test
+    void aMigrationFromLocalToPkcs11LeavesEveryArchiveRestorableWithTheLocalKeysRemoved() throws Exception {
+        io.strongroom.testkit.SoftHsm.requireAvailable();
+        int slot = io.strongroom.testkit.SoftHsm.token();
+        Path dir = Files.createTempDirectory("strongroom-migration-it-");
+        try (Sandbox sandbox = Sandbox.start(dir, "PT1S")) {
+            assertThat(Demo.run(sandbox, new Demo.Options(500, 1, 17, Duration.ofMinutes(3)), System.out).ok()).isTrue();
+            String cfg = sandbox.configFile().toString();
+            Path before = dir.resolve("before.jsonl");
+            assertThat(PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target", "jsonl:" + before).code()).isZero();
+            Path pin = dir.resolve("pin");
+            Files.writeString(pin, io.strongroom.testkit.SoftHsm.PIN);
+            String yaml = Files.readString(sandbox.configFile());
+            String hsm = yaml.replaceAll("(?s)kms:\n  type: local\n  local:\n(    .*\n)+", "kms:\n  type: pkcs11\n  pkcs11:\n"
+                    + "    library: " + io.strongroom.testkit.SoftHsm.LIBRARY + "\n    slot-list-index: " + slot + "\n"
+                    + "    pin-file: " + pin + "\n    directory: " + dir.resolve("kms-pkcs11") + "\n    auto-create: true\n");
+            assertThat(hsm).contains("type: pkcs11").doesNotContain("passphrase-file");
+            Path hsmConfig = dir.resolve("pkcs11.yaml");
+            Files.writeString(hsmConfig, hsm);
+
+            PipelineIT.Run migrate = PipelineIT.run("keys", "rewrap", "--config", cfg, "--tenant", "acme", "--target-config",
+                    hsmConfig.toString(), "--principal", "ops");
+            assertThat(migrate.code()).as(migrate.err()).isZero();
+            assertThat(segments(sandbox).values()).isNotEmpty().allMatch(s -> s.header().getKeyId().equals("pkcs11://acme"));
+
+            io.strongroom.testkit.Dirs.deleteRecursively(dir.resolve("kms")); // the local keys are gone
+            Path after = dir.resolve("after.jsonl");
+            PipelineIT.Run restore = PipelineIT.run("restore", "--config", hsmConfig.toString(), "--tenant", "acme",
+                    "--to-target", "jsonl:" + after);
+            assertThat(restore.code()).as(restore.err()).isZero();
+            assertThat(Files.readAllLines(after)).isEqualTo(Files.readAllLines(before));
+        } finally {
+            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        }
+    }
 }
