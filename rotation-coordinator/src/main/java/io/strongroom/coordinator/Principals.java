@@ -1,0 +1,128 @@
+package io.strongroom.coordinator;
+
+import com.eatthepath.otp.TimeBasedOneTimePasswordGenerator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.spec.SecretKeySpec;
+import org.apache.commons.codec.binary.Base32;
+
+/**
+ * Who may do what to keys, and how they prove it: an API token (stored only as its SHA-256) and, for
+ * security officers, a TOTP secret (RFC 6238, 30 s steps, 6 digits, HMAC-SHA1, as authenticator apps
+ * use). A code is accepted for the current step and the one before (clock drift), and each code only
+ * once per principal.
+ */
+public final class Principals {
+    /** Roles: least privilege, an auditor only reads. */
+    public enum Role { OPERATOR, SECURITY_OFFICER, AUDITOR }
+
+    /**
+     * One principal.
+     *
+     * @param roles its roles
+     * @param tokenSha256 SHA-256 (hex) of its API token
+     * @param totpSecretFile a file holding its TOTP secret (Base32), for security officers
+     */
+    public record Principal(Set<Role> roles, String tokenSha256, String totpSecretFile) {
+        public Principal {
+            roles = Set.copyOf(roles == null ? Set.of() : roles);
+            if (tokenSha256 == null || !tokenSha256.matches("[0-9a-f]{64}")) {
+                throw new IllegalArgumentException("a principal's token-sha256 must be 64 hex digits");
+            }
+            if (roles.contains(Role.SECURITY_OFFICER) && totpSecretFile == null) {
+                throw new IllegalArgumentException("a security officer needs a totp-secret-file");
+            }
+        }
+    }
+
+    private static final TimeBasedOneTimePasswordGenerator TOTP = new TimeBasedOneTimePasswordGenerator();
+    private final Map<String, Principal> principals;
+    private final Map<String, Long> lastStepUsed = new ConcurrentHashMap<>();
+
+    public Principals(Map<String, Principal> principals) {
+        this.principals = Map.copyOf(principals);
+    }
+
+    /** The principal whose token this is, or null. */
+    public String authenticate(String name, String token) {
+        Principal p = principals.get(name);
+        if (p == null || token == null) {
+            return null;
+        }
+        byte[] presented = sha256(token);
+        return MessageDigest.isEqual(presented, HexFormat.of().parseHex(p.tokenSha256())) ? name : null;
+    }
+
+    public boolean has(String name, Role role) {
+        Principal p = principals.get(name);
+        return p != null && p.roles().contains(role);
+    }
+
+    /** Whether {@code code} is {@code name}'s current TOTP code, not used before. */
+    public boolean checkTotp(String name, String code, Instant now) {
+        Principal p = principals.get(name);
+        if (p == null || p.totpSecretFile() == null || code == null || !code.matches("\\d{6}")) {
+            return false;
+        }
+        SecretKeySpec key = secret(p.totpSecretFile());
+        long step = now.getEpochSecond() / TOTP.getTimeStep().getSeconds();
+        for (long s = step; s >= step - 1; s--) {
+            String expected = code(key, Instant.ofEpochSecond(s * TOTP.getTimeStep().getSeconds()));
+            if (MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), code.getBytes(StandardCharsets.US_ASCII))) {
+                long used = s;
+                Long previous = lastStepUsed.get(name);
+                if (previous != null && previous >= used) {
+                    return false; // replayed
+                }
+                lastStepUsed.put(name, used);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The TOTP code of a Base32 {@code secret} at {@code when} (for tests and enrolment checks). */
+    public static String code(String base32Secret, Instant when) {
+        return code(new SecretKeySpec(new Base32().decode(base32Secret), "HmacSHA1"), when);
+    }
+
+    private static String code(SecretKeySpec key, Instant when) {
+        try {
+            return String.format("%06d", TOTP.generateOneTimePassword(key, when));
+        } catch (InvalidKeyException e) {
+            throw new IllegalStateException("invalid TOTP secret", e);
+        }
+    }
+
+    private static SecretKeySpec secret(String file) {
+        try {
+            return new SecretKeySpec(new Base32().decode(Files.readString(Path.of(file)).strip()), "HmacSHA1");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read TOTP secret file " + file, e);
+        }
+    }
+
+    public static byte[] sha256(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The TOTP step. */
+    public static Duration step() {
+        return TOTP.getTimeStep();
+    }
+}
