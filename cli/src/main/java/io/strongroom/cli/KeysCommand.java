@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
 /** {@code strongroom keys ...}: tenant key-encryption keys. */
 @Command(name = "keys", mixinStandardHelpOptions = true, description = "Tenant key-encryption keys: status, rotation, rewrap.",
         subcommands = {KeysCommand.Status.class, KeysCommand.Rotate.class, KeysCommand.Disable.class, KeysCommand.RewrapCommand.class,
-            KeysCommand.Compromised.class})
+            KeysCommand.Compromised.class, KeysCommand.RequestDestroy.class, KeysCommand.ShredTenant.class,
+            KeysCommand.RequestEnable.class, KeysCommand.Approve.class, KeysCommand.Requests.class})
 final class KeysCommand {
     private KeysCommand() {}
 
@@ -249,6 +250,112 @@ final class KeysCommand {
             } finally {
                 targets.forEach(ArchiveTarget::close);
             }
+        }
+    }
+
+    private static int printRequest(AdminClient.Answer a, String what) {
+        if (!a.ok()) {
+            System.err.println("strongroom keys " + what + ": " + a.error());
+            return 1;
+        }
+        System.out.println("request " + a.body().path("id").asText() + " filed: " + a.body().path("action").asText() + " of tenant "
+                + a.body().path("tenant").asText() + "; it needs two security officers' approvals (strongroom keys approve)");
+        return 0;
+    }
+
+    @Command(name = "request-destroy", mixinStandardHelpOptions = true,
+            description = "Ask to destroy a key version (admin API). Two security officers must approve; then it waits out the "
+                    + "policy's destroy-wait. Refused while archived segments still need the version.")
+    static final class RequestDestroy implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin AdminClient.Options admin;
+        @Option(names = "--tenant", required = true) String tenant;
+        @Option(names = "--version", required = true) String version;
+        @Option(names = "--reason", required = true) String reason;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            return printRequest(AdminClient.call(c, admin, "POST", "/v1/requests",
+                    Map.of("action", "DESTROY_VERSION", "tenant", tenant, "version", version, "reason", reason)), "request-destroy");
+        }
+    }
+
+    @Command(name = "shred-tenant", mixinStandardHelpOptions = true,
+            description = "Ask to crypto-shred a tenant: every version of its key is destroyed, so none of its archives can be "
+                    + "decrypted again, anywhere. Two security officers must approve; then it waits out destroy-wait.")
+    static final class ShredTenant implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin AdminClient.Options admin;
+        @Option(names = "--tenant", required = true) String tenant;
+        @Option(names = "--reason", required = true) String reason;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            return printRequest(AdminClient.call(c, admin, "POST", "/v1/requests",
+                    Map.of("action", "SHRED_TENANT", "tenant", tenant, "reason", reason)), "shred-tenant");
+        }
+    }
+
+    @Command(name = "request-enable", mixinStandardHelpOptions = true,
+            description = "Ask to enable a disabled key version again. Two security officers must approve.")
+    static final class RequestEnable implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin AdminClient.Options admin;
+        @Option(names = "--tenant", required = true) String tenant;
+        @Option(names = "--version", required = true) String version;
+        @Option(names = "--reason", required = true) String reason;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            return printRequest(AdminClient.call(c, admin, "POST", "/v1/requests",
+                    Map.of("action", "ENABLE_VERSION", "tenant", tenant, "version", version, "reason", reason)), "request-enable");
+        }
+    }
+
+    @Command(name = "approve", mixinStandardHelpOptions = true,
+            description = "Approve a dual-control request as a security officer, with the current code of your TOTP app.")
+    static final class Approve implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin AdminClient.Options admin;
+        @Option(names = "--request", required = true, paramLabel = "ID") String id;
+        @Option(names = "--totp", required = true, paramLabel = "CODE", description = "The 6-digit code.") String totp;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            AdminClient.Answer a = AdminClient.call(c, admin, "POST", "/v1/requests/" + id + "/approve", Map.of("totp", totp));
+            if (!a.ok()) {
+                System.err.println("strongroom keys approve: refused: " + a.error());
+                return 1;
+            }
+            System.out.println(a.body().path("message").asText() + (a.body().has("executed")
+                    ? "; " + a.body().path("executed").asText() : ""));
+            return 0;
+        }
+    }
+
+    @Command(name = "requests", mixinStandardHelpOptions = true, description = "List dual-control requests.")
+    static final class Requests implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin AdminClient.Options admin;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            AdminClient.Answer a = AdminClient.call(c, admin, "GET", "/v1/requests", null);
+            if (!a.ok()) {
+                System.err.println("strongroom keys requests: " + a.error());
+                return 1;
+            }
+            for (var r : a.body()) {
+                System.out.printf("%s  %-15s %-10s %-6s %-9s by %s, approvals %s: %s%n", r.path("id").asText(), r.path("action").asText(),
+                        r.path("tenant").asText(), r.path("version").asText("-"), r.path("state").asText(),
+                        r.path("requestedBy").asText(), r.path("approvals"), r.path("reason").asText());
+            }
+            return 0;
         }
     }
 }

@@ -168,31 +168,15 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            try (Kms kms = KmsFactory.create(c, "coordinator");
-                    Admin admin = Admin.create(c.kafka().clientProperties());
-                    var producer = new KafkaProducer<>(c.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(),
-                            Topics.KEYS.valueSerde().serializer())) {
-                KeyRotator rotator = new KeyRotator(kms, new KeyPublisher(kms, producer, c.kms().timeout(), "coordinator"),
-                        c.kms().timeout(), c.coordinator()::policyOf, java.time.Clock.systemUTC(),
-                        io.micrometer.core.instrument.Metrics.globalRegistry);
-                CountDownLatch stop = new CountDownLatch(1);
-                if (!once) {
-                    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "strongroom-coordinator-shutdown"));
+            if (once) {
+                try (CoordinatorService service = CoordinatorService.startIdle(c)) {
+                    List<String> rotated = service.pass();
+                    System.out.println("checked " + (c.coordinator().tenants().size() + 1) + " tenant keys"
+                            + (rotated.isEmpty() ? "" : ", rotated: " + String.join(", ", rotated)));
                 }
-                do {
-                    var created = TopicProvisioner.ensureTopics(admin, c.kafka().partitions(), c.kafka().replication(),
-                            c.encryptor().segmentMaxBytes());
-                    if (!created.isEmpty()) {
-                        System.out.println("created topics: " + String.join(", ", created));
-                    }
-                    List<String> tenants = new java.util.ArrayList<>(c.coordinator().tenants());
-                    tenants.add(DeadLetterSealer.QUARANTINE_TENANT); // seals what has no usable tenant key
-                    List<String> rotated = rotator.runOnce(tenants);
-                    System.out.println("checked " + tenants.size() + " tenant keys" + (rotated.isEmpty() ? ""
-                            : ", rotated: " + String.join(", ", rotated)));
-                } while (!once && !stop.await(c.coordinator().checkInterval().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+                return 0;
             }
-            return 0;
+            return runUntilStopped("coordinator", CoordinatorService.start(c));
         }
     }
 }

@@ -78,6 +78,20 @@ public final class KeyRotator {
         for (String tenant : tenants) {
             String keyId = Kmses.await(kms.createKek(tenant), kmsTimeout); // idempotent
             Status s = statusOf(tenant, keyId);
+            boolean destroyed = false;
+            for (KeyVersion v : s.versions()) { // approved destructions whose waiting period is over
+                if (v.state() == io.strongroom.crypto.kms.KeyState.DESTROY_SCHEDULED && v.destroyAt() != null
+                        && !v.destroyAt().isAfter(now)) {
+                    Kmses.await(kms.destroy(keyId, v.version()), kmsTimeout);
+                    LOG.atWarn().addKeyValue("tenant", tenant).addKeyValue("keyId", keyId).addKeyValue("version", v.version())
+                            .log("destroyed key version: what it protected can no longer be decrypted");
+                    destroyed = true;
+                }
+            }
+            if (destroyed) {
+                s = statusOf(tenant, keyId);
+                publisher.publish(tenant, keyId, s.versions(), "destroyed");
+            }
             if (s.overdue(now)) {
                 KeyVersion next = Kmses.await(kms.rotate(keyId), kmsTimeout);
                 LOG.atInfo().addKeyValue("tenant", tenant).addKeyValue("keyId", keyId).addKeyValue("from", s.primaryVersion())

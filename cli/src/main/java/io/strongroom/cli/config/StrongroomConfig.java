@@ -47,7 +47,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
-        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null));
+        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
     }
 
@@ -191,10 +191,27 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param checkInterval how often it re-checks keys
      * @param policy rotation policy of every tenant without its own
      * @param tenantPolicies policies of particular tenants
+     * @param adminPort port of the admin API; unset: no admin API
+     * @param adminBind address the admin API binds to
+     * @param approvalWindow how long a dual-control request collects its two approvals
+     * @param principals who may call the admin API: roles, API token (SHA-256), TOTP secret file
      */
     public record Coordinator(List<String> tenants, Duration checkInterval, RotationPolicy policy,
-            Map<String, RotationPolicy> tenantPolicies) {
+            Map<String, RotationPolicy> tenantPolicies, Integer adminPort, String adminBind, Duration approvalWindow,
+            Map<String, io.strongroom.coordinator.Principals.Principal> principals) {
         public Coordinator {
+            adminBind = Objects.requireNonNullElse(adminBind, "127.0.0.1");
+            approvalWindow = Objects.requireNonNullElse(approvalWindow, Duration.ofHours(1));
+            principals = Map.copyOf(Objects.requireNonNullElse(principals, Map.of()));
+            if (adminPort != null && (adminPort < 0 || adminPort > 65535)) {
+                throw new IllegalArgumentException("coordinator.admin-port must be between 0 and 65535, got " + adminPort);
+            }
+            for (String name : principals.keySet()) {
+                if (!name.matches("[A-Za-z0-9._@-]{1,64}")) {
+                    throw new IllegalArgumentException("coordinator.principals names must be 1-64 of A-Z a-z 0-9 . _ @ -, got '"
+                            + name + "'");
+                }
+            }
             tenants = List.copyOf(Objects.requireNonNullElse(tenants, List.of()));
             checkInterval = Objects.requireNonNullElse(checkInterval, Duration.ofMinutes(1));
             policy = Objects.requireNonNullElse(policy, RotationPolicy.defaults());

@@ -122,6 +122,12 @@ public final class AuditingKms implements Kms {
         trail.record(new AuditRecord(principal, action, outcome, tenant, null, null, segmentId, detail));
     }
 
+    /** As {@link #record}, for an action taken on behalf of {@code actor} (an admin API caller). */
+    public void recordFor(String actor, AuditAction action, AuditOutcome outcome, String tenant, String keyId, String version,
+            String detail) {
+        trail.record(new AuditRecord(actor, action, outcome, tenant, keyId, version, null, detail));
+    }
+
     /** Closes the trail (flushing what is in flight) and the delegate. */
     @Override
     public void close() {
