@@ -50,14 +50,14 @@ final class CoordinatorService implements AutoCloseable {
                 Topics.KEYS.valueSerde().serializer());
         this.archive = ArchiveTarget.of(c.s3());
         KeyPublisher publisher = new KeyPublisher(kms, producer, c.kms().timeout(), "coordinator");
-        this.rotator = new KeyRotator(kms, publisher, c.kms().timeout(), c.coordinator()::policyOf, Clock.systemUTC(),
+        this.rotator = new KeyRotator(kms, publisher, c.kms().timeout(), c::rotationPolicy, Clock.systemUTC(),
                 Metrics.globalRegistry);
         this.api = !withApi || c.coordinator().adminPort() == null ? null : new AdminApi(
                 new InetSocketAddress(c.coordinator().adminBind(), c.coordinator().adminPort()), kms, rotator, publisher,
                 new Principals(c.coordinator().principals()),
                 new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), new Principals(c.coordinator().principals()),
                         c.coordinator().approvalWindow()),
-                tenant -> Rewrap.references(archive, c.environment(), tenant), c.coordinator()::policyOf,
+                tenant -> Rewrap.references(archive, c.environment(), tenant), c::rotationPolicy,
                 c.coordinator().tenants(), c.kms().timeout(), Clock.systemUTC());
     }
 

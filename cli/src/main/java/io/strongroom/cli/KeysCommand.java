@@ -42,7 +42,7 @@ final class KeysCommand {
                 var producer = new KafkaProducer<>(c.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(),
                         Topics.KEYS.valueSerde().serializer())) {
             KeyPublisher publisher = new KeyPublisher(kms, producer, c.kms().timeout(), principal);
-            KeyRotator rotator = new KeyRotator(kms, publisher, c.kms().timeout(), c.coordinator()::policyOf, Clock.systemUTC(),
+            KeyRotator rotator = new KeyRotator(kms, publisher, c.kms().timeout(), c::rotationPolicy, Clock.systemUTC(),
                     new SimpleMeterRegistry());
             return work.apply(new Tools(kms, publisher, rotator));
         }

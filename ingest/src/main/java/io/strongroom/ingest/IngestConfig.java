@@ -81,6 +81,21 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
         return Set.copyOf(tenants);
     }
 
+    /**
+     * The most sensitive classification any of {@code tenant}'s data can have under this policy: what its
+     * key must be rotated for.
+     */
+    public Classification highestFor(String tenant) {
+        Classification highest = defaultClassification;
+        for (var e : classifications.entrySet()) {
+            String t = e.getKey().substring(0, e.getKey().indexOf('/'));
+            if ((t.equals(tenant) || t.equals("*")) && e.getValue().ordinal() > highest.ordinal()) {
+                highest = e.getValue();
+            }
+        }
+        return highest;
+    }
+
     /** The classification of {@code tenant}'s {@code table}: tenant/table, then * /table, then tenant/*, then the default. */
     Classification classify(String tenant, String table) {
         for (String key : new String[] {tenant + "/" + table, "*/" + table, tenant + "/*"}) {

@@ -31,6 +31,11 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         IngestConfig ingest, EncryptorConfig encryptor, ArchiverConfig archiver, Coordinator coordinator,
         Restore restore) {
 
+    /** The rotation policy of {@code tenant}: its own, its classification's, or the default. */
+    public RotationPolicy rotationPolicy(String tenant) {
+        return coordinator.policyOf(tenant, ingest.highestFor(tenant));
+    }
+
     public StrongroomConfig {
         if (environment == null || environment.isBlank()) {
             throw new IllegalArgumentException("environment is required (for example: dev, staging, prod)");
@@ -47,7 +52,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
-        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null));
+        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
     }
 
@@ -191,18 +196,22 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param checkInterval how often it re-checks keys
      * @param policy rotation policy of every tenant without its own
      * @param tenantPolicies policies of particular tenants
+     * @param classificationPolicies policies by the most sensitive classification a tenant's data can have
+     *     (from {@code ingest.classifications} and {@code ingest.default-classification})
      * @param adminPort port of the admin API; unset: no admin API
      * @param adminBind address the admin API binds to
      * @param approvalWindow how long a dual-control request collects its two approvals
      * @param principals who may call the admin API: roles, API token (SHA-256), TOTP secret file
      */
     public record Coordinator(List<String> tenants, Duration checkInterval, RotationPolicy policy,
-            Map<String, RotationPolicy> tenantPolicies, Integer adminPort, String adminBind, Duration approvalWindow,
+            Map<String, RotationPolicy> tenantPolicies, Map<io.strongroom.avro.Classification, RotationPolicy> classificationPolicies,
+            Integer adminPort, String adminBind, Duration approvalWindow,
             Map<String, io.strongroom.coordinator.Principals.Principal> principals) {
         public Coordinator {
             adminBind = Objects.requireNonNullElse(adminBind, "127.0.0.1");
             approvalWindow = Objects.requireNonNullElse(approvalWindow, Duration.ofHours(1));
             principals = Map.copyOf(Objects.requireNonNullElse(principals, Map.of()));
+            classificationPolicies = Map.copyOf(Objects.requireNonNullElse(classificationPolicies, Map.of()));
             if (adminPort != null && (adminPort < 0 || adminPort > 65535)) {
                 throw new IllegalArgumentException("coordinator.admin-port must be between 0 and 65535, got " + adminPort);
             }
@@ -227,9 +236,10 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             }
         }
 
-        /** The policy of {@code tenant}. */
-        public RotationPolicy policyOf(String tenant) {
-            return tenantPolicies.getOrDefault(tenant, policy);
+        /** The policy of {@code tenant}: its own, else its classification's ({@code highest}), else the default. */
+        public RotationPolicy policyOf(String tenant, io.strongroom.avro.Classification highest) {
+            RotationPolicy own = tenantPolicies.get(tenant);
+            return own != null ? own : classificationPolicies.getOrDefault(highest, policy);
         }
     }
 

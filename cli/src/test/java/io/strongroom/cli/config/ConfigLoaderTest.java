@@ -135,4 +135,18 @@ class ConfigLoaderTest {
         assertThat(c.archiver().expiry(io.strongroom.avro.Classification.PUBLIC, 0)).isEqualTo(java.time.Instant.EPOCH.plus(java.time.Duration.ofDays(90)));
         assertThat(c.archiver().expiry(null, 0)).as("unclassified: kept").isNull();
     }
+
+    @Test
+    void aTenantsRotationPolicyIsItsOwnElseItsMostSensitiveClassificationsElseTheDefault() throws Exception {
+        StrongroomConfig c = load(MINIMAL + "ingest:\n  default-classification: INTERNAL\n  classifications:\n"
+                + "    \"acme/public.cards\": RESTRICTED\n"
+                + "coordinator:\n  tenants: [acme, globex, initech]\n  policy:\n    rotation-period: P90D\n"
+                + "  classification-policies:\n    RESTRICTED:\n      rotation-period: P30D\n"
+                + "  tenant-policies:\n    initech:\n      rotation-period: P7D\n");
+        assertThat(c.rotationPolicy("acme").rotationPeriod()).isEqualTo(java.time.Duration.ofDays(30));
+        assertThat(c.rotationPolicy("globex").rotationPeriod()).isEqualTo(java.time.Duration.ofDays(90));
+        assertThat(c.rotationPolicy("initech").rotationPeriod()).isEqualTo(java.time.Duration.ofDays(7));
+        assertThatThrownBy(() -> load(MINIMAL + "coordinator:\n  tenant-policies:\n    nobody:\n      rotation-period: P7D\n"))
+                .hasMessageContaining("coordinator.tenant-policies names tenant 'nobody', which is not in coordinator.tenants");
+    }
 }
