@@ -27,8 +27,18 @@ final class RestoreCommand implements Callable<Integer> {
     String table;
 
     @Option(names = "--to-target", paramLabel = "KIND:WHERE",
-            description = "Where to write: jsonl:PATH (kafka:TOPIC and postgres:JDBC_URL come in a later release).")
+            description = "Where to write: jsonl:PATH, or kafka:TOPIC (original keys, headers and timestamps; one transaction). "
+                    + "postgres:JDBC_URL comes in a later release.")
     String target;
+
+    @Option(names = "--from", paramLabel = "TIME", description = "Only changes at or after TIME (ISO-8601, e.g. 2026-11-29T10:00:00Z).")
+    String from;
+
+    @Option(names = "--until", paramLabel = "TIME", description = "Only changes at or before TIME.")
+    String until;
+
+    @Option(names = "--as-of", paramLabel = "TIME", description = "Everything up to TIME: the data as it was then (same as --until).")
+    String asOf;
 
     @Option(names = "--dry-run", description = "Read, authenticate and count, but write nothing.")
     boolean dryRun;
@@ -37,17 +47,40 @@ final class RestoreCommand implements Callable<Integer> {
             + "instead of strongroom.audit: restore while Kafka is down; ship it later with strongroom audit ship.")
     Path auditFile;
 
+    private java.time.Instant time(String option, String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return java.time.Instant.parse(value);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be an ISO-8601 instant such as "
+                    + "2026-11-29T10:00:00Z, got '" + value + "'");
+        }
+    }
+
     @Override
     public Integer call() {
-        Path output = dryRun ? null : jsonlPath();
+        if (asOf != null && until != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give --as-of or --until, not both");
+        }
+        java.time.Instant fromTime = time("--from", from);
+        java.time.Instant untilTime = asOf != null ? time("--as-of", asOf) : time("--until", until);
+        String kafkaTopic = !dryRun && target != null && target.startsWith("kafka:") ? target.substring("kafka:".length()) : null;
+        if (kafkaTopic != null && kafkaTopic.isBlank()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--to-target kafka:TOPIC needs a topic");
+        }
+        Path output = dryRun || kafkaTopic != null ? null : jsonlPath();
         StrongroomConfig c = config.load();
-        try (Kms kms = KmsFactory.create(c, "restore", auditFile); S3Client s3 = c.s3().client()) {
+        try (Kms kms = KmsFactory.create(c, "restore", auditFile); S3Client s3 = c.s3().client();
+                io.strongroom.restore.RestoreSink sink = kafkaTopic == null ? null
+                        : new io.strongroom.restore.KafkaSink(c.kafka().clientProperties(), kafkaTopic)) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
-                    c.restore().parallelism()), new ProgressPrinter("restore " + tenant, System.err));
+                    c.restore().parallelism(), fromTime, untilTime), sink, new ProgressPrinter("restore " + tenant, System.err));
             System.out.printf("%s %,d events from %,d segments (%,d bytes) of tenant %s in %.1f s%s%n",
                     dryRun ? "verified" : "restored", r.events(), r.segments(), r.bytes(), tenant,
-                    r.elapsed().toMillis() / 1000.0, output == null ? "" : " to " + output);
+                    r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic : "");
             r.problems().forEach(p -> System.err.println("problem: " + p));
             return r.ok() ? 0 : 1;
         }
@@ -67,8 +100,8 @@ final class RestoreCommand implements Callable<Integer> {
                 }
                 return Path.of(where);
             }
-            case "kafka", "postgres" -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--to-target " + kind + ": is not supported in this release yet (supported: jsonl:PATH)");
+            case "postgres" -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--to-target " + kind + ": is not supported in this release yet (supported: jsonl:PATH, kafka:TOPIC)");
             default -> throw new CommandLine.ParameterException(spec.commandLine(), "--to-target: unknown target kind '"
                     + kind + "' (expected jsonl:PATH, kafka:TOPIC or postgres:JDBC_URL)");
         }

@@ -25,6 +25,30 @@ public final class EventJson {
 
     private EventJson() {}
 
+    /** The Debezium-style envelope of a change, as a Kafka restore writes it: before, after, op, source, ts_ms. */
+    public static String envelope(ChangeEvent e) {
+        ObjectNode n = JSON.createObjectNode();
+        n.set("before", json(e.getBefore()));
+        n.set("after", json(e.getAfter()));
+        n.put("op", switch (e.getOp()) {
+            case CREATE -> "c";
+            case UPDATE -> "u";
+            case DELETE -> "d";
+            case READ -> "r";
+            case TRUNCATE -> "t";
+            default -> e.getOp().name().toLowerCase(java.util.Locale.ROOT);
+        });
+        n.set("source", json(e.getSourceInfo()));
+        if (e.getEventTimeMs() != null) {
+            n.put("ts_ms", e.getEventTimeMs());
+        }
+        try {
+            return JSON.writeValueAsString(n);
+        } catch (JsonProcessingException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
     /** One line (without the newline). */
     public static String line(ChangeEvent e) {
         ObjectNode n = JSON.createObjectNode();

@@ -45,15 +45,31 @@ public final class RestoreJob {
      * @param environment environment whose archives are read
      * @param tenant tenant to restore, or null for every tenant
      * @param table table to keep ({@code schema.table} or just {@code table}), or null for all
-     * @param output JSONL file to write, or null to only verify
+     * @param output JSONL file to write, or null to only verify (or to use a sink of one's own)
      * @param parallelism segments fetched at once
+     * @param from keep events that happened at or after this (source event time), or null
+     * @param until keep events that happened at or before this, or null: with {@code from} null, the state as of then
      */
-    public record Options(String environment, String tenant, String table, Path output, int parallelism) {
+    public record Options(String environment, String tenant, String table, Path output, int parallelism,
+            java.time.Instant from, java.time.Instant until) {
         public Options {
             Objects.requireNonNull(environment, "environment");
             if (parallelism < 1 || parallelism > 64) {
                 throw new IllegalArgumentException("parallelism must be between 1 and 64, got " + parallelism);
             }
+            if (from != null && until != null && from.isAfter(until)) {
+                throw new IllegalArgumentException("--from " + from + " is after --until " + until);
+            }
+        }
+
+        /** Everything of a tenant (or all tenants), no time bounds. */
+        public Options(String environment, String tenant, String table, Path output, int parallelism) {
+            this(environment, tenant, table, output, parallelism, null, null);
+        }
+
+        boolean inTime(ChangeEvent e) {
+            long t = e.getEventTimeMs() != null ? e.getEventTimeMs() : e.getSource().getTimestampMs();
+            return (from == null || t >= from.toEpochMilli()) && (until == null || t <= until.toEpochMilli());
         }
     }
 
@@ -77,8 +93,16 @@ public final class RestoreJob {
         void update(int segmentsDone, int segmentsTotal, long events);
     }
 
-    /** Runs a restore or verification. */
+    /** Runs a restore into {@code options.output()} (JSONL), or a verification without one. */
     public static Result run(ArchiveReader reader, Options options, Progress progress) {
+        return run(reader, options, null, progress);
+    }
+
+    /**
+     * Runs a restore into {@code sink} (committed at the end, aborted on failure); with a null sink,
+     * into {@code options.output()} or nowhere (verification).
+     */
+    public static Result run(ArchiveReader reader, Options options, RestoreSink sink, Progress progress) {
         long start = System.nanoTime();
         String prefix = options.tenant() == null ? ObjectNames.environmentPrefix(options.environment())
                 : ObjectNames.tenantPrefix(options.environment(), options.tenant());
@@ -95,13 +119,21 @@ public final class RestoreJob {
             return t;
         });
         try (Writer out = options.output() == null ? Writer.nullWriter() : writer(tmp = temp(options.output()))) {
-            Consumer<ChangeEvent> sink = e -> {
-                if (matches(options.table(), e.getTable())) {
+            Consumer<ChangeEvent> consumer = e -> {
+                if (matches(options.table(), e.getTable()) && options.inTime(e)) {
                     try {
-                        out.write(EventJson.line(e));
-                        out.write('\n');
+                        if (sink != null) {
+                            sink.accept(e);
+                        } else {
+                            out.write(EventJson.line(e));
+                            out.write('\n');
+                        }
                     } catch (IOException ex) {
                         throw new UncheckedIOException(ex);
+                    } catch (RuntimeException ex) {
+                        throw ex;
+                    } catch (Exception ex) {
+                        throw new IllegalStateException("cannot write restored event " + e.getEventId() + ": " + ex.getMessage(), ex);
                     }
                     events[0]++;
                 }
@@ -118,7 +150,7 @@ public final class RestoreJob {
                     RestoredSegment segment = window.removeFirst().join();
                     headers.add(segment.header());
                     bytes += segment.objectBytes();
-                    segment.events().forEach(sink);
+                    segment.events().forEach(consumer);
                 } catch (CompletionException e) {
                     if (e.getCause() instanceof SegmentFormatException || e.getCause() instanceof KmsException) {
                         problems.add(e.getCause().getMessage().startsWith("s3://") ? e.getCause().getMessage()
@@ -131,6 +163,9 @@ public final class RestoreJob {
             }
         } catch (IOException | RuntimeException e) {
             deleteQuietly(tmp);
+            if (sink != null) {
+                sink.abort();
+            }
             if (e instanceof IOException io) {
                 throw new UncheckedIOException("cannot write " + options.output() + ": " + io.getMessage(), io);
             }
@@ -139,6 +174,14 @@ public final class RestoreJob {
             pool.shutdownNow();
         }
         problems.addAll(ChainCheck.problems(headers, catalog.pruned()));
+        if (sink != null) {
+            try {
+                sink.commit();
+            } catch (Exception e) {
+                sink.abort();
+                throw new IllegalStateException("cannot complete the restore: " + e.getMessage(), e);
+            }
+        }
         if (tmp != null) {
             try {
                 Files.move(tmp, options.output(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
