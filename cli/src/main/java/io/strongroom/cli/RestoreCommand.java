@@ -27,8 +27,9 @@ final class RestoreCommand implements Callable<Integer> {
     String table;
 
     @Option(names = "--to-target", paramLabel = "KIND:WHERE",
-            description = "Where to write: jsonl:PATH, or kafka:TOPIC (original keys, headers and timestamps; one transaction). "
-                    + "postgres:JDBC_URL comes in a later release.")
+            description = "Where to write: jsonl:PATH; kafka:TOPIC (original keys, headers and timestamps; one transaction); "
+                    + "postgres:JDBC_URL (changes applied in order, upsert by key; one transaction; password from "
+                    + "$STRONGROOM_RESTORE_POSTGRES_PASSWORD).")
     String target;
 
     @Option(names = "--from", paramLabel = "TIME", description = "Only changes at or after TIME (ISO-8601, e.g. 2026-11-29T10:00:00Z).")
@@ -36,6 +37,9 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--until", paramLabel = "TIME", description = "Only changes at or before TIME.")
     String until;
+
+    @Option(names = "--ddl", paramLabel = "FILE", description = "With postgres:, SQL creating the tables that do not exist yet.")
+    Path ddl;
 
     @Option(names = "--as-of", paramLabel = "TIME", description = "Everything up to TIME: the data as it was then (same as --until).")
     String asOf;
@@ -67,22 +71,41 @@ final class RestoreCommand implements Callable<Integer> {
         java.time.Instant fromTime = time("--from", from);
         java.time.Instant untilTime = asOf != null ? time("--as-of", asOf) : time("--until", until);
         String kafkaTopic = !dryRun && target != null && target.startsWith("kafka:") ? target.substring("kafka:".length()) : null;
+        String jdbcUrl = !dryRun && target != null && target.startsWith("postgres:") ? target.substring("postgres:".length()) : null;
+        if (jdbcUrl != null && !jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--to-target postgres:JDBC_URL needs a URL such as "
+                    + "jdbc:postgresql://host:5432/db?user=restore, got '" + jdbcUrl + "'");
+        }
+        if (ddl != null && !java.nio.file.Files.isReadable(ddl)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--ddl " + ddl + ": cannot read it");
+        }
         if (kafkaTopic != null && kafkaTopic.isBlank()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--to-target kafka:TOPIC needs a topic");
         }
-        Path output = dryRun || kafkaTopic != null ? null : jsonlPath();
+        Path output = dryRun || kafkaTopic != null || jdbcUrl != null ? null : jsonlPath();
         StrongroomConfig c = config.load();
         try (Kms kms = KmsFactory.create(c, "restore", auditFile); S3Client s3 = c.s3().client();
-                io.strongroom.restore.RestoreSink sink = kafkaTopic == null ? null
-                        : new io.strongroom.restore.KafkaSink(c.kafka().clientProperties(), kafkaTopic)) {
+                io.strongroom.restore.RestoreSink sink = kafkaTopic != null
+                        ? new io.strongroom.restore.KafkaSink(c.kafka().clientProperties(), kafkaTopic)
+                        : jdbcUrl != null ? postgres(jdbcUrl) : null) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
                     c.restore().parallelism(), fromTime, untilTime), sink, new ProgressPrinter("restore " + tenant, System.err));
             System.out.printf("%s %,d events from %,d segments (%,d bytes) of tenant %s in %.1f s%s%n",
                     dryRun ? "verified" : "restored", r.events(), r.segments(), r.bytes(), tenant,
-                    r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic : "");
+                    r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic
+                            : jdbcUrl != null ? " to PostgreSQL" : "");
             r.problems().forEach(p -> System.err.println("problem: " + p));
             return r.ok() ? 0 : 1;
+        }
+    }
+
+    private io.strongroom.restore.RestoreSink postgres(String jdbcUrl) {
+        try {
+            return new io.strongroom.restore.PostgresSink(jdbcUrl, System.getenv("STRONGROOM_RESTORE_POSTGRES_PASSWORD"), ddl);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot connect to " + jdbcUrl.replaceAll("password=[^&]*", "password=***") + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -100,8 +123,6 @@ final class RestoreCommand implements Callable<Integer> {
                 }
                 return Path.of(where);
             }
-            case "postgres" -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--to-target " + kind + ": is not supported in this release yet (supported: jsonl:PATH, kafka:TOPIC)");
             default -> throw new CommandLine.ParameterException(spec.commandLine(), "--to-target: unknown target kind '"
                     + kind + "' (expected jsonl:PATH, kafka:TOPIC or postgres:JDBC_URL)");
         }
