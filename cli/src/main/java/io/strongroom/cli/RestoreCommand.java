@@ -38,6 +38,14 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--until", paramLabel = "TIME", description = "Only changes at or before TIME.")
     String until;
 
+    @Option(names = "--mask", split = ",", paramLabel = "COLUMN",
+            description = "Replace these columns (in every table) with deterministic masks: restore drills on harmless data.")
+    java.util.List<String> mask = java.util.List.of();
+
+    @Option(names = "--mask-key-file", paramLabel = "FILE",
+            description = "Key of the masks (so two restores mask alike); default: a random key per restore.")
+    Path maskKeyFile;
+
     @Option(names = "--ddl", paramLabel = "FILE", description = "With postgres:, SQL creating the tables that do not exist yet.")
     Path ddl;
 
@@ -90,7 +98,7 @@ final class RestoreCommand implements Callable<Integer> {
                         : jdbcUrl != null ? postgres(jdbcUrl) : null) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
-                    c.restore().parallelism(), fromTime, untilTime), sink, new ProgressPrinter("restore " + tenant, System.err));
+                    c.restore().parallelism(), fromTime, untilTime, masking()), sink, new ProgressPrinter("restore " + tenant, System.err));
             System.out.printf("%s %,d events from %,d segments (%,d bytes) of tenant %s in %.1f s%s%n",
                     dryRun ? "verified" : "restored", r.events(), r.segments(), r.bytes(), tenant,
                     r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic
@@ -98,6 +106,23 @@ final class RestoreCommand implements Callable<Integer> {
             r.problems().forEach(p -> System.err.println("problem: " + p));
             return r.ok() ? 0 : 1;
         }
+    }
+
+    private io.strongroom.restore.Masking masking() {
+        if (mask.isEmpty()) {
+            return null;
+        }
+        byte[] key = new byte[32];
+        try {
+            if (maskKeyFile != null) {
+                key = java.nio.file.Files.readAllBytes(maskKeyFile);
+            } else {
+                new java.security.SecureRandom().nextBytes(key);
+            }
+        } catch (java.io.IOException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--mask-key-file " + maskKeyFile + ": " + e.getMessage());
+        }
+        return new io.strongroom.restore.Masking(java.util.Set.copyOf(mask), key);
     }
 
     private io.strongroom.restore.RestoreSink postgres(String jdbcUrl) {

@@ -114,6 +114,13 @@ class RestoreTargetsIT {
                     Instant.ofEpochMilli(median).toString(), "--until", Instant.ofEpochMilli(sorted.get(sorted.size() - 1)).toString(),
                     "--to-target", "jsonl:" + window);
             assertThat(Files.readAllLines(window)).hasSize((int) times.stream().filter(t -> t >= median).count());
+            assertThat(Files.readString(all)).contains(io.strongroom.testkit.CdcGenerator.DEFAULT_CANARY);
+            Path masked = dir.resolve("masked.jsonl");
+            PipelineIT.Run mask = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--mask", "name,notes,memo",
+                    "--to-target", "jsonl:" + masked);
+            assertThat(mask.code()).as(mask.err()).isZero();
+            assertThat(Files.readAllLines(masked)).hasSize(700);
+            assertThat(Files.readString(masked)).doesNotContain(io.strongroom.testkit.CdcGenerator.DEFAULT_CANARY).contains("masked-");
             PipelineIT.Run bad = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--as-of", "yesterday", "--dry-run");
             assertThat(bad.code()).isEqualTo(2);
             assertThat(bad.err()).contains("--as-of must be an ISO-8601 instant");

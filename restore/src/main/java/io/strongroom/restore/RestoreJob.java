@@ -49,9 +49,10 @@ public final class RestoreJob {
      * @param parallelism segments fetched at once
      * @param from keep events that happened at or after this (source event time), or null
      * @param until keep events that happened at or before this, or null: with {@code from} null, the state as of then
+     * @param masking columns to mask in what is written, or null
      */
     public record Options(String environment, String tenant, String table, Path output, int parallelism,
-            java.time.Instant from, java.time.Instant until) {
+            java.time.Instant from, java.time.Instant until, Masking masking) {
         public Options {
             Objects.requireNonNull(environment, "environment");
             if (parallelism < 1 || parallelism > 64) {
@@ -64,7 +65,7 @@ public final class RestoreJob {
 
         /** Everything of a tenant (or all tenants), no time bounds. */
         public Options(String environment, String tenant, String table, Path output, int parallelism) {
-            this(environment, tenant, table, output, parallelism, null, null);
+            this(environment, tenant, table, output, parallelism, null, null, null);
         }
 
         boolean inTime(ChangeEvent e) {
@@ -119,7 +120,8 @@ public final class RestoreJob {
             return t;
         });
         try (Writer out = options.output() == null ? Writer.nullWriter() : writer(tmp = temp(options.output()))) {
-            Consumer<ChangeEvent> consumer = e -> {
+            Consumer<ChangeEvent> consumer = original -> {
+                ChangeEvent e = options.masking() == null ? original : options.masking().apply(original);
                 if (matches(options.table(), e.getTable()) && options.inTime(e)) {
                     try {
                         if (sink != null) {
