@@ -34,6 +34,39 @@ public final class ArchiveRepair {
         }
     }
 
+    /** What differs between targets under {@code prefix}, without changing anything: one line per object. */
+    public static List<String> differences(List<ArchiveTarget> targets, String prefix) {
+        List<Map<String, Long>> listings = new ArrayList<>();
+        TreeSet<String> all = new TreeSet<>();
+        for (ArchiveTarget t : targets) {
+            Map<String, Long> sizes = new TreeMap<>();
+            for (S3Object o : t.client().listObjectsV2Paginator(b -> b.bucket(t.bucket()).prefix(prefix)).contents()) {
+                sizes.put(o.key(), o.size());
+            }
+            listings.add(sizes);
+            all.addAll(sizes.keySet());
+        }
+        List<String> out = new ArrayList<>();
+        for (String key : all) {
+            List<String> missing = new ArrayList<>();
+            java.util.Set<Long> sizes = new java.util.HashSet<>();
+            for (int i = 0; i < targets.size(); i++) {
+                Long size = listings.get(i).get(key);
+                if (size == null) {
+                    missing.add(targets.get(i).name());
+                } else {
+                    sizes.add(size);
+                }
+            }
+            if (!missing.isEmpty()) {
+                out.add(key + " is missing from " + String.join(", ", missing) + " (strongroom archive repair)");
+            } else if (sizes.size() > 1) {
+                out.add(key + " has different sizes on different targets: " + sizes);
+            }
+        }
+        return out;
+    }
+
     /**
      * Repairs {@code targets} under {@code prefix}.
      *

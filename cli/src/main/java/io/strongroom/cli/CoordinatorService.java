@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +41,10 @@ final class CoordinatorService implements AutoCloseable {
     private final KeyRotator rotator;
     private final AdminApi api;
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "strongroom-coordinator"));
+    private final ScheduledExecutorService verifier = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "strongroom-verify"));
+    private final java.util.Map<String, long[]> verified = new java.util.concurrent.ConcurrentHashMap<>(); // tenant -> {ok, atSeconds}
+    private final java.util.concurrent.atomic.AtomicLong verifyRuns = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong verifySuccesses = new java.util.concurrent.atomic.AtomicLong();
     private final StrongroomConfig config;
 
     private CoordinatorService(StrongroomConfig c, boolean withApi) throws Exception {
@@ -65,6 +70,12 @@ final class CoordinatorService implements AutoCloseable {
     static CoordinatorService start(StrongroomConfig c) throws Exception {
         CoordinatorService service = new CoordinatorService(c, true);
         service.loop.scheduleWithFixedDelay(service::passQuietly, 0, c.coordinator().checkInterval().toMillis(), TimeUnit.MILLISECONDS);
+        long every = c.coordinator().verifyInterval().toMillis();
+        service.verifier.scheduleWithFixedDelay(() -> service.verifyTenants(c.coordinator().tenants(), c.coordinator().verifySample()),
+                every, every, TimeUnit.MILLISECONDS);
+        io.micrometer.core.instrument.Gauge.builder("strongroom.verify.success.rate",
+                () -> service.verifyRuns.get() == 0 ? 1.0 : (double) service.verifySuccesses.get() / service.verifyRuns.get())
+                .description("Share of scheduled test restores that succeeded").register(Metrics.globalRegistry);
         return service;
     }
 
@@ -85,11 +96,47 @@ final class CoordinatorService implements AutoCloseable {
         return rotator.runOnce(tenants);
     }
 
+    /** Test-restores each tenant's archives (a sample of them); results as metrics and audit events. */
+    void verifyTenants(List<String> tenants, double sample) {
+        try (AuditingKms verifyKms = KmsFactory.create(config, "verify")) {
+            for (String tenant : tenants) {
+                Map<String, Object> report = VerifyCommand.verify(config, verifyKms, tenant, sample >= 1.0 ? null : sample, null,
+                        (done, total, events) -> { });
+                boolean ok = Boolean.TRUE.equals(report.get("ok"));
+                verifyRuns.incrementAndGet();
+                if (ok) {
+                    verifySuccesses.incrementAndGet();
+                }
+                if (verified.put(tenant, new long[] {ok ? 1 : 0, java.time.Instant.now().getEpochSecond()}) == null) {
+                    io.micrometer.core.instrument.Gauge.builder("strongroom.verify.last.seconds", () -> verified.get(tenant)[1])
+                            .description("When the tenant's archives were last test-restored (epoch seconds)").tag("tenant", tenant)
+                            .register(Metrics.globalRegistry);
+                    io.micrometer.core.instrument.Gauge.builder("strongroom.verify.ok", () -> verified.get(tenant)[0])
+                            .description("1 if the tenant's last test restore succeeded").tag("tenant", tenant)
+                            .register(Metrics.globalRegistry);
+                }
+                if (!ok) {
+                    LOG.atError().addKeyValue("tenant", tenant).addKeyValue("problems", report.get("problems"))
+                            .log("scheduled verification of tenant {} FAILED", tenant);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.atError().setCause(e).log("scheduled verification could not run: {}", e.getMessage());
+        }
+    }
+
+    /** The last verification of {@code tenant}: {ok (1/0), epoch seconds}, or null. */
+    long[] lastVerification(String tenant) {
+        return verified.get(tenant);
+    }
+
     private void passQuietly() {
         try {
             List<String> rotated = pass();
             if (!rotated.isEmpty()) {
                 System.out.println("rotated: " + String.join(", ", rotated));
+                List<String> tenants = rotated.stream().filter(config.coordinator().tenants()::contains).toList();
+                verifier.execute(() -> verifyTenants(tenants, 1.0)); // every rotation is followed by a full test restore
             }
         } catch (RuntimeException e) {
             LOG.atError().setCause(e).log("coordinator pass failed, retrying at the next interval: {}", e.getMessage());
@@ -104,6 +151,7 @@ final class CoordinatorService implements AutoCloseable {
     @Override
     public void close() {
         loop.shutdownNow();
+        verifier.shutdownNow();
         try {
             loop.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -98,7 +98,7 @@ final class RestoreCommand implements Callable<Integer> {
                         : jdbcUrl != null ? postgres(jdbcUrl) : null) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
-                    c.restore().parallelism(), fromTime, untilTime, masking()), sink, new ProgressPrinter("restore " + tenant, System.err));
+                    c.restore().parallelism(), fromTime, untilTime, masking(), null, null), sink, new ProgressPrinter("restore " + tenant, System.err));
             System.out.printf("%s %,d events from %,d segments (%,d bytes) of tenant %s in %.1f s%s%n",
                     dryRun ? "verified" : "restored", r.events(), r.segments(), r.bytes(), tenant,
                     r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic

@@ -50,13 +50,18 @@ public final class RestoreJob {
      * @param from keep events that happened at or after this (source event time), or null
      * @param until keep events that happened at or before this, or null: with {@code from} null, the state as of then
      * @param masking columns to mask in what is written, or null
+     * @param sample fraction of segments to read (verification), or null for all; a sample skips the chain check
+     * @param sealedSince only segments sealed on or after this day (UTC), or null; skips the chain check too
      */
     public record Options(String environment, String tenant, String table, Path output, int parallelism,
-            java.time.Instant from, java.time.Instant until, Masking masking) {
+            java.time.Instant from, java.time.Instant until, Masking masking, Double sample, java.time.LocalDate sealedSince) {
         public Options {
             Objects.requireNonNull(environment, "environment");
             if (parallelism < 1 || parallelism > 64) {
                 throw new IllegalArgumentException("parallelism must be between 1 and 64, got " + parallelism);
+            }
+            if (sample != null && (sample <= 0 || sample > 1)) {
+                throw new IllegalArgumentException("--sample must be in (0, 1], got " + sample);
             }
             if (from != null && until != null && from.isAfter(until)) {
                 throw new IllegalArgumentException("--from " + from + " is after --until " + until);
@@ -65,7 +70,7 @@ public final class RestoreJob {
 
         /** Everything of a tenant (or all tenants), no time bounds. */
         public Options(String environment, String tenant, String table, Path output, int parallelism) {
-            this(environment, tenant, table, output, parallelism, null, null, null);
+            this(environment, tenant, table, output, parallelism, null, null, null, null, null);
         }
 
         boolean inTime(ChangeEvent e) {
@@ -109,6 +114,15 @@ public final class RestoreJob {
                 : ObjectNames.tenantPrefix(options.environment(), options.tenant());
         ArchiveReader.Catalog catalog = reader.catalog(prefix);
         List<String> keys = catalog.segmentKeys();
+        boolean partial = options.sample() != null || options.sealedSince() != null;
+        if (options.sealedSince() != null) {
+            String since = options.sealedSince().format(java.time.format.DateTimeFormatter.ofPattern("yyyy/MM/dd"));
+            keys = keys.stream().filter(k -> sealedDay(k).compareTo(since) >= 0).toList();
+        }
+        if (options.sample() != null) {
+            long salt = System.nanoTime();
+            keys = keys.stream().filter(k -> Math.floorMod((k + salt).hashCode(), 1_000_000) < options.sample() * 1_000_000).toList();
+        }
         List<String> problems = new ArrayList<>(catalog.problems());
         List<SegmentHeader> headers = new ArrayList<>();
         long[] events = {0};
@@ -175,7 +189,9 @@ public final class RestoreJob {
         } finally {
             pool.shutdownNow();
         }
-        problems.addAll(ChainCheck.problems(headers, catalog.pruned()));
+        if (!partial) { // a sample or a time slice has gaps by design
+            problems.addAll(ChainCheck.problems(headers, catalog.pruned()));
+        }
         if (sink != null) {
             try {
                 sink.commit();
@@ -202,6 +218,12 @@ public final class RestoreJob {
         } catch (IOException ignored) {
             // best effort: the partial file is named .<output>.partial
         }
+    }
+
+    /** {@code yyyy/MM/dd} of an object key ({@code env/tenant/stream/yyyy/MM/dd/pN/...}). */
+    static String sealedDay(String key) {
+        String[] parts = key.split("/");
+        return parts.length > 6 ? parts[parts.length - 5] + "/" + parts[parts.length - 4] + "/" + parts[parts.length - 3] : "";
     }
 
     static boolean matches(String wanted, String table) {

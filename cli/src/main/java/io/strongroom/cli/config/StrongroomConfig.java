@@ -52,7 +52,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
-        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null));
+        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
     }
 
@@ -202,12 +202,22 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param adminBind address the admin API binds to
      * @param approvalWindow how long a dual-control request collects its two approvals
      * @param principals who may call the admin API: roles, API token (SHA-256), TOTP secret file
+     * @param verifyInterval how often the coordinator test-restores the archives (and after every rotation)
+     * @param verifySample fraction of segments each scheduled verification decrypts
      */
     public record Coordinator(List<String> tenants, Duration checkInterval, RotationPolicy policy,
             Map<String, RotationPolicy> tenantPolicies, Map<io.strongroom.avro.Classification, RotationPolicy> classificationPolicies,
             Integer adminPort, String adminBind, Duration approvalWindow,
-            Map<String, io.strongroom.coordinator.Principals.Principal> principals) {
+            Map<String, io.strongroom.coordinator.Principals.Principal> principals, Duration verifyInterval, Double verifySample) {
         public Coordinator {
+            verifyInterval = Objects.requireNonNullElse(verifyInterval, Duration.ofDays(1));
+            verifySample = Objects.requireNonNullElse(verifySample, 1.0);
+            if (verifySample <= 0 || verifySample > 1) {
+                throw new IllegalArgumentException("coordinator.verify-sample must be in (0, 1], got " + verifySample);
+            }
+            if (verifyInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("coordinator.verify-interval must be at least PT1S, got " + verifyInterval);
+            }
             adminBind = Objects.requireNonNullElse(adminBind, "127.0.0.1");
             approvalWindow = Objects.requireNonNullElse(approvalWindow, Duration.ofHours(1));
             principals = Map.copyOf(Objects.requireNonNullElse(principals, Map.of()));
