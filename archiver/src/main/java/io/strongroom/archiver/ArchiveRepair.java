@@ -34,18 +34,24 @@ public final class ArchiveRepair {
         }
     }
 
-    /** What differs between targets under {@code prefix}, without changing anything: one line per object. */
-    public static List<String> differences(List<ArchiveTarget> targets, String prefix) {
+    /** Each target's objects under {@code prefix}: key → size. */
+    private static List<Map<String, Long>> listings(List<ArchiveTarget> targets, String prefix) {
         List<Map<String, Long>> listings = new ArrayList<>();
-        TreeSet<String> all = new TreeSet<>();
         for (ArchiveTarget t : targets) {
             Map<String, Long> sizes = new TreeMap<>();
             for (S3Object o : t.client().listObjectsV2Paginator(b -> b.bucket(t.bucket()).prefix(prefix)).contents()) {
                 sizes.put(o.key(), o.size());
             }
             listings.add(sizes);
-            all.addAll(sizes.keySet());
         }
+        return listings;
+    }
+
+    /** What differs between targets under {@code prefix}, without changing anything: one line per object. */
+    public static List<String> differences(List<ArchiveTarget> targets, String prefix) {
+        List<Map<String, Long>> listings = listings(targets, prefix);
+        TreeSet<String> all = new TreeSet<>();
+        listings.forEach(l -> all.addAll(l.keySet()));
         List<String> out = new ArrayList<>();
         for (String key : all) {
             List<String> missing = new ArrayList<>();
@@ -73,16 +79,9 @@ public final class ArchiveRepair {
      * @param progress called after each object with (objects done, objects in all)
      */
     public static Result run(List<ArchiveTarget> targets, String prefix, BiConsumer<Integer, Integer> progress) {
-        List<Map<String, Long>> listings = new ArrayList<>();
+        List<Map<String, Long>> listings = listings(targets, prefix);
         TreeSet<String> all = new TreeSet<>();
-        for (ArchiveTarget t : targets) {
-            Map<String, Long> sizes = new TreeMap<>();
-            for (S3Object o : t.client().listObjectsV2Paginator(b -> b.bucket(t.bucket()).prefix(prefix)).contents()) {
-                sizes.put(o.key(), o.size());
-            }
-            listings.add(sizes);
-            all.addAll(sizes.keySet());
-        }
+        listings.forEach(l -> all.addAll(l.keySet()));
         Map<String, Integer> copied = new LinkedHashMap<>();
         targets.forEach(t -> copied.put(t.name(), 0));
         List<String> conflicts = new ArrayList<>();

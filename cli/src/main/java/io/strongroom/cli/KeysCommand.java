@@ -263,21 +263,30 @@ final class KeysCommand {
         return 0;
     }
 
-    @Command(name = "request-destroy", mixinStandardHelpOptions = true,
-            description = "Ask to destroy a key version (admin API). Two security officers must approve; then it waits out the "
-                    + "policy's destroy-wait. Refused while archived segments still need the version.")
-    static final class RequestDestroy implements Callable<Integer> {
+    /** The options of a request about one key version. */
+    static final class VersionRequest {
         @Mixin ConfigOption config;
         @Mixin AdminClient.Options admin;
         @Option(names = "--tenant", required = true) String tenant;
         @Option(names = "--version", required = true) String version;
         @Option(names = "--reason", required = true) String reason;
 
-        @Override
-        public Integer call() throws Exception {
+        int file(String action, String command) throws Exception {
             StrongroomConfig c = config.load();
             return printRequest(AdminClient.call(c, admin, "POST", "/v1/requests",
-                    Map.of("action", "DESTROY_VERSION", "tenant", tenant, "version", version, "reason", reason)), "request-destroy");
+                    Map.of("action", action, "tenant", tenant, "version", version, "reason", reason)), command);
+        }
+    }
+
+    @Command(name = "request-destroy", mixinStandardHelpOptions = true,
+            description = "Ask to destroy a key version (admin API). Two security officers must approve; then it waits out the "
+                    + "policy's destroy-wait. Refused while archived segments still need the version.")
+    static final class RequestDestroy implements Callable<Integer> {
+        @Mixin VersionRequest request;
+
+        @Override
+        public Integer call() throws Exception {
+            return request.file("DESTROY_VERSION", "request-destroy");
         }
     }
 
@@ -301,17 +310,11 @@ final class KeysCommand {
     @Command(name = "request-enable", mixinStandardHelpOptions = true,
             description = "Ask to enable a disabled key version again. Two security officers must approve.")
     static final class RequestEnable implements Callable<Integer> {
-        @Mixin ConfigOption config;
-        @Mixin AdminClient.Options admin;
-        @Option(names = "--tenant", required = true) String tenant;
-        @Option(names = "--version", required = true) String version;
-        @Option(names = "--reason", required = true) String reason;
+        @Mixin VersionRequest request;
 
         @Override
         public Integer call() throws Exception {
-            StrongroomConfig c = config.load();
-            return printRequest(AdminClient.call(c, admin, "POST", "/v1/requests",
-                    Map.of("action", "ENABLE_VERSION", "tenant", tenant, "version", version, "reason", reason)), "request-enable");
+            return request.file("ENABLE_VERSION", "request-enable");
         }
     }
 

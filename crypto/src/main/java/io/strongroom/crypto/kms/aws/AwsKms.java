@@ -153,20 +153,11 @@ public final class AwsKms implements Kms {
 
     @Override
     public CompletionStage<Aead> unwrapDek(WrappedDek wrapped, DekContext context) {
-        return call(wrapped.keyId(), () -> {
-            if (!DataKeys.ALGORITHM.equals(wrapped.algorithm())) {
-                throw new KmsException("unsupported data key algorithm '" + wrapped.algorithm() + "'");
-            }
-            String versionAlias = versionAlias(alias(wrapped.keyId()), wrapped.keyVersion());
+        return unwrapDekKeyset(wrapped, context).thenApply(keyset -> {
             try {
-                return DataKeys.unwrap(wrapped.bytes(), new AwsKmsAead(client, versionAlias), context.bytes());
-            } catch (NotFoundException e) {
-                throw new UnknownKeyException("key " + wrapped.keyId() + " has no version " + wrapped.keyVersion());
-            } catch (DisabledException e) {
-                throw new KeyDisabledException("key " + wrapped.keyId() + " version " + wrapped.keyVersion() + " is disabled");
-            } catch (KmsInvalidStateException e) {
-                throw new KeyDisabledException("key " + wrapped.keyId() + " version " + wrapped.keyVersion()
-                        + " is scheduled for destruction (AWS KMS: pending deletion) or otherwise unusable");
+                return DataKeys.aead(keyset);
+            } catch (java.security.GeneralSecurityException e) {
+                throw new KmsException("cannot use the data key of " + wrapped.keyId() + " version " + wrapped.keyVersion(), e);
             }
         });
     }
