@@ -71,6 +71,13 @@ class DualControlIT {
                 assertThat(auditor.code()).isEqualTo(1);
                 assertThat(auditor.err()).contains("dave may not request SHRED_TENANT");
 
+                PipelineIT.Run destroy = PipelineIT.run(concat(new String[] {"keys", "request-destroy"}, as.apply("carol"),
+                        "--tenant", "globex", "--version", "1", "--reason", "retired"));
+                assertThat(destroy.code()).as(destroy.err()).isZero();
+                assertThat(destroy.out()).contains("DESTROY_VERSION of tenant globex");
+                PipelineIT.Run listed = PipelineIT.run(concat(new String[] {"keys", "requests"}, as.apply("dave")));
+                assertThat(listed.out()).as("an auditor reads requests").contains("DESTROY_VERSION").contains("PENDING");
+
                 PipelineIT.Run request = PipelineIT.run(concat(new String[] {"keys", "shred-tenant"}, as.apply("carol"),
                         "--tenant", "acme", "--reason", "contract ended, customer asked for erasure"));
                 assertThat(request.code()).as(request.err()).isZero();
