@@ -50,7 +50,7 @@ final class KeysCommand {
 
     record Tools(AuditingKms kms, KeyPublisher publisher, KeyRotator rotator) {}
 
-    @Command(name = "status", mixinStandardHelpOptions = true,
+    @Command(name = "status", aliases = "list", mixinStandardHelpOptions = true,
             description = "Each tenant's key: primary version, its age, when the next rotation is due, and every version's "
                     + "state with how many archived segments still need it.")
     static final class Status implements Callable<Integer> {
@@ -307,8 +307,8 @@ final class KeysCommand {
         }
     }
 
-    @Command(name = "request-enable", mixinStandardHelpOptions = true,
-            description = "Ask to enable a disabled key version again. Two security officers must approve.")
+    @Command(name = "request-enable", aliases = "enable", mixinStandardHelpOptions = true,
+            description = "Ask to enable a disabled key version again (admin API): two security officers must approve.")
     static final class RequestEnable implements Callable<Integer> {
         @Mixin VersionRequest request;
 

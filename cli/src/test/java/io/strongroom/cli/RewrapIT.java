@@ -71,7 +71,7 @@ class RewrapIT {
 
             PipelineIT.Run disable = PipelineIT.run("keys", "disable", "--config", cfg, "--tenant", "acme", "--version", "1");
             assertThat(disable.code()).as(disable.err()).isZero();
-            PipelineIT.Run status = PipelineIT.run("keys", "status", "--config", cfg, "--tenant", "acme");
+            PipelineIT.Run status = PipelineIT.run("keys", "list", "--config", cfg, "--tenant", "acme");
             assertThat(status.out()).containsPattern("version 1 +DISABLED +segments 0")
                     .containsPattern("version 2 +PRIMARY +segments " + original.size());
 
