@@ -76,6 +76,9 @@ final class CoordinatorService implements AutoCloseable {
         io.micrometer.core.instrument.Gauge.builder("strongroom.verify.success.rate",
                 () -> service.verifyRuns.get() == 0 ? 1.0 : (double) service.verifySuccesses.get() / service.verifyRuns.get())
                 .description("Share of scheduled test restores that succeeded").register(Metrics.globalRegistry);
+        io.micrometer.core.instrument.Gauge.builder("restore.success.rate", // Prometheus: restore_success_rate
+                () -> service.verifyRuns.get() == 0 ? 1.0 : (double) service.verifySuccesses.get() / service.verifyRuns.get())
+                .description("Share of test restores (scheduled verifications) that succeeded").register(Metrics.globalRegistry);
         return service;
     }
 

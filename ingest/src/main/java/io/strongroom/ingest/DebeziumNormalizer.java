@@ -110,7 +110,11 @@ final class DebeziumNormalizer {
         if (value == null) {
             event.setOp(Op.TOMBSTONE).setTable(tableFromTopic != null ? tableFromTopic : topicTable(source.getTopic()));
         } else {
-            JsonNode payload = parsedPayload != null ? parsedPayload : unwrap(parse("value", value));
+            JsonNode whole = parsedPayload != null ? null : parse("value", value);
+            JsonNode payload = parsedPayload != null ? parsedPayload : unwrap(whole);
+            if (whole != null && whole.has("schema") && whole.has("payload")) {
+                event.setColumns(columns(whole.get("schema")));
+            }
             if (!payload.isObject()) {
                 throw new Reject(RejectReason.WRONG_TYPE, "value payload must be a JSON object, got " + payload.getNodeType());
             }
@@ -208,6 +212,47 @@ final class DebeziumNormalizer {
     }
 
     /** Strips a Connect {"schema":..., "payload":...} wrapper. */
+    /** SQL column types of the {@code after} struct of a Connect schema, as a JSON object, or null. */
+    static String columns(JsonNode schema) {
+        for (JsonNode field : schema.path("fields")) {
+            if (!"after".equals(field.path("field").asText())) {
+                continue;
+            }
+            ObjectNode out = JSON.createObjectNode();
+            for (JsonNode column : field.path("fields")) {
+                JsonNode params = column.path("parameters");
+                String source = params.path("__debezium.source.column.type").asText(null);
+                String type;
+                if (source != null) {
+                    type = source.toLowerCase(java.util.Locale.ROOT);
+                    String length = params.path("__debezium.source.column.length").asText(null);
+                    String scale = params.path("__debezium.source.column.scale").asText(null);
+                    if ((type.equals("numeric") || type.equals("decimal")) && length != null) {
+                        type += "(" + length + (scale != null ? "," + scale : "") + ")";
+                    } else if ((type.equals("varchar") || type.equals("bpchar")) && length != null) {
+                        type += "(" + length + ")";
+                    }
+                } else {
+                    type = switch (column.path("type").asText()) {
+                        case "int8", "int16" -> "smallint";
+                        case "int32" -> "integer";
+                        case "int64" -> "bigint";
+                        case "float", "float32" -> "real";
+                        case "double", "float64" -> "double precision";
+                        case "boolean" -> "boolean";
+                        case "bytes" -> "bytea";
+                        default -> "text";
+                    };
+                }
+                if (type.matches("[a-z0-9 _(),]{1,64}")) { // only plain type names reach a restore's DDL
+                    out.put(column.path("field").asText(), type);
+                }
+            }
+            return out.isEmpty() ? null : out.toString();
+        }
+        return null;
+    }
+
     private static JsonNode unwrap(JsonNode node) {
         if (node instanceof ObjectNode o && o.size() == 2 && o.has("schema") && o.has("payload")) {
             return o.get("payload");

@@ -25,8 +25,9 @@ import java.util.Properties;
  * becomes an upsert by primary key (the event's key columns), a delete deletes. Values are bound as
  * text and cast to each column's type as the database declares it ({@code bytea} from base64), so
  * numerics, timestamps and JSON keep their exact values. The whole restore is one transaction. A
- * table that does not exist is created by the {@code --ddl} file if one is given; otherwise the
- * restore stops and asks for one (events carry values, not column types).
+ * table that does not exist is created by the {@code --ddl} file if one is given, else from the
+ * column types the events carry (when the source sent a schema); otherwise the restore stops and
+ * asks for a DDL file.
  */
 public final class PostgresSink implements RestoreSink {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,13 +54,14 @@ public final class PostgresSink implements RestoreSink {
     @Override
     public void accept(ChangeEvent e) throws Exception {
         switch (e.getOp()) {
-            case READ, CREATE, UPDATE -> upsert(e.getTable(), JSON.readTree(e.getKey()), JSON.readTree(e.getAfter()));
-            case DELETE -> delete(e.getTable(), JSON.readTree(e.getKey()));
+            case READ, CREATE, UPDATE -> upsert(e, JSON.readTree(e.getKey()), JSON.readTree(e.getAfter()));
+            case DELETE -> delete(e, JSON.readTree(e.getKey()));
             default -> { } // tombstones, schema changes and transaction markers change no row
         }
     }
 
-    private Map<String, String> columns(String table) throws SQLException, IOException {
+    private Map<String, String> columns(ChangeEvent e) throws SQLException, IOException {
+        String table = e.getTable();
         Map<String, String> types = columnTypes.get(table);
         if (types != null) {
             return types;
@@ -72,12 +74,34 @@ public final class PostgresSink implements RestoreSink {
             ddlApplied = true;
             types = lookup(table);
         }
+        if (types.isEmpty() && e.getColumns() != null && e.getKey() != null) {
+            create(table, JSON.readTree(e.getColumns()), JSON.readTree(e.getKey()));
+            types = lookup(table);
+        }
         if (types.isEmpty()) {
-            throw new IllegalStateException("table " + table + " does not exist in the target database"
-                    + (ddl == null ? "; create it, or give --ddl FILE with its CREATE TABLE" : " and " + ddl + " did not create it"));
+            throw new IllegalStateException("table " + table + " does not exist in the target database and the events carry no "
+                    + "column types" + (ddl == null ? "; create it, or give --ddl FILE with its CREATE TABLE"
+                            : "; " + ddl + " did not create it"));
         }
         columnTypes.put(table, types);
         return types;
+    }
+
+    /** Creates {@code table} from the column types the events carry, keyed by the event key's columns. */
+    private void create(String table, JsonNode columns, JsonNode key) throws SQLException {
+        List<String> defs = new ArrayList<>();
+        for (var it = columns.fields(); it.hasNext(); ) {
+            var c = it.next();
+            defs.add(quote(c.getKey()) + " " + c.getValue().asText()); // type names were checked at ingest: [a-z0-9 _(),]
+        }
+        List<String> pk = new ArrayList<>();
+        key.fieldNames().forEachRemaining(k -> pk.add(quote(k)));
+        String[] parts = table.contains(".") ? table.split("\\.", 2) : new String[] {"public", table};
+        try (Statement s = connection.createStatement()) {
+            s.execute("CREATE SCHEMA IF NOT EXISTS " + quote(parts[0]));
+            s.execute("CREATE TABLE " + table(table) + " (" + String.join(", ", defs)
+                    + (pk.isEmpty() ? "" : ", PRIMARY KEY (" + String.join(", ", pk) + ")") + ")");
+        }
     }
 
     private Map<String, String> lookup(String table) throws SQLException {
@@ -116,8 +140,9 @@ public final class PostgresSink implements RestoreSink {
         return v.isValueNode() ? v.asText() : v.toString();
     }
 
-    private void upsert(String table, JsonNode key, JsonNode after) throws Exception {
-        Map<String, String> types = columns(table);
+    private void upsert(ChangeEvent e, JsonNode key, JsonNode after) throws Exception {
+        String table = e.getTable();
+        Map<String, String> types = columns(e);
         List<String> cols = new ArrayList<>();
         for (Iterator<String> it = after.fieldNames(); it.hasNext(); ) {
             String c = it.next();
@@ -143,8 +168,9 @@ public final class PostgresSink implements RestoreSink {
         }
     }
 
-    private void delete(String table, JsonNode key) throws Exception {
-        Map<String, String> types = columns(table);
+    private void delete(ChangeEvent e, JsonNode key) throws Exception {
+        String table = e.getTable();
+        Map<String, String> types = columns(e);
         List<String> pk = new ArrayList<>();
         key.fieldNames().forEachRemaining(pk::add);
         String sql = "DELETE FROM " + table(table) + " WHERE "
