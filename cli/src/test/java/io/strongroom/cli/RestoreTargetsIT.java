@@ -61,6 +61,8 @@ class RestoreTargetsIT {
 
             PipelineIT.Run restore = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target", "kafka:restored.acme");
             assertThat(restore.code()).as(restore.err()).isZero();
+            // a committed transaction's markers reach the partitions just after the commit returns: read until all are visible
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> readAll(kafka, "restored.acme").size() >= 700);
             List<ConsumerRecord<byte[], byte[]>> restored = readAll(kafka, "restored.acme");
             assertThat(restored).hasSize(700);
 
