@@ -4,18 +4,13 @@ import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
-import io.strongroom.crypto.SegmentCrypto;
-import io.strongroom.crypto.kms.DataKey;
-import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.local.LocalKms;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
 import io.strongroom.testkit.TestKms;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import io.strongroom.testkit.TestSegments;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +18,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -91,15 +85,7 @@ class ArchiverCrashIT {
         try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", kafka.bootstrapServers()),
                 Topics.SEGMENTS.keySerde().serializer(), Topics.SEGMENTS.valueSerde().serializer())) {
             for (int i = 0; i < segments; i++) {
-                String id = UUID.randomUUID().toString();
-                DataKey dek = await(kms.generateDek("local://acme", new DekContext("it", "acme", id)), Duration.ofSeconds(5));
-                SegmentHeader.Builder h = SegmentHeader.newBuilder().setSegmentId(id).setFormatVersion(Segment.FORMAT_VERSION)
-                        .setEnvironment("it").setTenant("acme").setStream("strongroom.changes").setSourceTopic("strongroom.changes")
-                        .setSourcePartition(i % 2).setFirstOffset(10L * i).setLastOffset(10L * i + 9).setRecordCount(1)
-                        .setMinEventTimeMs(1).setMaxEventTimeMs(2).setSealedAtMs(1_767_225_600_000L)
-                        .setKeyId(dek.wrapped().keyId()).setKeyVersion(dek.wrapped().keyVersion())
-                        .setWrappedDek(ByteBuffer.wrap(dek.wrapped().bytes())).setDekAlgorithm(dek.wrapped().algorithm());
-                byte[] s = SegmentCrypto.seal(h, List.of(("r" + i).getBytes(StandardCharsets.UTF_8)), dek.aead()).toBytes();
+                byte[] s = TestSegments.seal(kms, i % 2, 10L * i, 10L * i + 9, "r" + i);
                 expected.add(ObjectNames.of(Segment.parse("t", s).header()));
                 producer.send(new ProducerRecord<>(Topics.SEGMENTS.name(), "acme/" + (i % 2), s));
             }

@@ -5,17 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.strongroom.avro.ArchiveIndexEntry;
-import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
-import io.strongroom.crypto.SegmentCrypto;
-import io.strongroom.crypto.kms.DataKey;
-import io.strongroom.crypto.kms.local.LocalKms;
-import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.TestKms;
+import io.strongroom.testkit.TestSegments;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,16 +61,7 @@ class ArchiverIT {
     }
 
     private static byte[] segment(int partition, long first, long last) {
-        LocalKms kms = TestKms.local(kmsDir, true);
-        String id = UUID.randomUUID().toString();
-        DataKey dek = await(kms.generateDek("local://acme", new DekContext("it", "acme", id)), Duration.ofSeconds(5));
-        SegmentHeader.Builder h = SegmentHeader.newBuilder().setSegmentId(id).setFormatVersion(Segment.FORMAT_VERSION)
-                .setEnvironment("it").setTenant("acme").setStream("strongroom.changes").setSourceTopic("strongroom.changes")
-                .setSourcePartition(partition).setFirstOffset(first).setLastOffset(last).setRecordCount(1)
-                .setMinEventTimeMs(1).setMaxEventTimeMs(2).setSealedAtMs(1_767_225_600_000L)
-                .setKeyId(dek.wrapped().keyId()).setKeyVersion(dek.wrapped().keyVersion())
-                .setWrappedDek(ByteBuffer.wrap(dek.wrapped().bytes())).setDekAlgorithm(dek.wrapped().algorithm());
-        return SegmentCrypto.seal(h, List.of("record".getBytes(StandardCharsets.UTF_8)), dek.aead()).toBytes();
+        return TestSegments.seal(TestKms.local(kmsDir, true), partition, first, last, "record");
     }
 
     private static List<String> keys(String bucket) {

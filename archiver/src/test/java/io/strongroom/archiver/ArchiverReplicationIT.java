@@ -4,25 +4,18 @@ import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
-import io.strongroom.crypto.SegmentCrypto;
-import io.strongroom.crypto.kms.DataKey;
-import io.strongroom.crypto.kms.DekContext;
-import io.strongroom.crypto.kms.local.LocalKms;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
 import io.strongroom.testkit.TestKms;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import io.strongroom.testkit.TestSegments;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -72,16 +65,7 @@ class ArchiverReplicationIT {
     }
 
     private byte[] segment(long first) {
-        LocalKms kms = TestKms.local(dir.resolve("kms"), true);
-        String id = UUID.randomUUID().toString();
-        DataKey dek = await(kms.generateDek("local://acme", new DekContext("it", "acme", id)), Duration.ofSeconds(5));
-        SegmentHeader.Builder h = SegmentHeader.newBuilder().setSegmentId(id).setFormatVersion(Segment.FORMAT_VERSION)
-                .setEnvironment("it").setTenant("acme").setStream("strongroom.changes").setSourceTopic("strongroom.changes")
-                .setSourcePartition(0).setFirstOffset(first).setLastOffset(first + 9).setRecordCount(1)
-                .setMinEventTimeMs(1).setMaxEventTimeMs(2).setSealedAtMs(1_767_225_600_000L)
-                .setKeyId(dek.wrapped().keyId()).setKeyVersion(dek.wrapped().keyVersion())
-                .setWrappedDek(ByteBuffer.wrap(dek.wrapped().bytes())).setDekAlgorithm(dek.wrapped().algorithm());
-        return SegmentCrypto.seal(h, List.of(("record " + first).getBytes(StandardCharsets.UTF_8)), dek.aead()).toBytes();
+        return TestSegments.seal(TestKms.local(dir.resolve("kms"), true), 0, first, first + 9, "record " + first);
     }
 
     private List<byte[]> produce(int n, long firstOffset) throws Exception {
