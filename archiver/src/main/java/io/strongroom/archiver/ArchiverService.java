@@ -7,7 +7,10 @@ import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Set;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -41,11 +45,11 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Consumes {@code strongroom.segments} (read-committed) and archives each segment to every target
- * (the {@code s3} bucket and any {@code archiver.replicas}) at once, then writes the batch's
- * manifests. Offsets are committed after every object of a poll is durable on at least
- * {@code archiver.min-acks} targets and its index entry acknowledged. While S3
- * fails, the partition is rewound to the failed segment and retried with exponential backoff:
- * nothing is skipped and nothing is committed past it.
+ * (the {@code s3} bucket and any {@code archiver.replicas}) at once, while it keeps fetching, then
+ * writes manifests for what is durable. An offset is committed after its segment, and every one before
+ * it in the partition, is durable on at least {@code archiver.min-acks} targets, listed in a manifest
+ * part and its index entry acknowledged. While S3 fails, the partition is rewound to the failed segment
+ * and retried with exponential backoff: nothing is skipped and nothing is committed past it.
  *
  * <p>A record that is not a valid segment is kept as-is under {@code {environment}/_quarantine/}
  * and logged with its topic/partition/offset, so nothing is lost and the flow continues.
@@ -60,6 +64,7 @@ public final class ArchiverService implements AutoCloseable {
     private final List<ArchiveTarget> targets;
     private final ExecutorService writers;
     private final ExecutorService puts;
+    private final ExecutorService manifestWriters;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong segmentsArchived = new AtomicLong();
@@ -83,6 +88,7 @@ public final class ArchiverService implements AutoCloseable {
         Map<String, Object> p = new HashMap<>(kafka);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 20); // entries are flushed before each commit anyway
         this.indexProducer = new KafkaProducer<>(p, Topics.ARCHIVE_INDEX.keySerde().serializer(),
                 Topics.ARCHIVE_INDEX.valueSerde().serializer());
         List<ArchiveTarget> all = new ArrayList<>();
@@ -92,6 +98,7 @@ public final class ArchiverService implements AutoCloseable {
         this.writers = Executors.newFixedThreadPool(targets.size() * config.putConcurrency(),
                 r -> new Thread(r, "strongroom-archiver-target"));
         this.puts = Executors.newFixedThreadPool(config.putConcurrency(), r -> new Thread(r, "strongroom-archiver-put"));
+        this.manifestWriters = Executors.newFixedThreadPool(2, r -> new Thread(r, "strongroom-archiver-manifest"));
         this.thread = new Thread(this::run, "strongroom-archiver");
     }
 
@@ -104,7 +111,7 @@ public final class ArchiverService implements AutoCloseable {
         return service;
     }
 
-    /** Segments written (or found already present) since start. */
+    /** Segments written (or found already present) and committed since start: in S3 with their manifests. */
     public long segmentsArchived() {
         return segmentsArchived.get();
     }
@@ -119,77 +126,92 @@ public final class ArchiverService implements AutoCloseable {
         return running && failure == null;
     }
 
+    /** Records archived but not yet committed, at most this many bytes (then the archiver stops fetching). */
+    static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
+    /** ... and at most this many records. */
+    static final int MAX_IN_FLIGHT_RECORDS = 2000;
+    /** Longest a durable segment waits for its manifest and offset commit while segments keep coming. */
+    static final Duration COMMIT_INTERVAL = Duration.ofSeconds(1);
+    /** Longest a rebalance, a stop or a rewind waits for PUTs in flight. */
+    static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(20);
+
+    /** A record being archived; per partition in offset order. */
+    private record Pending(ConsumerRecord<String, byte[]> record, CompletableFuture<Archived> future) {
+        long size() {
+            return record.value() == null ? 0 : record.value().length;
+        }
+    }
+
+    /** Durable segments of one partition, a contiguous offset range, waiting for their manifest and commit. */
+    private static final class Ready {
+        private final long since = System.nanoTime();
+        private final Map<String, List<Manifests.Entry>> manifest = new LinkedHashMap<>(); // tenant|day -> entries
+        private final List<Future<RecordMetadata>> indexed = new ArrayList<>();
+        private long first = -1;
+        private long last = -1;
+        private long segments;
+        private long records;
+
+        void add(long offset, Archived archived) {
+            first = first < 0 ? offset : first;
+            last = offset;
+            if (archived.entry() != null) {
+                manifest.computeIfAbsent(archived.tenant() + "|" + archived.day(), k -> new ArrayList<>()).add(archived.entry());
+                indexed.add(archived.indexed());
+                segments++;
+                records += archived.records();
+            }
+        }
+    }
+
+    /** Manifests being written for the ranges of some partitions; their offsets are committed once they are durable. */
+    private record Stage(Map<TopicPartition, Ready> ranges, Map<TopicPartition, CompletableFuture<Void>> manifests) {
+        boolean isDone() {
+            return manifests.values().stream().allMatch(CompletableFuture::isDone);
+        }
+    }
+
+    // Pipeline state, touched by the archiver thread only (rebalance callbacks run on it too, inside poll).
+    private final Map<TopicPartition, ArrayDeque<Pending>> inFlight = new HashMap<>();
+    private final Map<TopicPartition, Ready> ready = new HashMap<>();
+    private long inFlightBytes;
+    private int inFlightRecords;
+    private Stage stage;
+
+    /**
+     * A pipeline, so that S3 never waits for Kafka or for a commit: segments are PUT ({@code put-concurrency} at
+     * a time) as they are fetched, while the archiver keeps fetching (up to {@link #MAX_IN_FLIGHT_BYTES}); per
+     * partition, the durable prefix in offset order gets its manifest parts (every {@link #COMMIT_INTERVAL}, or
+     * at once when nothing else is in flight), and its offsets are committed after those and its index entries
+     * are durable. A failed PUT or manifest rewinds its partition to the first offset not durable, discards
+     * what was in flight after it, and backs off; nothing is committed past it.
+     */
     private void run() {
         try {
-            consumer.subscribe(List.of(Topics.SEGMENTS.name()));
+            consumer.subscribe(List.of(Topics.SEGMENTS.name()), new Rebalance());
             long backoffMs = 100;
             while (running) {
-                ConsumerRecords<String, byte[]> batch = consumer.poll(Duration.ofMillis(500));
-                boolean failed = false;
-                Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-                List<Future<RecordMetadata>> indexed = java.util.Collections.synchronizedList(new ArrayList<>());
-                // Every segment of the poll, all partitions, goes out at once (put-concurrency at a time); results are
-                // then taken per partition in offset order, and nothing is committed past the first one not durable.
-                Map<TopicPartition, List<CompletableFuture<Archived>>> inFlight = new LinkedHashMap<>();
-                for (TopicPartition tp : batch.partitions()) {
-                    List<CompletableFuture<Archived>> futures = new ArrayList<>();
-                    for (ConsumerRecord<String, byte[]> record : batch.records(tp)) {
-                        futures.add(CompletableFuture.supplyAsync(() -> archive(record, indexed), puts));
-                    }
-                    inFlight.put(tp, futures);
-                }
-                Map<TopicPartition, CompletableFuture<Void>> manifests = new LinkedHashMap<>();
-                Map<TopicPartition, long[]> ranges = new HashMap<>();
-                for (TopicPartition tp : batch.partitions()) {
-                    Map<String, List<Manifests.Entry>> manifest = new LinkedHashMap<>(); // tenant|day -> entries
-                    long first = -1;
-                    long last = -1;
-                    List<ConsumerRecord<String, byte[]>> records = batch.records(tp);
-                    List<CompletableFuture<Archived>> futures = inFlight.get(tp);
-                    for (int i = 0; i < records.size(); i++) {
-                        ConsumerRecord<String, byte[]> record = records.get(i);
-                        try {
-                            Archived archived = join(futures.get(i));
-                            if (archived != null) {
-                                manifest.computeIfAbsent(archived.tenant() + "|" + archived.day(), k -> new ArrayList<>())
-                                        .add(archived.entry());
-                            }
-                            first = first < 0 ? record.offset() : first;
-                            last = record.offset();
-                        } catch (SdkException | NotDurableException e) {
-                            LOG.atWarn().addKeyValue("partition", record.partition()).addKeyValue("offset", record.offset())
-                                    .addKeyValue("retryInMs", backoffMs).log("S3 write failed, will retry: {}", e.getMessage());
-                            futures.subList(i + 1, futures.size()).forEach(f -> f.handle((a, x) -> a).join());
-                            consumer.seek(tp, record.offset());
-                            failed = true;
-                            break;
+                boolean failed;
+                try {
+                    if (inFlightBytes >= MAX_IN_FLIGHT_BYTES || inFlightRecords >= MAX_IN_FLIGHT_RECORDS) {
+                        awaitOldest(Duration.ofMillis(200)); // backpressure: enough is buffered, let S3 catch up
+                    } else {
+                        boolean busy = inFlightRecords > 0 || stage != null || !ready.isEmpty();
+                        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(busy ? 10 : 500))) {
+                            Pending p = new Pending(record, CompletableFuture.supplyAsync(() -> archive(record), puts));
+                            inFlight.computeIfAbsent(new TopicPartition(record.topic(), record.partition()),
+                                    tp -> new ArrayDeque<>()).add(p);
+                            inFlightBytes += p.size();
+                            inFlightRecords++;
                         }
                     }
-                    if (first >= 0) {
-                        long from = first;
-                        long to = last;
-                        ranges.put(tp, new long[] {from, to});
-                        manifests.put(tp, CompletableFuture.runAsync(() -> writeManifests(tp.partition(), from, to, manifest), puts));
+                    failed = harvest();
+                    failed |= advanceStage(false);
+                } catch (WakeupException e) {
+                    if (running) {
+                        throw e;
                     }
-                }
-                for (Map.Entry<TopicPartition, CompletableFuture<Void>> m : manifests.entrySet()) {
-                    TopicPartition tp = m.getKey();
-                    try {
-                        join(m.getValue());
-                        done.put(tp, new OffsetAndMetadata(ranges.get(tp)[1] + 1));
-                    } catch (SdkException | NotDurableException e) {
-                        LOG.atWarn().addKeyValue("partition", tp.partition()).addKeyValue("retryInMs", backoffMs)
-                                .log("manifest write failed, will retry the batch: {}", e.getMessage());
-                        consumer.seek(tp, ranges.get(tp)[0]);
-                        failed = true;
-                    }
-                }
-                if (!done.isEmpty()) {
-                    indexProducer.flush();
-                    for (Future<RecordMetadata> f : indexed) {
-                        f.get(); // an index entry that failed must not be committed past
-                    }
-                    consumer.commitSync(done);
+                    break;
                 }
                 if (failed) {
                     if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
@@ -200,10 +222,7 @@ public final class ArchiverService implements AutoCloseable {
                     backoffMs = 100;
                 }
             }
-        } catch (WakeupException e) {
-            if (running) {
-                failure = e;
-            }
+            drainQuietly();
         } catch (Throwable e) {
             failure = e;
             LOG.atError().setCause(e).log("archiver stopped: {}", e.getMessage());
@@ -213,8 +232,194 @@ public final class ArchiverService implements AutoCloseable {
         }
     }
 
-    /** A segment that is durable on enough targets. */
-    private record Archived(String tenant, String day, Manifests.Entry entry) {}
+    /** Waits until the oldest record in flight of some partition is done, at most {@code timeout}. */
+    private void awaitOldest(Duration timeout) throws InterruptedException {
+        CompletableFuture<?>[] heads = inFlight.values().stream().filter(q -> !q.isEmpty()).map(q -> q.peek().future())
+                .toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.anyOf(heads).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // harvest() looks at it
+        }
+    }
+
+    /** Moves each partition's done prefix to {@link #ready}; a failure rewinds its partition. True if one failed. */
+    private boolean harvest() {
+        boolean failed = false;
+        for (TopicPartition tp : List.copyOf(inFlight.keySet())) {
+            ArrayDeque<Pending> q = inFlight.get(tp);
+            while (!q.isEmpty() && q.peek().future().isDone()) {
+                Pending p = q.poll();
+                inFlightBytes -= p.size();
+                inFlightRecords--;
+                try {
+                    Archived archived = join(p.future()); // before the range exists: a failure must not leave an empty one
+                    ready.computeIfAbsent(tp, t -> new Ready()).add(p.record().offset(), archived);
+                } catch (SdkException | NotDurableException e) {
+                    LOG.atWarn().addKeyValue("partition", tp.partition()).addKeyValue("offset", p.record().offset())
+                            .log("S3 write failed, will retry: {}", e.getMessage());
+                    rewind(tp, p.record().offset());
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        return failed;
+    }
+
+    /**
+     * Forgets everything of {@code tp} from {@code offset} on (in flight, or durable but not yet in a manifest) and
+     * seeks back to it: it is fetched and archived again (the conditional PUT makes that idempotent).
+     */
+    private void rewind(TopicPartition tp, long offset) {
+        ArrayDeque<Pending> q = inFlight.remove(tp);
+        if (q != null) {
+            long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+            for (Pending p : q) {
+                inFlightBytes -= p.size();
+                inFlightRecords--;
+                try { // let its PUT finish before the same segment is PUT again (a second one would be harmless)
+                    settle(p.future(), deadline);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    // carry on: the conditional PUT makes a second attempt harmless
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        Ready r = ready.get(tp);
+        if (r != null && r.first >= offset) {
+            ready.remove(tp);
+        }
+        consumer.seek(tp, offset);
+    }
+
+    /**
+     * Commits the stage in progress once its manifests are durable (or waits for them if {@code force}), then starts
+     * the next one when the ready ranges are due. True if a manifest failed.
+     */
+    private boolean advanceStage(boolean force) throws Exception {
+        boolean failed = false;
+        if (stage != null) {
+            if (!force && !stage.isDone()) {
+                return false;
+            }
+            Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+            List<Ready> committed = new ArrayList<>();
+            Set<TopicPartition> assigned = consumer.assignment();
+            for (Map.Entry<TopicPartition, CompletableFuture<Void>> m : stage.manifests().entrySet()) {
+                TopicPartition tp = m.getKey();
+                Ready range = stage.ranges().get(tp);
+                try {
+                    join(m.getValue());
+                    if (assigned.contains(tp)) {
+                        commit.put(tp, new OffsetAndMetadata(range.last + 1));
+                        committed.add(range);
+                    }
+                } catch (SdkException | NotDurableException e) {
+                    LOG.atWarn().addKeyValue("partition", tp.partition()).addKeyValue("offset", range.first)
+                            .log("manifest write failed, will retry from the first segment it lists: {}", e.getMessage());
+                    rewind(tp, range.first);
+                    failed = true;
+                }
+            }
+            stage = null;
+            if (!commit.isEmpty()) {
+                indexProducer.flush();
+                for (Ready range : committed) {
+                    for (Future<RecordMetadata> f : range.indexed) {
+                        f.get(); // an index entry that failed must not be committed past
+                    }
+                }
+                consumer.commitSync(commit);
+                for (Ready range : committed) {
+                    segmentsArchived.addAndGet(range.segments);
+                    recordsArchived.addAndGet(range.records);
+                }
+            }
+        }
+        boolean due = force || inFlightRecords == 0
+                || ready.values().stream().anyMatch(r -> System.nanoTime() - r.since >= COMMIT_INTERVAL.toNanos());
+        if (!ready.isEmpty() && due) {
+            Map<TopicPartition, Ready> ranges = new HashMap<>(ready);
+            ready.clear();
+            Map<TopicPartition, CompletableFuture<Void>> manifests = new HashMap<>();
+            ranges.forEach((tp, r) -> manifests.put(tp,
+                    CompletableFuture.runAsync(() -> writeManifests(tp.partition(), r.first, r.last, r.manifest), manifestWriters)));
+            stage = new Stage(ranges, manifests);
+        }
+        return failed;
+    }
+
+    /** Waits for what is in flight and commits what became durable: before a rebalance, or on a graceful stop. */
+    private void drain() throws Exception {
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        for (ArrayDeque<Pending> q : inFlight.values()) {
+            for (Pending p : q) {
+                settle(p.future(), deadline);
+            }
+        }
+        harvest();
+        advanceStage(true); // commits the stage in progress, starts one for what is ready
+        advanceStage(true); // commits that one
+    }
+
+    /** Waits until {@code f} completes either way, until {@code deadline} ({@link System#nanoTime()}). */
+    private static void settle(CompletableFuture<?> f, long deadline)
+            throws java.util.concurrent.TimeoutException, InterruptedException {
+        try {
+            f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            // done
+        }
+    }
+
+    private void drainQuietly() {
+        try {
+            drain();
+        } catch (Exception e) { // it is all archived again (idempotently) by whoever resumes from the last commit
+            LOG.atInfo().log("stopped before committing the last segments, they are archived again on restart: {}", e.toString());
+        }
+    }
+
+    /** Before partitions move to another instance, commit what is durable; forget what is lost. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (running && !partitions.isEmpty()) {
+                drainQuietly();
+            }
+            forget(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            forget(partitions);
+        }
+
+        private void forget(Collection<TopicPartition> partitions) {
+            for (TopicPartition tp : partitions) {
+                ArrayDeque<Pending> q = inFlight.remove(tp);
+                if (q != null) {
+                    q.forEach(p -> {
+                        inFlightBytes -= p.size();
+                        inFlightRecords--;
+                    });
+                }
+                ready.remove(tp);
+                if (stage != null) {
+                    stage.ranges().remove(tp);
+                    stage.manifests().remove(tp);
+                }
+            }
+        }
+    }
+
+    /** A segment that is durable on enough targets (entry null: not a segment, quarantined). */
+    private record Archived(String tenant, String day, Manifests.Entry entry, long records, Future<RecordMetadata> indexed) {}
 
     /** Fewer targets than {@code archiver.min-acks} hold an object: treated like an S3 failure (retry, no commit). */
     static final class NotDurableException extends RuntimeException {
@@ -223,7 +428,7 @@ public final class ArchiverService implements AutoCloseable {
         }
     }
 
-    private Archived archive(ConsumerRecord<String, byte[]> record, List<Future<RecordMetadata>> indexed) {
+    private Archived archive(ConsumerRecord<String, byte[]> record) {
         String where = record.topic() + "/" + record.partition() + "/" + record.offset();
         Segment segment;
         try {
@@ -243,14 +448,14 @@ public final class ArchiverService implements AutoCloseable {
             LOG.atError().addKeyValue("topic", record.topic()).addKeyValue("partition", record.partition())
                     .addKeyValue("offset", record.offset()).addKeyValue("object", key)
                     .log("not a valid segment, quarantined: {}", e.getMessage());
-            return null;
+            return new Archived(null, null, null, 0, null);
         }
         SegmentHeader h = segment.header();
         String key = ObjectNames.of(h);
         byte[] sha256 = Segment.sha256(record.value());
         List<String> acked = putEverywhere(key, record.value(),
                 (target, k) -> new SegmentWriter(target.client(), target.bucket(), config).write(k, segment, record.value()));
-        indexed.add(indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
+        Future<RecordMetadata> indexed = indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
                 .setSegmentId(h.getSegmentId()).setEnvironment(h.getEnvironment()).setTenant(h.getTenant())
                 .setStream(h.getStream()).setSourceTopic(h.getSourceTopic()).setSourcePartition(h.getSourcePartition())
                 .setFirstOffset(h.getFirstOffset()).setLastOffset(h.getLastOffset()).setRecordCount(h.getRecordCount())
@@ -258,11 +463,10 @@ public final class ArchiverService implements AutoCloseable {
                 .setPredecessorSegmentId(h.getPredecessorSegmentId()).setKeyId(h.getKeyId()).setKeyVersion(h.getKeyVersion())
                 .setObjectKey(key).setTargets(acked).setObjectSizeBytes(record.value().length)
                 .setObjectSha256(ByteBuffer.wrap(sha256))
-                .setArchivedAtMs(System.currentTimeMillis()).build())));
-        segmentsArchived.incrementAndGet();
-        recordsArchived.addAndGet(h.getRecordCount());
+                .setArchivedAtMs(System.currentTimeMillis()).build()));
         LOG.atDebug().addKeyValue("object", key).addKeyValue("targets", acked).log("archived segment");
-        return new Archived(h.getTenant(), Manifests.day(h), Manifests.Entry.of(h, key, record.value().length, sha256));
+        return new Archived(h.getTenant(), Manifests.day(h), Manifests.Entry.of(h, key, record.value().length, sha256),
+                h.getRecordCount(), indexed);
     }
 
     private void writeManifests(int segmentsPartition, long first, long last, Map<String, List<Manifests.Entry>> manifest) {
@@ -366,6 +570,7 @@ public final class ArchiverService implements AutoCloseable {
         }
         indexProducer.close(Duration.ofSeconds(10));
         puts.shutdownNow();
+        manifestWriters.shutdownNow();
         writers.shutdownNow();
         targets.forEach(ArchiveTarget::close);
     }

@@ -24,10 +24,15 @@ import java.util.List;
  * where the offsets are those of the batch on {@code strongroom.segments}. A batch replayed after a
  * crash may be cut differently, so two parts can name the same segment: readers de-duplicate by
  * segment id.
+ *
+ * <p>Format version 2 adds each segment's wrapped data key ({@code dekAlgorithm}, {@code wrappedDek}).
+ * A rewrap that leaves objects as they are ({@code rewrap-*.json} parts) records the key there, and
+ * the entry rewrapped last is what readers unwrap; version 1 readers refuse version 2 parts rather
+ * than use a key the object's header no longer has current.
  */
 public final class Manifests {
     /** Format version of manifest parts. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
     private static final ObjectMapper JSON = new ObjectMapper()
             .setSerializationInclusion(JsonInclude.Include.NON_NULL)
@@ -56,13 +61,17 @@ public final class Manifests {
      * @param bodyCrc32c CRC32C of the ciphertext body, hex (as in the object metadata)
      * @param classification the segment's classification (drives retention), or null if it was sealed before
      *     segments recorded one
-     * @param rewrappedAtMs when its data key was last re-wrapped (the object was rewritten), or null; of two entries
-     *     for one object, the one rewrapped last is current
+     * @param rewrappedAtMs when its data key was last re-wrapped, or null; of two entries for one object, the one
+     *     rewrapped last is current
+     * @param dekAlgorithm the data key's algorithm (format version 2; null in older parts)
+     * @param wrappedDek the data key wrapped under {@code keyId}/{@code keyVersion}, base64 (format version 2; null in
+     *     older parts, where the object's header has it). It is ciphertext, bound by the KMS to environment, tenant
+     *     and segment id, so a wrong one fails to unwrap rather than open anything
      */
     public record Entry(String segmentId, String objectKey, String stream, int sourcePartition, long firstOffset,
             long lastOffset, int recordCount, long minEventTimeMs, long maxEventTimeMs, long sealedAtMs,
             String predecessorSegmentId, String keyId, String keyVersion, long sizeBytes, String sha256, String bodyCrc32c,
-            String classification, Long rewrappedAtMs) {
+            String classification, Long rewrappedAtMs, String dekAlgorithm, String wrappedDek) {
 
         /** The entry for a segment of {@code size} bytes whose SHA-256 is {@code sha256}, stored at {@code objectKey}. */
         public static Entry of(SegmentHeader h, String objectKey, long size, byte[] sha256) {
@@ -70,7 +79,29 @@ public final class Manifests {
                     h.getLastOffset(), h.getRecordCount(), h.getMinEventTimeMs(), h.getMaxEventTimeMs(), h.getSealedAtMs(),
                     h.getPredecessorSegmentId(), h.getKeyId(), h.getKeyVersion(), size,
                     HexFormat.of().formatHex(sha256), HexFormat.of().formatHex(h.getBodyCrc32c().bytes()),
-                    h.getClassification() == null ? null : h.getClassification().name(), null);
+                    h.getClassification() == null ? null : h.getClassification().name(), null, h.getDekAlgorithm(),
+                    java.util.Base64.getEncoder().encodeToString(bytes(h.getWrappedDek())));
+        }
+
+        /**
+         * This entry, its data key re-wrapped at {@code atMs} under {@code keyId}/{@code keyVersion} as {@code wrapped};
+         * the object is unchanged. (The archiver only carries wrapped keys, as opaque bytes; it never unwraps one.)
+         */
+        public Entry rekeyed(String keyId, String keyVersion, String algorithm, byte[] wrapped, long atMs) {
+            return new Entry(segmentId, objectKey, stream, sourcePartition, firstOffset, lastOffset, recordCount,
+                    minEventTimeMs, maxEventTimeMs, sealedAtMs, predecessorSegmentId, keyId, keyVersion, sizeBytes,
+                    sha256, bodyCrc32c, classification, atMs, algorithm, java.util.Base64.getEncoder().encodeToString(wrapped));
+        }
+
+        /** The wrapped data key this entry records, or null if only the object's header has it (format version 1). */
+        public byte[] wrappedDekBytes() {
+            return wrappedDek == null || dekAlgorithm == null ? null : java.util.Base64.getDecoder().decode(wrappedDek);
+        }
+
+        private static byte[] bytes(java.nio.ByteBuffer b) {
+            byte[] out = new byte[b.remaining()];
+            b.duplicate().get(out);
+            return out;
         }
     }
 
@@ -91,7 +122,8 @@ public final class Manifests {
         return new Entry(fresh.segmentId(), fresh.objectKey(), fresh.stream(), fresh.sourcePartition(), fresh.firstOffset(),
                 fresh.lastOffset(), fresh.recordCount(), fresh.minEventTimeMs(), fresh.maxEventTimeMs(), fresh.sealedAtMs(),
                 fresh.predecessorSegmentId(), fresh.keyId(), fresh.keyVersion(), fresh.sizeBytes(), fresh.sha256(),
-                fresh.bodyCrc32c(), fresh.classification() != null ? fresh.classification() : entry.classification(), atMs);
+                fresh.bodyCrc32c(), fresh.classification() != null ? fresh.classification() : entry.classification(), atMs,
+                fresh.dekAlgorithm(), fresh.wrappedDek());
     }
 
     /** Of two entries for one object, the current one: the one rewrapped last. */
@@ -101,14 +133,19 @@ public final class Manifests {
         return rb >= ra ? b : a;
     }
 
-    /** The key of the manifest part recording one rewrap. */
-    public static String rewrapKey(String environment, String tenant, String day, String segmentId, long atMs) {
-        return String.format("%s%s/rewrap-%d-%s.json", prefix(environment, tenant), day, atMs, segmentId);
+    /** The key of a manifest part recording rewraps ({@code id}: a segment id, or a batch id). */
+    public static String rewrapKey(String environment, String tenant, String day, String id, long atMs) {
+        return String.format("%s%s/rewrap-%d-%s.json", prefix(environment, tenant), day, atMs, id);
     }
 
     /** The day (UTC) a segment is filed under. */
     public static String day(SegmentHeader h) {
-        return DAY.format(Instant.ofEpochMilli(h.getSealedAtMs()));
+        return day(h.getSealedAtMs());
+    }
+
+    /** The day (UTC) a segment sealed at {@code sealedAtMs} is filed under. */
+    public static String day(long sealedAtMs) {
+        return DAY.format(Instant.ofEpochMilli(sealedAtMs));
     }
 
     /** Where every manifest of a tenant lies. */

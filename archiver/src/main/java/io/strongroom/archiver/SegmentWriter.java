@@ -4,6 +4,7 @@ import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import java.util.Map;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -37,7 +38,13 @@ public final class SegmentWriter {
      */
     public void replace(String key, Segment segment, byte[] bytes, String etag) {
         s3.putObject(b -> b.bucket(bucket).key(key).ifMatch(etag).contentType("application/vnd.strongroom.segment")
-                .metadata(metadata(segment.header())), RequestBody.fromBytes(bytes));
+                .metadata(metadata(segment.header())), body(bytes));
+    }
+
+    /** The segment as a request body, without the copy {@link RequestBody#fromBytes} makes: nothing changes it. */
+    private static RequestBody body(byte[] bytes) {
+        return RequestBody.fromContentProvider(ContentStreamProvider.fromByteArrayUnsafe(bytes), bytes.length,
+                "application/vnd.strongroom.segment");
     }
 
     private static Map<String, String> metadata(SegmentHeader h) {
@@ -66,7 +73,7 @@ public final class SegmentWriter {
                 if (retainUntil != null) { // WORM until it expires: not even a leaked admin credential deletes it earlier
                     b.objectLockMode(config.objectLock()).objectLockRetainUntilDate(retainUntil);
                 }
-            }, RequestBody.fromBytes(bytes));
+            }, body(bytes));
             return Outcome.WRITTEN;
         } catch (S3Exception e) {
             if (e.statusCode() != 412) {

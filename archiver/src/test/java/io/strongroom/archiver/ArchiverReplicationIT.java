@@ -124,7 +124,7 @@ class ArchiverReplicationIT {
             produce(3, 100);
             // backpressure: the first segment that cannot reach both targets is retried, nothing is committed past it
             await().atMost(Duration.ofSeconds(30)).until(() -> segmentsOn(east) >= 5);
-            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> committed("repl-all") == 4);
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> committed("repl-all"), c -> c == 4);
             west = EmbeddedS3.start(dir.resolve("west"), false, westPort);
             await().atMost(Duration.ofSeconds(60)).until(() -> committed("repl-all") == 7);
             assertThat(archiver.isRunning()).isTrue();

@@ -25,8 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -43,6 +41,11 @@ import software.amazon.awssdk.services.s3.S3Client;
  * <pre>java -cp bench/target/benchmarks.jar io.strongroom.bench.ArchiverThroughputHarness [segments] [bytes] [rounds]</pre>
  */
 public final class ArchiverThroughputHarness {
+    /** Requests in flight on both sides: {@code -Dbench.put-concurrency}, default the archiver's default. */
+    private static final int CONCURRENCY = Integer.getInteger("bench.put-concurrency", ArchiverConfig.defaults().putConcurrency());
+
+    private static Map<String, Long> cpuAtEnd;
+
     private ArchiverThroughputHarness() {}
 
     public static void main(String[] args) throws Exception {
@@ -82,8 +85,15 @@ public final class ArchiverThroughputHarness {
             }
             List<Double> ratios = new ArrayList<>();
             for (int r = 0; r <= rounds; r++) { // round 0 warms up both and is not counted
+                Map<String, Long> cpu0 = cpuByThreadGroup();
                 double a = archiver(kafka, s3, "archive-" + r, count, mb);
+                Map<String, Long> cpu1 = cpuAtEnd;
+                Map<String, Long> cpu2 = cpuByThreadGroup();
                 double b = rawPut(s3, "raw-" + r, segments, mb);
+                if (Boolean.getBoolean("bench.cpu")) { // where the CPU went, by thread
+                    System.out.println("  CPU ms, archiver: " + delta(cpu0, cpu1));
+                    System.out.println("  CPU ms, raw:      " + delta(cpu2, cpuAtEnd));
+                }
                 if (r > 0) {
                     System.out.printf("round %d: archiver %.1f MB/s, raw PutObject %.1f MB/s, ratio %.2f%n", r, a, b, a / b);
                     ratios.add(a / b);
@@ -99,24 +109,51 @@ public final class ArchiverThroughputHarness {
         S3Settings settings = new S3Settings(s3.endpoint().toString(), EmbeddedS3.REGION, name, EmbeddedS3.ACCESS_KEY,
                 EmbeddedS3.SECRET_KEY, null);
         long start = System.nanoTime();
-        try (ArchiverService archiver = ArchiverService.start(ArchiverConfig.of(name, null), settings, "bench",
-                Map.of("bootstrap.servers", kafka.bootstrapServers()));
-                Admin admin = kafka.admin()) {
-            while (true) {
-                long committed = admin.listConsumerGroupOffsets(name).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
-                        .values().stream().filter(o -> o != null).mapToLong(o -> o.offset()).sum();
-                if (committed >= count) {
-                    return mb / ((System.nanoTime() - start) / 1e9);
+        try (ArchiverService archiver = ArchiverService.start(
+                new ArchiverConfig(name, null, null, null, CONCURRENCY, null, null), settings,
+                "bench", Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            // segmentsArchived counts segments whose offsets are committed (manifests written, index acknowledged);
+            // reading it asks the broker nothing, so the wait does not take CPU from what is measured
+            while (archiver.segmentsArchived() < count) {
+                if (!archiver.isRunning()) {
+                    throw new IllegalStateException("the archiver stopped");
                 }
-                Thread.sleep(20); // polling committed offsets
+                Thread.sleep(5);
+            }
+            cpuAtEnd = cpuByThreadGroup();
+            return mb / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** CPU time (ns) of live threads, summed by name with digits removed. */
+    private static Map<String, Long> cpuByThreadGroup() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> cpu = new java.util.TreeMap<>();
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null) {
+                cpu.merge(t.getThreadName().replaceAll("[0-9]+", "N") + "#" + t.getThreadId(), Math.max(0, mx.getThreadCpuTime(t.getThreadId())), Long::sum);
             }
         }
+        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            cpu.put("GC pauses (wall)#" + gc.getName(), gc.getCollectionTime() * 1_000_000);
+        }
+        return cpu;
+    }
+
+    private static Map<String, Long> delta(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> d = new java.util.TreeMap<>();
+        after.forEach((k, v) -> {
+            long ms = (v - before.getOrDefault(k, 0L)) / 1_000_000;
+            d.merge(k.substring(0, k.indexOf('#')), ms, Long::sum);
+        });
+        d.values().removeIf(v -> v < 20);
+        return d;
     }
 
     /** The reference: the same objects PUT by one client with as many requests in flight as the archiver allows. */
     private static double rawPut(EmbeddedS3 s3, String bucket, List<byte[]> segments, double mb) throws Exception {
         s3.createBucket(bucket);
-        int concurrency = ArchiverConfig.defaults().putConcurrency();
+        int concurrency = CONCURRENCY;
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(concurrency);
         try (S3Client client = s3.client()) {
             long start = System.nanoTime();
@@ -129,6 +166,7 @@ public final class ArchiverThroughputHarness {
             for (java.util.concurrent.Future<?> f : puts) {
                 f.get();
             }
+            cpuAtEnd = cpuByThreadGroup();
             return mb / ((System.nanoTime() - start) / 1e9);
         } finally {
             pool.shutdownNow();

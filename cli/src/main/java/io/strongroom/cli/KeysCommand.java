@@ -146,6 +146,7 @@ final class KeysCommand {
     @Command(name = "rewrap", mixinStandardHelpOptions = true,
             description = "Re-wrap every archived segment's data key of a tenant under its current primary version (or, with "
                     + "--target-config, under the KMS that configuration names: a KMS migration), without decrypting any body. "
+                    + "The new keys go into the manifests and no object changes, unless --rewrite-objects. "
                     + "Resumable; audited; shows progress.")
     static final class RewrapCommand implements Callable<Integer> {
         @Mixin ConfigOption config;
@@ -157,6 +158,11 @@ final class KeysCommand {
         @Option(names = "--target-config", paramLabel = "FILE",
                 description = "A configuration whose kms section is the KMS to move to (same environment).")
         Path targetConfig;
+
+        @Option(names = "--rewrite-objects", description = "Also rewrite every object with the new key in its header (body "
+                + "unchanged), so that no live object keeps its data key wrapped under the old version. Slower: every object "
+                + "is read and written once; not possible under S3 Object Lock.")
+        boolean rewriteObjects;
 
         @Override
         public Integer call() {
@@ -174,7 +180,7 @@ final class KeysCommand {
                 String keyId = Kmses.await(into.createKek(tenant), c.kms().timeout());
                 ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
                 Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, source, into, keyId, c.kms().timeout(),
-                        (done, total) -> progress.update(done, total, 0));
+                        rewriteObjects ? Rewrap.Mode.OBJECT : Rewrap.Mode.MANIFEST, (done, total) -> progress.update(done, total, 0));
                 System.out.printf("tenant %s: %,d segments, %,d rewrapped, %,d already under %s version %s%n", tenant,
                         r.segments(), r.rewrapped(), r.alreadyCurrent(), keyId, r.targetVersion());
                 return 0;
@@ -219,8 +225,9 @@ final class KeysCommand {
                         System.out.println("1/4 primary is already version " + primary);
                     }
                     ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
+                    // objects rewritten: no live object keeps its data key wrapped under the compromised version
                     Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, tools.kms(), tools.kms(), keyId,
-                            c.kms().timeout(), (done, total) -> progress.update(done, total, 0));
+                            c.kms().timeout(), Rewrap.Mode.OBJECT, (done, total) -> progress.update(done, total, 0));
                     System.out.printf("2/4 rewrapped %,d of %,d segments onto version %s%n", r.rewrapped(), r.segments(),
                             r.targetVersion());
                     int left = Rewrap.references(targets.get(0), c.environment(), tenant).getOrDefault(keyId + "/" + version, 0);

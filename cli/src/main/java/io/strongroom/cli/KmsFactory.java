@@ -17,7 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
 import java.util.Map;
@@ -73,7 +73,7 @@ public final class KmsFactory {
             }
             case "aws-kms" -> {
                 StrongroomConfig.AwsKmsSettings a = config.kms().aws();
-                var builder = KmsClient.builder().httpClientBuilder(ApacheHttpClient.builder());
+                var builder = KmsClient.builder().httpClientBuilder(Apache5HttpClient.builder());
                 if (a.region() != null) {
                     builder.region(Region.of(a.region()));
                 }

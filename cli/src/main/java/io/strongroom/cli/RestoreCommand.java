@@ -59,6 +59,16 @@ final class RestoreCommand implements Callable<Integer> {
             + "instead of strongroom.audit: restore while Kafka is down; ship it later with strongroom audit ship.")
     Path auditFile;
 
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Make the restore resumable: progress is recorded in "
+            + "FILE (and FILE.plan, FILE.links) as it becomes durable in the target; after an interruption, the same command "
+            + "resumes where it stopped. Each checkpoint commits (PostgreSQL, Kafka), so the target shows the restore in "
+            + "steps rather than all at once. The files are deleted when the restore completes.")
+    Path checkpointFile;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "64",
+            description = "With --checkpoint: segments between two checkpoints (default 64; at least every 10 s anyway).")
+    int checkpointEvery;
+
     private java.time.Instant time(String option, String value) {
         if (value == null) {
             return null;
@@ -91,14 +101,28 @@ final class RestoreCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--to-target kafka:TOPIC needs a topic");
         }
         Path output = dryRun || kafkaTopic != null || jdbcUrl != null ? null : jsonlPath();
+        if (checkpointFile != null && !mask.isEmpty() && maskKeyFile == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint with --mask needs --mask-key-file, "
+                    + "so that a resumed restore masks the same way as the run it continues");
+        }
         StrongroomConfig c = config.load();
+        io.strongroom.restore.Checkpoint checkpoint = checkpointFile == null ? null
+                : io.strongroom.restore.Checkpoint.open(checkpointFile, io.strongroom.restore.Checkpoint.fingerprint(
+                        c.environment(), tenant, table, fromTime, untilTime, mask, dryRun ? "none (dry run)" : target))
+                        .every(checkpointEvery);
+        if (checkpoint != null && checkpoint.resumed()) {
+            System.err.printf("resuming restore %s from checkpoint %s: %,d of %,d segments done%n", checkpoint.restoreId(),
+                    checkpointFile, checkpoint.state().done(), checkpoint.state().planSize());
+        }
         try (Kms kms = KmsFactory.create(c, "restore", auditFile); S3Client s3 = c.s3().client();
                 io.strongroom.restore.RestoreSink sink = kafkaTopic != null
-                        ? new io.strongroom.restore.KafkaSink(c.kafka().clientProperties(), kafkaTopic)
+                        ? new io.strongroom.restore.KafkaSink(c.kafka().clientProperties(), kafkaTopic,
+                                checkpoint != null ? checkpoint.restoreId() : java.util.UUID.randomUUID().toString())
                         : jdbcUrl != null ? postgres(jdbcUrl) : null) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
-                    c.restore().parallelism(), fromTime, untilTime, masking(), null, null), sink, new ProgressPrinter("restore " + tenant, System.err));
+                    c.restore().parallelism(), fromTime, untilTime, masking(), null, null), sink, checkpoint,
+                    new ProgressPrinter("restore " + tenant, System.err));
             System.out.printf("%s %,d events from %,d segments (%,d bytes) of tenant %s in %.1f s%s%n",
                     dryRun ? "verified" : "restored", r.events(), r.segments(), r.bytes(), tenant,
                     r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic

@@ -2,6 +2,7 @@ package io.strongroom.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.strongroom.archiver.Manifests;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.cli.demo.Demo;
@@ -35,6 +36,18 @@ class RewrapIT {
         return out;
     }
 
+    /** The manifest entry of each segment the restore would use (the one rewrapped last). */
+    private static Map<String, Manifests.Entry> currentEntries(Sandbox sandbox) {
+        Map<String, Manifests.Entry> out = new TreeMap<>();
+        try (S3Client s3 = sandbox.config().s3().client()) {
+            for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(Sandbox.BUCKET).prefix("demo/acme/_manifests/")).contents()) {
+                Manifests.decode(o.key(), s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(o.key())).asByteArray())
+                        .segments().forEach(e -> out.merge(e.objectKey(), e, Manifests::newer));
+            }
+        }
+        return out;
+    }
+
     @Test
     void rewrapMovesEverySegmentOffV1WithBodiesUnchangedThenV1IsDisabledAndRestoresStillWork() throws Exception {
         Path dir = Files.createTempDirectory("strongroom-rewrap-it-");
@@ -61,13 +74,29 @@ class RewrapIT {
             assertThat(rewrap.err()).as("progress").contains("rewrap acme");
             Map<String, Segment> after = segments(sandbox);
             assertThat(after.keySet()).isEqualTo(original.keySet());
-            after.forEach((key, s) -> {
-                assertThat(s.header().getKeyVersion()).as(key).isEqualTo("2");
-                assertThat(s.body()).as("body ciphertext unchanged: " + key).isEqualTo(original.get(key).body());
-                assertThat(s.header().getWrappedDek()).isNotEqualTo(original.get(key).header().getWrappedDek());
+            after.forEach((key, s) -> assertThat(s.toBytes()).as("object unchanged, byte for byte: " + key)
+                    .isEqualTo(original.get(key).toBytes()));
+            Map<String, Manifests.Entry> entries = currentEntries(sandbox);
+            assertThat(entries.keySet()).isEqualTo(original.keySet());
+            entries.forEach((key, e) -> {
+                assertThat(e.keyVersion()).as(key).isEqualTo("2");
+                assertThat(e.wrappedDekBytes()).as("a new wrapped key: " + key).isNotEqualTo(original.get(key).wrappedDek().bytes());
             });
             PipelineIT.Run again = PipelineIT.run("keys", "rewrap", "--config", cfg, "--tenant", "acme");
             assertThat(again.out()).as("resumable: nothing left").contains("0 rewrapped, " + original.size() + " already under");
+
+            // --rewrite-objects puts the key the manifests have into each header: bodies unchanged, no KMS call needed
+            PipelineIT.Run rewrite = PipelineIT.run("keys", "rewrap", "--config", cfg, "--tenant", "acme", "--rewrite-objects");
+            assertThat(rewrite.code()).as(rewrite.err()).isZero();
+            assertThat(rewrite.out()).contains(original.size() + " rewrapped");
+            Map<String, Manifests.Entry> current = currentEntries(sandbox);
+            segments(sandbox).forEach((key, s) -> {
+                assertThat(s.header().getKeyVersion()).as(key).isEqualTo("2");
+                assertThat(s.body()).as("body ciphertext unchanged: " + key).isEqualTo(original.get(key).body());
+                assertThat(s.wrappedDek().bytes()).as(key).isEqualTo(entries.get(key).wrappedDekBytes());
+                assertThat(current.get(key).sha256()).as("the manifest follows the rewritten object")
+                        .isEqualTo(java.util.HexFormat.of().formatHex(Segment.sha256(s.toBytes())));
+            });
 
             PipelineIT.Run disable = PipelineIT.run("keys", "disable", "--config", cfg, "--tenant", "acme", "--version", "1");
             assertThat(disable.code()).as(disable.err()).isZero();
@@ -83,7 +112,7 @@ class RewrapIT {
             List<AuditEvent> audit = new ArrayList<>();
             TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT, r -> audit.add(r.value()));
             assertThat(audit).filteredOn(e -> e.getAction() == AuditAction.REWRAP && e.getPrincipal().equals("operator:ops"))
-                    .hasSize(original.size());
+                    .hasSize(original.size()); // the second run re-used the keys the first one wrapped
         } finally {
             io.strongroom.testkit.Dirs.deleteRecursively(dir);
         }
@@ -138,7 +167,8 @@ class RewrapIT {
             PipelineIT.Run migrate = PipelineIT.run("keys", "rewrap", "--config", cfg, "--tenant", "acme", "--target-config",
                     hsmConfig.toString(), "--principal", "ops");
             assertThat(migrate.code()).as(migrate.err()).isZero();
-            assertThat(segments(sandbox).values()).isNotEmpty().allMatch(s -> s.header().getKeyId().equals("pkcs11://acme"));
+            assertThat(currentEntries(sandbox).values()).isNotEmpty().allMatch(e -> e.keyId().equals("pkcs11://acme"));
+            assertThat(segments(sandbox).values()).as("objects untouched").allMatch(s -> s.header().getKeyId().startsWith("local://"));
 
             io.strongroom.testkit.Dirs.deleteRecursively(dir.resolve("kms")); // the local keys are gone
             Path after = dir.resolve("after.jsonl");

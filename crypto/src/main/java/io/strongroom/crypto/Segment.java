@@ -2,6 +2,7 @@ package io.strongroom.crypto;
 
 import io.strongroom.avro.Crc32c;
 import io.strongroom.avro.SegmentHeader;
+import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,25 @@ public final class Segment {
         return header;
     }
 
+    /** The data key as the header has it. */
+    public WrappedDek wrappedDek() {
+        byte[] wrapped = new byte[header.getWrappedDek().remaining()];
+        header.getWrappedDek().duplicate().get(wrapped);
+        return new WrappedDek(header.getKeyId(), header.getKeyVersion(), header.getDekAlgorithm(), wrapped);
+    }
+
+    /**
+     * This segment with its data key wrapped as {@code dek} instead (a rewrap recorded in the manifests, which leaves
+     * the object as it is): {@link #header()} names the new key, the body is shared and {@link #toBytes()} is still
+     * the frame as stored. Key id, version and wrapped key are not in the body's associated data, so this opens
+     * exactly when {@code dek} unwraps to the segment's data key.
+     */
+    public Segment withKey(WrappedDek dek) {
+        SegmentHeader rekeyed = SegmentHeader.newBuilder(header).setKeyId(dek.keyId()).setKeyVersion(dek.keyVersion())
+                .setDekAlgorithm(dek.algorithm()).setWrappedDek(ByteBuffer.wrap(dek.bytes().clone())).build();
+        return new Segment(rekeyed, bytes, bodyOffset);
+    }
+
 
     /**
      * The body as an array-backed buffer for decryption in place (JCE takes its fast path only for
@@ -102,12 +122,21 @@ public final class Segment {
     }
 
     /**
-     * Parses a segment and checks its storage integrity (body CRC32C). Needs no key; copies no body.
+     * The header of a segment from the start of its frame (the preamble and the header at least, for example the
+     * first 64 KiB of an object): what a rewrap needs without fetching the body. The body is not checked.
      *
-     * @param where where the bytes came from (object key, topic/partition/offset), for errors
      * @throws SegmentFormatException naming {@code where} and what is wrong
      */
-    public static Segment parse(String where, byte[] bytes) {
+    public static SegmentHeader parseHeader(String where, byte[] prefix) {
+        return readHeader(where, prefix);
+    }
+
+    /** Bytes from the start of a frame that always hold its preamble and header. */
+    public static int maxHeaderPrefix() {
+        return PREAMBLE + MAX_HEADER_BYTES;
+    }
+
+    private static SegmentHeader readHeader(String where, byte[] bytes) {
         if (bytes == null || bytes.length < PREAMBLE) {
             throw new SegmentFormatException(where + ": not a Strongroom segment (too short: "
                     + (bytes == null ? 0 : bytes.length) + " bytes)");
@@ -136,7 +165,18 @@ public final class Segment {
             throw new SegmentFormatException(where + ": header format version " + header.getFormatVersion()
                     + " does not match frame version " + version);
         }
-        int bodyOffset = PREAMBLE + headerLength;
+        return header;
+    }
+
+    /**
+     * Parses a segment and checks its storage integrity (body CRC32C). Needs no key; copies no body.
+     *
+     * @param where where the bytes came from (object key, topic/partition/offset), for errors
+     * @throws SegmentFormatException naming {@code where} and what is wrong
+     */
+    public static Segment parse(String where, byte[] bytes) {
+        SegmentHeader header = readHeader(where, bytes);
+        int bodyOffset = PREAMBLE + ByteBuffer.wrap(bytes, MAGIC.length + 1, 4).getInt();
         if (!Arrays.equals(crc32c(bytes, bodyOffset, bytes.length - bodyOffset).bytes(), header.getBodyCrc32c().bytes())) {
             throw new SegmentFormatException(where + ": segment " + header.getSegmentId()
                     + " body does not match its CRC32C (truncated or corrupted in storage)");

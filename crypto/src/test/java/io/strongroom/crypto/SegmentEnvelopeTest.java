@@ -49,6 +49,35 @@ class SegmentEnvelopeTest {
     }
 
     @Test
+    void aSegmentOpensWithItsDataKeyRewrappedElsewhereButNotWithAnotherSegmentsKey() {
+        Segment s = Segment.parse("obj", seal("acme", 0, 3));
+        Segment other = Segment.parse("other", seal("acme", 4, 7));
+        DekContext context = new DekContext("test", "acme", s.header().getSegmentId());
+        await(kms.rotate("local://acme"), T);
+        var fresh = await(kms.wrapDek("local://acme", await(kms.unwrapDekKeyset(s.wrappedDek(), context), T), context), T);
+        assertThat(fresh.keyVersion()).isEqualTo("2");
+
+        Segment rekeyed = s.withKey(fresh);
+        assertThat(rekeyed.header().getKeyVersion()).isEqualTo("2");
+        assertThat(rekeyed.toBytes()).as("the stored frame is not changed").isSameAs(s.toBytes());
+        await(kms.disable("local://acme", "1"), T);
+        assertThat(opener.open("obj", rekeyed)).hasSize(4);
+        assertThatThrownBy(() -> opener.open("obj", s)).as("version 1 is disabled").isInstanceOf(KmsException.class);
+        // a manifest naming another segment's data key (bound to that segment's id) opens nothing
+        assertThatThrownBy(() -> opener.open("obj", s.withKey(other.wrappedDek()))).isInstanceOf(KmsException.class);
+    }
+
+    @Test
+    void theHeaderParsesFromTheFirstBytesOfAnObject() {
+        byte[] sealed = seal("acme", 0, 3);
+        Segment s = Segment.parse("obj", sealed);
+        byte[] prefix = java.util.Arrays.copyOf(sealed, Math.min(sealed.length, 600));
+        assertThat(Segment.parseHeader("obj", prefix)).isEqualTo(s.header());
+        assertThatThrownBy(() -> Segment.parseHeader("s3://b/k", java.util.Arrays.copyOf(sealed, 20)))
+                .isInstanceOf(SegmentFormatException.class).hasMessageContaining("s3://b/k").hasMessageContaining("truncated");
+    }
+
+    @Test
     void roundTripWithTheKmsAlone() {
         List<byte[]> records = opener.open("obj", seal("acme", 10, 14));
         assertThat(records).hasSize(5);

@@ -8,6 +8,7 @@ import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,8 +48,12 @@ public final class ArchiveReader {
      * @param segmentKeys segment objects to read
      * @param manifests manifest parts read
      * @param problems a segment a manifest names that is missing or has another size; an unreadable manifest
+     * @param pruned ids of segments deleted on purpose by retention
+     * @param entries the current manifest entry of each object the manifests name (after rewraps, the one rewrapped
+     *     last: its data key is the one to unwrap)
      */
-    public record Catalog(List<String> segmentKeys, int manifests, List<String> problems, java.util.Set<String> pruned) {}
+    public record Catalog(List<String> segmentKeys, int manifests, List<String> problems, java.util.Set<String> pruned,
+            java.util.Map<String, Manifests.Entry> entries) {}
 
     /**
      * Reads the manifests under {@code prefix} and lists its objects once. The manifests make a deleted
@@ -106,7 +111,7 @@ public final class ArchiveReader {
                 problems.add("s3://" + bucket + "/" + key + ": " + size + " bytes, the manifest says " + entry.sizeBytes());
             }
         });
-        return new Catalog(List.copyOf(keys), manifestKeys.size(), problems, pruned);
+        return new Catalog(List.copyOf(keys), manifestKeys.size(), problems, pruned, java.util.Map.copyOf(named));
     }
 
     /**
@@ -116,14 +121,36 @@ public final class ArchiveReader {
      * @throws io.strongroom.crypto.kms.KmsException if its data key cannot be unwrapped
      */
     public RestoredSegment read(String key) {
+        return read(key, null);
+    }
+
+    /** The data key a manifest entry records, or null if it records none (the object's header has it). */
+    public static WrappedDek dek(Manifests.Entry entry) {
+        byte[] wrapped = entry == null ? null : entry.wrappedDekBytes();
+        return wrapped == null ? null : new WrappedDek(entry.keyId(), entry.keyVersion(), entry.dekAlgorithm(), wrapped);
+    }
+
+    /**
+     * Fetches, authenticates and decrypts one segment, with the data key {@code entry} records if a rewrap moved it
+     * (the object's header still has the key it was sealed with).
+     *
+     * @param entry its current manifest entry, or null
+     * @throws SegmentFormatException naming the object if it is corrupt, tampered, moved or swapped
+     * @throws io.strongroom.crypto.kms.KmsException if its data key cannot be unwrapped
+     */
+    public RestoredSegment read(String key, Manifests.Entry entry) {
         String where = "s3://" + bucket + "/" + key;
         byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray();
         Segment segment = Segment.parse(where, bytes);
-        SegmentHeader h = segment.header();
-        if (!ObjectNames.of(h).equals(key)) {
-            throw new SegmentFormatException(where + ": segment " + h.getSegmentId() + " belongs at " + ObjectNames.of(h)
-                    + " (moved or renamed object)");
+        if (!ObjectNames.of(segment.header()).equals(key)) {
+            throw new SegmentFormatException(where + ": segment " + segment.header().getSegmentId() + " belongs at "
+                    + ObjectNames.of(segment.header()) + " (moved or renamed object)");
         }
+        WrappedDek dek = dek(entry);
+        if (dek != null && entry.segmentId().equals(segment.header().getSegmentId())) {
+            segment = segment.withKey(dek);
+        }
+        SegmentHeader h = segment.header();
         List<ChangeEvent> events = new ArrayList<>(h.getRecordCount());
         for (java.nio.ByteBuffer record : opener.openViews(where, segment)) {
             events.add(EVENTS.decode(where, record));

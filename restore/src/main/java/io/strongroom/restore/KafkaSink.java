@@ -25,10 +25,24 @@ public final class KafkaSink implements RestoreSink {
     public static final String SOURCE_OFFSET = "strongroom.source.offset";
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
+    private final String group;
+    private final Map<String, Object> kafka;
 
     public KafkaSink(Map<String, Object> kafka, String topic) {
+        this(kafka, topic, UUID.randomUUID().toString());
+    }
+
+    /**
+     * A sink for restore {@code restoreId}: its transactions use the transactional id {@code strongroom-restore-ID}, so
+     * that a resumed restore fences an old process still writing, and each checkpoint commits, in the same transaction
+     * as the records, the count of segments done as the offset of consumer group {@code strongroom-restore-ID} on the
+     * topic's partition 0 (a group nothing consumes with).
+     */
+    public KafkaSink(Map<String, Object> kafka, String topic, String restoreId) {
+        this.group = "strongroom-restore-" + restoreId;
+        this.kafka = Map.copyOf(kafka);
         Map<String, Object> props = new HashMap<>(kafka);
-        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "strongroom-restore-" + UUID.randomUUID());
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, group);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 900_000);
@@ -55,6 +69,24 @@ public final class KafkaSink implements RestoreSink {
     @Override
     public void commit() {
         producer.commitTransaction();
+    }
+
+    @Override
+    public void checkpoint(String restoreId, int segmentsDone) {
+        producer.sendOffsetsToTransaction(Map.of(new org.apache.kafka.common.TopicPartition(topic, 0),
+                new org.apache.kafka.clients.consumer.OffsetAndMetadata(segmentsDone, "strongroom restore " + restoreId)),
+                new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(group));
+        producer.commitTransaction();
+        producer.beginTransaction();
+    }
+
+    @Override
+    public int resume(String restoreId, int checkpointed) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(kafka)) {
+            var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS).get(new org.apache.kafka.common.TopicPartition(topic, 0));
+            return committed == null ? checkpointed : (int) Math.max(checkpointed, committed.offset());
+        }
     }
 
     @Override

@@ -184,6 +184,11 @@ public final class PostgresSink implements RestoreSink {
     }
 
     @Override
+    public void checkpoint(String restoreId, int segmentsDone) throws SQLException {
+        connection.commit(); // changes applied again after a crash land the same (upserts and deletes, in order)
+    }
+
+    @Override
     public void commit() throws SQLException {
         connection.commit();
     }

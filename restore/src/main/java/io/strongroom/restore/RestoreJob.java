@@ -35,6 +35,8 @@ import java.util.function.Consumer;
  * unavailable) is reported by name and the others are still restored; the chain of every
  * (tenant, partition) is checked so that a deleted segment is reported too. JSONL output is written
  * to a temporary file and moved into place at the end, so a failed run leaves no partial file.
+ * With a {@link Checkpoint}, a restore is resumable instead: see {@link #run(ArchiveReader, Options,
+ * RestoreSink, Checkpoint, Progress)}.
  */
 public final class RestoreJob {
     private RestoreJob() {}
@@ -109,88 +111,171 @@ public final class RestoreJob {
      * into {@code options.output()} or nowhere (verification).
      */
     public static Result run(ArchiveReader reader, Options options, RestoreSink sink, Progress progress) {
+        return run(reader, options, sink, null, progress);
+    }
+
+    /** Time between two checkpoints, at most. */
+    static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+
+    /**
+     * Runs a restore as above; with a {@code checkpoint}, resumable: what is done is made durable in the target
+     * every {@link Checkpoint#every} segments or {@link #CHECKPOINT_INTERVAL} and recorded in the checkpoint,
+     * a failure leaves both in place (run the same restore again to resume), and the checkpoint is deleted at the
+     * end. The JSONL output then grows in {@code .NAME.RESTOREID.partial} beside it until it is moved into place.
+     */
+    public static Result run(ArchiveReader reader, Options options, RestoreSink sink, Checkpoint checkpoint, Progress progress) {
         long start = System.nanoTime();
         String prefix = options.tenant() == null ? ObjectNames.environmentPrefix(options.environment())
                 : ObjectNames.tenantPrefix(options.environment(), options.tenant());
         ArchiveReader.Catalog catalog = reader.catalog(prefix);
-        List<String> keys = catalog.segmentKeys();
+        List<String> selected = catalog.segmentKeys();
         boolean partial = options.sample() != null || options.sealedSince() != null;
         if (options.sealedSince() != null) {
             String since = options.sealedSince().format(java.time.format.DateTimeFormatter.ofPattern("yyyy/MM/dd"));
-            keys = keys.stream().filter(k -> sealedDay(k).compareTo(since) >= 0).toList();
+            selected = selected.stream().filter(k -> sealedDay(k).compareTo(since) >= 0).toList();
         }
         if (options.sample() != null) {
             long salt = System.nanoTime();
-            keys = keys.stream().filter(k -> Math.floorMod((k + salt).hashCode(), 1_000_000) < options.sample() * 1_000_000).toList();
+            selected = selected.stream().filter(k -> Math.floorMod((k + salt).hashCode(), 1_000_000) < options.sample() * 1_000_000).toList();
         }
+        List<String> chosen = selected;
+        List<String> keys = checkpoint == null ? chosen : checkpoint.plan(() -> chosen);
         List<String> problems = new ArrayList<>(catalog.problems());
-        List<SegmentHeader> headers = new ArrayList<>();
+        List<ChainCheck.Link> links = new ArrayList<>();
+        int first = 0; // the first segment of the plan not yet durable in the target
+        int emitFrom = 0; // segments before this one are durable in the target already: read again, not written
         long[] events = {0};
         long bytes = 0;
+        if (checkpoint != null && checkpoint.resumed()) {
+            Checkpoint.State st = checkpoint.state();
+            first = st.done();
+            links.addAll(checkpoint.links());
+            problems = new ArrayList<>(st.problems());
+            events[0] = st.events();
+            bytes = st.bytes();
+            emitFrom = first;
+        }
         Path tmp = null;
+        java.nio.channels.FileChannel channel = null;
         ExecutorService pool = Executors.newFixedThreadPool(options.parallelism(), r -> {
             Thread t = new Thread(r, "strongroom-restore-fetch");
             t.setDaemon(true);
             return t;
         });
-        try (Writer out = options.output() == null ? Writer.nullWriter() : writer(tmp = temp(options.output()))) {
-            Consumer<ChangeEvent> consumer = original -> {
-                ChangeEvent e = options.masking() == null ? original : options.masking().apply(original);
-                if (matches(options.table(), e.getTable()) && options.inTime(e)) {
-                    try {
-                        if (sink != null) {
-                            sink.accept(e);
-                        } else {
-                            out.write(EventJson.line(e));
-                            out.write('\n');
+        try {
+            if (sink != null && checkpoint != null && checkpoint.resumed()) {
+                emitFrom = Math.max(first, sink.resume(checkpoint.restoreId(), first));
+            }
+            Writer out;
+            if (options.output() == null) {
+                out = Writer.nullWriter();
+            } else if (checkpoint == null) {
+                out = writer(tmp = temp(options.output()));
+            } else { // a partial file that outlives this run, cut to what the checkpoint says is in it
+                tmp = options.output().toAbsolutePath().resolveSibling("." + options.output().getFileName() + "."
+                        + checkpoint.restoreId() + ".partial");
+                Files.createDirectories(tmp.getParent());
+                channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.WRITE);
+                channel.truncate(checkpoint.state().outputBytes());
+                channel.position(checkpoint.state().outputBytes());
+                out = new BufferedWriter(new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(channel),
+                        StandardCharsets.UTF_8), 1 << 16);
+            }
+            try (Writer w = out) {
+                boolean[] emit = {true};
+                Consumer<ChangeEvent> consumer = original -> {
+                    ChangeEvent e = options.masking() == null ? original : options.masking().apply(original);
+                    if (matches(options.table(), e.getTable()) && options.inTime(e)) {
+                        if (emit[0]) {
+                            try {
+                                if (sink != null) {
+                                    sink.accept(e);
+                                } else {
+                                    w.write(EventJson.line(e));
+                                    w.write('\n');
+                                }
+                            } catch (IOException ex) {
+                                throw new UncheckedIOException(ex);
+                            } catch (RuntimeException ex) {
+                                throw ex;
+                            } catch (Exception ex) {
+                                throw new IllegalStateException("cannot write restored event " + e.getEventId() + ": " + ex.getMessage(), ex);
+                            }
                         }
-                    } catch (IOException ex) {
-                        throw new UncheckedIOException(ex);
-                    } catch (RuntimeException ex) {
-                        throw ex;
-                    } catch (Exception ex) {
-                        throw new IllegalStateException("cannot write restored event " + e.getEventId() + ": " + ex.getMessage(), ex);
+                        events[0]++;
                     }
-                    events[0]++;
-                }
-            };
-            Deque<CompletableFuture<RestoredSegment>> window = new ArrayDeque<>();
-            int next = 0;
-            for (int done = 0; done < keys.size(); done++) {
-                while (next < keys.size() && window.size() < options.parallelism() * 2) {
-                    String key = keys.get(next++);
-                    window.add(CompletableFuture.supplyAsync(() -> reader.read(key), pool));
-                }
-                String key = keys.get(done);
-                try {
-                    RestoredSegment segment = window.removeFirst().join();
-                    headers.add(segment.header());
-                    bytes += segment.objectBytes();
-                    segment.events().forEach(consumer);
-                } catch (CompletionException e) {
-                    if (e.getCause() instanceof SegmentFormatException || e.getCause() instanceof KmsException) {
-                        problems.add(e.getCause().getMessage().startsWith("s3://") ? e.getCause().getMessage()
-                                : key + ": " + e.getCause().getMessage());
-                    } else {
-                        throw e;
+                };
+                Deque<CompletableFuture<RestoredSegment>> window = new ArrayDeque<>();
+                int next = first;
+                int saved = links.size();
+                long lastCheckpoint = System.nanoTime();
+                for (int done = first; done < keys.size(); done++) {
+                    while (next < keys.size() && window.size() < options.parallelism() * 2) {
+                        String key = keys.get(next++);
+                        window.add(CompletableFuture.supplyAsync(() -> reader.read(key, catalog.entries().get(key)), pool));
+                    }
+                    String key = keys.get(done);
+                    emit[0] = done >= emitFrom;
+                    try {
+                        RestoredSegment segment = window.removeFirst().join();
+                        links.add(ChainCheck.Link.of(segment.header()));
+                        bytes += segment.objectBytes();
+                        segment.events().forEach(consumer);
+                    } catch (CompletionException e) {
+                        if (e.getCause() instanceof SegmentFormatException || e.getCause() instanceof KmsException) {
+                            problems.add(e.getCause().getMessage().startsWith("s3://") ? e.getCause().getMessage()
+                                    : key + ": " + e.getCause().getMessage());
+                        } else if (e.getCause() instanceof software.amazon.awssdk.services.s3.model.NoSuchKeyException
+                                && checkpoint != null) { // pruned or lost since the plan was made
+                            problems.add("s3://" + key + ": in the restore's plan, but no longer in the bucket");
+                        } else {
+                            throw e;
+                        }
+                    }
+                    progress.update(done + 1, keys.size(), events[0]);
+                    boolean last = done + 1 == keys.size();
+                    if (checkpoint != null && !last && (done + 1 - first) % checkpoint.everySegments() == 0
+                            || checkpoint != null && !last && System.nanoTime() - lastCheckpoint > CHECKPOINT_INTERVAL.toNanos()) {
+                        long outputBytes = 0;
+                        if (channel != null) {
+                            w.flush();
+                            channel.force(false);
+                            outputBytes = channel.position();
+                        }
+                        if (sink != null && done + 1 > emitFrom) {
+                            sink.checkpoint(checkpoint.restoreId(), done + 1);
+                        }
+                        checkpoint.save(done + 1, outputBytes, links.size(), events[0], bytes, problems,
+                                List.copyOf(links.subList(saved, links.size())));
+                        saved = links.size();
+                        lastCheckpoint = System.nanoTime();
                     }
                 }
-                progress.update(done + 1, keys.size(), events[0]);
             }
-        } catch (IOException | RuntimeException e) {
-            deleteQuietly(tmp);
+        } catch (Exception e) {
+            if (checkpoint == null) {
+                deleteQuietly(tmp);
+            }
             if (sink != null) {
-                sink.abort();
+                sink.abort(); // with a checkpoint, only what came after it
             }
+            String resume = checkpoint == null ? "" : "; run the same restore again to resume from checkpoint " + checkpoint.file();
             if (e instanceof IOException io) {
-                throw new UncheckedIOException("cannot write " + options.output() + ": " + io.getMessage(), io);
+                throw new UncheckedIOException("cannot write " + options.output() + ": " + io.getMessage() + resume, io);
             }
-            throw (RuntimeException) e;
+            if (checkpoint != null && e instanceof RuntimeException r) {
+                throw new IllegalStateException(r.getMessage() + resume, r);
+            }
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getMessage() + resume, e);
         } finally {
             pool.shutdownNow();
         }
         if (!partial) { // a sample or a time slice has gaps by design
-            problems.addAll(ChainCheck.problems(headers, catalog.pruned()));
+            problems.addAll(ChainCheck.check(links, catalog.pruned()));
         }
         if (sink != null) {
             try {
@@ -207,7 +292,10 @@ public final class RestoreJob {
                 throw new UncheckedIOException("cannot move restored events to " + options.output() + ": " + e.getMessage(), e);
             }
         }
-        return new Result(headers.size(), events[0], bytes, List.copyOf(problems), Duration.ofNanos(System.nanoTime() - start));
+        if (checkpoint != null) {
+            checkpoint.finish();
+        }
+        return new Result(links.size(), events[0], bytes, List.copyOf(problems), Duration.ofNanos(System.nanoTime() - start));
     }
 
     private static void deleteQuietly(Path path) {

@@ -24,15 +24,34 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 /**
  * Re-wraps archived segments' data keys under a KEK's current primary version — in the same KMS
  * (after a rotation or a compromise) or in another one (a KMS migration) — without decrypting
- * their bodies: only the header's key id, version and wrapped DEK change, and the header is not part
- * of the body's associated data, so the body ciphertext stays byte for byte the same.
+ * their bodies.
  *
- * <p>Each object is replaced only if it is still the version read ({@code If-Match}), on every
- * target that has it, and a manifest part records the new entry. Resumable: a second run skips what
- * is already under the target version. Every unwrap and wrap goes through the given KMSes (audit them).
+ * <p>{@link Mode#MANIFEST} (the default) moves no object byte: per segment, the current wrapped data
+ * key (from its manifest entry, or from its header, fetched with a ranged GET) is unwrapped and
+ * wrapped again, and the new key goes into a {@code rewrap-*.json} manifest part (one per day and
+ * batch) that readers prefer over the header. Objects stay byte for byte the same, which also works
+ * under S3 Object Lock. {@link Mode#OBJECT} also rewrites each object with the new key in its header
+ * ({@code If-Match} on every target that has it), so no live object keeps a copy of its data key
+ * wrapped under the old version: what a compromise calls for. Key id, version and wrapped key are not
+ * in the body's associated data, so the body ciphertext never changes.
+ *
+ * <p>Resumable: a segment already under the target version is skipped; a crash loses at most one
+ * unwritten batch of manifest entries, which the next run redoes. Every unwrap and wrap goes through
+ * the given KMSes (audit them).
  */
 public final class Rewrap {
+    /** Manifest entries per {@code rewrap-*.json} part. */
+    static final int BATCH = 500;
+
     private Rewrap() {}
+
+    /** Where the re-wrapped key goes. */
+    public enum Mode {
+        /** Only into the manifests: no object changes. */
+        MANIFEST,
+        /** Into the manifests and into each object's header (the object is rewritten, its body unchanged). */
+        OBJECT
+    }
 
     /**
      * What a run did.
@@ -49,78 +68,167 @@ public final class Rewrap {
         void update(int done, int total);
     }
 
+    /** {@link #run(List, String, String, Kms, Kms, String, Duration, Mode, Progress)} in {@link Mode#MANIFEST}. */
+    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
+            String targetKeyId, Duration kmsTimeout, Progress progress) {
+        return run(targets, environment, tenant, source, target, targetKeyId, kmsTimeout, Mode.MANIFEST, progress);
+    }
+
     /**
      * Re-wraps every segment of {@code tenant}.
      *
-     * @param source the KMS holding the current KEKs (unwraps)
+     * @param source the KMS holding the current KEKs (unwraps; a segment already under {@code targetKeyId} is
+     *     unwrapped by {@code target})
      * @param target the KMS to wrap under (the same as {@code source} unless migrating)
      * @param targetKeyId the KEK to wrap under, in {@code target}
      */
     public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
-            String targetKeyId, Duration kmsTimeout, Progress progress) {
+            String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress) {
         ArchiveTarget primary = targets.get(0);
         String targetVersion = Kmses.await(target.describe(targetKeyId), kmsTimeout).stream()
                 .filter(v -> v.primary()).findFirst().orElseThrow(() -> new IllegalStateException(targetKeyId + " has no primary"))
                 .version();
-        List<String> keys = new ArrayList<>();
+        Map<String, Manifests.Entry> entries = currentEntries(primary, environment, tenant);
+        // an object no manifest names yet (archived, its manifest not written when this started) is re-wrapped too
+        Map<String, Long> orphans = new TreeMap<>();
         for (S3Object o : primary.client().listObjectsV2Paginator(b -> b.bucket(primary.bucket())
                 .prefix(ObjectNames.tenantPrefix(environment, tenant))).contents()) {
-            if (o.key().endsWith(ObjectNames.SUFFIX) && !o.key().contains("/_quarantine/")) {
-                keys.add(o.key());
+            if (o.key().endsWith(ObjectNames.SUFFIX) && !o.key().contains("/_quarantine/") && !entries.containsKey(o.key())) {
+                orphans.put(o.key(), o.size());
             }
         }
+        List<String> keys = new ArrayList<>(entries.keySet());
+        keys.addAll(orphans.keySet());
+        Batch batch = new Batch(targets, environment, tenant);
         int rewrapped = 0;
         int current = 0;
         for (int i = 0; i < keys.size(); i++) {
             String key = keys.get(i);
             String where = "s3://" + primary.bucket() + "/" + key;
-            ResponseBytes<GetObjectResponse> object = primary.client().getObjectAsBytes(b -> b.bucket(primary.bucket()).key(key));
-            byte[] bytes = object.asByteArray();
-            Segment segment = Segment.parse(where, bytes);
-            SegmentHeader h = segment.header();
-            if (h.getKeyId().equals(targetKeyId) && h.getKeyVersion().equals(targetVersion)) {
+            Manifests.Entry entry = entries.get(key);
+            SegmentHeader header = null;
+            if (entry == null) { // an orphan: its entry comes from the object itself
+                byte[] bytes = primary.client().getObjectAsBytes(b -> b.bucket(primary.bucket()).key(key)).asByteArray();
+                header = Segment.parse(where, bytes).header();
+                entry = Manifests.Entry.of(header, key, bytes.length, Segment.sha256(bytes));
+            }
+            boolean entryCurrent = entry.keyId().equals(targetKeyId) && entry.keyVersion().equals(targetVersion);
+            if (entryCurrent && mode == Mode.MANIFEST) {
                 current++;
                 progress.update(i + 1, keys.size());
                 continue;
             }
-            DekContext context = new DekContext(h.getEnvironment(), h.getTenant(), h.getSegmentId());
-            byte[] oldWrapped = new byte[h.getWrappedDek().remaining()];
-            h.getWrappedDek().duplicate().get(oldWrapped);
-            var keyset = Kmses.await(source.unwrapDekKeyset(
-                    new WrappedDek(h.getKeyId(), h.getKeyVersion(), h.getDekAlgorithm(), oldWrapped), context), kmsTimeout);
-            WrappedDek fresh = Kmses.await(target.wrapDek(targetKeyId, keyset, context), kmsTimeout);
-            SegmentHeader next = SegmentHeader.newBuilder(h).setKeyId(fresh.keyId()).setKeyVersion(fresh.keyVersion())
-                    .setWrappedDek(ByteBuffer.wrap(fresh.bytes())).setDekAlgorithm(fresh.algorithm()).build();
-            byte[] body = segment.body();
-            byte[] replacement = new Segment(next, body).toBytes();
-            Segment check = Segment.parse(where + " (rewrapped)", replacement);
-            if (!java.util.Arrays.equals(check.body(), body)) {
-                throw new IllegalStateException(where + ": the rewritten segment's body differs; nothing was written");
-            }
-            for (ArchiveTarget t : targets) {
-                String etag = t == primary ? object.response().eTag() : etagOrNull(t, key);
-                if (etag != null) { // a target without the object gets it from repair, rewrapped
-                    new SegmentWriter(t.client(), t.bucket()).replace(key, check, replacement, etag);
+            byte[] recorded = entry.wrappedDekBytes();
+            WrappedDek dek = recorded == null ? null
+                    : new WrappedDek(entry.keyId(), entry.keyVersion(), entry.dekAlgorithm(), recorded);
+            if (dek == null || mode == Mode.OBJECT) {
+                header = header != null ? header : headerOf(primary, key, where);
+                if (mode == Mode.OBJECT && entryCurrent && header.getKeyId().equals(targetKeyId)
+                        && header.getKeyVersion().equals(targetVersion)) {
+                    current++;
+                    progress.update(i + 1, keys.size());
+                    continue;
                 }
+                dek = dek != null ? dek : new WrappedDek(header.getKeyId(), header.getKeyVersion(), header.getDekAlgorithm(),
+                        bytes(header.getWrappedDek()));
             }
+            WrappedDek fresh = entryCurrent ? dek : rewrap(dek, new DekContext(environment, tenant, entry.segmentId()),
+                    dek.keyId().equals(targetKeyId) ? target : source, target, targetKeyId, kmsTimeout);
             long now = System.currentTimeMillis();
-            Manifests.Entry entry = Manifests.rewrapped(Manifests.Entry.of(h, key, bytes.length, Segment.sha256(bytes)), next,
-                    replacement, now);
-            byte[] part = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant,
-                    Manifests.day(h), List.of(entry)));
-            String partKey = Manifests.rewrapKey(environment, tenant, Manifests.day(h), h.getSegmentId(), now);
-            for (ArchiveTarget t : targets) {
-                t.client().putObject(b -> b.bucket(t.bucket()).key(partKey).contentType("application/json"),
-                        RequestBody.fromBytes(part));
+            if (mode == Mode.OBJECT) {
+                batch.add(rewriteObject(targets, key, where, fresh, entry, now));
+            } else {
+                batch.add(entry.rekeyed(fresh.keyId(), fresh.keyVersion(), fresh.algorithm(), fresh.bytes(), now));
             }
             rewrapped++;
             progress.update(i + 1, keys.size());
         }
+        batch.flush();
         return new Result(keys.size(), rewrapped, current, targetVersion);
     }
 
-    /** How many segments of {@code tenant} each key version still protects, from the manifests. */
-    public static Map<String, Integer> references(ArchiveTarget target, String environment, String tenant) {
+    private static WrappedDek rewrap(WrappedDek dek, DekContext context, Kms unwrapper, Kms target, String targetKeyId,
+            Duration timeout) {
+        var keyset = Kmses.await(unwrapper.unwrapDekKeyset(dek, context), timeout);
+        return Kmses.await(target.wrapDek(targetKeyId, keyset, context), timeout);
+    }
+
+    /** The header of the object at {@code key}, from its first bytes only. */
+    private static SegmentHeader headerOf(ArchiveTarget t, String key, String where) {
+        byte[] prefix = t.client().getObjectAsBytes(b -> b.bucket(t.bucket()).key(key)
+                .range("bytes=0-" + (Segment.maxHeaderPrefix() - 1))).asByteArray();
+        return Segment.parseHeader(where, prefix);
+    }
+
+    /** Rewrites the object with {@code fresh} in its header, only where it is still the version read; its new entry. */
+    private static Manifests.Entry rewriteObject(List<ArchiveTarget> targets, String key, String where, WrappedDek fresh,
+            Manifests.Entry entry, long now) {
+        ArchiveTarget primary = targets.get(0);
+        ResponseBytes<GetObjectResponse> object = primary.client().getObjectAsBytes(b -> b.bucket(primary.bucket()).key(key));
+        Segment segment = Segment.parse(where, object.asByteArray());
+        SegmentHeader h = segment.header();
+        SegmentHeader next = SegmentHeader.newBuilder(h).setKeyId(fresh.keyId()).setKeyVersion(fresh.keyVersion())
+                .setWrappedDek(ByteBuffer.wrap(fresh.bytes())).setDekAlgorithm(fresh.algorithm()).build();
+        byte[] body = segment.body();
+        byte[] replacement = new Segment(next, body).toBytes();
+        Segment check = Segment.parse(where + " (rewrapped)", replacement);
+        if (!java.util.Arrays.equals(check.body(), body)) {
+            throw new IllegalStateException(where + ": the rewritten segment's body differs; nothing was written");
+        }
+        for (ArchiveTarget t : targets) {
+            String etag = t == primary ? object.response().eTag() : etagOrNull(t, key);
+            if (etag != null) { // a target without the object gets it from repair, rewrapped
+                new SegmentWriter(t.client(), t.bucket()).replace(key, check, replacement, etag);
+            }
+        }
+        return Manifests.rewrapped(entry, next, replacement, now);
+    }
+
+    /** Rewrap entries waiting to be written, a part per day, {@link #BATCH} at a time, to every target. */
+    private static final class Batch {
+        private final List<ArchiveTarget> targets;
+        private final String environment;
+        private final String tenant;
+        private final Map<String, List<Manifests.Entry>> byDay = new TreeMap<>();
+        private int size;
+
+        Batch(List<ArchiveTarget> targets, String environment, String tenant) {
+            this.targets = targets;
+            this.environment = environment;
+            this.tenant = tenant;
+        }
+
+        void add(Manifests.Entry entry) {
+            byDay.computeIfAbsent(Manifests.day(entry.sealedAtMs()), d -> new ArrayList<>()).add(entry);
+            if (++size >= BATCH) {
+                flush();
+            }
+        }
+
+        void flush() {
+            long now = System.currentTimeMillis();
+            byDay.forEach((day, list) -> {
+                byte[] part = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, list));
+                String partKey = Manifests.rewrapKey(environment, tenant, day, list.get(0).segmentId()
+                        + (list.size() > 1 ? "-" + list.size() : ""), now);
+                for (ArchiveTarget t : targets) {
+                    t.client().putObject(b -> b.bucket(t.bucket()).key(partKey).contentType("application/json"),
+                            RequestBody.fromBytes(part));
+                }
+            });
+            byDay.clear();
+            size = 0;
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
+    /** The current manifest entry of every segment of {@code tenant} not pruned, by object key. */
+    static Map<String, Manifests.Entry> currentEntries(ArchiveTarget target, String environment, String tenant) {
         Map<String, Manifests.Entry> entries = new TreeMap<>();
         for (S3Object o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
                 .prefix(Manifests.prefix(environment, tenant))).contents()) {
@@ -132,8 +240,14 @@ public final class Rewrap {
             pruned.addAll(io.strongroom.archiver.Retention.readPruned(o.key(), target.client()
                     .getObjectAsBytes(b -> b.bucket(target.bucket()).key(o.key())).asByteArray()).segments().values());
         }
+        entries.keySet().removeAll(pruned);
+        return entries;
+    }
+
+    /** How many segments of {@code tenant} each key version still protects, from the manifests. */
+    public static Map<String, Integer> references(ArchiveTarget target, String environment, String tenant) {
         Map<String, Integer> counts = new TreeMap<>();
-        entries.values().stream().filter(e -> !pruned.contains(e.objectKey()))
+        currentEntries(target, environment, tenant).values()
                 .forEach(e -> counts.merge(e.keyId() + "/" + e.keyVersion(), 1, Integer::sum));
         return counts;
     }

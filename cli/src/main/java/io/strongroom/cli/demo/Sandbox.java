@@ -38,6 +38,11 @@ public final class Sandbox implements AutoCloseable {
      * @param segmentMaxAge ISO-8601 max age of a segment, e.g. {@code PT2S}
      */
     public static Sandbox start(Path dir, String segmentMaxAge) {
+        return start(dir, segmentMaxAge, 2000);
+    }
+
+    /** Starts everything under {@code dir}, sealing segments of at most {@code segmentMaxRecords} records too. */
+    public static Sandbox start(Path dir, String segmentMaxAge, int segmentMaxRecords) {
         EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), false, Map.of());
         EmbeddedS3 s3 = null;
         try {
@@ -71,7 +76,7 @@ public final class Sandbox implements AutoCloseable {
                     "    auto-create: true",
                     "    passphrase-file: " + passphrase,
                     "encryptor:",
-                    "  segment-max-records: 2000",
+                    "  segment-max-records: " + segmentMaxRecords,
                     "  segment-max-age: " + segmentMaxAge,
                     ""));
             StrongroomConfig config = ConfigLoader.load(configFile, Map.of());
