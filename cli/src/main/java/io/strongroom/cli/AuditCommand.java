@@ -16,12 +16,13 @@ import picocli.CommandLine.Option;
 
 /** {@code strongroom audit ...}: the audit trail. */
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "Work with the audit trail (strongroom.audit).",
-        subcommands = {AuditCommand.Verify.class, AuditCommand.Ship.class})
+        subcommands = {AuditCommand.Verify.class, AuditCommand.Ship.class, AuditCommand.InitKey.class,
+                AuditCommand.Checkpoint.class})
 final class AuditCommand {
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = "Check every emitter's hash chain on strongroom.audit; name each deleted, modified or "
-                    + "reordered event; exit 1 if any.")
+            description = "Check every emitter's hash chain on strongroom.audit, and the topic against the signed "
+                    + "checkpoints in S3 (a rewritten topic); name each deleted, modified or reordered event; exit 1 if any.")
     static final class Verify implements Callable<Integer> {
         @Mixin ConfigOption config;
 
@@ -31,6 +32,9 @@ final class AuditCommand {
 
         @Option(names = "--file", paramLabel = "FILE", description = "Check a local audit file (restore --audit-file) instead of a topic.")
         java.nio.file.Path file;
+
+        @Option(names = "--no-checkpoints", description = "Check the hash chains only, not the signed checkpoints in S3.")
+        boolean noCheckpoints;
 
         @Override
         public Integer call() throws Exception {
@@ -47,10 +51,28 @@ final class AuditCommand {
                         new AuditVerifier.Positioned(r.topic() + "/" + r.partition() + "/" + r.offset(), r.value())));
             }
             AuditVerifier.Report report = AuditVerifier.verify(events);
-            report.problems().forEach(p -> System.out.println("problem: " + p));
-            System.out.printf("audit trail %s: %,d events from %d emitters%s%n", report.ok() ? "intact" : "DAMAGED",
-                    report.events(), report.emitters().size(), report.ok() ? "" : ", " + report.problems().size() + " problems");
-            return report.ok() ? 0 : 1;
+            List<String> problems = new ArrayList<>(report.problems());
+            String against = "";
+            if (file == null && !noCheckpoints) {
+                StrongroomConfig c = config.load();
+                try (var s3 = c.s3().client()) {
+                    AuditCheckpointStore store = new AuditCheckpointStore(c, s3);
+                    var verifier = store.verifier(w -> System.err.println("warning: " + w));
+                    if (verifier == null) {
+                        against = "; no signed checkpoints yet (strongroom audit init-key, then the coordinator signs one every "
+                                + "audit.checkpoint-interval)";
+                    } else {
+                        var checkpoints = store.checkpoints(verifier, problems);
+                        problems.addAll(io.strongroom.crypto.audit.AuditCheckpoints.check(checkpoints, events));
+                        against = String.format("; checked against %,d signed checkpoints", checkpoints.size());
+                    }
+                }
+            }
+            problems.forEach(p -> System.out.println("problem: " + p));
+            boolean ok = problems.isEmpty();
+            System.out.printf("audit trail %s: %,d events from %d emitters%s%s%n", ok ? "intact" : "DAMAGED",
+                    report.events(), report.emitters().size(), against, ok ? "" : ", " + problems.size() + " problems");
+            return ok ? 0 : 1;
         }
     }
 
@@ -91,6 +113,52 @@ final class AuditCommand {
             }
             System.out.printf("shipped %,d of %,d events from %s to %s%n", sent, read.size(), file, Topics.AUDIT.name());
             return 0;
+        }
+    }
+
+    @Command(name = "init-key", mixinStandardHelpOptions = true,
+            description = "Make the audit signing key (Ed25519, its private half encrypted under the KMS) unless there is "
+                    + "one, and write its public keyset to FILE: set audit.public-key-file to it wherever audit verify runs.")
+    static final class InitKey implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--public-key-out", required = true, paramLabel = "FILE", description = "Where to write the public keyset.")
+        java.nio.file.Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            try (var kms = KmsFactory.create(c, principal.audited()); var s3 = c.s3().client()) {
+                AuditCheckpointStore store = new AuditCheckpointStore(c, s3);
+                boolean existed = store.signingKey() != null;
+                store.ensureSigningKey(kms);
+                java.nio.file.Files.writeString(out, store.publicKeyset());
+                System.out.printf("%s audit signing key s3://%s/%s; public keyset written to %s%n",
+                        existed ? "existing" : "new", c.s3().bucket(), store.keyObject(), out);
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "checkpoint", mixinStandardHelpOptions = true,
+            description = "Sign the chain heads of strongroom.audit now and store the checkpoint in S3 (the coordinator "
+                    + "does it every audit.checkpoint-interval).")
+    static final class Checkpoint implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            List<AuditVerifier.Positioned> events = new ArrayList<>();
+            TopicReader.readToEnd(c.kafka().clientProperties(), Topics.AUDIT, r -> events.add(
+                    new AuditVerifier.Positioned(r.topic() + "/" + r.partition() + "/" + r.offset(), r.value())));
+            try (var kms = KmsFactory.create(c, principal.audited()); var s3 = c.s3().client()) {
+                String where = new AuditCheckpointStore(c, s3).checkpoint(kms, events);
+                System.out.printf("signed the heads of %,d audit events into %s%n", events.size(), where);
+                return 0;
+            }
         }
     }
 }

@@ -42,6 +42,11 @@ final class CoordinatorService implements AutoCloseable {
     private final AdminApi api;
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "strongroom-coordinator"));
     private final ScheduledExecutorService verifier = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "strongroom-verify"));
+    private final ScheduledExecutorService auditSigner = Executors.newSingleThreadScheduledExecutor(
+            r -> new Thread(r, "strongroom-audit-checkpoint"));
+    private final io.strongroom.crypto.audit.AuditCheckpoints.Tracker auditHeads = new io.strongroom.crypto.audit.AuditCheckpoints.Tracker();
+    private org.apache.kafka.clients.consumer.KafkaConsumer<String, io.strongroom.avro.AuditEvent> auditReader;
+    private final java.util.concurrent.atomic.AtomicLong lastCheckpointSeconds = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.Map<String, long[]> verified = new java.util.concurrent.ConcurrentHashMap<>(); // tenant -> {ok, atSeconds}
     private final java.util.concurrent.atomic.AtomicLong verifyRuns = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong verifySuccesses = new java.util.concurrent.atomic.AtomicLong();
@@ -73,6 +78,10 @@ final class CoordinatorService implements AutoCloseable {
         long every = c.coordinator().verifyInterval().toMillis();
         service.verifier.scheduleWithFixedDelay(() -> service.verifyTenants(c.coordinator().tenants(), c.coordinator().verifySample()),
                 every, every, TimeUnit.MILLISECONDS);
+        long sign = c.audit().checkpointInterval().toMillis();
+        service.auditSigner.scheduleWithFixedDelay(service::checkpointAuditQuietly, sign, sign, TimeUnit.MILLISECONDS);
+        io.micrometer.core.instrument.Gauge.builder("strongroom.audit.checkpoint.last.seconds", service.lastCheckpointSeconds::get)
+                .description("When the last signed audit checkpoint was stored (epoch seconds)").register(Metrics.globalRegistry);
         io.micrometer.core.instrument.Gauge.builder("strongroom.verify.success.rate",
                 () -> service.verifyRuns.get() == 0 ? 1.0 : (double) service.verifySuccesses.get() / service.verifyRuns.get())
                 .description("Share of scheduled test restores that succeeded").register(Metrics.globalRegistry);
@@ -147,6 +156,47 @@ final class CoordinatorService implements AutoCloseable {
     }
 
     /** The admin API's port, or -1 without one. */
+    /**
+     * Reads the audit topic from where the last checkpoint stopped, then signs every emitter's newest event into a
+     * checkpoint in S3. Returns where it lies.
+     */
+    String checkpointAudit() {
+        if (auditReader == null) {
+            java.util.Map<String, Object> props = new java.util.HashMap<>(config.kafka().clientProperties());
+            props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            auditReader = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props, Topics.AUDIT.keySerde().deserializer(),
+                    Topics.AUDIT.valueSerde().deserializer());
+            var parts = auditReader.partitionsFor(Topics.AUDIT.name()).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+            auditReader.assign(parts);
+            auditReader.seekToBeginning(parts);
+        }
+        var end = auditReader.endOffsets(auditReader.assignment());
+        while (auditReader.assignment().stream().anyMatch(tp -> auditReader.position(tp) < end.get(tp))) {
+            for (var r : auditReader.poll(java.time.Duration.ofMillis(500))) {
+                auditHeads.add(new io.strongroom.crypto.audit.AuditVerifier.Positioned(
+                        r.topic() + "/" + r.partition() + "/" + r.offset(), r.value()));
+            }
+        }
+        try (var s3 = config.s3().client()) {
+            String where = new AuditCheckpointStore(config, s3).checkpoint(kms, auditHeads);
+            lastCheckpointSeconds.set(java.time.Instant.now().getEpochSecond());
+            LOG.atInfo().addKeyValue("checkpoint", where).addKeyValue("events", auditHeads.count())
+                    .log("signed audit checkpoint stored");
+            return where;
+        }
+    }
+
+    private void checkpointAuditQuietly() {
+        try {
+            checkpointAudit();
+        } catch (RuntimeException e) {
+            LOG.atError().setCause(e).log("audit checkpoint failed, retried in {}: {}", config.audit().checkpointInterval(),
+                    e.getMessage());
+        }
+    }
+
     int adminPort() {
         return api == null ? -1 : api.port();
     }
@@ -155,13 +205,18 @@ final class CoordinatorService implements AutoCloseable {
     public void close() {
         loop.shutdownNow();
         verifier.shutdownNow();
+        auditSigner.shutdownNow();
         try {
             loop.awaitTermination(30, TimeUnit.SECONDS);
+            auditSigner.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         if (api != null) {
             api.close();
+        }
+        if (auditReader != null) {
+            auditReader.close();
         }
         producer.close();
         admin.close();

@@ -26,10 +26,11 @@ import java.util.Optional;
  * @param archiver archiver service
  * @param coordinator rotation coordinator
  * @param restore restore and verify
+ * @param audit the audit trail's signed checkpoints
  */
 public record StrongroomConfig(String environment, String dataDir, Kafka kafka, S3Settings s3, KmsSettings kms,
         IngestConfig ingest, EncryptorConfig encryptor, ArchiverConfig archiver, Coordinator coordinator,
-        Restore restore) {
+        Restore restore, Audit audit) {
 
     /** The rotation policy of {@code tenant}: its own, its classification's, or the default. */
     public RotationPolicy rotationPolicy(String tenant) {
@@ -54,6 +55,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
         coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
+        audit = Objects.requireNonNullElse(audit, new Audit(null, null, null));
     }
 
     /**
@@ -263,6 +265,27 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             parallelism = Objects.requireNonNullElse(parallelism, 4);
             if (parallelism < 1 || parallelism > 64) {
                 throw new IllegalArgumentException("restore.parallelism must be between 1 and 64, got " + parallelism);
+            }
+        }
+    }
+
+    /**
+     * Signed checkpoints of the audit trail.
+     *
+     * @param checkpointInterval how often the coordinator signs the chain heads of {@code strongroom.audit} into S3
+     * @param publicKeyFile the public keyset (Tink JSON) that {@code audit verify} checks checkpoints with: pin it; without
+     *     it, the one stored beside the signing key in S3 is used, with a warning
+     * @param checkpointRetention with {@code archiver.object-lock}, how long each checkpoint is locked
+     */
+    public record Audit(Duration checkpointInterval, String publicKeyFile, Duration checkpointRetention) {
+        public Audit {
+            checkpointInterval = Objects.requireNonNullElse(checkpointInterval, Duration.ofMinutes(5));
+            checkpointRetention = Objects.requireNonNullElse(checkpointRetention, Duration.ofDays(2557));
+            if (checkpointInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("audit.checkpoint-interval must be at least PT1S, got " + checkpointInterval);
+            }
+            if (checkpointRetention.isNegative() || checkpointRetention.isZero()) {
+                throw new IllegalArgumentException("audit.checkpoint-retention must be positive, got " + checkpointRetention);
             }
         }
     }
