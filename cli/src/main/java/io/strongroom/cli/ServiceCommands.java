@@ -150,6 +150,21 @@ final class ServiceCommands {
         }
     }
 
+    @Command(name = "anomaly", mixinStandardHelpOptions = true,
+            description = "Run the anomaly detector: strongroom.audit -> alerts with their evidence on strongroom.alerts "
+                    + "(denials, repeated failures, unusual unwrap volume, unexpected unwrappers, restores outside their "
+                    + "window, disabled keys in use).")
+    static final class Anomaly implements Callable<Integer> {
+        @Mixin ConfigOption config;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            return runUntilStopped("anomaly", io.strongroom.anomaly.AnomalyService.start(c.anomaly(),
+                    c.kafka().clientProperties(), stateDir(c)));
+        }
+    }
+
     @Command(name = "coordinator", mixinStandardHelpOptions = true,
             description = "Run the rotation coordinator: create Strongroom's topics, create missing tenant keys, "
                     + "publish key versions on strongroom.keys; repeat every coordinator.check-interval.")

@@ -1,5 +1,6 @@
 package io.strongroom.schemas;
 
+import io.strongroom.avro.Alert;
 import io.strongroom.avro.ArchiveIndexEntry;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.avro.ChangeEvent;
@@ -34,8 +35,12 @@ public final class Topics {
     public static final Topic<String, DeadLetter> INGEST_DLQ =
             new Topic<>("strongroom.ingest.dlq", Serdes.String(), AvroSerde.of(DeadLetter.class));
 
+    /** What the anomaly detector found in the audit trail. Key: principal. */
+    public static final Topic<String, Alert> ALERTS =
+            new Topic<>("strongroom.alerts", Serdes.String(), AvroSerde.of(Alert.class));
+
     /** Every topic above. */
-    public static final List<Topic<?, ?>> ALL = List.of(CHANGES, SEGMENTS, KEYS, AUDIT, ARCHIVE_INDEX, INGEST_DLQ);
+    public static final List<Topic<?, ?>> ALL = List.of(CHANGES, SEGMENTS, KEYS, AUDIT, ARCHIVE_INDEX, INGEST_DLQ, ALERTS);
 
     /** Topics that are compacted rather than deleted by time. */
     public static final List<Topic<?, ?>> COMPACTED = List.of(KEYS, ARCHIVE_INDEX);

@@ -27,10 +27,11 @@ import java.util.Optional;
  * @param coordinator rotation coordinator
  * @param restore restore and verify
  * @param audit the audit trail's signed checkpoints
+ * @param anomaly the anomaly detector's rules
  */
 public record StrongroomConfig(String environment, String dataDir, Kafka kafka, S3Settings s3, KmsSettings kms,
         IngestConfig ingest, EncryptorConfig encryptor, ArchiverConfig archiver, Coordinator coordinator,
-        Restore restore, Audit audit) {
+        Restore restore, Audit audit, io.strongroom.anomaly.AnomalyConfig anomaly) {
 
     /** The rotation policy of {@code tenant}: its own, its classification's, or the default. */
     public RotationPolicy rotationPolicy(String tenant) {
@@ -56,6 +57,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
         audit = Objects.requireNonNullElse(audit, new Audit(null, null, null));
+        anomaly = Objects.requireNonNullElse(anomaly, io.strongroom.anomaly.AnomalyConfig.defaults());
     }
 
     /**
