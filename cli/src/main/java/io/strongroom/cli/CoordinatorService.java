@@ -142,9 +142,17 @@ final class CoordinatorService implements AutoCloseable {
         return verified.get(tenant);
     }
 
+    /** When the last pass succeeded (epoch ms), or 0 before the first. */
+    long lastPassOkMs() {
+        return lastPassOkMs;
+    }
+
+    private volatile long lastPassOkMs;
+
     private void passQuietly() {
         try {
             List<String> rotated = pass();
+            lastPassOkMs = System.currentTimeMillis();
             if (!rotated.isEmpty()) {
                 System.out.println("rotated: " + String.join(", ", rotated));
                 List<String> tenants = rotated.stream().filter(config.coordinator().tenants()::contains).toList();
@@ -155,7 +163,6 @@ final class CoordinatorService implements AutoCloseable {
         }
     }
 
-    /** The admin API's port, or -1 without one. */
     /**
      * Reads the audit topic from where the last checkpoint stopped, then signs every emitter's newest event into a
      * checkpoint in S3. Returns where it lies.
@@ -197,6 +204,7 @@ final class CoordinatorService implements AutoCloseable {
         }
     }
 
+    /** The admin API's port, or -1 without one. */
     int adminPort() {
         return api == null ? -1 : api.port();
     }

@@ -10,6 +10,7 @@ import io.strongroom.ingest.IngestService;
 import io.strongroom.ingest.source.PostgresSource;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -61,6 +62,35 @@ final class ServiceCommands {
         return 0;
     }
 
+    /** {@code --metrics-port}. */
+    static final class MetricsPort {
+        @picocli.CommandLine.Option(names = "--metrics-port", paramLabel = "PORT",
+                description = "Port of /metrics and /health (default: metrics.base-port + this service's offset; 0: any free port).")
+        Integer port;
+    }
+
+    /** Starts {@code /metrics} and {@code /health}; if that fails, closes {@code started} (the service) first. */
+    static Observability observe(StrongroomConfig c, String service, Integer port,
+            java.util.function.Supplier<Observability.Health> health, AutoCloseable started) {
+        try {
+            return Observability.start(c, service, port, health);
+        } catch (RuntimeException e) {
+            try {
+                started.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Closes {@code o} if there is one. */
+    static void closeQuietly(Observability o) {
+        if (o != null) {
+            o.close();
+        }
+    }
+
     static Path stateDir(StrongroomConfig config) {
         return Path.of(config.dataDir(), "streams");
     }
@@ -76,6 +106,8 @@ final class ServiceCommands {
         Source source;
 
         enum Source { kafka, postgres }
+
+        @Mixin MetricsPort metrics;
 
         @Override
         public Integer call() throws Exception {
@@ -97,8 +129,13 @@ final class ServiceCommands {
                 kms.close();
                 throw e;
             }
+            Observability obs = observe(c, "ingest", metrics.port, () -> Observability.streams(ingest.state()), () -> {
+                ingest.close();
+                kms.close();
+            });
             if (source == Source.kafka) {
                 return runUntilStopped("ingest", () -> {
+                    closeQuietly(obs);
                     ingest.close();
                     kms.close();
                 });
@@ -107,11 +144,13 @@ final class ServiceCommands {
             try {
                 pg = PostgresSource.start(c.ingest().postgres(), c.kafka().clientProperties(), Path.of(c.dataDir()));
             } catch (RuntimeException e) {
+                closeQuietly(obs);
                 ingest.close();
                 kms.close();
                 throw e;
             }
             return runUntilStopped("ingest", () -> {
+                closeQuietly(obs);
                 pg.close();
                 ingest.close();
                 kms.close();
@@ -123,6 +162,7 @@ final class ServiceCommands {
             description = "Run the encryptor: strongroom.changes -> sealed segments on strongroom.segments, one data key each.")
     static final class Encryptor implements Callable<Integer> {
         @Mixin ConfigOption config;
+        @Mixin MetricsPort metrics;
 
         @Override
         public Integer call() throws Exception {
@@ -130,7 +170,12 @@ final class ServiceCommands {
             Kms kms = KmsFactory.create(c, "encryptor");
             EncryptorService service = EncryptorService.start(c.encryptor(), c.environment(), kms,
                     c.kafka().clientProperties(), stateDir(c));
+            Observability obs = observe(c, "encryptor", metrics.port, () -> Observability.streams(service.state()), () -> {
+                service.close();
+                kms.close();
+            });
             return runUntilStopped("encryptor", () -> {
+                closeQuietly(obs);
                 service.close();
                 kms.close();
             });
@@ -141,12 +186,19 @@ final class ServiceCommands {
             description = "Run the archiver: strongroom.segments -> one S3 object per segment (never overwritten).")
     static final class Archiver implements Callable<Integer> {
         @Mixin ConfigOption config;
+        @Mixin MetricsPort metrics;
 
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            return runUntilStopped("archiver",
-                    ArchiverService.start(c.archiver(), c.s3(), c.environment(), c.kafka().clientProperties()));
+            ArchiverService service = ArchiverService.start(c.archiver(), c.s3(), c.environment(), c.kafka().clientProperties());
+            ServiceMeters.archiver(service, io.micrometer.core.instrument.Metrics.globalRegistry);
+            Observability obs = observe(c, "archiver", metrics.port, () -> new Observability.Health(service.isRunning(),
+                    Map.of("segmentsArchived", service.segmentsArchived(), "targetMisses", service.targetMisses())), service);
+            return runUntilStopped("archiver", () -> {
+                closeQuietly(obs);
+                service.close();
+            });
         }
     }
 
@@ -156,12 +208,17 @@ final class ServiceCommands {
                     + "window, disabled keys in use).")
     static final class Anomaly implements Callable<Integer> {
         @Mixin ConfigOption config;
+        @Mixin MetricsPort metrics;
 
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            return runUntilStopped("anomaly", io.strongroom.anomaly.AnomalyService.start(c.anomaly(),
-                    c.kafka().clientProperties(), stateDir(c)));
+            var service = io.strongroom.anomaly.AnomalyService.start(c.anomaly(), c.kafka().clientProperties(), stateDir(c));
+            Observability obs = observe(c, "anomaly", metrics.port, () -> Observability.streams(service.state()), service);
+            return runUntilStopped("anomaly", () -> {
+                closeQuietly(obs);
+                service.close();
+            });
         }
     }
 
@@ -174,6 +231,8 @@ final class ServiceCommands {
         @Option(names = "--once", description = "Run one pass and exit.")
         boolean once;
 
+        @Mixin MetricsPort metrics;
+
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
@@ -185,7 +244,18 @@ final class ServiceCommands {
                 }
                 return 0;
             }
-            return runUntilStopped("coordinator", CoordinatorService.start(c));
+            CoordinatorService service = CoordinatorService.start(c);
+            long started = System.currentTimeMillis();
+            long stale = 3 * c.coordinator().checkInterval().toMillis() + 60_000;
+            Observability obs = observe(c, "coordinator", metrics.port, () -> {
+                long last = service.lastPassOkMs();
+                boolean up = last > 0 ? System.currentTimeMillis() - last < stale : System.currentTimeMillis() - started < stale;
+                return new Observability.Health(up, Map.of("lastPassOk", last == 0 ? "none yet" : java.time.Instant.ofEpochMilli(last).toString()));
+            }, service);
+            return runUntilStopped("coordinator", () -> {
+                closeQuietly(obs);
+                service.close();
+            });
         }
     }
 }

@@ -28,10 +28,11 @@ import java.util.Optional;
  * @param restore restore and verify
  * @param audit the audit trail's signed checkpoints
  * @param anomaly the anomaly detector's rules
+ * @param metrics each service's {@code /metrics} and {@code /health}
  */
 public record StrongroomConfig(String environment, String dataDir, Kafka kafka, S3Settings s3, KmsSettings kms,
         IngestConfig ingest, EncryptorConfig encryptor, ArchiverConfig archiver, Coordinator coordinator,
-        Restore restore, Audit audit, io.strongroom.anomaly.AnomalyConfig anomaly) {
+        Restore restore, Audit audit, io.strongroom.anomaly.AnomalyConfig anomaly, MetricsSettings metrics) {
 
     /** The rotation policy of {@code tenant}: its own, its classification's, or the default. */
     public RotationPolicy rotationPolicy(String tenant) {
@@ -58,6 +59,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         restore = Objects.requireNonNullElse(restore, new Restore(null));
         audit = Objects.requireNonNullElse(audit, new Audit(null, null, null));
         anomaly = Objects.requireNonNullElse(anomaly, io.strongroom.anomaly.AnomalyConfig.defaults());
+        metrics = Objects.requireNonNullElse(metrics, new MetricsSettings(null, null, null));
     }
 
     /**
@@ -288,6 +290,25 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             }
             if (checkpointRetention.isNegative() || checkpointRetention.isZero()) {
                 throw new IllegalArgumentException("audit.checkpoint-retention must be positive, got " + checkpointRetention);
+            }
+        }
+    }
+
+    /**
+     * Each service process serves {@code GET /metrics} (Prometheus) and {@code GET /health}.
+     *
+     * @param enabled whether it does
+     * @param bind the address to listen on
+     * @param basePort ingest listens on this + 1, encryptor + 2, archiver + 3, coordinator + 4, anomaly + 5
+     *     ({@code --metrics-port} overrides)
+     */
+    public record MetricsSettings(Boolean enabled, String bind, Integer basePort) {
+        public MetricsSettings {
+            enabled = Objects.requireNonNullElse(enabled, true);
+            bind = Objects.requireNonNullElse(bind, "127.0.0.1");
+            basePort = Objects.requireNonNullElse(basePort, 9400);
+            if (basePort < 0 || basePort > 65530) {
+                throw new IllegalArgumentException("metrics.base-port must be between 0 and 65530, got " + basePort);
             }
         }
     }

@@ -40,6 +40,7 @@ public final class Pipeline implements AutoCloseable {
                 config.kafka().clientProperties(), state);
         ArchiverService archiver = ArchiverService.start(config.archiver(), config.s3(), config.environment(),
                 config.kafka().clientProperties());
+        io.strongroom.cli.ServiceMeters.archiver(archiver, io.micrometer.core.instrument.Metrics.globalRegistry);
         return new Pipeline(ingest, encryptor, archiver);
     }
 
