@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 
 /** Crypto-shredding under dual control, through the coordinator's admin API and the CLI. */
 class DualControlIT {
-    private static final String ALICE = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-    private static final String BOB = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU";
+    private static final String ALICE = io.strongroom.testkit.TestSecrets.ALICE_TOTP;
+    private static final String BOB = io.strongroom.testkit.TestSecrets.BOB_TOTP;
 
     private static String sha(String token) {
         return HexFormat.of().formatHex(Principals.sha256(token));
@@ -43,7 +43,7 @@ class DualControlIT {
             Files.writeString(dir.resolve("alice.totp"), ALICE);
             Files.writeString(dir.resolve("bob.totp"), BOB);
             for (String who : List.of("alice", "bob", "carol", "dave")) {
-                Files.writeString(dir.resolve(who + ".token"), who + "-token");
+                Files.writeString(dir.resolve(who + ".token"), io.strongroom.testkit.TestSecrets.token(who));
             }
             Path cfg = dir.resolve("coordinator.yaml");
             Files.writeString(cfg, Files.readString(sandbox.configFile()) + """
@@ -58,8 +58,8 @@ class DualControlIT {
                         bob: {roles: [SECURITY_OFFICER], token-sha256: %s, totp-secret-file: %s}
                         carol: {roles: [OPERATOR], token-sha256: %s}
                         dave: {roles: [AUDITOR], token-sha256: %s}
-                    """.formatted(sha("alice-token"), dir.resolve("alice.totp"), sha("bob-token"), dir.resolve("bob.totp"),
-                    sha("carol-token"), sha("dave-token")));
+                    """.formatted(sha(io.strongroom.testkit.TestSecrets.token("alice")), dir.resolve("alice.totp"), sha(io.strongroom.testkit.TestSecrets.token("bob")), dir.resolve("bob.totp"),
+                    sha(io.strongroom.testkit.TestSecrets.token("carol")), sha(io.strongroom.testkit.TestSecrets.token("dave"))));
             StrongroomConfig config = ConfigLoader.load(cfg, Map.of());
             try (CoordinatorService coordinator = CoordinatorService.start(config)) {
                 String url = "http://127.0.0.1:" + coordinator.adminPort();

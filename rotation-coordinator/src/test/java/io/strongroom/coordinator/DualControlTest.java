@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DualControlTest {
-    private static final String ALICE_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-    private static final String BOB_SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU";
+    private static final String ALICE_SECRET = io.strongroom.testkit.TestSecrets.ALICE_TOTP;
+    private static final String BOB_SECRET = io.strongroom.testkit.TestSecrets.BOB_TOTP;
     private static final Instant T0 = Instant.parse("2026-11-29T10:00:00Z");
     @TempDir Path dir;
     private Principals principals;
