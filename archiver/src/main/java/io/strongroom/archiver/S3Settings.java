@@ -20,9 +20,17 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * @param accessKey access key; null to use the AWS default credentials chain
  * @param secretKey secret key, with {@code accessKey}
  * @param pathStyle path-style addressing; defaults to true when an endpoint is set
+ * @param trustStore a PKCS#12 (or JKS) truststore of the CA an {@code https} endpoint's certificate is issued by (a
+ *     private CA); null for the JVM's default trust
+ * @param trustStorePassword its password
  */
 public record S3Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
-        Boolean pathStyle) {
+        Boolean pathStyle, String trustStore, String trustStorePassword) {
+
+    /** Settings with the JVM's default trust. */
+    public S3Settings(String endpoint, String region, String bucket, String accessKey, String secretKey, Boolean pathStyle) {
+        this(endpoint, region, bucket, accessKey, secretKey, pathStyle, null, null);
+    }
 
     public S3Settings {
         region = Objects.requireNonNullElse(region, "us-east-1");
@@ -32,6 +40,9 @@ public record S3Settings(String endpoint, String region, String bucket, String a
         }
         if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
             throw new IllegalArgumentException("s3.bucket must be a valid bucket name (3-63 of a-z 0-9 . -), got '" + bucket + "'");
+        }
+        if (trustStore != null && (endpoint == null || !endpoint.startsWith("https://"))) {
+            throw new IllegalArgumentException("s3.trust-store is for an https:// s3.endpoint, got " + endpoint);
         }
         if ((accessKey == null) != (secretKey == null)) {
             throw new IllegalArgumentException("s3.access-key and s3.secret-key must be given together");
@@ -51,8 +62,13 @@ public record S3Settings(String endpoint, String region, String bucket, String a
 
     /** A client for these settings; close it. */
     public S3Client client() {
+        Apache5HttpClient.Builder http = Apache5HttpClient.builder();
+        if (trustStore != null) {
+            javax.net.ssl.TrustManager[] trust = trustManagers();
+            http.tlsTrustManagersProvider(() -> trust);
+        }
         S3ClientBuilder builder = S3Client.builder()
-                .httpClientBuilder(Apache5HttpClient.builder())
+                .httpClientBuilder(http)
                 .region(Region.of(region))
                 .forcePathStyle(pathStyle)
                 .credentialsProvider(credentials());
@@ -67,9 +83,22 @@ public record S3Settings(String endpoint, String region, String bucket, String a
                 : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
     }
 
+    private javax.net.ssl.TrustManager[] trustManagers() {
+        try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(trustStore))) {
+            java.security.KeyStore store = java.security.KeyStore.getInstance(trustStore.endsWith(".jks") ? "JKS" : "PKCS12");
+            store.load(in, trustStorePassword == null ? null : trustStorePassword.toCharArray());
+            javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            return factory.getTrustManagers();
+        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("s3.trust-store " + trustStore + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public String toString() { // never print the secret
         return "S3Settings[endpoint=" + endpoint + ", region=" + region + ", bucket=" + bucket + ", accessKey="
-                + accessKey + ", pathStyle=" + pathStyle + "]";
+                + accessKey + ", pathStyle=" + pathStyle + ", trustStore=" + trustStore + "]";
     }
 }

@@ -26,12 +26,16 @@ public final class CdcProducer {
 
     /** Produces every record (idempotent producer, acks=all) and waits for all of them. */
     public static List<Produced> produce(String bootstrapServers, Iterable<CdcRecord> records) {
-        Map<String, Object> config = Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        return produce(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), records);
+    }
+
+    /** As above, with these client properties (bootstrap servers, and security settings if any). */
+    public static List<Produced> produce(Map<String, Object> client, Iterable<CdcRecord> records) {
+        Map<String, Object> config = new java.util.HashMap<>(client);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         List<CdcRecord> sent = new ArrayList<>();
         List<Future<RecordMetadata>> futures = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer =

@@ -37,11 +37,37 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final KafkaRaftServer server;
     private final String bootstrapServers;
 
-    private EmbeddedKafka(Path logDir, boolean ownsDir, KafkaRaftServer server, String bootstrapServers) {
+    private final Map<String, Object> clientSecurity;
+
+    private EmbeddedKafka(Path logDir, boolean ownsDir, KafkaRaftServer server, String bootstrapServers,
+            Map<String, Object> clientSecurity) {
         this.logDir = logDir;
         this.ownsDir = ownsDir;
         this.server = server;
         this.bootstrapServers = bootstrapServers;
+        this.clientSecurity = clientSecurity;
+    }
+
+    /**
+     * Starts a broker whose only client listener is SSL, with {@code tls}'s certificate (the controller stays on a
+     * loopback PLAINTEXT listener of its own).
+     */
+    public static EmbeddedKafka startTls(Path logDir, boolean deleteOnClose, TestTls tls) {
+        int brokerPort = Ports.free();
+        Map<String, String> ssl = new java.util.HashMap<>();
+        ssl.put("listeners", "SSL://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + Ports.free());
+        ssl.put("advertised.listeners", "SSL://127.0.0.1:" + brokerPort);
+        ssl.put("inter.broker.listener.name", "SSL");
+        ssl.put("listener.security.protocol.map", "SSL:SSL,CONTROLLER:PLAINTEXT");
+        ssl.put("ssl.keystore.location", tls.keystore().toString());
+        ssl.put("ssl.keystore.type", "PKCS12");
+        ssl.put("ssl.keystore.password", tls.password());
+        ssl.put("ssl.key.password", tls.password());
+        ssl.put("ssl.truststore.location", tls.truststore().toString());
+        ssl.put("ssl.truststore.type", "PKCS12");
+        ssl.put("ssl.truststore.password", tls.password());
+        ssl.put("ssl.endpoint.identification.algorithm", "https");
+        return start(logDir, deleteOnClose, ssl, "127.0.0.1:" + brokerPort, tls.kafkaClientProperties());
     }
 
     /** Starts a broker in a fresh temporary directory. */
@@ -61,8 +87,15 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @param overrides extra broker properties
      */
     public static EmbeddedKafka start(Path logDir, boolean deleteOnClose, Map<String, String> overrides) {
+        return start(logDir, deleteOnClose, overrides, null, Map.of());
+    }
+
+    private static EmbeddedKafka start(Path logDir, boolean deleteOnClose, Map<String, String> overrides, String bootstrap,
+            Map<String, Object> clientSecurity) {
         int brokerPort = Ports.free();
-        int controllerPort = Ports.free();
+        int controllerPort = overrides.containsKey("listeners")
+                ? Integer.parseInt(overrides.get("listeners").replaceAll(".*CONTROLLER://127.0.0.1:([0-9]+).*", "$1"))
+                : Ports.free();
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
@@ -106,7 +139,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
         server.startup();
-        EmbeddedKafka kafka = new EmbeddedKafka(logDir, deleteOnClose, server, "127.0.0.1:" + brokerPort);
+        EmbeddedKafka kafka = new EmbeddedKafka(logDir, deleteOnClose, server, bootstrap != null ? bootstrap : "127.0.0.1:" + brokerPort,
+                clientSecurity);
         kafka.awaitReady(Duration.ofSeconds(60));
         return kafka;
     }
@@ -132,14 +166,21 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** {@code host:port} of the PLAINTEXT listener. */
+    /** What a client needs besides {@code bootstrap.servers}: empty, or the SSL settings of a TLS broker. */
+    public Map<String, Object> clientSecurity() {
+        return clientSecurity;
+    }
+
+    /** {@code host:port} of the client listener (PLAINTEXT, or SSL for {@link #startTls}). */
     public String bootstrapServers() {
         return bootstrapServers;
     }
 
     /** A new admin client; close it. */
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+        Map<String, Object> props = new java.util.HashMap<>(clientSecurity);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return Admin.create(props);
     }
 
     /** Creates topics (ignoring ones that exist) with replication factor 1. */

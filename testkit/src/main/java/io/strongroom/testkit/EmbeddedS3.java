@@ -33,6 +33,8 @@ public final class EmbeddedS3 implements AutoCloseable {
     private final boolean ownsDir;
     private final URI endpoint;
 
+    private TestTls tls;
+
     private EmbeddedS3(S3Proxy proxy, Path dir, boolean ownsDir, URI endpoint) {
         this.proxy = proxy;
         this.dir = dir;
@@ -108,16 +110,29 @@ public final class EmbeddedS3 implements AutoCloseable {
         };
     }
 
+    /** Starts a server that speaks only HTTPS, with {@code tls}'s certificate. */
+    public static EmbeddedS3 startHttps(Path dir, boolean deleteOnClose, TestTls tls) {
+        return start(dir, deleteOnClose, Ports.free(), null, tls);
+    }
+
     private static EmbeddedS3 start(Path dir, boolean deleteOnClose, int port, Faults faults) {
-        URI endpoint = URI.create("http://127.0.0.1:" + port);
+        return start(dir, deleteOnClose, port, faults, null);
+    }
+
+    private static EmbeddedS3 start(Path dir, boolean deleteOnClose, int port, Faults faults, TestTls tls) {
+        URI endpoint = URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + port);
         try {
             Files.createDirectories(dir);
-            S3Proxy proxy = S3Proxy.builder()
+            S3Proxy.Builder builder = S3Proxy.builder()
                     .blobStore(faults == null ? new FilesystemNio2BlobStore(dir.toAbsolutePath().toString())
                             : withFaults(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()), faults))
-                    .endpoint(endpoint)
-                    .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-                    .build();
+                    .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY);
+            if (tls == null) {
+                builder.endpoint(endpoint);
+            } else {
+                builder.secureEndpoint(endpoint).keyStore(tls.keystore().toString(), tls.password());
+            }
+            S3Proxy proxy = builder.build();
             proxy.start();
             Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
             while (!"STARTED".equals(proxy.getState())) {
@@ -126,7 +141,9 @@ public final class EmbeddedS3 implements AutoCloseable {
                 }
                 Thread.sleep(20); // jetty starting
             }
-            return new EmbeddedS3(proxy, dir, deleteOnClose, endpoint);
+            EmbeddedS3 s3 = new EmbeddedS3(proxy, dir, deleteOnClose, endpoint);
+            s3.tls = tls;
+            return s3;
         } catch (Exception e) {
             throw new IllegalStateException("cannot start embedded S3 on " + endpoint + ": " + e.getMessage(), e);
         }
@@ -144,7 +161,12 @@ public final class EmbeddedS3 implements AutoCloseable {
 
     /** A path-style client for this server; close it. */
     public S3Client client() {
-        return S3Client.builder().endpointOverride(endpoint).forcePathStyle(true)
+        var builder = S3Client.builder();
+        if (tls != null) {
+            builder.httpClientBuilder(software.amazon.awssdk.http.apache5.Apache5HttpClient.builder()
+                    .tlsTrustManagersProvider(tls::trustManagers));
+        }
+        return builder.endpointOverride(endpoint).forcePathStyle(true)
                 .region(Region.of(REGION))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
                 .build();

@@ -104,9 +104,9 @@ public final class Demo {
         try (Kms kms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
                 Pipeline pipeline = Pipeline.start(config, kms, ingestKms)) {
             int half = records.size() / 2;
-            produced.addAll(CdcProducer.produce(config.kafka().bootstrapServers(), records.subList(0, half)));
-            CdcProducer.produce(config.kafka().bootstrapServers(), List.of(malformed(tenants.get(0))));
-            produced.addAll(CdcProducer.produce(config.kafka().bootstrapServers(), records.subList(half, records.size())));
+            produced.addAll(CdcProducer.produce(config.kafka().clientProperties(), records.subList(0, half)));
+            CdcProducer.produce(config.kafka().clientProperties(), List.of(malformed(tenants.get(0))));
+            produced.addAll(CdcProducer.produce(config.kafka().clientProperties(), records.subList(half, records.size())));
             log.printf("produced %,d events (+1 malformed) in %.1f s; waiting for the pipeline to archive them%n",
                     produced.size(), (System.nanoTime() - start) / 1e9);
             awaitArchived(pipeline, produced.size(), options.timeout(), log);

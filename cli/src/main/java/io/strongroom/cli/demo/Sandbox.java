@@ -43,10 +43,23 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts everything under {@code dir}, sealing segments of at most {@code segmentMaxRecords} records too. */
     public static Sandbox start(Path dir, String segmentMaxAge, int segmentMaxRecords) {
-        EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), false, Map.of());
+        return start(dir, segmentMaxAge, segmentMaxRecords, null);
+    }
+
+    /**
+     * Starts everything under {@code dir} with encryption in transit: the broker's only client listener is SSL and
+     * S3 speaks only HTTPS, both with a certificate made now ({@code dir/tls}), which the config trusts.
+     */
+    public static Sandbox startTls(Path dir, String segmentMaxAge) {
+        return start(dir, segmentMaxAge, 2000, io.strongroom.testkit.TestTls.create(dir.resolve("tls")));
+    }
+
+    private static Sandbox start(Path dir, String segmentMaxAge, int segmentMaxRecords, io.strongroom.testkit.TestTls tls) {
+        EmbeddedKafka kafka = tls == null ? EmbeddedKafka.start(dir.resolve("kafka"), false, Map.of())
+                : EmbeddedKafka.startTls(dir.resolve("kafka"), false, tls);
         EmbeddedS3 s3 = null;
         try {
-            s3 = EmbeddedS3.start(dir.resolve("s3"), false);
+            s3 = tls == null ? EmbeddedS3.start(dir.resolve("s3"), false) : EmbeddedS3.startHttps(dir.resolve("s3"), false, tls);
             s3.createBucket(BUCKET);
             Path passphrase = dir.resolve("kms-passphrase");
             if (!Files.exists(passphrase)) {
@@ -63,12 +76,15 @@ public final class Sandbox implements AutoCloseable {
                     "  bootstrap-servers: " + kafka.bootstrapServers(),
                     "  partitions: 3",
                     "  replication-factor: 1",
+                    tls == null ? "" : "  properties: {security.protocol: SSL, ssl.truststore.location: " + tls.truststore()
+                            + ", ssl.truststore.type: PKCS12, ssl.truststore.password: " + tls.password() + "}",
                     "s3:",
                     "  endpoint: " + s3.endpoint(),
                     "  region: " + EmbeddedS3.REGION,
                     "  bucket: " + BUCKET,
                     "  access-key: " + EmbeddedS3.ACCESS_KEY,
                     "  secret-key: " + EmbeddedS3.SECRET_KEY,
+                    tls == null ? "" : "  trust-store: " + tls.truststore() + "\n  trust-store-password: " + tls.password(),
                     "kms:",
                     "  type: local",
                     "  local:",
