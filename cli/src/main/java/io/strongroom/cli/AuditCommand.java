@@ -45,28 +45,16 @@ final class AuditCommand {
                     events.add(new AuditVerifier.Positioned(file + " event " + (i + 1), read.get(i)));
                 }
             } else {
-                StrongroomConfig c = config.load();
-                Topic<String, AuditEvent> audit = new Topic<>(topic, Topics.AUDIT.keySerde(), Topics.AUDIT.valueSerde());
-                TopicReader.readToEnd(c.kafka().clientProperties(), audit, r -> events.add(
-                        new AuditVerifier.Positioned(r.topic() + "/" + r.partition() + "/" + r.offset(), r.value())));
+                events.addAll(read(config.load(), topic));
             }
             AuditVerifier.Report report = AuditVerifier.verify(events);
             List<String> problems = new ArrayList<>(report.problems());
             String against = "";
             if (file == null && !noCheckpoints) {
-                StrongroomConfig c = config.load();
-                try (var s3 = c.s3().client()) {
-                    AuditCheckpointStore store = new AuditCheckpointStore(c, s3);
-                    var verifier = store.verifier(w -> System.err.println("warning: " + w));
-                    if (verifier == null) {
-                        against = "; no signed checkpoints yet (strongroom audit init-key, then the coordinator signs one every "
-                                + "audit.checkpoint-interval)";
-                    } else {
-                        var checkpoints = store.checkpoints(verifier, problems);
-                        problems.addAll(io.strongroom.crypto.audit.AuditCheckpoints.check(checkpoints, events));
-                        against = String.format("; checked against %,d signed checkpoints", checkpoints.size());
-                    }
-                }
+                Checked checked = againstCheckpoints(config.load(), events, problems);
+                against = checked.checkpoints() < 0 ? "; no signed checkpoints yet (strongroom audit init-key, then the "
+                        + "coordinator signs one every audit.checkpoint-interval)"
+                        : String.format("; checked against %,d signed checkpoints", checked.checkpoints());
             }
             problems.forEach(p -> System.out.println("problem: " + p));
             boolean ok = problems.isEmpty();
@@ -74,6 +62,32 @@ final class AuditCommand {
                     report.events(), report.emitters().size(), against, ok ? "" : ", " + problems.size() + " problems");
             return ok ? 0 : 1;
         }
+    }
+
+    /** How many signed checkpoints the events were checked against; -1 if there is no signing key yet. */
+    record Checked(int checkpoints) {}
+
+    /** Checks {@code events} (topic order) against the signed checkpoints in S3; adds what does not match to {@code problems}. */
+    static Checked againstCheckpoints(StrongroomConfig c, List<AuditVerifier.Positioned> events, List<String> problems) {
+        try (var s3 = c.s3().client()) {
+            AuditCheckpointStore store = new AuditCheckpointStore(c, s3);
+            var verifier = store.verifier(w -> System.err.println("warning: " + w));
+            if (verifier == null) {
+                return new Checked(-1);
+            }
+            var checkpoints = store.checkpoints(verifier, problems);
+            problems.addAll(io.strongroom.crypto.audit.AuditCheckpoints.check(checkpoints, events));
+            return new Checked(checkpoints.size());
+        }
+    }
+
+    /** Every event of {@code topic}, with where it was read. */
+    static List<AuditVerifier.Positioned> read(StrongroomConfig c, String topic) {
+        List<AuditVerifier.Positioned> events = new ArrayList<>();
+        Topic<String, AuditEvent> audit = new Topic<>(topic, Topics.AUDIT.keySerde(), Topics.AUDIT.valueSerde());
+        TopicReader.readToEnd(c.kafka().clientProperties(), audit, r -> events.add(
+                new AuditVerifier.Positioned(r.topic() + "/" + r.partition() + "/" + r.offset(), r.value())));
+        return events;
     }
 
     @Command(name = "ship", mixinStandardHelpOptions = true,

@@ -1,0 +1,80 @@
+package io.strongroom.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.cli.demo.Demo;
+import io.strongroom.cli.demo.Sandbox;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** The compliance report names every backup of the tenant with its key and version, the rotations, verifications and audit status. */
+class ReportIT {
+
+    @Test
+    void theReportListsEveryBackupWithItsKeyTheRotationsTheVerificationsAndTheAuditStatus() throws Exception {
+        Path dir = Files.createTempDirectory("strongroom-report-it-");
+        try (Sandbox sandbox = Sandbox.start(dir, "PT1S")) {
+            assertThat(Demo.run(sandbox, new Demo.Options(400, 2, 59, Duration.ofMinutes(3)), System.out).ok()).isTrue();
+            String cfg = sandbox.configFile().toString();
+            assertThat(PipelineIT.run("keys", "rotate", "--config", cfg, "--tenant", "acme", "--principal", "ops").code()).isZero();
+            assertThat(PipelineIT.run("verify", "--config", cfg, "--tenant", "acme").code()).isZero();
+            Set<String> segments = new HashSet<>();
+            try (S3Client s3 = sandbox.config().s3().client()) {
+                s3.listObjectsV2Paginator(b -> b.bucket(Sandbox.BUCKET).prefix("demo/acme/")).contents().stream()
+                        .filter(o -> o.key().endsWith(".srseg")).forEach(o -> segments.add("s3://" + Sandbox.BUCKET + "/" + o.key()));
+            }
+            assertThat(segments).isNotEmpty();
+
+            Path json = dir.resolve("report.json");
+            Path html = dir.resolve("report.html");
+            PipelineIT.Run run = PipelineIT.run("report", "--config", cfg, "--tenant", "acme", "--json", json.toString(),
+                    "--html", html.toString(), "--principal", "auditor");
+            assertThat(run.code()).as(run.err()).isZero();
+            JsonNode r = new ObjectMapper().readTree(json.toFile());
+            assertThat(r.get("ok").asBoolean()).as(r.get("problems").toString()).isTrue();
+            assertThat(r.get("backupCount").asInt()).isEqualTo(segments.size());
+            Set<String> listed = new HashSet<>();
+            for (JsonNode b : r.get("backups")) {
+                listed.add(b.get("object").asText());
+                assertThat(b.get("keyId").asText()).isEqualTo("local://acme");
+                assertThat(b.get("keyVersion").asText()).isEqualTo("1");
+                assertThat(b.get("keyState").asText()).isEqualTo("ENABLED");
+                assertThat(b.get("encryption").asText()).startsWith("AES-256-GCM");
+                assertThat(b.get("sha256").asText()).hasSize(64);
+            }
+            assertThat(listed).isEqualTo(segments);
+            assertThat(r.get("keyHistory").findValuesAsText("version")).containsExactlyInAnyOrder("1", "2");
+            assertThat(r.get("keyHistory").findValuesAsText("state")).contains("PRIMARY", "ENABLED");
+            assertThat(r.get("verifications").findValuesAsText("outcome")).isNotEmpty().allMatch("SUCCESS"::equals);
+            assertThat(r.get("auditTrail").get("status").asText()).isEqualTo("intact");
+
+            String page = Files.readString(html);
+            assertThat(page).startsWith("<!DOCTYPE html>").contains("Compliance report: tenant acme")
+                    .contains("<td>local://acme</td>").contains("no problems");
+            assertThat(page.split("<tr>", -1)).as("a row per backup, key version and verification, plus headers")
+                    .hasSizeGreaterThan(segments.size() + 2 + 3);
+
+            PipelineIT.Run range = PipelineIT.run("report", "--config", cfg, "--tenant", "acme", "--until", "2000-01-01T00:00:00Z");
+            assertThat(range.code()).isZero();
+            assertThat(range.out()).contains("\"backupCount\" : 0");
+            PipelineIT.Run bad = PipelineIT.run("report", "--config", cfg, "--tenant", "acme", "--from", "last tuesday");
+            assertThat(bad.code()).isEqualTo(2);
+            assertThat(bad.err()).contains("--from must be an ISO-8601 instant");
+        } finally {
+            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        }
+    }
+
+    @Test
+    void everyValueOnThePageIsEscaped() {
+        assertThat(ReportCommand.esc("<script>alert('x')</script> & \"q\"")).isEqualTo(
+                "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+    }
+}
