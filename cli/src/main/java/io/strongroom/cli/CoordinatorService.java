@@ -47,6 +47,7 @@ final class CoordinatorService implements AutoCloseable {
     private final io.strongroom.crypto.audit.AuditCheckpoints.Tracker auditHeads = new io.strongroom.crypto.audit.AuditCheckpoints.Tracker();
     private org.apache.kafka.clients.consumer.KafkaConsumer<String, io.strongroom.avro.AuditEvent> auditReader;
     private final java.util.concurrent.atomic.AtomicLong lastCheckpointSeconds = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.Map<String, java.time.Instant> lastActivity = new java.util.HashMap<>();
     private final java.util.Map<String, long[]> verified = new java.util.concurrent.ConcurrentHashMap<>(); // tenant -> {ok, atSeconds}
     private final java.util.concurrent.atomic.AtomicLong verifyRuns = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong verifySuccesses = new java.util.concurrent.atomic.AtomicLong();
@@ -64,11 +65,21 @@ final class CoordinatorService implements AutoCloseable {
                 Metrics.globalRegistry);
         this.api = !withApi || c.coordinator().adminPort() == null ? null : new AdminApi(
                 new InetSocketAddress(c.coordinator().adminBind(), c.coordinator().adminPort()), kms, rotator, publisher,
-                new Principals(c.coordinator().principals()),
-                new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), new Principals(c.coordinator().principals()),
+                principals(c),
+                new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), principals(c),
                         c.coordinator().approvalWindow()),
                 tenant -> Rewrap.references(archive, c.environment(), tenant), c::rotationPolicy,
                 c.coordinator().tenants(), c.kms().timeout(), Clock.systemUTC());
+    }
+
+    /** The access review whose revocations the admin API honours. */
+    static io.strongroom.coordinator.AccessReview accessReview(StrongroomConfig c) {
+        return new io.strongroom.coordinator.AccessReview(Path.of(c.dataDir(), "coordinator", "access.json"),
+                c.coordinator().accessInactiveAfter(), Clock.systemUTC());
+    }
+
+    private static Principals principals(StrongroomConfig c) {
+        return new Principals(c.coordinator().principals()).revokedBy(accessReview(c)::revoked);
     }
 
     /** Starts the periodic pass (the first at once) and the admin API. */
@@ -78,6 +89,8 @@ final class CoordinatorService implements AutoCloseable {
         long every = c.coordinator().verifyInterval().toMillis();
         service.verifier.scheduleWithFixedDelay(() -> service.verifyTenants(c.coordinator().tenants(), c.coordinator().verifySample()),
                 every, every, TimeUnit.MILLISECONDS);
+        long review = c.coordinator().accessReviewInterval().toMillis();
+        service.auditSigner.scheduleWithFixedDelay(service::reviewAccessQuietly, review, review, TimeUnit.MILLISECONDS);
         long sign = c.audit().checkpointInterval().toMillis();
         service.auditSigner.scheduleWithFixedDelay(service::checkpointAuditQuietly, sign, sign, TimeUnit.MILLISECONDS);
         io.micrometer.core.instrument.Gauge.builder("strongroom.audit.checkpoint.last.seconds", service.lastCheckpointSeconds::get)
@@ -168,6 +181,39 @@ final class CoordinatorService implements AutoCloseable {
      * checkpoint in S3. Returns where it lies.
      */
     String checkpointAudit() {
+        readAudit();
+        try (var s3 = config.s3().client()) {
+            String where = new AuditCheckpointStore(config, s3).checkpoint(kms, auditHeads);
+            lastCheckpointSeconds.set(java.time.Instant.now().getEpochSecond());
+            LOG.atInfo().addKeyValue("checkpoint", where).addKeyValue("events", auditHeads.count())
+                    .log("signed audit checkpoint stored");
+            return where;
+        }
+    }
+
+    /** Runs the access review: revokes admin principals inactive beyond the policy period (audited). Returns them. */
+    List<String> reviewAccess() {
+        readAudit();
+        var review = accessReview(config);
+        var rows = review.review(config.coordinator().principals(), lastActivity);
+        List<String> revoked = review.revokeInactive(rows, kms, "coordinator");
+        if (!revoked.isEmpty()) {
+            LOG.atWarn().addKeyValue("revoked", revoked).log("access review revoked inactive principals");
+        }
+        return revoked;
+    }
+
+    private void reviewAccessQuietly() {
+        try {
+            reviewAccess();
+        } catch (RuntimeException e) {
+            LOG.atError().setCause(e).log("access review failed, retried in {}: {}", config.coordinator().accessReviewInterval(),
+                    e.getMessage());
+        }
+    }
+
+    /** Reads the audit topic from where the last read stopped: chain heads and each principal's last activity. */
+    private void readAudit() {
         if (auditReader == null) {
             java.util.Map<String, Object> props = new java.util.HashMap<>(config.kafka().clientProperties());
             props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -184,14 +230,9 @@ final class CoordinatorService implements AutoCloseable {
             for (var r : auditReader.poll(java.time.Duration.ofMillis(500))) {
                 auditHeads.add(new io.strongroom.crypto.audit.AuditVerifier.Positioned(
                         r.topic() + "/" + r.partition() + "/" + r.offset(), r.value()));
+                lastActivity.merge(r.value().getPrincipal(), java.time.Instant.ofEpochMilli(r.value().getTimestampMs()),
+                        (a, b) -> a.isAfter(b) ? a : b);
             }
-        }
-        try (var s3 = config.s3().client()) {
-            String where = new AuditCheckpointStore(config, s3).checkpoint(kms, auditHeads);
-            lastCheckpointSeconds.set(java.time.Instant.now().getEpochSecond());
-            LOG.atInfo().addKeyValue("checkpoint", where).addKeyValue("events", auditHeads.count())
-                    .log("signed audit checkpoint stored");
-            return where;
         }
     }
 
@@ -201,6 +242,93 @@ final class CoordinatorService implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.atError().setCause(e).log("audit checkpoint failed, retried in {}: {}", config.audit().checkpointInterval(),
                     e.getMessage());
+        }
+    }
+
+    /**
+     * The status page: per tenant its key, primary version and age, next rotation, segments per version and last test
+     * restore; the restore success rate; consumer lag of every Strongroom service's group; KMS latency as this
+     * coordinator sees it; the last signed audit checkpoint. Read-only, no secrets; refreshes itself every 30 s.
+     */
+    String statusPage() {
+        java.time.Instant now = java.time.Instant.now();
+        StringBuilder h = new StringBuilder("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                + "<meta http-equiv=\"refresh\" content=\"30\"><title>Strongroom status: " + ReportCommand.esc(config.environment())
+                + "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+                + "td,th{border:1px solid #bbb;padding:4px 10px;text-align:left}th{background:#eee}.bad{color:#b00;font-weight:bold}"
+                + ".ok{color:#070;font-weight:bold}</style></head><body>");
+        h.append("<h1>Strongroom status: ").append(ReportCommand.esc(config.environment())).append("</h1><p>As of ")
+                .append(now).append("</p>");
+        h.append("<h2>Key rotation</h2><table id=\"rotation\"><tr><th>tenant</th><th>key</th><th>primary</th><th>primary since</th>"
+                + "<th>next rotation</th><th>status</th><th>segments per version</th><th>last test restore</th></tr>");
+        for (String t : config.coordinator().tenants()) {
+            h.append("<tr><td>").append(ReportCommand.esc(t)).append("</td>");
+            try {
+                var s = rotator.statusOf(t, kms.keyIdFor(t));
+                boolean overdue = s.overdue(now);
+                h.append("<td>").append(ReportCommand.esc(s.keyId())).append("</td><td>v").append(ReportCommand.esc(s.primaryVersion()))
+                        .append("</td><td>").append(s.primarySince()).append("</td><td>").append(s.nextRotation()).append("</td><td class=\"")
+                        .append(overdue ? "bad\">OVERDUE" : "ok\">on schedule").append("</td><td>")
+                        .append(ReportCommand.esc(Rewrap.references(archive, config.environment(), t).entrySet().stream()
+                                .map(r -> "v" + r.getKey().substring(r.getKey().lastIndexOf('/') + 1) + ": " + r.getValue())
+                                .collect(java.util.stream.Collectors.joining(", ")))).append("</td>");
+            } catch (io.strongroom.crypto.kms.UnknownKeyException e) {
+                h.append("<td colspan=\"6\">no key yet</td>");
+            }
+            long[] v = verified.get(t);
+            h.append("<td>").append(v == null ? "not yet" : (v[0] == 1 ? "<span class=\"ok\">ok</span>" : "<span class=\"bad\">FAILED</span>")
+                    + " at " + java.time.Instant.ofEpochSecond(v[1])).append("</td></tr>");
+        }
+        h.append("</table>");
+        h.append("<h2>Restores</h2><p>Test restore success rate: <b id=\"restore-rate\">")
+                .append(String.format("%.0f %%", 100.0 * (verifyRuns.get() == 0 ? 1.0 : (double) verifySuccesses.get() / verifyRuns.get())))
+                .append("</b> of ").append(verifyRuns.get()).append(" scheduled test restores.</p>");
+        h.append("<h2>Consumer lag</h2><table id=\"lag\"><tr><th>service</th><th>group</th><th>records behind</th></tr>");
+        Map<String, String> groups = new java.util.LinkedHashMap<>();
+        groups.put("ingest", config.ingest().applicationId());
+        groups.put("encryptor", config.encryptor().applicationId());
+        groups.put("archiver", config.archiver().groupId());
+        groups.put("anomaly", config.anomaly().applicationId());
+        groups.forEach((service, group) -> h.append("<tr><td>").append(service).append("</td><td>").append(ReportCommand.esc(group))
+                .append("</td><td>").append(lag(group)).append("</td></tr>"));
+        h.append("</table><h2>KMS latency (this coordinator)</h2><table id=\"kms\"><tr><th>operation</th><th>calls</th><th>mean</th></tr>");
+        Map<String, double[]> byOperation = new java.util.TreeMap<>(); // operation -> {calls, total ms}
+        for (var timer : Metrics.globalRegistry.find("strongroom.kms.calls").timers()) {
+            double[] sum = byOperation.computeIfAbsent(timer.getId().getTag("operation"), o -> new double[2]);
+            sum[0] += timer.count();
+            sum[1] += timer.totalTime(TimeUnit.MILLISECONDS);
+        }
+        byOperation.forEach((operation, sum) -> {
+            if (sum[0] > 0) {
+                h.append("<tr><td>").append(ReportCommand.esc(operation)).append("</td><td>").append((long) sum[0])
+                        .append("</td><td>").append(String.format("%.2f ms", sum[1] / sum[0])).append("</td></tr>");
+            }
+        });
+        long checkpoint = lastCheckpointSeconds.get();
+        h.append("</table><h2>Audit trail</h2><p>Last signed checkpoint: ").append(checkpoint == 0 ? "none yet (every "
+                + config.audit().checkpointInterval() + ")" : java.time.Instant.ofEpochSecond(checkpoint).toString()).append("</p>");
+        return h.append("</body></html>\n").toString();
+    }
+
+    /** Records the group is behind on its input, summed over partitions, or why it cannot be said. */
+    private String lag(String group) {
+        try {
+            var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+            if (committed.isEmpty()) {
+                return "no commits yet";
+            }
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            committed.keySet().forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            var ends = admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
+            long behind = 0;
+            for (var e : committed.entrySet()) {
+                if (e.getValue() != null && ends.containsKey(e.getKey())) {
+                    behind += Math.max(0, ends.get(e.getKey()).offset() - e.getValue().offset());
+                }
+            }
+            return String.format("%,d", behind);
+        } catch (Exception e) {
+            return "unknown (" + ReportCommand.esc(e.getMessage()) + ")";
         }
     }
 

@@ -57,6 +57,12 @@ final class Observability implements AutoCloseable {
      * @param port the port, or null for {@code metrics.base-port} + the service's offset; 0 for any free port
      */
     static Observability start(StrongroomConfig c, String service, Integer port, Supplier<Health> health) {
+        return start(c, service, port, health, null);
+    }
+
+    /** As above, also serving {@code GET /status}: {@code statusPage} renders an HTML page (the coordinator's). */
+    static Observability start(StrongroomConfig c, String service, Integer port, Supplier<Health> health,
+            Supplier<String> statusPage) {
         if (!c.metrics().enabled()) {
             return null;
         }
@@ -96,6 +102,22 @@ final class Observability implements AutoCloseable {
                 respond(ex, h.up() ? 200 : 503, "application/json", JSON.writeValueAsBytes(body));
             }
         });
+        if (statusPage != null) {
+            server.createContext("/status", ex -> {
+                if (methodOk(ex)) {
+                    String page;
+                    int status = 200;
+                    try {
+                        page = statusPage.get();
+                    } catch (RuntimeException e) {
+                        status = 500;
+                        page = "<!DOCTYPE html><html><body><h1>Status unavailable</h1><p>" + ReportCommand.esc(e.getMessage())
+                                + "</p></body></html>";
+                    }
+                    respond(ex, status, "text/html; charset=utf-8", page.getBytes(StandardCharsets.UTF_8));
+                }
+            });
+        }
         server.setExecutor(Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "strongroom-" + service + "-metrics");
             t.setDaemon(true);

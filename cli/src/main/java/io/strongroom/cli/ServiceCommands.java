@@ -72,8 +72,14 @@ final class ServiceCommands {
     /** Starts {@code /metrics} and {@code /health}; if that fails, closes {@code started} (the service) first. */
     static Observability observe(StrongroomConfig c, String service, Integer port,
             java.util.function.Supplier<Observability.Health> health, AutoCloseable started) {
+        return observe(c, service, port, health, null, started);
+    }
+
+    static Observability observe(StrongroomConfig c, String service, Integer port,
+            java.util.function.Supplier<Observability.Health> health, java.util.function.Supplier<String> statusPage,
+            AutoCloseable started) {
         try {
-            return Observability.start(c, service, port, health);
+            return Observability.start(c, service, port, health, statusPage);
         } catch (RuntimeException e) {
             try {
                 started.close();
@@ -251,7 +257,7 @@ final class ServiceCommands {
                 long last = service.lastPassOkMs();
                 boolean up = last > 0 ? System.currentTimeMillis() - last < stale : System.currentTimeMillis() - started < stale;
                 return new Observability.Health(up, Map.of("lastPassOk", last == 0 ? "none yet" : java.time.Instant.ofEpochMilli(last).toString()));
-            }, service);
+            }, service::statusPage, service);
             return runUntilStopped("coordinator", () -> {
                 closeQuietly(obs);
                 service.close();

@@ -100,6 +100,10 @@ public final class AdminApi implements AutoCloseable {
                 reply = new Reply(401, Map.of("error", "missing or wrong credentials (Authorization: Bearer NAME:TOKEN)"));
             } else {
                 reply = route(exchange, caller);
+                if (reply.status() == 200 && "GET".equals(exchange.getRequestMethod())) { // writes record their own events
+                    kms.recordFor(caller, AuditAction.OTHER, AuditOutcome.SUCCESS, null, null, null,
+                            "read " + exchange.getRequestURI().getPath());
+                }
             }
         } catch (IllegalArgumentException | IOException e) {
             reply = new Reply(400, Map.of("error", String.valueOf(e.getMessage())));
@@ -121,7 +125,13 @@ public final class AdminApi implements AutoCloseable {
         }
         String credentials = auth.substring("Bearer ".length());
         int colon = credentials.indexOf(':');
-        return principals.authenticate(credentials.substring(0, colon), credentials.substring(colon + 1));
+        String name = principals.authenticate(credentials.substring(0, colon), credentials.substring(colon + 1));
+        if (name != null && principals.isRevoked(name)) {
+            kms.recordFor(name, AuditAction.ACCESS_DENIED, AuditOutcome.DENIED, null, null, null,
+                    exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + ": revoked by access review");
+            return null;
+        }
+        return name;
     }
 
     private Reply denied(String caller, String what, Principals.Role... roles) {
@@ -148,7 +158,13 @@ public final class AdminApi implements AutoCloseable {
             }
             List<Object> out = new ArrayList<>();
             for (String t : tenants) {
-                KeyRotator.Status s = rotator.statusOf(t, kms.keyIdFor(t));
+                KeyRotator.Status s;
+                try {
+                    s = rotator.statusOf(t, kms.keyIdFor(t));
+                } catch (io.strongroom.crypto.kms.UnknownKeyException e) { // the coordinator's pass creates it
+                    out.add(Map.of("tenant", t, "keyId", kms.keyIdFor(t), "primary", "none yet"));
+                    continue;
+                }
                 Map<String, Integer> refs = references.apply(t);
                 List<Object> versions = new ArrayList<>();
                 for (KeyVersion v : s.versions()) {

@@ -49,6 +49,7 @@ public final class Principals {
     private static final TimeBasedOneTimePasswordGenerator TOTP = new TimeBasedOneTimePasswordGenerator();
     private final Map<String, Principal> principals;
     private final Map<String, Long> lastStepUsed = new ConcurrentHashMap<>();
+    private volatile java.util.function.Predicate<String> revoked = name -> false;
 
     public Principals(Map<String, Principal> principals) {
         this.principals = Map.copyOf(principals);
@@ -62,6 +63,22 @@ public final class Principals {
         }
         byte[] presented = sha256(token);
         return MessageDigest.isEqual(presented, HexFormat.of().parseHex(p.tokenSha256())) ? name : null;
+    }
+
+    /** Consults {@code revoked} (an {@link AccessReview}) on every call: a revoked principal has no access. */
+    public Principals revokedBy(java.util.function.Predicate<String> revoked) {
+        this.revoked = revoked;
+        return this;
+    }
+
+    /** Whether an access review revoked {@code name}. */
+    public boolean isRevoked(String name) {
+        return revoked.test(name);
+    }
+
+    /** Every principal, by name. */
+    public Map<String, Principal> all() {
+        return principals;
     }
 
     public boolean has(String name, Role role) {

@@ -23,6 +23,6 @@ public final class TestSecrets {
     /** Every fixed secret the tests hand to Strongroom. */
     public static List<String> all() {
         return List.of(EmbeddedS3.SECRET_KEY, TestKms.PASSPHRASE, SoftHsm.PIN, SoftHsm.SO_PIN, ALICE_TOTP, BOB_TOTP,
-                token("alice"), token("bob"), token("carol"), token("dave"), "password=" + Postgres.PASSWORD, TestTls.PASSWORD);
+                token("alice"), token("bob"), token("carol"), token("dave"), token("erin"), "password=" + Postgres.PASSWORD, TestTls.PASSWORD);
     }
 }

@@ -55,7 +55,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
-        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null));
+        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
         audit = Objects.requireNonNullElse(audit, new Audit(null, null, null));
         anomaly = Objects.requireNonNullElse(anomaly, io.strongroom.anomaly.AnomalyConfig.defaults());
@@ -210,12 +210,21 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param principals who may call the admin API: roles, API token (SHA-256), TOTP secret file
      * @param verifyInterval how often the coordinator test-restores the archives (and after every rotation)
      * @param verifySample fraction of segments each scheduled verification decrypts
+     * @param accessInactiveAfter an admin principal with no activity in the audit trail for this long is revoked
+     * @param accessReviewInterval how often the coordinator runs the access review
      */
     public record Coordinator(List<String> tenants, Duration checkInterval, RotationPolicy policy,
             Map<String, RotationPolicy> tenantPolicies, Map<io.strongroom.avro.Classification, RotationPolicy> classificationPolicies,
             Integer adminPort, String adminBind, Duration approvalWindow,
-            Map<String, io.strongroom.coordinator.Principals.Principal> principals, Duration verifyInterval, Double verifySample) {
+            Map<String, io.strongroom.coordinator.Principals.Principal> principals, Duration verifyInterval, Double verifySample,
+            Duration accessInactiveAfter, Duration accessReviewInterval) {
         public Coordinator {
+            accessInactiveAfter = Objects.requireNonNullElse(accessInactiveAfter, Duration.ofDays(90));
+            accessReviewInterval = Objects.requireNonNullElse(accessReviewInterval, Duration.ofDays(1));
+            if (accessInactiveAfter.isNegative() || accessInactiveAfter.isZero() || accessReviewInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("coordinator.access-inactive-after must be positive and "
+                        + "coordinator.access-review-interval at least PT1S, got " + accessInactiveAfter + " and " + accessReviewInterval);
+            }
             verifyInterval = Objects.requireNonNullElse(verifyInterval, Duration.ofDays(1));
             verifySample = Objects.requireNonNullElse(verifySample, 1.0);
             if (verifySample <= 0 || verifySample > 1) {
