@@ -49,6 +49,42 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
+     * Starts a broker that authenticates clients (SASL/PLAIN, user names and passwords from {@code users}, which must
+     * include {@code admin}) and authorizes every request with KRaft's {@code StandardAuthorizer}: only {@code admin}
+     * is a super user, so any other user can do exactly what ACLs allow. {@link #admin()} and {@link #clientSecurity()}
+     * act as {@code admin}. Broker-internal traffic uses loopback listeners of its own.
+     */
+    public static EmbeddedKafka startWithAcls(Path logDir, boolean deleteOnClose, Map<String, String> users) {
+        if (!users.containsKey("admin")) {
+            throw new IllegalArgumentException("users must include admin");
+        }
+        int clientPort = Ports.free();
+        int internalPort = Ports.free();
+        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+        users.forEach((u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
+        jaas.append(';');
+        Map<String, String> p = new java.util.HashMap<>();
+        p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + clientPort + ",INTERNAL://127.0.0.1:" + internalPort
+                + ",CONTROLLER://127.0.0.1:" + Ports.free());
+        p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + clientPort + ",INTERNAL://127.0.0.1:" + internalPort);
+        p.put("inter.broker.listener.name", "INTERNAL");
+        p.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("sasl.enabled.mechanisms", "PLAIN");
+        p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString());
+        p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        p.put("super.users", "User:admin;User:ANONYMOUS"); // ANONYMOUS: the broker's own loopback listeners
+        p.put("allow.everyone.if.no.acl.found", "false");
+        return start(logDir, deleteOnClose, p, "127.0.0.1:" + clientPort, sasl("admin", users.get("admin")));
+    }
+
+    /** Client properties of {@code user} for a broker of {@link #startWithAcls}. */
+    public static Map<String, Object> sasl(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\""
+                        + password + "\";");
+    }
+
+    /**
      * Starts a broker whose only client listener is SSL, with {@code tls}'s certificate (the controller stays on a
      * loopback PLAINTEXT listener of its own).
      */

@@ -20,9 +20,16 @@ public final class TestSecrets {
         return principal + "-api-token-7d1f0c";
     }
 
+    /** The Kafka (SASL/PLAIN) password of a test principal. */
+    public static String kafkaPassword(String principal) {
+        return principal + "-kafka-pw-5e2a";
+    }
+
     /** Every fixed secret the tests hand to Strongroom. */
     public static List<String> all() {
         return List.of(EmbeddedS3.SECRET_KEY, TestKms.PASSPHRASE, SoftHsm.PIN, SoftHsm.SO_PIN, ALICE_TOTP, BOB_TOTP,
-                token("alice"), token("bob"), token("carol"), token("dave"), token("erin"), "password=" + Postgres.PASSWORD, TestTls.PASSWORD);
+                token("alice"), token("bob"), token("carol"), token("dave"), token("erin"), "password=" + Postgres.PASSWORD, TestTls.PASSWORD,
+                kafkaPassword("admin"), kafkaPassword("ingest"), kafkaPassword("encryptor"), kafkaPassword("archiver"),
+                kafkaPassword("coordinator"), kafkaPassword("anomaly"), kafkaPassword("restore"));
     }
 }

@@ -1,0 +1,199 @@
+package io.strongroom.cli;
+
+import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.schemas.Topics;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
+
+/**
+ * Least privilege: the minimal Kafka ACLs of each service's principal ({@code User:<service>}), and an
+ * IAM-style policy of what each may do in S3 and the KMS. What is not listed is denied.
+ */
+final class AccessPlan {
+    /** The services, each its own principal. */
+    static final List<String> SERVICES = List.of("ingest", "encryptor", "archiver", "coordinator", "anomaly", "restore");
+
+    private final StrongroomConfig config;
+
+    AccessPlan(StrongroomConfig config) {
+        this.config = config;
+    }
+
+    /** Every service's ACLs, by service. */
+    Map<String, List<AclBinding>> kafkaAcls() {
+        Map<String, List<AclBinding>> out = new LinkedHashMap<>();
+        for (String s : SERVICES) {
+            out.put(s, kafkaAcls(s));
+        }
+        return out;
+    }
+
+    /** The ACLs of one service's principal. */
+    List<AclBinding> kafkaAcls(String service) {
+        Acls a = new Acls("User:" + service);
+        String audit = Topics.AUDIT.name();
+        switch (service) {
+            case "ingest" -> {
+                a.topicPrefix("cdc.", AclOperation.READ, AclOperation.DESCRIBE); // the CDC topics (ingest.topic-pattern)
+                a.topic(Topics.CHANGES.name(), AclOperation.WRITE, AclOperation.DESCRIBE);
+                a.topic(Topics.INGEST_DLQ.name(), AclOperation.WRITE, AclOperation.DESCRIBE);
+                a.topic(audit, AclOperation.WRITE, AclOperation.DESCRIBE); // its dead-letter keys are audited
+                a.streamsApp(config.ingest().applicationId());
+            }
+            case "encryptor" -> {
+                a.topic(Topics.CHANGES.name(), AclOperation.READ, AclOperation.DESCRIBE);
+                a.topic(Topics.KEYS.name(), AclOperation.READ, AclOperation.DESCRIBE);
+                a.topic(Topics.SEGMENTS.name(), AclOperation.WRITE, AclOperation.DESCRIBE);
+                a.topic(audit, AclOperation.WRITE, AclOperation.DESCRIBE);
+                a.streamsApp(config.encryptor().applicationId());
+            }
+            case "archiver" -> {
+                a.topic(Topics.SEGMENTS.name(), AclOperation.READ, AclOperation.DESCRIBE);
+                a.topic(Topics.ARCHIVE_INDEX.name(), AclOperation.WRITE, AclOperation.DESCRIBE);
+                a.group(config.archiver().groupId(), AclOperation.READ, AclOperation.DESCRIBE);
+            }
+            case "coordinator" -> {
+                for (var t : Topics.ALL) { // it creates Strongroom's topics
+                    a.topic(t.name(), AclOperation.CREATE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS);
+                }
+                a.topic(Topics.KEYS.name(), AclOperation.WRITE, AclOperation.READ);
+                a.topic(audit, AclOperation.WRITE, AclOperation.READ); // audits, and signs checkpoints of the trail
+                a.topic(Topics.ARCHIVE_INDEX.name(), AclOperation.READ);
+                for (String group : List.of(config.ingest().applicationId(), config.encryptor().applicationId(),
+                        config.archiver().groupId(), config.anomaly().applicationId())) {
+                    a.group(group, AclOperation.DESCRIBE); // consumer lag on the status page
+                }
+                for (String topic : List.of(Topics.CHANGES.name(), Topics.SEGMENTS.name(), audit)) {
+                    a.topic(topic, AclOperation.DESCRIBE);
+                }
+            }
+            case "anomaly" -> {
+                a.topic(audit, AclOperation.READ, AclOperation.DESCRIBE);
+                a.topic(Topics.KEYS.name(), AclOperation.READ, AclOperation.DESCRIBE);
+                a.topic(Topics.ALERTS.name(), AclOperation.WRITE, AclOperation.DESCRIBE);
+                a.streamsApp(config.anomaly().applicationId());
+            }
+            case "restore" -> {
+                a.topic(audit, AclOperation.WRITE, AclOperation.DESCRIBE); // every unwrap is audited
+                // restore to Kafka: the target topic is granted per restore (kafka-acls --add --topic T --operation Write);
+                // its transactions and the group that records its checkpoints are its own
+                a.transactionalIdPrefix("strongroom-restore-");
+                a.groupPrefix("strongroom-restore-", AclOperation.READ, AclOperation.DESCRIBE);
+            }
+            default -> throw new IllegalArgumentException("unknown service " + service + ", one of " + SERVICES);
+        }
+        return a.bindings;
+    }
+
+    /** An IAM-style policy document (AWS grammar) of what {@code service} may do in S3 and the KMS. */
+    Map<String, Object> cloudPolicy(String service) {
+        String bucket = "arn:aws:s3:::" + config.s3().bucket();
+        String objects = bucket + "/" + config.environment() + "/*";
+        String keys = "arn:aws:kms:*:*:key/*"; // tenant KEKs; narrow to the key ids (or an alias prefix) of this deployment
+        List<Map<String, Object>> statements = new ArrayList<>();
+        switch (service) {
+            case "ingest" -> statements.add(statement("SealDeadLetters", List.of("kms:GenerateDataKey", "kms:Encrypt"), keys));
+            case "encryptor" -> statements.add(statement("SealSegments", List.of("kms:GenerateDataKey", "kms:Encrypt"), keys));
+            case "archiver" -> {
+                statements.add(statement("WriteArchives", List.of("s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"), objects));
+                statements.add(statement("ListArchives", List.of("s3:ListBucket"), bucket));
+            }
+            case "coordinator" -> {
+                statements.add(statement("ManageKeys", List.of("kms:CreateKey", "kms:CreateAlias", "kms:DescribeKey",
+                        "kms:ListAliases", "kms:EnableKey", "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:GenerateDataKey",
+                        "kms:Encrypt", "kms:Decrypt"), keys));
+                statements.add(statement("ManifestsRewrapsCheckpoints", List.of("s3:GetObject", "s3:PutObject"), objects));
+                statements.add(statement("ListArchives", List.of("s3:ListBucket"), bucket));
+            }
+            case "anomaly" -> { } // reads and writes Kafka only
+            case "restore" -> {
+                statements.add(statement("ReadArchives", List.of("s3:GetObject"), objects));
+                statements.add(statement("ListArchives", List.of("s3:ListBucket"), bucket));
+                statements.add(statement("UnwrapDataKeys", List.of("kms:Decrypt"), keys));
+            }
+            default -> throw new IllegalArgumentException("unknown service " + service + ", one of " + SERVICES);
+        }
+        Map<String, Object> policy = new LinkedHashMap<>();
+        policy.put("Version", "2012-10-17");
+        policy.put("Statement", statements);
+        return policy;
+    }
+
+    private static Map<String, Object> statement(String sid, List<String> actions, String resource) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("Sid", sid);
+        s.put("Effect", "Allow");
+        s.put("Action", actions);
+        s.put("Resource", resource);
+        return s;
+    }
+
+    /** One line per ACL, as {@code kafka-acls.sh --add} takes them. */
+    static String kafkaAclsCommand(AclBinding b) {
+        ResourcePattern p = b.pattern();
+        String resource = switch (p.resourceType()) {
+            case TOPIC -> "--topic " + p.name();
+            case GROUP -> "--group " + p.name();
+            case TRANSACTIONAL_ID -> "--transactional-id " + p.name();
+            case CLUSTER -> "--cluster";
+            default -> "--" + p.resourceType().name().toLowerCase() + " " + p.name();
+        };
+        return "kafka-acls.sh --bootstrap-server BROKER --add --allow-principal " + b.entry().principal() + " --operation "
+                + b.entry().operation().name().replace('_', '-') + " " + resource
+                + (p.patternType() == PatternType.PREFIXED ? " --resource-pattern-type prefixed" : "");
+    }
+
+    /** Collects allow-ACLs of one principal. */
+    private static final class Acls {
+        private final String principal;
+        private final List<AclBinding> bindings = new ArrayList<>();
+
+        Acls(String principal) {
+            this.principal = principal;
+        }
+
+        private void add(ResourceType type, String name, PatternType pattern, AclOperation... operations) {
+            for (AclOperation op : operations) {
+                bindings.add(new AclBinding(new ResourcePattern(type, name, pattern),
+                        new AccessControlEntry(principal, "*", op, AclPermissionType.ALLOW)));
+            }
+        }
+
+        void topic(String name, AclOperation... ops) {
+            add(ResourceType.TOPIC, name, PatternType.LITERAL, ops);
+        }
+
+        void topicPrefix(String prefix, AclOperation... ops) {
+            add(ResourceType.TOPIC, prefix, PatternType.PREFIXED, ops);
+        }
+
+        void group(String name, AclOperation... ops) {
+            add(ResourceType.GROUP, name, PatternType.LITERAL, ops);
+        }
+
+        void groupPrefix(String prefix, AclOperation... ops) {
+            add(ResourceType.GROUP, prefix, PatternType.PREFIXED, ops);
+        }
+
+        void transactionalIdPrefix(String prefix) {
+            add(ResourceType.TRANSACTIONAL_ID, prefix, PatternType.PREFIXED, AclOperation.WRITE, AclOperation.DESCRIBE);
+        }
+
+        /** A Kafka Streams app (exactly once): its group, transactions and internal topics, all named after its id. */
+        void streamsApp(String applicationId) {
+            group(applicationId, AclOperation.READ, AclOperation.DESCRIBE);
+            transactionalIdPrefix(applicationId);
+            topicPrefix(applicationId + "-", AclOperation.CREATE, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
+                    AclOperation.DESCRIBE_CONFIGS, AclOperation.DELETE);
+        }
+    }
+}
