@@ -313,7 +313,11 @@ public final class ArchiverService implements AutoCloseable {
                 try {
                     join(m.getValue());
                     if (assigned.contains(tp)) {
-                        commit.put(tp, new OffsetAndMetadata(range.last + 1));
+                        // Nothing of tp left in flight or waiting: everything poll returned is archived, so commit the
+                        // consumer's position, which is past transaction markers too (else the lag never reaches 0).
+                        boolean idle = ready.get(tp) == null && (inFlight.get(tp) == null || inFlight.get(tp).isEmpty());
+                        long next = idle ? Math.max(range.last + 1, consumer.position(tp)) : range.last + 1;
+                        commit.put(tp, new OffsetAndMetadata(next));
                         committed.add(range);
                     }
                 } catch (SdkException | NotDurableException e) {

@@ -6,10 +6,14 @@ import io.strongroom.archiver.ArchiverService;
 
 /** Meters of services that keep plain counts (the archiver module depends on no metrics library). */
 public final class ServiceMeters {
+    /** Services with meters: Micrometer holds them weakly, and a scrape after they were collected would lack them. */
+    private static final java.util.Set<Object> METERED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private ServiceMeters() {}
 
     /** The archiver's counts: segments archived (durable, in a manifest, committed), their events, target misses. */
     public static void archiver(ArchiverService service, MeterRegistry registry) {
+        METERED.add(service);
         FunctionCounter.builder("strongroom.archiver.segments.archived", service, ArchiverService::segmentsArchived)
                 .description("Segments durable on enough targets, listed in a manifest and committed").register(registry);
         FunctionCounter.builder("strongroom.archiver.records.archived", service, ArchiverService::recordsArchived)

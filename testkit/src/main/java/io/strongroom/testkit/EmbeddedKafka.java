@@ -106,6 +106,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         return start(logDir, deleteOnClose, ssl, "127.0.0.1:" + brokerPort, tls.kafkaClientProperties());
     }
 
+    /**
+     * Starts a broker on fixed ports, keeping {@code logDir} (formatted once): a standalone broker that can be stopped
+     * and started again with its data.
+     */
+    public static EmbeddedKafka startAt(Path logDir, int brokerPort, int controllerPort) {
+        return start(logDir, false, Map.of("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:"
+                + controllerPort, "advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort), "127.0.0.1:" + brokerPort, Map.of());
+    }
+
     /** Starts a broker in a fresh temporary directory. */
     public static EmbeddedKafka start() {
         try {
@@ -159,17 +168,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.putAll(overrides);
         try {
             Files.createDirectories(logDir);
-            Path config = logDir.resolve("server.properties");
-            try (OutputStream out = Files.newOutputStream(config)) {
-                props.store(out, "strongroom embedded kafka");
+            if (!Files.exists(logDir.resolve("meta.properties"))) { // a broker started again keeps its cluster id and data
+                Path config = logDir.resolve("server.properties");
+                try (OutputStream out = Files.newOutputStream(config)) {
+                    props.store(out, "strongroom embedded kafka");
+                }
+                PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+                int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(),
+                    "-c", config.toString(), "--ignore-formatted"}, quiet);
+                if (rc != 0) {
+                    throw new IllegalStateException("formatting Kafka log dir " + logDir + " failed with " + rc);
+                }
+                Files.delete(config);
             }
-            PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-            int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(),
-                "-c", config.toString(), "--ignore-formatted"}, quiet);
-            if (rc != 0) {
-                throw new IllegalStateException("formatting Kafka log dir " + logDir + " failed with " + rc);
-            }
-            Files.delete(config);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

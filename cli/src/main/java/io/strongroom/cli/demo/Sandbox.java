@@ -61,12 +61,7 @@ public final class Sandbox implements AutoCloseable {
         try {
             s3 = tls == null ? EmbeddedS3.start(dir.resolve("s3"), false) : EmbeddedS3.startHttps(dir.resolve("s3"), false, tls);
             s3.createBucket(BUCKET);
-            Path passphrase = dir.resolve("kms-passphrase");
-            if (!Files.exists(passphrase)) {
-                Files.createFile(passphrase, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(passphrase, java.util.UUID.randomUUID().toString());
-            }
+            Path passphrase = passphraseFile(dir);
             Path configFile = dir.resolve("strongroom.yaml");
             Files.writeString(configFile, String.join("\n",
                     "# Written by `strongroom demo`: points at its embedded Kafka, S3 and local KMS.",
@@ -104,6 +99,17 @@ public final class Sandbox implements AutoCloseable {
             close(kafka, s3);
             throw e;
         }
+    }
+
+    /** {@code dir/kms-passphrase}, made (random, readable by the owner only) unless it exists. */
+    public static Path passphraseFile(Path dir) throws IOException {
+        Path passphrase = dir.resolve("kms-passphrase");
+        if (!Files.exists(passphrase)) {
+            Files.createFile(passphrase, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(passphrase, java.util.UUID.randomUUID().toString());
+        }
+        return passphrase;
     }
 
     public Path dir() {
