@@ -23,17 +23,25 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * @param trustStore a PKCS#12 (or JKS) truststore of the CA an {@code https} endpoint's certificate is issued by (a
  *     private CA); null for the JVM's default trust
  * @param trustStorePassword its password
+ * @param requestChecksums {@code WHEN_REQUIRED} (default): the SDK adds its own CRC32 checksum only where S3 requires
+ *     one — every segment already carries a CRC32C of its body and a SHA-256 in its manifest entry, uploads are
+ *     signed (SigV4) and TLS protects them in transit, and S3-compatible stores that do not know the SDK's trailing
+ *     checksums accept the requests; {@code WHEN_SUPPORTED} to add it to every upload (the SDK's default)
  */
 public record S3Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
-        Boolean pathStyle, String trustStore, String trustStorePassword) {
+        Boolean pathStyle, String trustStore, String trustStorePassword, String requestChecksums) {
 
     /** Settings with the JVM's default trust. */
     public S3Settings(String endpoint, String region, String bucket, String accessKey, String secretKey, Boolean pathStyle) {
-        this(endpoint, region, bucket, accessKey, secretKey, pathStyle, null, null);
+        this(endpoint, region, bucket, accessKey, secretKey, pathStyle, null, null, null);
     }
 
     public S3Settings {
         region = Objects.requireNonNullElse(region, "us-east-1");
+        requestChecksums = Objects.requireNonNullElse(requestChecksums, "WHEN_REQUIRED");
+        if (!requestChecksums.equals("WHEN_REQUIRED") && !requestChecksums.equals("WHEN_SUPPORTED")) {
+            throw new IllegalArgumentException("s3.request-checksums must be WHEN_REQUIRED or WHEN_SUPPORTED, got '" + requestChecksums + "'");
+        }
         pathStyle = Objects.requireNonNullElse(pathStyle, endpoint != null);
         if (bucket == null || bucket.isBlank()) {
             throw new IllegalArgumentException("s3.bucket is required");
@@ -69,6 +77,7 @@ public record S3Settings(String endpoint, String region, String bucket, String a
         }
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(http)
+                .requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.valueOf(requestChecksums))
                 .region(Region.of(region))
                 .forcePathStyle(pathStyle)
                 .credentialsProvider(credentials());

@@ -107,7 +107,7 @@ public final class ArchiverThroughputHarness {
     private static double archiver(EmbeddedKafka kafka, EmbeddedS3 s3, String name, int count, double mb) throws Exception {
         s3.createBucket(name);
         S3Settings settings = new S3Settings(s3.endpoint().toString(), EmbeddedS3.REGION, name, EmbeddedS3.ACCESS_KEY,
-                EmbeddedS3.SECRET_KEY, null);
+                EmbeddedS3.SECRET_KEY, null, null, null, System.getProperty("bench.request-checksums")); // default: the archiver's
         long start = System.nanoTime();
         try (ArchiverService archiver = ArchiverService.start(
                 new ArchiverConfig(name, null, null, null, CONCURRENCY, null, null), settings,
