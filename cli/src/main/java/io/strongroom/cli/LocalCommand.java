@@ -45,7 +45,7 @@ public final class LocalCommand {
         Files.createDirectories(dir.resolve("pids"));
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.add("-Xmx" + (name.equals("kafka") ? "1g" : "768m"));
+        command.add("-Xmx" + (name.equals("kafka") ? "1536m" : "1g"));
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(Main.class.getName());

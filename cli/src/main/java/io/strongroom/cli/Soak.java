@@ -80,6 +80,7 @@ public final class Soak {
     private final Map<String, Long> peakHeap = new java.util.concurrent.ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private long start;
+    private volatile boolean sampling = true;
 
     public Soak(Path dir, Options options, PrintStream log) {
         this.dir = dir.toAbsolutePath();
@@ -146,6 +147,7 @@ public final class Soak {
                     new RestoreJob.Options(c.environment(), null, null, out, c.restore().parallelism()), (d, t, e) -> { });
             event("restored " + r.events() + " events from " + r.segments() + " segments" + (r.ok() ? "" : ", problems: " + r.problems()));
         }
+        sampling = false;
         RestoreComparison comparison = RestoreComparison.compare(List.copyOf(produced), out);
         for (String s : LocalCommand.SERVICES) {
             LocalCommand.stop(dir, s, Duration.ofSeconds(30));
@@ -294,7 +296,7 @@ public final class Soak {
 
     /** Samples every service's heap use from its /metrics, keeping the peak. */
     private void sampleHeap() {
-        while (true) {
+        while (sampling) {
             METRICS_PORTS.forEach((service, port) -> {
                 try {
                     String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
