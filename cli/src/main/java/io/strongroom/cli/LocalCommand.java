@@ -248,12 +248,15 @@ public final class LocalCommand {
         @Option(names = "--no-faults", description = "A baseline run without faults.")
         boolean noFaults;
 
+        @Option(names = "--tables", defaultValue = "3", description = "Tables (CDC topics) per tenant, 1-3 (default: ${DEFAULT-VALUE}).")
+        int tables;
+
         @Override
         public Integer call() throws Exception {
             if (Files.exists(dir.resolve("pids"))) {
                 throw new IllegalArgumentException(dir + " holds an earlier run; give another --dir or delete it");
             }
-            Soak.Report r = new Soak(dir, new Soak.Options(events, tenants, outage, !noFaults), System.out).run();
+            Soak.Report r = new Soak(dir, new Soak.Options(events, tenants, outage, !noFaults, tables), System.out).run();
             System.out.println();
             System.out.printf("produced %,d, restored %,d, lost %,d, duplicated %,d, mismatched %,d, out of order %,d%n",
                     r.produced(), r.comparison().restored(), r.lost(), r.duplicated(), r.comparison().mismatched(),
@@ -261,6 +264,8 @@ public final class LocalCommand {
             System.out.printf("throughput %,.0f events/s end to end (%.0f s from the first event to everything archived)%n",
                     r.produced() / r.seconds(), r.seconds());
             r.peakHeapBytes().forEach((s, b) -> System.out.printf("peak heap %-12s %,d MiB%n", s, b / (1024 * 1024)));
+            System.out.printf("peak open segments (encryptor) %,d%n", r.peakOpenSegments());
+            r.kmsCalls().forEach((s, n) -> System.out.printf("KMS calls %-12s %,d%n", s, n));
             r.comparison().examples().forEach(e -> System.out.println("example: " + e));
             System.out.println(r.ok() ? "RESULT: nothing lost, nothing duplicated" : "RESULT: FAILED");
             return r.ok() ? 0 : 1;

@@ -50,8 +50,13 @@ public final class Soak {
      * @param tenants tenants (each its own KEK)
      * @param outage how long the S3 and KMS outages last
      * @param faults whether to inject faults (off: a baseline run)
+     * @param tables tables (CDC topics) per tenant, 1-3
      */
-    public record Options(int events, int tenants, Duration outage, boolean faults) {}
+    public record Options(int events, int tenants, Duration outage, boolean faults, int tables) {
+        public Options(int events, int tenants, Duration outage, boolean faults) {
+            this(events, tenants, outage, faults, 3);
+        }
+    }
 
     /**
      * The outcome.
@@ -63,9 +68,11 @@ public final class Soak {
      * @param timeline faults, each with when it happened (seconds since the start)
      * @param seconds wall time from the first event to everything archived
      * @param peakHeapBytes the highest heap use each service reported on /metrics
+     * @param peakOpenSegments the most segments the encryptor had open at once
+     * @param kmsCalls KMS calls each service reported (since its last start)
      */
     public record Report(long produced, long lost, long duplicated, RestoreComparison comparison, List<String> timeline,
-            double seconds, Map<String, Long> peakHeapBytes) {
+            double seconds, Map<String, Long> peakHeapBytes, long peakOpenSegments, Map<String, Long> kmsCalls) {
         public boolean ok() {
             return lost == 0 && duplicated == 0 && comparison.matches();
         }
@@ -78,6 +85,8 @@ public final class Soak {
     private final PrintStream log;
     private final List<String> timeline = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Long> peakHeap = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Long> kmsCalls = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile long openSegments;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private long start;
     private volatile boolean sampling = true;
@@ -108,7 +117,7 @@ public final class Soak {
             tenants.add("t" + String.format("%05d", i));
         }
         CdcGenerator generator = new CdcGenerator(new CdcGenerator.Options(7, tenants, options.events(),
-                CdcGenerator.DEFAULT_CANARY, 0.01, false, true, "cdc"));
+                CdcGenerator.DEFAULT_CANARY, 0.01, false, true, "cdc", options.tables()));
         try (Admin admin = Admin.create(c.kafka().clientProperties())) {
             List<org.apache.kafka.clients.admin.NewTopic> topics = generator.topics().stream()
                     .map(t -> new org.apache.kafka.clients.admin.NewTopic(t, 1, (short) 1)).toList();
@@ -155,7 +164,7 @@ public final class Soak {
         LocalCommand.stop(dir, "s3", Duration.ofSeconds(30));
         LocalCommand.stop(dir, "kafka", Duration.ofSeconds(30));
         return new Report(produced.size(), comparison.missing(), comparison.duplicates(), comparison, List.copyOf(timeline), seconds,
-                new java.util.TreeMap<>(peakHeap));
+                new java.util.TreeMap<>(peakHeap), openSegments, new java.util.TreeMap<>(kmsCalls));
     }
 
     /** Produces at a steady pace (about 2 minutes for the whole run, faults included), recording what the broker acknowledged. */
@@ -302,12 +311,20 @@ public final class Soak {
                     String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
                             .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
                     long heap = 0;
+                    long kms = 0;
                     for (String line : body.split("\n")) {
+                        double value = line.startsWith("#") || line.isBlank() ? 0
+                                : Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
                         if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
-                            heap += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                            heap += (long) value;
+                        } else if (line.startsWith("strongroom_kms_calls_seconds_count{")) {
+                            kms += (long) value;
+                        } else if (line.startsWith("strongroom_encryptor_segments_open{") && service.equals("encryptor")) {
+                            openSegments = Math.max(openSegments, (long) value);
                         }
                     }
                     peakHeap.merge(service, heap, Math::max);
+                    kmsCalls.merge(service, kms, Math::max);
                 } catch (IOException | InterruptedException | RuntimeException e) {
                     // the service is down (a fault) or starting
                 }

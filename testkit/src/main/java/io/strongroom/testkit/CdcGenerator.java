@@ -48,10 +48,20 @@ public final class CdcGenerator implements Iterable<CdcRecord> {
      * @param withSchema whether keys and values embed the Connect schema (schemas.enable=true)
      * @param tombstones whether deletes are followed by a tombstone
      * @param topicPrefix topic prefix, e.g. {@code cdc}
+     * @param tables tables per tenant (1-3: customers, orders, invoices), each its own topic
      */
     public record Options(long seed, List<String> tenants, int records, String canary, double canaryRate,
-            boolean withSchema, boolean tombstones, String topicPrefix) {
+            boolean withSchema, boolean tombstones, String topicPrefix, int tables) {
+        /** Options with all three tables. */
+        public Options(long seed, List<String> tenants, int records, String canary, double canaryRate, boolean withSchema,
+                boolean tombstones, String topicPrefix) {
+            this(seed, tenants, records, canary, canaryRate, withSchema, tombstones, topicPrefix, 3);
+        }
+
         public Options {
+            if (tables < 1 || tables > TABLES.size()) {
+                throw new IllegalArgumentException("tables must be between 1 and " + TABLES.size() + ", got " + tables);
+            }
             tenants = List.copyOf(tenants);
             if (tenants.isEmpty()) {
                 throw new IllegalArgumentException("tenants must not be empty");
@@ -72,11 +82,11 @@ public final class CdcGenerator implements Iterable<CdcRecord> {
         }
 
         public Options withSeed(long newSeed) {
-            return new Options(newSeed, tenants, records, canary, canaryRate, withSchema, tombstones, topicPrefix);
+            return new Options(newSeed, tenants, records, canary, canaryRate, withSchema, tombstones, topicPrefix, tables);
         }
 
         public Options withSchema(boolean embed) {
-            return new Options(seed, tenants, records, canary, canaryRate, embed, tombstones, topicPrefix);
+            return new Options(seed, tenants, records, canary, canaryRate, embed, tombstones, topicPrefix, tables);
         }
     }
 
@@ -93,7 +103,7 @@ public final class CdcGenerator implements Iterable<CdcRecord> {
     public List<String> topics() {
         List<String> topics = new ArrayList<>();
         for (String tenant : options.tenants()) {
-            for (String table : TABLES) {
+            for (String table : TABLES.subList(0, options.tables())) {
                 topics.add(topic(options.topicPrefix(), tenant, table));
             }
         }
@@ -145,7 +155,7 @@ public final class CdcGenerator implements Iterable<CdcRecord> {
                 return t;
             }
             String tenant = options.tenants().get(random.nextInt(options.tenants().size()));
-            String table = TABLES.get(random.nextInt(TABLES.size()));
+            String table = TABLES.get(random.nextInt(options.tables()));
             TableState state = tables.computeIfAbsent(tenant + "/" + table, k -> new TableState());
             clock += 1 + random.nextInt(50);
             lsn += 64 + random.nextInt(4096);
