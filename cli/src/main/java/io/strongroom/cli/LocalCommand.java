@@ -144,6 +144,22 @@ public final class LocalCommand {
         return config;
     }
 
+    /** Waits until the coordinator's first pass created Strongroom's topics: the other services need them to start. */
+    static void awaitTopics(Path config, Duration timeout) throws Exception {
+        var c = io.strongroom.cli.config.ConfigLoader.load(config, Map.of());
+        List<String> needed = io.strongroom.schemas.Topics.ALL.stream().map(t -> t.name()).toList();
+        Instant deadline = Instant.now().plus(timeout);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(c.kafka().clientProperties())) {
+            while (!admin.listTopics().names().get(30, java.util.concurrent.TimeUnit.SECONDS).containsAll(needed)) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("the coordinator did not create Strongroom's topics within " + timeout
+                            + "; see " + config.resolveSibling("logs").resolve("coordinator.log"));
+                }
+                Thread.sleep(500); // the coordinator's first pass is under way
+            }
+        }
+    }
+
     /** Starts {@code service} as a process with the configuration in {@code dir}, unless it runs. */
     static void startService(Path dir, String service) throws IOException {
         if (process(dir, service).isEmpty()) {
@@ -167,7 +183,7 @@ public final class LocalCommand {
             Path config = up(d);
             if (services) {
                 startService(d, "coordinator");
-                awaitPort(9404, Duration.ofSeconds(120), "the coordinator", d.resolve("logs/coordinator.log"));
+                awaitTopics(config, Duration.ofMinutes(3));
                 for (String s : SERVICES.subList(1, SERVICES.size())) {
                     startService(d, s);
                 }

@@ -121,10 +121,12 @@ public final class Soak {
         try (Admin admin = Admin.create(c.kafka().clientProperties())) {
             List<org.apache.kafka.clients.admin.NewTopic> topics = generator.topics().stream()
                     .map(t -> new org.apache.kafka.clients.admin.NewTopic(t, 1, (short) 1)).toList();
-            admin.createTopics(topics).all().get(5, TimeUnit.MINUTES);
+            for (int i = 0; i < topics.size(); i += 500) { // the broker refuses very large batches
+                admin.createTopics(topics.subList(i, Math.min(topics.size(), i + 500))).all().get(5, TimeUnit.MINUTES);
+            }
         }
         LocalCommand.startService(dir, "coordinator");
-        LocalCommand.awaitPort(9404, Duration.ofSeconds(120), "the coordinator", dir.resolve("logs/coordinator.log"));
+        LocalCommand.awaitTopics(config, Duration.ofMinutes(3));
         for (String s : List.of("ingest", "encryptor", "archiver", "anomaly")) {
             LocalCommand.startService(dir, s);
         }
