@@ -39,19 +39,20 @@ final class AuditCommand {
         @Override
         public Integer call() throws Exception {
             List<AuditVerifier.Positioned> events = new ArrayList<>();
+            StrongroomConfig c = file == null ? config.load() : null;
             if (file != null) {
                 List<AuditEvent> read = FileAuditTrail.read(file);
                 for (int i = 0; i < read.size(); i++) {
                     events.add(new AuditVerifier.Positioned(file + " event " + (i + 1), read.get(i)));
                 }
             } else {
-                events.addAll(read(config.load(), topic));
+                events.addAll(read(c, topic));
             }
             AuditVerifier.Report report = AuditVerifier.verify(events);
             List<String> problems = new ArrayList<>(report.problems());
             String against = "";
             if (file == null && !noCheckpoints) {
-                Checked checked = againstCheckpoints(config.load(), events, problems);
+                Checked checked = againstCheckpoints(c, events, problems);
                 against = checked.checkpoints() < 0 ? "; no signed checkpoints yet (strongroom audit init-key, then the "
                         + "coordinator signs one every audit.checkpoint-interval)"
                         : String.format("; checked against %,d signed checkpoints", checked.checkpoints());

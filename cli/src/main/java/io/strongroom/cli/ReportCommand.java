@@ -60,15 +60,7 @@ final class ReportCommand implements Callable<Integer> {
     Path html;
 
     private Instant time(String option, String value, Instant otherwise) {
-        if (value == null) {
-            return otherwise;
-        }
-        try {
-            return Instant.parse(value);
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be an ISO-8601 instant such as "
-                    + "2026-11-29T10:00:00Z, got '" + value + "'");
-        }
+        return value == null ? otherwise : RestoreCommand.instant(spec, option, value);
     }
 
     @Override

@@ -70,6 +70,11 @@ final class RestoreCommand implements Callable<Integer> {
     int checkpointEvery;
 
     private java.time.Instant time(String option, String value) {
+        return instant(spec, option, value);
+    }
+
+    /** {@code value} as an instant, or null if it is null; a usage error naming {@code option} if it is not one. */
+    static java.time.Instant instant(CommandLine.Model.CommandSpec spec, String option, String value) {
         if (value == null) {
             return null;
         }

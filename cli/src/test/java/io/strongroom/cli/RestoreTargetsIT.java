@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 class RestoreTargetsIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static List<ConsumerRecord<byte[], byte[]>> readAll(Map<String, Object> kafka, String topic) {
+    /** Every record a read_committed consumer sees on {@code topic}. */
+    static List<ConsumerRecord<byte[], byte[]>> readAll(Map<String, Object> kafka, String topic) {
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();

@@ -16,14 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -135,21 +129,9 @@ class ResumableRestoreIT {
 
     /** The source position of every record a read_committed consumer sees. */
     private static List<String> positions(Map<String, Object> kafka, String topic) {
-        Map<String, Object> props = new HashMap<>(kafka);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<String> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-            while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> out.add(
-                        new String(r.headers().lastHeader(KafkaSink.SOURCE_TOPIC).value(), StandardCharsets.UTF_8) + "/"
-                                + new String(r.headers().lastHeader(KafkaSink.SOURCE_PARTITION).value(), StandardCharsets.UTF_8) + "/"
-                                + new String(r.headers().lastHeader(KafkaSink.SOURCE_OFFSET).value(), StandardCharsets.UTF_8)));
-            }
-        }
-        return out;
+        return RestoreTargetsIT.readAll(kafka, topic).stream().map(r ->
+                new String(r.headers().lastHeader(KafkaSink.SOURCE_TOPIC).value(), StandardCharsets.UTF_8) + "/"
+                        + new String(r.headers().lastHeader(KafkaSink.SOURCE_PARTITION).value(), StandardCharsets.UTF_8) + "/"
+                        + new String(r.headers().lastHeader(KafkaSink.SOURCE_OFFSET).value(), StandardCharsets.UTF_8)).toList();
     }
 }
