@@ -123,7 +123,7 @@ public final class ArchiveRepair {
         if (key.endsWith(ObjectNames.SUFFIX)) {
             // parse checks the body's CRC32C: a damaged source copy is never spread
             Segment segment = Segment.parse("s3://" + fromName + "/" + key, bytes);
-            new SegmentWriter(to.client(), to.bucket()).write(key, segment, bytes);
+            new SegmentWriter(to.client(), to.bucket()).write(key, segment.header(), java.nio.ByteBuffer.wrap(bytes));
             return;
         }
         try {

@@ -35,7 +35,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +59,7 @@ public final class ArchiverService implements AutoCloseable {
 
     private final ArchiverConfig config;
     private final String environment;
-    private final KafkaConsumer<String, byte[]> consumer;
+    private final KafkaConsumer<String, ByteBuffer> consumer;
     private final KafkaProducer<String, ArchiveIndexEntry> indexProducer;
     private final List<ArchiveTarget> targets;
     private final ExecutorService writers;
@@ -84,7 +84,10 @@ public final class ArchiverService implements AutoCloseable {
         c.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
         // segments are large records: fetch several per partition per round trip
         c.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
-        this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+        // ... and let the OS size the socket's receive window (64 KiB by default: many more reads per segment)
+        c.putIfAbsent(ConsumerConfig.RECEIVE_BUFFER_CONFIG, -1);
+        // values are views of the fetch buffers: a segment is checked, hashed if need be and sent from where it was received
+        this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteBufferDeserializer());
         Map<String, Object> p = new HashMap<>(kafka);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -136,9 +139,9 @@ public final class ArchiverService implements AutoCloseable {
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(20);
 
     /** A record being archived; per partition in offset order. */
-    private record Pending(ConsumerRecord<String, byte[]> record, CompletableFuture<Archived> future) {
+    private record Pending(ConsumerRecord<String, ByteBuffer> record, CompletableFuture<Archived> future) {
         long size() {
-            return record.value() == null ? 0 : record.value().length;
+            return record.value() == null ? 0 : record.value().remaining();
         }
     }
 
@@ -197,7 +200,7 @@ public final class ArchiverService implements AutoCloseable {
                         awaitOldest(Duration.ofMillis(200)); // backpressure: enough is buffered, let S3 catch up
                     } else {
                         boolean busy = inFlightRecords > 0 || stage != null || !ready.isEmpty();
-                        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(busy ? 10 : 500))) {
+                        for (ConsumerRecord<String, ByteBuffer> record : consumer.poll(Duration.ofMillis(busy ? 10 : 500))) {
                             Pending p = new Pending(record, CompletableFuture.supplyAsync(() -> archive(record), puts));
                             inFlight.computeIfAbsent(new TopicPartition(record.topic(), record.partition()),
                                     tp -> new ArrayDeque<>()).add(p);
@@ -432,15 +435,19 @@ public final class ArchiverService implements AutoCloseable {
         }
     }
 
-    private Archived archive(ConsumerRecord<String, byte[]> record) {
+    private Archived archive(ConsumerRecord<String, ByteBuffer> record) {
         String where = record.topic() + "/" + record.partition() + "/" + record.offset();
-        Segment segment;
+        ByteBuffer frame = record.value();
+        SegmentHeader h;
         try {
-            segment = Segment.parse(where, record.value());
+            h = Segment.check(where, frame);
         } catch (SegmentFormatException e) {
             String key = environment + "/_quarantine/" + record.topic() + "-" + record.partition() + "-" + record.offset() + ".bin";
-            byte[] bytes = record.value() == null ? new byte[0] : record.value();
-            putEverywhere(key, bytes, (target, k) -> {
+            byte[] bytes = new byte[frame == null ? 0 : frame.remaining()];
+            if (frame != null) {
+                frame.duplicate().get(bytes);
+            }
+            putEverywhere(key, (target, k) -> {
                 try {
                     target.client().putObject(b -> b.bucket(target.bucket()).key(k).ifNoneMatch("*"), RequestBody.fromBytes(bytes));
                 } catch (S3Exception already) {
@@ -454,23 +461,34 @@ public final class ArchiverService implements AutoCloseable {
                     .log("not a valid segment, quarantined: {}", e.getMessage());
             return new Archived(null, null, null, 0, null);
         }
-        SegmentHeader h = segment.header();
         String key = ObjectNames.of(h);
-        byte[] sha256 = Segment.sha256(record.value());
-        List<String> acked = putEverywhere(key, record.value(),
-                (target, k) -> new SegmentWriter(target.client(), target.bucket(), config).write(k, segment, record.value()));
+        byte[] sha256 = sha256(record);
+        int size = frame.remaining();
+        List<String> acked = putEverywhere(key,
+                (target, k) -> new SegmentWriter(target.client(), target.bucket(), config).write(k, h, frame));
         Future<RecordMetadata> indexed = indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
                 .setSegmentId(h.getSegmentId()).setEnvironment(h.getEnvironment()).setTenant(h.getTenant())
                 .setStream(h.getStream()).setSourceTopic(h.getSourceTopic()).setSourcePartition(h.getSourcePartition())
                 .setFirstOffset(h.getFirstOffset()).setLastOffset(h.getLastOffset()).setRecordCount(h.getRecordCount())
                 .setMinEventTimeMs(h.getMinEventTimeMs()).setMaxEventTimeMs(h.getMaxEventTimeMs())
                 .setPredecessorSegmentId(h.getPredecessorSegmentId()).setKeyId(h.getKeyId()).setKeyVersion(h.getKeyVersion())
-                .setObjectKey(key).setTargets(acked).setObjectSizeBytes(record.value().length)
+                .setObjectKey(key).setTargets(acked).setObjectSizeBytes(size)
                 .setObjectSha256(ByteBuffer.wrap(sha256))
                 .setArchivedAtMs(System.currentTimeMillis()).build()));
         LOG.atDebug().addKeyValue("object", key).addKeyValue("targets", acked).log("archived segment");
-        return new Archived(h.getTenant(), Manifests.day(h), Manifests.Entry.of(h, key, record.value().length, sha256),
+        return new Archived(h.getTenant(), Manifests.day(h), Manifests.Entry.of(h, key, size, sha256),
                 h.getRecordCount(), indexed);
+    }
+
+    /**
+     * The SHA-256 of the record's value: the one the encryptor computed as it sealed (header
+     * {@link Topics#SEGMENT_SHA256_HEADER}), else computed here. The archiver does not check the encryptor's: the
+     * record's CRC32C was checked, and verify and restore compare every object with it.
+     */
+    static byte[] sha256(ConsumerRecord<String, ByteBuffer> record) {
+        org.apache.kafka.common.header.Header declared = record.headers().lastHeader(Topics.SEGMENT_SHA256_HEADER);
+        return declared != null && declared.value() != null && declared.value().length == 32
+                ? declared.value() : Segment.sha256(record.value());
     }
 
     private void writeManifests(int segmentsPartition, long first, long last, Map<String, List<Manifests.Entry>> manifest) {
@@ -479,7 +497,7 @@ public final class ArchiverService implements AutoCloseable {
             String day = e.getKey().substring(e.getKey().indexOf('|') + 1);
             String key = Manifests.key(environment, tenant, day, segmentsPartition, first, last);
             byte[] bytes = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, e.getValue()));
-            putEverywhere(key, bytes, (target, k) -> {
+            putEverywhere(key, (target, k) -> {
                 try {
                     target.client().putObject(b -> b.bucket(target.bucket()).key(k).ifNoneMatch("*")
                             .contentType("application/json"), RequestBody.fromBytes(bytes));
@@ -516,7 +534,7 @@ public final class ArchiverService implements AutoCloseable {
      *
      * @throws NotDurableException if fewer than {@code archiver.min-acks} do
      */
-    private List<String> putEverywhere(String key, byte[] bytes, Put put) {
+    private List<String> putEverywhere(String key, Put put) {
         List<CompletableFuture<String>> writes = new ArrayList<>();
         for (ArchiveTarget target : targets) {
             java.util.function.Supplier<String> write = () -> {

@@ -24,9 +24,21 @@ public final class ObjectNames {
 
     /** The object key of a segment. */
     public static String of(SegmentHeader h) {
-        return String.format("%s/%s/%s/%s/p%d/%020d-%020d-%s%s", h.getEnvironment(), h.getTenant(), h.getStream(),
-                DAY.format(Instant.ofEpochMilli(h.getSealedAtMs())), h.getSourcePartition(), h.getFirstOffset(),
-                h.getLastOffset(), h.getSegmentId(), SUFFIX);
+        // by hand rather than String.format: this runs once per archived segment
+        StringBuilder key = new StringBuilder(160).append(h.getEnvironment()).append('/').append(h.getTenant()).append('/')
+                .append(h.getStream()).append('/').append(DAY.format(Instant.ofEpochMilli(h.getSealedAtMs())))
+                .append("/p").append(h.getSourcePartition()).append('/');
+        padded(key, h.getFirstOffset()).append('-');
+        return padded(key, h.getLastOffset()).append('-').append(h.getSegmentId()).append(SUFFIX).toString();
+    }
+
+    /** {@code value} zero-padded to 20 digits (every non-negative long), so that names sort in offset order. */
+    private static StringBuilder padded(StringBuilder into, long value) {
+        if (value < 0) { // never a Kafka offset; named as before
+            return into.append(String.format("%020d", value));
+        }
+        String digits = Long.toString(value);
+        return into.append("0".repeat(20 - digits.length())).append(digits);
     }
 
     /** The prefix under which all of a tenant's segments lie in an environment. */

@@ -47,14 +47,15 @@ public final class SegmentWriter {
                 "application/vnd.strongroom.segment");
     }
 
-    private static Map<String, String> metadata(SegmentHeader h) {
+    /**
+     * What a reader needs before opening the object: which key (and version) wraps its data key, and the body's
+     * checksum. Tenant, stream, offsets and segment id are in the object's name; everything else is in its header.
+     * Kept small: each entry is stored per object (extended attributes on a filesystem-backed store).
+     */
+    static Map<String, String> metadata(SegmentHeader h) {
         Map<String, String> metadata = new java.util.HashMap<>(Map.of(
-                "segment-id", h.getSegmentId(),
-                "tenant", h.getTenant(),
-                "format-version", String.valueOf(h.getFormatVersion()),
                 "key-id", h.getKeyId(),
                 "key-version", h.getKeyVersion(),
-                "record-count", String.valueOf(h.getRecordCount()),
                 "body-crc32c", java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes())));
         if (h.getClassification() != null) {
             metadata.put("classification", h.getClassification().name());
@@ -62,8 +63,22 @@ public final class SegmentWriter {
         return metadata;
     }
 
-    Outcome write(String key, Segment segment, byte[] bytes) {
-        SegmentHeader h = segment.header();
+    /** The frame from {@code frame}'s position to its limit as a request body, read in place. */
+    private static RequestBody body(java.nio.ByteBuffer frame) {
+        if (!frame.hasArray()) {
+            byte[] copy = new byte[frame.remaining()];
+            frame.duplicate().get(copy);
+            return body(copy);
+        }
+        byte[] array = frame.array();
+        int offset = frame.arrayOffset() + frame.position();
+        int length = frame.remaining();
+        return RequestBody.fromContentProvider(() -> new java.io.ByteArrayInputStream(array, offset, length), length,
+                "application/vnd.strongroom.segment");
+    }
+
+    /** Writes the segment with header {@code h} whose frame lies from {@code frame}'s position to its limit. */
+    Outcome write(String key, SegmentHeader h, java.nio.ByteBuffer frame) {
         String bodyCrc = java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes());
         try {
             Map<String, String> metadata = metadata(h);
@@ -73,7 +88,7 @@ public final class SegmentWriter {
                 if (retainUntil != null) { // WORM until it expires: not even a leaked admin credential deletes it earlier
                     b.objectLockMode(config.objectLock()).objectLockRetainUntilDate(retainUntil);
                 }
-            }, body(bytes));
+            }, body(frame));
             return Outcome.WRITTEN;
         } catch (S3Exception e) {
             if (e.statusCode() != 412) {

@@ -74,13 +74,15 @@ public final class ArchiverThroughputHarness {
         System.out.printf("%,d segments of %,d bytes (%.1f MB)%n", count, segments.get(0).length, mb);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), true,
                 Map.of("message.max.bytes", String.valueOf(2 * size)));
-                EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"), true)) {
+                EmbeddedS3 s3 = EmbeddedS3.start(s3Directory(dir), true)) {
             kafka.createTopics(3, Topics.SEGMENTS.name(), Topics.ARCHIVE_INDEX.name());
             try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers(),
                     "max.request.size", 2 * size, "linger.ms", 10), Topics.SEGMENTS.keySerde().serializer(),
                     Topics.SEGMENTS.valueSerde().serializer())) {
-                for (int i = 0; i < count; i++) {
-                    producer.send(new ProducerRecord<>(Topics.SEGMENTS.name(), i % 3, "bench/" + (i % 3), segments.get(i)));
+                for (int i = 0; i < count; i++) { // with the digest header, as the encryptor writes them
+                    ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.SEGMENTS.name(), i % 3, "bench/" + (i % 3), segments.get(i));
+                    record.headers().add(Topics.SEGMENT_SHA256_HEADER, Segment.sha256(segments.get(i)));
+                    producer.send(record);
                 }
             }
             List<Double> ratios = new ArrayList<>();
@@ -88,8 +90,10 @@ public final class ArchiverThroughputHarness {
                 Map<String, Long> cpu0 = cpuByThreadGroup();
                 double a = archiver(kafka, s3, "archive-" + r, count, mb);
                 Map<String, Long> cpu1 = cpuAtEnd;
+                deleteTree(s3.directory().resolve("archive-" + r));
                 Map<String, Long> cpu2 = cpuByThreadGroup();
                 double b = rawPut(s3, "raw-" + r, segments, mb);
+                deleteTree(s3.directory().resolve("raw-" + r));
                 if (Boolean.getBoolean("bench.cpu")) { // where the CPU went, by thread
                     System.out.println("  CPU ms, archiver: " + delta(cpu0, cpu1));
                     System.out.println("  CPU ms, raw:      " + delta(cpu2, cpuAtEnd));
@@ -111,7 +115,7 @@ public final class ArchiverThroughputHarness {
         long start = System.nanoTime();
         try (ArchiverService archiver = ArchiverService.start(
                 new ArchiverConfig(name, null, null, null, CONCURRENCY, null, null), settings,
-                "bench", Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                "bench", kafkaConfig(kafka))) {
             // segmentsArchived counts segments whose offsets are committed (manifests written, index acknowledged);
             // reading it asks the broker nothing, so the wait does not take CPU from what is measured
             while (archiver.segmentsArchived() < count) {
@@ -123,6 +127,39 @@ public final class ArchiverThroughputHarness {
             cpuAtEnd = cpuByThreadGroup();
             return mb / ((System.nanoTime() - start) / 1e9);
         }
+    }
+
+    /**
+     * Where S3Proxy keeps the objects: {@code -Dbench.s3-dir}, else in memory ({@code /dev/shm}) where there is one,
+     * so that the page cache writing one phase's objects back to disk does not land in the next phase's time (both
+     * sides write the same bytes; only the overhead of archiving is compared). Each phase's bucket is deleted after it.
+     */
+    private static Path s3Directory(Path dir) throws java.io.IOException {
+        String configured = System.getProperty("bench.s3-dir");
+        if (configured != null) {
+            return Files.createTempDirectory(Files.createDirectories(Path.of(configured)), "strongroom-archiver-bench-s3-");
+        }
+        Path shm = Path.of("/dev/shm");
+        return Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "strongroom-archiver-bench-s3-")
+                : dir.resolve("s3");
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        if (Files.exists(root)) {
+            try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    /** The archiver's Kafka client settings: the broker, plus any {@code -Dbench.kafka.<setting>=<value>}. */
+    private static Map<String, Object> kafkaConfig(EmbeddedKafka kafka) {
+        Map<String, Object> config = new java.util.HashMap<>(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+        System.getProperties().stringPropertyNames().stream().filter(n -> n.startsWith("bench.kafka."))
+                .forEach(n -> config.put(n.substring("bench.kafka.".length()), System.getProperty(n)));
+        return config;
     }
 
     /** CPU time (ns) of live threads, summed by name with digits removed. */

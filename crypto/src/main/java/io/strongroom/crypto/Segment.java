@@ -137,14 +137,21 @@ public final class Segment {
     }
 
     private static SegmentHeader readHeader(String where, byte[] bytes) {
-        if (bytes == null || bytes.length < PREAMBLE) {
+        return readHeader(where, bytes == null ? null : ByteBuffer.wrap(bytes));
+    }
+
+    /** The header of the frame from {@code frame}'s position to its limit; {@code frame} itself is not moved. */
+    private static SegmentHeader readHeader(String where, ByteBuffer frame) {
+        if (frame == null || frame.remaining() < PREAMBLE) {
             throw new SegmentFormatException(where + ": not a Strongroom segment (too short: "
-                    + (bytes == null ? 0 : bytes.length) + " bytes)");
+                    + (frame == null ? 0 : frame.remaining()) + " bytes)");
         }
-        if (!Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+        ByteBuffer in = frame.slice();
+        byte[] magic = new byte[MAGIC.length];
+        in.get(magic);
+        if (!Arrays.equals(magic, MAGIC)) {
             throw new SegmentFormatException(where + ": not a Strongroom segment (bad magic)");
         }
-        ByteBuffer in = ByteBuffer.wrap(bytes, MAGIC.length, bytes.length - MAGIC.length);
         int version = Byte.toUnsignedInt(in.get());
         if (version != FORMAT_VERSION) {
             throw new SegmentFormatException(where + ": unsupported segment format version " + version
@@ -157,7 +164,7 @@ public final class Segment {
         }
         SegmentHeader header;
         try {
-            header = HEADER_SERDE.decode(where, ByteBuffer.wrap(bytes, PREAMBLE, headerLength).slice());
+            header = HEADER_SERDE.decode(where, in.slice().limit(headerLength));
         } catch (RuntimeException e) {
             throw new SegmentFormatException(where + ": corrupt segment header: " + e.getMessage(), e);
         }
@@ -169,19 +176,35 @@ public final class Segment {
     }
 
     /**
+     * Checks a segment's storage integrity (header, body CRC32C) where it lies, from {@code frame}'s position to its
+     * limit, without copying it (for example a record's value in a Kafka consumer's fetch buffer) and returns its
+     * header. Needs no key; {@code frame} itself is not moved.
+     *
+     * @param where where the bytes came from (object key, topic/partition/offset), for errors
+     * @throws SegmentFormatException naming {@code where} and what is wrong
+     */
+    public static SegmentHeader check(String where, ByteBuffer frame) {
+        SegmentHeader header = readHeader(where, frame);
+        ByteBuffer body = frame.slice();
+        body.position(PREAMBLE + body.getInt(MAGIC.length + 1));
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(body);
+        if (!Arrays.equals(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array(), header.getBodyCrc32c().bytes())) {
+            throw new SegmentFormatException(where + ": segment " + header.getSegmentId()
+                    + " body does not match its CRC32C (truncated or corrupted in storage)");
+        }
+        return header;
+    }
+
+    /**
      * Parses a segment and checks its storage integrity (body CRC32C). Needs no key; copies no body.
      *
      * @param where where the bytes came from (object key, topic/partition/offset), for errors
      * @throws SegmentFormatException naming {@code where} and what is wrong
      */
     public static Segment parse(String where, byte[] bytes) {
-        SegmentHeader header = readHeader(where, bytes);
-        int bodyOffset = PREAMBLE + ByteBuffer.wrap(bytes, MAGIC.length + 1, 4).getInt();
-        if (!Arrays.equals(crc32c(bytes, bodyOffset, bytes.length - bodyOffset).bytes(), header.getBodyCrc32c().bytes())) {
-            throw new SegmentFormatException(where + ": segment " + header.getSegmentId()
-                    + " body does not match its CRC32C (truncated or corrupted in storage)");
-        }
-        return new Segment(header, bytes, bodyOffset);
+        SegmentHeader header = check(where, bytes == null ? null : ByteBuffer.wrap(bytes));
+        return new Segment(header, bytes, PREAMBLE + ByteBuffer.wrap(bytes, MAGIC.length + 1, 4).getInt());
     }
 
     /** CRC32C (big-endian) of a region. */
@@ -194,6 +217,17 @@ public final class Segment {
     /** CRC32C (big-endian) of {@code bytes}. */
     public static Crc32c crc32c(byte[] bytes) {
         return crc32c(bytes, 0, bytes.length);
+    }
+
+    /** SHA-256 of the bytes from {@code bytes}' position to its limit; {@code bytes} itself is not moved. */
+    public static byte[] sha256(ByteBuffer bytes) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(bytes.duplicate());
+            return digest.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
     }
 
     /** SHA-256 of {@code bytes}. */

@@ -71,6 +71,28 @@ class SegmentCryptoTest {
     }
 
     @Test
+    void aSegmentIsCheckedWhereItLiesInsideALargerBuffer() {
+        byte[] frame = SegmentCrypto.seal(header("seg-1"), RECORDS, dek).toBytes();
+        byte[] fetched = new byte[frame.length + 200]; // as in a consumer's fetch buffer: other records around it
+        java.util.Arrays.fill(fetched, (byte) 0x5a);
+        System.arraycopy(frame, 0, fetched, 120, frame.length);
+        java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(fetched, 120, frame.length).slice();
+        java.nio.ByteBuffer positioned = java.nio.ByteBuffer.wrap(fetched, 120, frame.length);
+
+        assertThat(Segment.check("view", view).getSegmentId()).isEqualTo("seg-1");
+        assertThat(Segment.check("positioned", positioned).getSegmentId()).isEqualTo("seg-1");
+        assertThat(positioned.position()).as("not moved").isEqualTo(120);
+        assertThat(Segment.sha256(positioned)).isEqualTo(Segment.sha256(frame));
+        assertThat(positioned.position()).as("not moved by the digest either").isEqualTo(120);
+
+        fetched[120 + frame.length - 5] ^= 1;
+        assertThatThrownBy(() -> Segment.check("fetch/0/42", positioned)).isInstanceOf(SegmentFormatException.class)
+                .hasMessageContaining("fetch/0/42").hasMessageContaining("CRC32C");
+        assertThatThrownBy(() -> Segment.check("fetch/0/43", java.nio.ByteBuffer.wrap(fetched, 120, 10)))
+                .isInstanceOf(SegmentFormatException.class).hasMessageContaining("truncated");
+    }
+
+    @Test
     void oneFlippedBodyByteFailsTheIntegrityCheck() {
         byte[] bytes = SegmentCrypto.seal(header("seg-1"), RECORDS, dek).toBytes();
         bytes[bytes.length - 5] ^= 1;

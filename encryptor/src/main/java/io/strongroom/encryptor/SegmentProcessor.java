@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -438,7 +440,9 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 .setClassification(segment.getClassification());
         Segment sealed = SegmentCrypto.seal(header, plaintext, aead);
         byte[] bytes = sealed.toBytes();
-        context.forward(new Record<>(segmentKey, bytes, context.currentSystemTimeMs()));
+        // the digest travels with the segment: the archiver records it without hashing the bytes again
+        Headers headers = new RecordHeaders().add(Topics.SEGMENT_SHA256_HEADER, Segment.sha256(bytes));
+        context.forward(new Record<>(segmentKey, bytes, context.currentSystemTimeMs(), headers));
         recordKeys.forEach(records::delete);
         open.delete(segmentKey);
         chain.put(segmentKey, segmentId);

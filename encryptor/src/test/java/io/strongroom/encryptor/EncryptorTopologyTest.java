@@ -118,6 +118,21 @@ class EncryptorTopologyTest {
     }
 
     @Test
+    void everySegmentCarriesTheSha256OfItsBytes() {
+        start(new EncryptorConfig(null, 2, null, Duration.ofHours(1), null), true);
+        List.of(event("acme", 1), event("acme", 2), event("globex", 1), event("globex", 2)).forEach(this::pipe);
+
+        List<org.apache.kafka.streams.test.TestRecord<String, byte[]>> out = segments.readRecordsToList();
+        assertThat(out).hasSize(2);
+        for (org.apache.kafka.streams.test.TestRecord<String, byte[]> r : out) {
+            assertThat(r.headers().headers(Topics.SEGMENT_SHA256_HEADER)).as("exactly one digest").hasSize(1);
+            assertThat(r.headers().lastHeader(Topics.SEGMENT_SHA256_HEADER).value()).isEqualTo(Segment.sha256(r.value()));
+        }
+        assertThat(out.get(0).headers().lastHeader(Topics.SEGMENT_SHA256_HEADER).value())
+                .isNotEqualTo(out.get(1).headers().lastHeader(Topics.SEGMENT_SHA256_HEADER).value());
+    }
+
+    @Test
     void aSegmentIsClassifiedAsItsMostSensitiveRecord() {
         start(new EncryptorConfig(null, 3, null, Duration.ofHours(1), null), true);
         ChangeEvent restricted = event("acme", 2);

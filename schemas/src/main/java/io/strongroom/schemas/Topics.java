@@ -19,6 +19,13 @@ public final class Topics {
     public static final Topic<String, byte[]> SEGMENTS =
             new Topic<>("strongroom.segments", Serdes.String(), Serdes.ByteArray());
 
+    /**
+     * Record header on {@link #SEGMENTS}: the SHA-256 (32 bytes) of the record's value, computed by the encryptor as
+     * it seals, so the digest the archiver records in manifests and the index covers the bytes from their origin
+     * (the archiver computes it itself when a record lacks it).
+     */
+    public static final String SEGMENT_SHA256_HEADER = "strongroom.sha256";
+
     /** Key versions (compacted). Key: keyId/version. */
     public static final Topic<String, KeyVersionEvent> KEYS =
             new Topic<>("strongroom.keys", Serdes.String(), AvroSerde.of(KeyVersionEvent.class));
