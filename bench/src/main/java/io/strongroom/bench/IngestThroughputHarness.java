@@ -104,6 +104,7 @@ public final class IngestThroughputHarness {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve(appId).toString());
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        props.putAll(IngestService.streamsSettings()); // the same commit interval and clients as ingest: only the work differs
         KafkaStreams streams = new KafkaStreams(builder.build(), props);
         streams.start();
         return () -> streams.close(Duration.ofSeconds(30));

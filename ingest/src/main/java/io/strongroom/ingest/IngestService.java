@@ -49,6 +49,7 @@ public final class IngestService implements AutoCloseable {
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
         props.put("processing.exception.handler.global.enabled", true);
         props.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 5_000); // pick up new CDC topics quickly
+        streamsSettings().forEach(props::putIfAbsent); // kafka.properties may set any of them
         KafkaStreams streams = new KafkaStreams(IngestTopology.topology(config, sealer), props);
         streams.setUncaughtExceptionHandler(e -> {
             LOG.atError().setCause(e).log("ingest stopped on an unexpected error; restart it once the cause is fixed");
@@ -58,6 +59,26 @@ public final class IngestService implements AutoCloseable {
         LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("topics", config.topicPattern())
                 .log("ingest started");
         return new IngestService(streams);
+    }
+
+    /**
+     * Kafka Streams settings of ingest beyond the defaults, for many CDC partitions (kafka.properties overrides them).
+     */
+    public static Map<String, Object> streamsSettings() {
+        Map<String, Object> settings = new java.util.LinkedHashMap<>();
+        // Ingest is stateless and keeps each partition's order: never hold a ready partition back to line its records
+        // up by time with the others (with one CDC topic per tenant, that is thousands of partitions to wait on).
+        settings.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+        // A transaction per second rather than exactly-once's default ten: each commits the offsets of every CDC
+        // partition consumed, which with thousands of tenants' topics costs more than the records themselves.
+        settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1_000);
+        // The Kafka clients keep a few dozen metrics per CDC partition (per-topic ones twice when names have dots).
+        // Strongroom's services export theirs on /metrics, so do not mirror those into JMX beans and client telemetry
+        // as well: with 10,000 single-partition topics that was 300,000 more objects each, a third of the heap.
+        // kafka.properties sets either back (metric.reporters: org.apache.kafka.common.metrics.JmxReporter).
+        settings.put(StreamsConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
+        settings.put("enable.metrics.push", false);
+        return settings;
     }
 
     /** The Streams client state (RUNNING, ERROR...). */
