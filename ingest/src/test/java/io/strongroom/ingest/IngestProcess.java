@@ -10,7 +10,9 @@ public final class IngestProcess {
 
     public static void main(String[] args) throws Exception {
         IngestService service = IngestService.start(new IngestConfig("crash-it", null, null, null, null, null, null, null, null, null, null),
-                Map.of("bootstrap.servers", args[0]), Path.of(args[1]));
+                // exactly-once's default commit interval rather than ingest's second: small transactions, so that a
+                // kill after the first ones are visible lands mid-stream (kafka.properties overrides it the same way)
+                Map.of("bootstrap.servers", args[0], "commit.interval.ms", 100), Path.of(args[1]));
         System.out.println("ingest running");
         System.out.flush();
         new CountDownLatch(1).await();
