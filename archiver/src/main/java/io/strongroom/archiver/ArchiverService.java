@@ -86,7 +86,9 @@ public final class ArchiverService implements AutoCloseable {
         c.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
         // ... and let the OS size the socket's receive window (64 KiB by default: many more reads per segment)
         c.putIfAbsent(ConsumerConfig.RECEIVE_BUFFER_CONFIG, -1);
-        // values are views of the fetch buffers: a segment is checked, hashed if need be and sent from where it was received
+        // Values are views of the fetch buffers: a segment is checked, hashed if need be and sent from where it was
+        // received. The consumer never reuses those buffers (clients allocate each response; a record of a compressed
+        // batch gets a buffer of its own), and every view is read-only here: duplicates, never moved.
         this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteBufferDeserializer());
         Map<String, Object> p = new HashMap<>(kafka);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
