@@ -4,7 +4,8 @@
 # what was produced. Writes the report to bench/soak/REPORT-<date>.txt.
 #   bench/soak/run.sh                      # 1,000,000 events, 50 tenants, 30 s outages
 #   bench/soak/run.sh 100000 10 PT10S      # the CI-sized run
-#   bench/soak/run.sh 1000000 10000 PT30S  # the scale run: 10,000 tenants, each its own KEK
+# The scale run (10,000 tenants, each its own KEK and CDC topic; see BENCHMARKS.md):
+#   ./strongroom local soak --events 100000 --tenants 10000 --tables 1 --no-faults
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 events="${1:-1000000}"; tenants="${2:-50}"; outage="${3:-PT30S}"
