@@ -66,10 +66,13 @@ class AccessReviewIT {
                 int port = coordinator.adminPort();
                 assertThat(keys(port, "carol")).isEqualTo(200); // carol is active
 
-                PipelineIT.Run dry = PipelineIT.run("access", "review", "--config", cfg.toString());
-                assertThat(dry.code()).as(dry.err()).isZero();
-                assertThat(dry.out()).containsPattern("carol +\\[OPERATOR\\] +20[0-9-]+T[^ ]+ +active")
-                        .containsPattern("erin +\\[AUDITOR\\] +none +INACTIVE since ");
+                // carol's call reaches the audit topic asynchronously: the review sees it once it is there
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    PipelineIT.Run dry = PipelineIT.run("access", "review", "--config", cfg.toString());
+                    assertThat(dry.code()).as(dry.err()).isZero();
+                    assertThat(dry.out()).containsPattern("carol +\\[OPERATOR\\] +20[0-9-]+T[^ ]+ +active")
+                            .containsPattern("erin +\\[AUDITOR\\] +none +INACTIVE since ");
+                });
 
                 assertThat(coordinator.reviewAccess()).as("the coordinator's scheduled review").containsExactly("erin");
                 assertThat(keys(port, "erin")).as("revoked: the token no longer works").isEqualTo(401);
