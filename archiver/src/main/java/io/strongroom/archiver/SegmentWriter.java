@@ -4,7 +4,6 @@ import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import java.util.Map;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -38,13 +37,7 @@ public final class SegmentWriter {
      */
     public void replace(String key, Segment segment, byte[] bytes, String etag) {
         s3.putObject(b -> b.bucket(bucket).key(key).ifMatch(etag).contentType("application/vnd.strongroom.segment")
-                .metadata(metadata(segment.header())), body(bytes));
-    }
-
-    /** The segment as a request body, without the copy {@link RequestBody#fromBytes} makes: nothing changes it. */
-    private static RequestBody body(byte[] bytes) {
-        return RequestBody.fromContentProvider(ContentStreamProvider.fromByteArrayUnsafe(bytes), bytes.length,
-                "application/vnd.strongroom.segment");
+                .metadata(metadata(segment.header())), body(java.nio.ByteBuffer.wrap(bytes)));
     }
 
     /**
@@ -52,7 +45,7 @@ public final class SegmentWriter {
      * checksum. Tenant, stream, offsets and segment id are in the object's name; everything else is in its header.
      * Kept small: each entry is stored per object (extended attributes on a filesystem-backed store).
      */
-    static Map<String, String> metadata(SegmentHeader h) {
+    private static Map<String, String> metadata(SegmentHeader h) {
         Map<String, String> metadata = new java.util.HashMap<>(Map.of(
                 "key-id", h.getKeyId(),
                 "key-version", h.getKeyVersion(),
@@ -63,12 +56,12 @@ public final class SegmentWriter {
         return metadata;
     }
 
-    /** The frame from {@code frame}'s position to its limit as a request body, read in place. */
+    /** The frame from {@code frame}'s position to its limit as a request body, read in place (no copy). */
     private static RequestBody body(java.nio.ByteBuffer frame) {
         if (!frame.hasArray()) {
             byte[] copy = new byte[frame.remaining()];
             frame.duplicate().get(copy);
-            return body(copy);
+            return body(java.nio.ByteBuffer.wrap(copy));
         }
         byte[] array = frame.array();
         int offset = frame.arrayOffset() + frame.position();

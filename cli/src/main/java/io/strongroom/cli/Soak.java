@@ -134,24 +134,25 @@ public final class Soak {
             LocalCommand.awaitPort(port, Duration.ofSeconds(120), "a service", dir.resolve("logs"));
         }
         List<CdcRecord> records = generator.generate();
-        KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProperties(c), new ByteArraySerializer(), new ByteArraySerializer());
-        long warm = System.nanoTime();
-        knowTopics(p, generator.topics()); // before the clock starts: it is the load generator's cost, not the pipeline's
-        log.printf("producer has the metadata of %,d topics (%.1f s)%n", generator.topics().size(), (System.nanoTime() - warm) / 1e9);
-        start = System.nanoTime();
-        event("services up; producing " + records.size() + " events for " + tenants.size() + " tenants");
         AtomicBoolean producing = new AtomicBoolean(true);
         List<CdcProducer.Produced> produced = Collections.synchronizedList(new ArrayList<>());
-        Thread producer = new Thread(() -> produce(p, records, produced, producing), "soak-producer");
-        producer.start();
-        Thread sampler = new Thread(this::sampleHeap, "soak-heap");
-        sampler.setDaemon(true);
-        sampler.start();
-        if (options.faults()) {
-            faults(config, tenants.get(0), produced, records.size());
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProperties(c), new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            long warm = System.nanoTime();
+            knowTopics(p, generator.topics()); // before the clock starts: it is the load generator's cost, not the pipeline's
+            log.printf("producer has the metadata of %,d topics (%.1f s)%n", generator.topics().size(), (System.nanoTime() - warm) / 1e9);
+            start = System.nanoTime();
+            event("services up; producing " + records.size() + " events for " + tenants.size() + " tenants");
+            Thread producer = new Thread(() -> produce(p, records, produced, producing), "soak-producer");
+            producer.start();
+            Thread sampler = new Thread(this::sampleHeap, "soak-heap");
+            sampler.setDaemon(true);
+            sampler.start();
+            if (options.faults()) {
+                faults(config, tenants.get(0), produced, records.size());
+            }
+            producer.join();
         }
-        producer.join();
-        p.close(Duration.ofSeconds(30));
         producing.set(false);
         event("all " + produced.size() + " events acknowledged by the broker");
         awaitDrained(c);

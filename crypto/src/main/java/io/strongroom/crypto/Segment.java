@@ -187,9 +187,7 @@ public final class Segment {
         SegmentHeader header = readHeader(where, frame);
         ByteBuffer body = frame.slice();
         body.position(PREAMBLE + body.getInt(MAGIC.length + 1));
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(body);
-        if (!Arrays.equals(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array(), header.getBodyCrc32c().bytes())) {
+        if (!Arrays.equals(crc32c(body).bytes(), header.getBodyCrc32c().bytes())) {
             throw new SegmentFormatException(where + ": segment " + header.getSegmentId()
                     + " body does not match its CRC32C (truncated or corrupted in storage)");
         }
@@ -209,8 +207,13 @@ public final class Segment {
 
     /** CRC32C (big-endian) of a region. */
     public static Crc32c crc32c(byte[] bytes, int offset, int length) {
+        return crc32c(ByteBuffer.wrap(bytes, offset, length));
+    }
+
+    /** CRC32C (big-endian) of the bytes from {@code bytes}' position to its limit; {@code bytes} itself is not moved. */
+    private static Crc32c crc32c(ByteBuffer bytes) {
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(bytes, offset, length);
+        crc.update(bytes.duplicate());
         return new Crc32c(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
@@ -232,10 +235,6 @@ public final class Segment {
 
     /** SHA-256 of {@code bytes}. */
     public static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        return sha256(ByteBuffer.wrap(bytes));
     }
 }

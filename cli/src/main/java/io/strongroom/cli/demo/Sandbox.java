@@ -73,19 +73,9 @@ public final class Sandbox implements AutoCloseable {
                     "  replication-factor: 1",
                     tls == null ? "" : "  properties: {security.protocol: SSL, ssl.truststore.location: " + tls.truststore()
                             + ", ssl.truststore.type: PKCS12, ssl.truststore.password: " + tls.password() + "}",
-                    "s3:",
-                    "  endpoint: " + s3.endpoint(),
-                    "  region: " + EmbeddedS3.REGION,
-                    "  bucket: " + BUCKET,
-                    "  access-key: " + EmbeddedS3.ACCESS_KEY,
-                    "  secret-key: " + EmbeddedS3.SECRET_KEY,
+                    s3Yaml(s3.endpoint().toString(), BUCKET),
                     tls == null ? "" : "  trust-store: " + tls.truststore() + "\n  trust-store-password: " + tls.password(),
-                    "kms:",
-                    "  type: local",
-                    "  local:",
-                    "    directory: " + dir.resolve("kms"),
-                    "    auto-create: true",
-                    "    passphrase-file: " + passphrase,
+                    localKmsYaml(dir.resolve("kms"), passphrase),
                     "encryptor:",
                     "  segment-max-records: " + segmentMaxRecords,
                     "  segment-max-age: " + segmentMaxAge,
@@ -99,6 +89,28 @@ public final class Sandbox implements AutoCloseable {
             close(kafka, s3);
             throw e;
         }
+    }
+
+    /** The {@code s3:} section for an embedded or local S3Proxy (its fixed credentials). */
+    public static String s3Yaml(String endpoint, String bucket) {
+        return String.join("\n",
+                "s3:",
+                "  endpoint: " + endpoint,
+                "  region: " + EmbeddedS3.REGION,
+                "  bucket: " + bucket,
+                "  access-key: " + EmbeddedS3.ACCESS_KEY,
+                "  secret-key: " + EmbeddedS3.SECRET_KEY);
+    }
+
+    /** The {@code kms:} section for a local (development) KMS in {@code directory}, creating keys on first use. */
+    public static String localKmsYaml(Path directory, Path passphrase) {
+        return String.join("\n",
+                "kms:",
+                "  type: local",
+                "  local:",
+                "    directory: " + directory,
+                "    auto-create: true",
+                "    passphrase-file: " + passphrase);
     }
 
     /** {@code dir/kms-passphrase}, made (random, readable by the owner only) unless it exists. */
