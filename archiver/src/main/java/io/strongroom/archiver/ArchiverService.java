@@ -93,7 +93,11 @@ public final class ArchiverService implements AutoCloseable {
         Map<String, Object> p = new HashMap<>(kafka);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 20); // entries are flushed before each commit anyway
+        // An index entry need only be durable before the offset it describes is committed, and each commit flushes
+        // the producer first: so linger up to the commit interval, and the entries go in a few large batches rather
+        // than a small acks=all request every few segments (which cost the broker more than serving the segments).
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, (int) COMMIT_INTERVAL.toMillis());
+        p.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, INDEX_BATCH_BYTES);
         this.indexProducer = new KafkaProducer<>(p, Topics.ARCHIVE_INDEX.keySerde().serializer(),
                 Topics.ARCHIVE_INDEX.valueSerde().serializer());
         List<ArchiveTarget> all = new ArrayList<>();
@@ -137,6 +141,8 @@ public final class ArchiverService implements AutoCloseable {
     static final int MAX_IN_FLIGHT_RECORDS = 2000;
     /** Longest a durable segment waits for its manifest and offset commit while segments keep coming. */
     static final Duration COMMIT_INTERVAL = Duration.ofSeconds(1);
+    /** Largest batch of index entries per partition: over a thousand entries of a few hundred bytes. */
+    static final int INDEX_BATCH_BYTES = 512 * 1024;
     /** Longest a rebalance, a stop or a rewind waits for PUTs in flight. */
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(20);
 
