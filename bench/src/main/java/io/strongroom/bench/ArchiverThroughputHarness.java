@@ -153,7 +153,7 @@ public final class ArchiverThroughputHarness {
                 }
             }
             Collections.sort(ratios);
-            System.out.printf("median ratio archiver/raw PutObject over %d rounds: %.2f%n", ratios.size(), ratios.get(ratios.size() / 2));
+            System.out.printf("median ratio archiver/raw PutObject over %d rounds: %.3f%n", ratios.size(), ratios.get(ratios.size() / 2));
         }
     }
 
