@@ -95,7 +95,7 @@ public final class ArchiverService implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // An index entry need only be durable before the offset it describes is committed, and each commit flushes
         // the producer first: so linger up to the commit interval, and the entries go in a few large batches rather
-        // than a small acks=all request every few segments (which cost the broker more than serving the segments).
+        // than a small acks=all request every few segments (which cost the broker nearly as much as serving them).
         p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, (int) COMMIT_INTERVAL.toMillis());
         p.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, INDEX_BATCH_BYTES);
         this.indexProducer = new KafkaProducer<>(p, Topics.ARCHIVE_INDEX.keySerde().serializer(),
