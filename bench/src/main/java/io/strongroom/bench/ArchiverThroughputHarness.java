@@ -12,6 +12,7 @@ import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
 import io.strongroom.testkit.TestKms;
@@ -87,7 +88,7 @@ public final class ArchiverThroughputHarness {
         try {
             run(dir, count, size, rounds);
         } finally { // the segments file, the broker's log
-            deleteTree(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
@@ -209,7 +210,7 @@ public final class ArchiverThroughputHarness {
         Map<String, Long> threads = cpuByThreadGroup();
         String[] result = worker.run(bucket);
         Cpu servers = Cpu.between(process, threads, processCpuNanos(), cpuByThreadGroup());
-        deleteTree(s3.directory().resolve(bucket));
+        Dirs.deleteRecursively(s3.directory().resolve(bucket));
         return new Phase(Double.parseDouble(result[0]), new Cpu(Long.parseLong(result[1]), parse(result[2])), servers);
     }
 
@@ -396,16 +397,6 @@ public final class ArchiverThroughputHarness {
         Path shm = Path.of("/dev/shm");
         return Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "strongroom-archiver-bench-s3-")
                 : dir.resolve("s3");
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (Files.exists(root)) {
-            try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
-                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 
     private static long processCpuNanos() {

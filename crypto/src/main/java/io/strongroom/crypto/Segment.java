@@ -186,7 +186,7 @@ public final class Segment {
     public static SegmentHeader check(String where, ByteBuffer frame) {
         SegmentHeader header = readHeader(where, frame);
         ByteBuffer body = frame.slice();
-        body.position(PREAMBLE + body.getInt(MAGIC.length + 1));
+        body.position(bodyOffset(frame));
         if (!Arrays.equals(crc32c(body).bytes(), header.getBodyCrc32c().bytes())) {
             throw new SegmentFormatException(where + ": segment " + header.getSegmentId()
                     + " body does not match its CRC32C (truncated or corrupted in storage)");
@@ -202,7 +202,12 @@ public final class Segment {
      */
     public static Segment parse(String where, byte[] bytes) {
         SegmentHeader header = check(where, bytes == null ? null : ByteBuffer.wrap(bytes));
-        return new Segment(header, bytes, PREAMBLE + ByteBuffer.wrap(bytes, MAGIC.length + 1, 4).getInt());
+        return new Segment(header, bytes, bodyOffset(ByteBuffer.wrap(bytes)));
+    }
+
+    /** Where the body of the frame at {@code frame}'s position starts, relative to that position: after the header. */
+    private static int bodyOffset(ByteBuffer frame) {
+        return PREAMBLE + frame.getInt(frame.position() + MAGIC.length + 1);
     }
 
     /** CRC32C (big-endian) of a region. */
