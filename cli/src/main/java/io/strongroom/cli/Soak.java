@@ -38,9 +38,13 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * The fault and load run: every service as its own process ({@code strongroom local up --services}), CDC events
  * produced at a steady pace across many tenants while faults are injected one after another — {@code kill -9} of
- * each service, a broker restart, an S3 outage, a KMS outage, a key rotation and a rewrap — then everything is
- * restored and compared with what was produced: events lost and duplicated (both must be 0), the fault timeline,
- * throughput and the peak heap of each service.
+ * each service, a clean broker restart and a {@code kill -9} of the broker, an S3 outage, a KMS outage, a key
+ * rotation and a rewrap — then everything is restored and compared with what the CDC topics hold (read back to
+ * their end): events lost, duplicated and altered (all must be 0), the fault timeline, throughput and the peak heap
+ * of each service.
+ *
+ * <p>Every wait has a deadline and names what it waited for; a producer thread that died, a service process that
+ * exited on its own or a stage that stopped moving fails the run within minutes, naming it and its log.
  */
 public final class Soak {
     /**
@@ -59,25 +63,45 @@ public final class Soak {
     }
 
     /**
-     * The outcome.
+     * The outcome. Ground truth is what the CDC topics hold at the end (read back {@code read_committed}), not what
+     * the load generator's producers were told: an event a replaced producer sent again may sit there twice, at two
+     * source positions, and each must be restored once.
      *
-     * @param produced events acknowledged by the broker
-     * @param lost produced but not restored
-     * @param duplicated restored more than once
-     * @param comparison the full comparison of the restore with what was produced
+     * @param generated events generated
+     * @param inTopics records the CDC topics hold
+     * @param resent events the load generator sent again after replacing a failed or stuck producer
+     * @param producerReplacements producers the load generator replaced
+     * @param neverInTopics generated events found nowhere in the CDC topics (the load generator lost them)
+     * @param comparison the restore compared with the topics' contents, record by source position: lost = in a topic
+     *     but not restored, duplicated = restored twice for one source position, altered = content differs
      * @param timeline faults, each with when it happened (seconds since the start)
      * @param seconds wall time from the first event to everything archived
      * @param peakHeapBytes the highest heap use each service reported on /metrics
      * @param peakOpenSegments the most segments the encryptor had open at once
      * @param kmsCalls KMS calls each service reported (since its last start)
      */
-    public record Report(long produced, long lost, long duplicated, RestoreComparison comparison, List<String> timeline,
-            double seconds, Map<String, Long> peakHeapBytes, long peakOpenSegments, Map<String, Long> kmsCalls) {
+    public record Report(long generated, long inTopics, long resent, int producerReplacements, long neverInTopics,
+            RestoreComparison comparison, List<String> timeline, double seconds, Map<String, Long> peakHeapBytes,
+            long peakOpenSegments, Map<String, Long> kmsCalls) {
+        public long lost() {
+            return comparison.missing();
+        }
+
+        public long duplicated() {
+            return comparison.duplicates();
+        }
+
+        public long altered() {
+            return comparison.mismatched();
+        }
+
         public boolean ok() {
-            return lost == 0 && duplicated == 0 && comparison.matches();
+            return neverInTopics == 0 && comparison.matches();
         }
     }
 
+    /** How long the load generator may acknowledge nothing, a stage not move, or a read stall, before the run fails. */
+    static final Duration STALL = Duration.ofMinutes(3);
     private static final Map<String, Integer> METRICS_PORTS = Map.of("ingest", 9401, "encryptor", 9402, "archiver", 9403,
             "coordinator", 9404, "anomaly", 9405);
     private final Path dir;
@@ -86,15 +110,18 @@ public final class Soak {
     private final List<String> timeline = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Long> peakHeap = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Long> kmsCalls = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ProcessWatchdog watchdog;
     private volatile long openSegments;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private long start;
     private volatile boolean sampling = true;
+    private volatile LoadGenerator load;
 
     public Soak(Path dir, Options options, PrintStream log) {
         this.dir = dir.toAbsolutePath();
         this.options = options;
         this.log = log;
+        this.watchdog = new ProcessWatchdog(this.dir);
     }
 
     private void event(String what) {
@@ -103,9 +130,31 @@ public final class Soak {
         log.println(line);
     }
 
-    /** Runs it all; leaves the processes stopped. */
+    /** The load generator once it runs, else null (tests stop it on purpose). */
+    LoadGenerator loadGenerator() {
+        return load;
+    }
+
+    /** Runs it all; leaves every process it started stopped, whatever happens. */
     public Report run() throws Exception {
+        try {
+            return runAll();
+        } finally {
+            sampling = false;
+            List<String> services = new ArrayList<>(LocalCommand.SERVICES);
+            Collections.reverse(services);
+            for (String s : services) {
+                LocalCommand.stop(dir, s, Duration.ofSeconds(30));
+            }
+            LocalCommand.stop(dir, "s3", Duration.ofSeconds(30));
+            LocalCommand.stop(dir, "kafka", Duration.ofSeconds(60));
+        }
+    }
+
+    private Report runAll() throws Exception {
         Path config = LocalCommand.up(dir);
+        watchdog.expect("kafka");
+        watchdog.expect("s3");
         // seal segments quickly, so that the end of the run is not a minute of waiting for the last ones
         String yaml = Files.readString(config);
         if (!yaml.contains("segment-max-age")) {
@@ -126,48 +175,61 @@ public final class Soak {
             }
         }
         LocalCommand.startService(dir, "coordinator");
-        LocalCommand.awaitTopics(config, Duration.ofMinutes(3));
+        watchdog.expect("coordinator");
+        LocalCommand.awaitTopics(config, Duration.ofMinutes(3), watchdog);
         for (String s : List.of("ingest", "encryptor", "archiver", "anomaly")) {
             LocalCommand.startService(dir, s);
+            watchdog.expect(s);
         }
-        for (int port : List.of(9401, 9402, 9403, 9405)) {
-            LocalCommand.awaitPort(port, Duration.ofSeconds(120), "a service", dir.resolve("logs"));
+        for (String s : List.of("ingest", "encryptor", "archiver", "anomaly")) {
+            LocalCommand.awaitPort(METRICS_PORTS.get(s), Duration.ofSeconds(120), "the " + s + "'s /metrics",
+                    dir.resolve("logs").resolve(s + ".log"), watchdog);
         }
         List<CdcRecord> records = generator.generate();
-        AtomicBoolean producing = new AtomicBoolean(true);
-        List<CdcProducer.Produced> produced = Collections.synchronizedList(new ArrayList<>());
-        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProperties(c), new ByteArraySerializer(),
-                new ByteArraySerializer())) {
-            long warm = System.nanoTime();
-            knowTopics(p, generator.topics()); // before the clock starts: it is the load generator's cost, not the pipeline's
-            log.printf("producer has the metadata of %,d topics (%.1f s)%n", generator.topics().size(), (System.nanoTime() - warm) / 1e9);
-            start = System.nanoTime();
-            event("services up; producing " + records.size() + " events for " + tenants.size() + " tenants");
-            Thread producer = new Thread(() -> produce(p, records, produced, producing), "soak-producer");
-            producer.start();
-            Thread sampler = new Thread(this::sampleHeap, "soak-heap");
-            sampler.setDaemon(true);
-            sampler.start();
-            if (options.faults()) {
-                faults(config, tenants.get(0), produced, records.size());
-            }
-            producer.join();
+        long[] generatedPrints = records.stream().mapToLong(TopicContents::fingerprint).toArray();
+        KafkaProducer<byte[], byte[]> first = new KafkaProducer<>(producerProperties(c), new ByteArraySerializer(),
+                new ByteArraySerializer());
+        long warm = System.nanoTime();
+        knowTopics(first, generator.topics()); // before the clock starts: it is the load generator's cost, not the pipeline's
+        log.printf("producer has the metadata of %,d topics (%.1f s)%n", generator.topics().size(), (System.nanoTime() - warm) / 1e9);
+        start = System.nanoTime();
+        event("services up; producing " + records.size() + " events for " + tenants.size() + " tenants");
+        java.util.concurrent.atomic.AtomicReference<KafkaProducer<byte[], byte[]>> unused = new java.util.concurrent.atomic.AtomicReference<>(first);
+        LoadGenerator generating = new LoadGenerator(() -> {
+            KafkaProducer<byte[], byte[]> p = unused.getAndSet(null);
+            return p != null ? p : replacementProducer(c, generator.topics());
+        }, records, Math.max(1000, records.size() / 240), Duration.ofMillis(options.faults() ? 500 : 0),
+                Duration.ofSeconds(60), this::event);
+        load = generating;
+        generating.start();
+        Thread sampler = new Thread(this::sampleHeap, "soak-heap");
+        sampler.setDaemon(true);
+        sampler.start();
+        if (options.faults()) {
+            faults(config, tenants.get(0), records.size());
         }
-        producing.set(false);
-        event("all " + produced.size() + " events acknowledged by the broker");
+        awaitAcknowledged(records.size(), records.size());
+        event("all " + records.size() + " events acknowledged by the broker"
+                + (generating.replacements() == 0 ? "" : " (" + generating.resent() + " re-sent by " + generating.replacements()
+                        + " replacement producers)"));
+        long resent = generating.resent();
+        int replacements = generating.replacements();
+        load = null;
+        records = null; // the topics are the ground truth from here on: let the heap have it back
         awaitDrained(c);
         double seconds = (System.nanoTime() - start) / 1e9;
         event("everything archived (lag 0, segments sealed and committed)");
         Path out = restoreEveryTenant(c, tenants);
         sampling = false;
-        RestoreComparison comparison = RestoreComparison.compare(List.copyOf(produced), out);
-        for (String s : LocalCommand.SERVICES) {
-            LocalCommand.stop(dir, s, Duration.ofSeconds(30));
-        }
-        LocalCommand.stop(dir, "s3", Duration.ofSeconds(30));
-        LocalCommand.stop(dir, "kafka", Duration.ofSeconds(30));
-        return new Report(produced.size(), comparison.missing(), comparison.duplicates(), comparison, List.copyOf(timeline), seconds,
-                new java.util.TreeMap<>(peakHeap), openSegments, new java.util.TreeMap<>(kmsCalls));
+        List<CdcProducer.Produced> held = TopicContents.read(c.kafka().clientProperties(), generator.topics(), STALL);
+        long[] heldPrints = held.stream().mapToLong(p -> TopicContents.fingerprint(p.record())).sorted().toArray();
+        long neverInTopics = TopicContents.missing(generatedPrints, heldPrints);
+        event("the CDC topics hold " + held.size() + " records (" + (held.size() - generatedPrints.length + neverInTopics)
+                + " of them second copies of re-sent events" + (neverInTopics == 0 ? "" : "; " + neverInTopics
+                        + " GENERATED EVENTS ARE IN NO TOPIC") + ")");
+        RestoreComparison comparison = RestoreComparison.compare(held, out);
+        return new Report(generatedPrints.length, held.size(), resent, replacements, neverInTopics, comparison,
+                List.copyOf(timeline), seconds, new java.util.TreeMap<>(peakHeap), openSegments, new java.util.TreeMap<>(kmsCalls));
     }
 
     /**
@@ -189,8 +251,15 @@ public final class Soak {
             long events = 0;
             int segments = 0;
             List<String> problems = new ArrayList<>();
-            for (Future<RestoreJob.Result> f : results) {
-                RestoreJob.Result r = f.get();
+            long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+            for (int i = 0; i < results.size(); i++) {
+                RestoreJob.Result r;
+                try {
+                    r = results.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("the restore of tenant " + tenants.get(i) + " (and " + (results.size() - i - 1)
+                            + " after it) did not finish within 30 min of the restore's start", e);
+                }
                 events += r.events();
                 segments += r.segments();
                 problems.addAll(r.problems());
@@ -211,19 +280,31 @@ public final class Soak {
         return out;
     }
 
-    /** Produces at a steady pace (about 2 minutes for the whole run, faults included), recording what the broker acknowledged. */
+    /** The load generator's producer: idempotent, acks=all, giving up on a record after 2 minutes (then it is re-sent). */
     private static Map<String, Object> producerProperties(StrongroomConfig c) {
         Map<String, Object> props = new HashMap<>(c.kafka().clientProperties());
         props.put("acks", "all");
         props.put("enable.idempotence", true);
         props.put("linger.ms", 20);
         props.put("compression.type", "lz4");
-        props.put("delivery.timeout.ms", 600_000); // ride out a broker restart: never give up on an event
-        props.put("max.block.ms", 600_000);
+        // long enough to ride out a broker restart; a producer that loops or is stuck past it is replaced
+        props.put("delivery.timeout.ms", 120_000);
+        props.put("max.block.ms", 60_000);
         // with thousands of tenants' topics, each is written to rarely: keep their metadata instead of forgetting it
         // after 5 idle minutes and blocking the next send to fetch it again
         props.put("metadata.max.idle.ms", 3_600_000);
         return props;
+    }
+
+    private static KafkaProducer<byte[], byte[]> replacementProducer(StrongroomConfig c, List<String> topics) {
+        KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProperties(c), new ByteArraySerializer(), new ByteArraySerializer());
+        try {
+            knowTopics(p, topics);
+            return p;
+        } catch (Exception e) {
+            p.close(Duration.ZERO);
+            throw new IllegalStateException("a replacement producer could not fetch the topics' metadata: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -237,66 +318,59 @@ public final class Soak {
             for (String topic : topics) {
                 asked.add(pool.submit(() -> p.partitionsFor(topic)));
             }
+            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             for (Future<?> f : asked) {
-                f.get(10, TimeUnit.MINUTES);
+                f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
         } finally {
             pool.shutdownNow();
         }
     }
 
-    private void produce(KafkaProducer<byte[], byte[]> p, List<CdcRecord> records, List<CdcProducer.Produced> produced,
-            AtomicBoolean producing) {
-        int batch = Math.max(1000, records.size() / 240);
-        long pauseMs = options.faults() ? 500 : 0;
-        try {
-            for (int from = 0; from < records.size(); from += batch) {
-                List<CdcRecord> slice = records.subList(from, Math.min(records.size(), from + batch));
-                List<Future<RecordMetadata>> futures = new ArrayList<>();
-                for (CdcRecord r : slice) {
-                    ProducerRecord<byte[], byte[]> pr = new ProducerRecord<>(r.topic(), null, r.timestampMs(), r.key(), r.value());
-                    r.headers().forEach(h -> pr.headers().add(h.getKey(), h.getValue()));
-                    futures.add(p.send(pr));
-                }
-                for (int i = 0; i < slice.size(); i++) {
-                    RecordMetadata md = futures.get(i).get();
-                    produced.add(new CdcProducer.Produced(slice.get(i), md.partition(), md.offset()));
-                }
-                if (pauseMs > 0) {
-                    Thread.sleep(pauseMs); // pacing, so that events flow while the faults happen
-                }
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("producing CDC events failed: " + e.getMessage(), e);
-        }
-    }
-
-    /** The fault timeline, one after another, each once events flow. */
-    private void faults(Path config, String tenant, List<CdcProducer.Produced> produced, int total) throws Exception {
+    /**
+     * The fault timeline, one after another, each once events flow: {@code kill -9} of each service, a clean broker
+     * restart (SIGTERM; it must leave its clean-shutdown marker), a {@code kill -9} of the broker, S3 away, the KMS's
+     * key store away, a key rotation and a rewrap.
+     */
+    private void faults(Path config, String tenant, int total) throws Exception {
         double at = 0.05;
         for (String service : List.of("ingest", "encryptor", "archiver", "coordinator")) {
-            awaitProduced(produced, total, at);
-            at += 0.07;
+            awaitAcknowledged((long) (total * at), total);
+            at += 0.06;
             kill9(service);
             LocalCommand.startService(dir, service);
+            watchdog.expect(service);
             event("restarted " + service);
         }
-        awaitProduced(produced, total, 0.35);
-        LocalCommand.stop(dir, "kafka", Duration.ofSeconds(60));
-        event("broker stopped");
-        LocalCommand.spawn(dir, "kafka", "local", "serve-kafka", "--dir", dir.toString());
-        LocalCommand.awaitPort(LocalCommand.KAFKA_PORT, Duration.ofSeconds(120), "Kafka", dir.resolve("logs/kafka.log"));
-        event("broker started again");
 
-        awaitProduced(produced, total, 0.45);
+        awaitAcknowledged((long) (total * 0.30), total);
+        watchdog.release("kafka");
+        long stopping = System.nanoTime();
+        LocalCommand.Stopped how = LocalCommand.terminate(dir, "kafka", Duration.ofSeconds(60));
+        boolean clean = how == LocalCommand.Stopped.EXITED && Files.exists(dir.resolve("kafka").resolve(CLEAN_SHUTDOWN_MARKER));
+        if (!clean) {
+            throw new IllegalStateException("the broker did not shut down cleanly on SIGTERM (" + how + ", "
+                    + (Files.exists(dir.resolve("kafka").resolve(CLEAN_SHUTDOWN_MARKER)) ? "" : "no ") + CLEAN_SHUTDOWN_MARKER
+                    + "); see " + dir.resolve("logs/kafka.log"));
+        }
+        event(String.format("broker stopped cleanly (SIGTERM, %.1f s)", (System.nanoTime() - stopping) / 1e9));
+        startBroker("broker started again after a clean stop");
+
+        awaitAcknowledged((long) (total * 0.38), total);
+        kill9("kafka");
+        startBroker("broker started again after kill -9");
+
+        awaitAcknowledged((long) (total * 0.46), total);
+        watchdog.release("s3");
         LocalCommand.stop(dir, "s3", Duration.ofSeconds(30));
         event("S3 down for " + options.outage().toSeconds() + " s");
-        Thread.sleep(options.outage().toMillis()); // the outage itself
+        hold(options.outage(), "the S3 outage");
         LocalCommand.spawn(dir, "s3", "local", "serve-s3", "--dir", dir.toString());
-        LocalCommand.awaitPort(LocalCommand.S3_PORT, Duration.ofSeconds(60), "S3Proxy", dir.resolve("logs/s3.log"));
+        LocalCommand.awaitPort(LocalCommand.S3_PORT, Duration.ofSeconds(60), "S3Proxy", dir.resolve("logs/s3.log"), this::alive);
+        watchdog.expect("s3");
         event("S3 back");
 
-        awaitProduced(produced, total, 0.6);
+        awaitAcknowledged((long) (total * 0.6), total);
         // the local KMS's key store goes away (a file where its directory was: nothing can be read or created there,
         // whoever runs it — file permissions would not stop root); keys a service holds in memory keep working
         Path kms = dir.resolve("kms");
@@ -304,59 +378,123 @@ public final class Soak {
         Files.move(kms, away, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         Files.writeString(kms, "the KMS is down (soak run)\n");
         event("KMS down for " + options.outage().toSeconds() + " s (its key store is gone)");
-        Thread.sleep(options.outage().toMillis()); // the outage itself
-        Files.delete(kms);
-        Files.move(away, kms, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        try {
+            hold(options.outage(), "the KMS outage");
+        } finally {
+            Files.delete(kms);
+            Files.move(away, kms, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
         event("KMS back");
 
-        awaitProduced(produced, total, 0.7);
+        awaitAcknowledged((long) (total * 0.7), total);
         cli("keys", "rotate", "--config", config.toString(), "--tenant", tenant, "--principal", "soak");
         event("rotated the key of " + tenant);
-        awaitProduced(produced, total, 0.8);
+        awaitAcknowledged((long) (total * 0.8), total);
         cli("keys", "rewrap", "--config", config.toString(), "--tenant", tenant, "--principal", "soak");
         event("rewrapped " + tenant + "'s archive onto the new version");
     }
 
-    private void kill9(String service) throws Exception {
-        ProcessHandle h = LocalCommand.process(dir, service).orElseThrow(() -> new IllegalStateException(service + " is not running"));
-        new ProcessBuilder("kill", "-9", String.valueOf(h.pid())).start().waitFor();
+    /** The file a Kafka broker leaves in its log directory when it shut down cleanly (and deletes when it starts). */
+    static final String CLEAN_SHUTDOWN_MARKER = ".kafka_cleanshutdown";
+
+    private void startBroker(String what) throws Exception {
+        LocalCommand.spawn(dir, "kafka", "local", "serve-kafka", "--dir", dir.toString());
+        LocalCommand.awaitPort(LocalCommand.KAFKA_PORT, Duration.ofSeconds(120), "Kafka", dir.resolve("logs/kafka.log"), this::alive);
+        watchdog.expect("kafka");
+        event(what);
+    }
+
+    /** Lets {@code length} pass (an outage), checking meanwhile that the producer and every process still live. */
+    private void hold(Duration length, String what) throws Exception {
+        long until = System.nanoTime() + length.toNanos();
+        Waits.until(what + " to last " + Waits.describe(length), length.plusMinutes(1), Duration.ofMillis(200),
+                () -> System.nanoTime() - until >= 0, this::alive, null);
+    }
+
+    /** The load generator and every process that should run are alive. */
+    private void alive() {
+        LoadGenerator l = load;
+        if (l != null) {
+            l.check();
+        }
+        watchdog.check();
+    }
+
+    private void kill9(String name) throws Exception {
+        ProcessHandle h = LocalCommand.process(dir, name).orElseThrow(() -> new IllegalStateException(name + " is not running"));
+        watchdog.release(name);
+        h.destroyForcibly(); // SIGKILL
         h.onExit().get(30, TimeUnit.SECONDS);
-        event("kill -9 " + service + " (pid " + h.pid() + ")");
+        event("kill -9 " + (name.equals("kafka") ? "broker" : name) + " (pid " + h.pid() + ")");
     }
 
     private void cli(String... args) throws Exception {
-        Process p = LocalCommand.spawn(dir, "cli-" + args[0] + "-" + args[1], args);
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException("strongroom " + String.join(" ", args) + " failed; see logs/cli-" + args[0] + "-" + args[1] + ".log");
+        String name = "cli-" + args[0] + "-" + args[1];
+        Process p = LocalCommand.spawn(dir, name, args);
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("strongroom " + String.join(" ", args) + " did not finish within 10 min; see logs/"
+                    + name + ".log");
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("strongroom " + String.join(" ", args) + " failed (exit " + p.exitValue() + "); see "
+                    + dir.resolve("logs").resolve(name + ".log") + ProcessWatchdog.tail(dir.resolve("logs").resolve(name + ".log")));
         }
     }
 
-    private void awaitProduced(List<CdcProducer.Produced> produced, int total, double fraction) throws InterruptedException {
-        while (produced.size() < total * fraction) {
-            Thread.sleep(200); // waiting for the producer to get that far
-        }
+    /**
+     * Waits until the load generator has {@code n} events acknowledged. Fails at once if its producer thread died or a
+     * process stopped on its own, and after {@link #STALL} without a single acknowledgement.
+     */
+    private void awaitAcknowledged(long n, long total) throws Exception {
+        LoadGenerator l = load;
+        long[] progress = {l.acknowledged(), System.nanoTime()};
+        Waits.until("the load generator's producer (thread " + LoadGenerator.THREAD + ") to have " + n + " of " + total
+                + " events acknowledged", Duration.ofHours(6), Duration.ofMillis(200), () -> l.acknowledged() >= n, () -> {
+                    alive();
+                    long now = l.acknowledged();
+                    if (now > progress[0]) {
+                        progress[0] = now;
+                        progress[1] = System.nanoTime();
+                    } else if (System.nanoTime() - progress[1] > STALL.toNanos()) {
+                        throw new IllegalStateException("the load generator's producer (thread " + LoadGenerator.THREAD
+                                + ") has had nothing acknowledged for " + Waits.describe(STALL) + " (" + now + " of " + total
+                                + " events, " + l.replacements() + " producers replaced); see " + dir.resolve("logs/kafka.log"));
+                    }
+                }, null);
     }
 
-    /** Waits until ingest, encryptor and archiver have nothing left to do. */
+    /**
+     * Waits until ingest, encryptor and archiver have nothing left to do: three checks in a row, 2 s apart, with no
+     * lag. Fails naming the stage whose lag has not gone down for {@link #STALL}, and after 30 minutes in all.
+     */
     private void awaitDrained(StrongroomConfig c) throws Exception {
         Map<String, String> groups = new LinkedHashMap<>();
         groups.put("ingest", c.ingest().applicationId());
         groups.put("encryptor", c.encryptor().applicationId());
         groups.put("archiver", c.archiver().groupId());
-        Instant deadline = Instant.now().plus(Duration.ofMinutes(15));
+        Map<String, Long> lowest = new HashMap<>();
+        Map<String, Long> since = new HashMap<>();
+        int[] quiet = {0};
         try (Admin admin = Admin.create(c.kafka().clientProperties())) {
-            int quiet = 0;
-            while (quiet < 3) { // three checks in a row, 2 s apart: the last segments are sealed and archived
+            Waits.until("ingest, encryptor and archiver to have no lag", Duration.ofMinutes(30), Duration.ofSeconds(2), () -> {
                 long behind = 0;
-                for (String group : groups.values()) {
-                    behind += lag(admin, group);
+                for (Map.Entry<String, String> g : groups.entrySet()) {
+                    long lag = lag(admin, g.getValue());
+                    behind += lag;
+                    Long low = lowest.get(g.getKey());
+                    if (low == null || lag < low) {
+                        lowest.put(g.getKey(), lag);
+                        since.put(g.getKey(), System.nanoTime());
+                    } else if (lag > 0 && System.nanoTime() - since.get(g.getKey()) > STALL.toNanos()) {
+                        throw new IllegalStateException("the " + g.getKey() + " (group " + g.getValue() + ") is stuck " + lag
+                                + " records behind: no progress for " + Waits.describe(STALL) + "; see "
+                                + dir.resolve("logs").resolve(g.getKey() + ".log"));
+                    }
                 }
-                quiet = behind == 0 ? quiet + 1 : 0;
-                if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException("still " + behind + " records behind after 15 minutes; see " + dir.resolve("logs"));
-                }
-                Thread.sleep(2000); // the encryptor seals open segments after segment-max-age (2 s)
-            }
+                quiet[0] = behind == 0 ? quiet[0] + 1 : 0;
+                return quiet[0] >= 3; // the encryptor seals open segments after segment-max-age (2 s)
+            }, watchdog, dir.resolve("logs").toString());
         }
     }
 

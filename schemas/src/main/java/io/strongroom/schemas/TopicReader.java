@@ -12,6 +12,9 @@ import org.apache.kafka.common.TopicPartition;
 
 /** Reads a whole topic, from the beginning to the end offsets at the start of the read, without a group. */
 public final class TopicReader {
+    /** How long a read may go without a record before it fails (the broker is gone, or a partition is stuck). */
+    static final Duration STALL = Duration.ofMinutes(2);
+
     private TopicReader() {}
 
     /**
@@ -20,6 +23,7 @@ public final class TopicReader {
      * {@code isolation.level} itself.
      *
      * @param kafka base client properties
+     * @throws IllegalStateException if the position in a partition does not move for two minutes before its end is reached
      */
     public static <K, V> long readToEnd(Map<String, Object> kafka, Topic<K, V> topic, Consumer<ConsumerRecord<K, V>> sink) {
         Map<String, Object> props = new HashMap<>(kafka);
@@ -35,7 +39,16 @@ public final class TopicReader {
             for (TopicPartition tp : partitions) {
                 consumer.assign(List.of(tp));
                 consumer.seekToBeginning(List.of(tp));
+                long lastMove = System.nanoTime();
+                long lastPosition = -1;
                 while (consumer.position(tp) < end.get(tp)) {
+                    if (consumer.position(tp) != lastPosition) { // aborted data and markers move it without a record
+                        lastPosition = consumer.position(tp);
+                        lastMove = System.nanoTime();
+                    } else if (System.nanoTime() - lastMove > STALL.toNanos()) {
+                        throw new IllegalStateException("reading " + tp + " stalled: its position did not move for " + STALL.toSeconds()
+                                + " s at offset " + consumer.position(tp) + " of " + end.get(tp));
+                    }
                     for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(500))) {
                         if (r.offset() < end.get(tp)) {
                             sink.accept(r);

@@ -196,16 +196,18 @@ public final class EmbeddedKafka implements AutoCloseable {
         Instant deadline = Instant.now().plus(timeout);
         try (Admin admin = admin()) {
             while (true) {
+                Exception last = null;
                 try {
                     if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
                         return;
                     }
                 } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-                    if (Instant.now().isAfter(deadline)) {
-                        throw new IllegalStateException("embedded Kafka did not become ready in " + timeout, e);
-                    }
-                    Thread.sleep(100); // broker still starting: back off before asking again
+                    last = e;
                 }
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("embedded Kafka in " + logDir + " did not become ready in " + timeout, last);
+                }
+                Thread.sleep(100); // broker still starting: back off before asking again
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
