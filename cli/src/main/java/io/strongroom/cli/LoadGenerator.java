@@ -155,17 +155,20 @@ final class LoadGenerator implements Waits.Check {
         }
         boolean[] unacknowledged = new boolean[batch.size()];
         java.util.Arrays.fill(unacknowledged, futures.size(), batch.size(), true); // never sent
+        // the slice may go `stall` without an acknowledgement; once it has, what is not done by then is given up on
         long lastProgress = System.nanoTime();
+        boolean stalled = false;
         for (int i = 0; i < futures.size(); i++) {
             try {
-                long left = stall.toNanos() - (System.nanoTime() - lastProgress);
+                long left = stalled ? 0 : stall.toNanos() - (System.nanoTime() - lastProgress);
                 futures.get(i).get(Math.max(0, left), TimeUnit.NANOSECONDS);
                 lastProgress = System.nanoTime();
             } catch (ExecutionException e) {
                 problem = problem != null ? problem : "failed: " + e.getCause();
                 unacknowledged[i] = true;
             } catch (TimeoutException e) {
-                problem = problem != null ? problem : "acknowledged nothing for " + Waits.describe(stall);
+                stalled = true;
+                problem = problem != null ? problem : "had nothing acknowledged for " + Waits.describe(stall);
                 unacknowledged[i] = true;
             }
         }
