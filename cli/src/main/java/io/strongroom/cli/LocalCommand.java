@@ -272,6 +272,8 @@ public final class LocalCommand {
             if (Files.exists(dir.resolve("pids"))) {
                 throw new IllegalArgumentException(dir + " holds an earlier run; give another --dir or delete it");
             }
+            // the load generator's Kafka clients warn through every broker restart: to a file, the console shows the timeline
+            Path log = io.strongroom.cli.demo.DemoLogging.toFile(Files.createDirectories(dir.resolve("logs")).resolve("soak.log"));
             Soak.Report r = new Soak(dir, new Soak.Options(events, tenants, outage, !noFaults, tables), System.out).run();
             System.out.println();
             System.out.printf("generated %,d; the CDC topics hold %,d (the load generator re-sent %,d events, %d producers replaced)%n",
@@ -287,6 +289,7 @@ public final class LocalCommand {
             System.out.printf("peak open segments (encryptor) %,d%n", r.peakOpenSegments());
             r.kmsCalls().forEach((s, n) -> System.out.printf("KMS calls %-12s %,d%n", s, n));
             r.comparison().examples().forEach(e -> System.out.println("example: " + e));
+            System.out.println("logs in " + dir.toAbsolutePath().resolve("logs") + " (the load generator's: " + log + ")");
             System.out.println(r.ok() ? "RESULT: nothing lost, nothing duplicated, nothing altered" : "RESULT: FAILED");
             return r.ok() ? 0 : 1;
         }

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -71,10 +72,13 @@ public final class Demo {
      * @param canaryObjects archive objects containing the canary (must be empty)
      * @param restoreFile the JSONL restore
      * @param elapsed wall time
+     * @param sealReasons segments the encryptor sealed, by what sealed them
+     * @param segmentMaxRecords the encryptor's segment-max-records
+     * @param segmentMaxAge the encryptor's segment-max-age
      */
     public record Result(long eventsIn, int tenants, int segments, long bytesArchived, List<String> deadLetters,
             RestoreComparison comparison, List<String> restoreProblems, List<String> canaryObjects, Path restoreFile,
-            Duration elapsed) {
+            Duration elapsed, Map<String, Long> sealReasons, int segmentMaxRecords, Duration segmentMaxAge) {
         public boolean ok() {
             return comparison.matches() && restoreProblems.isEmpty() && canaryObjects.isEmpty() && deadLetters.size() == 1;
         }
@@ -101,15 +105,21 @@ public final class Demo {
         log.printf("generating %,d CDC events for %d tenants (%s)%n", options.events(), tenants.size(), String.join(", ", tenants));
         List<CdcRecord> records = generator.generate();
         List<Produced> produced = new ArrayList<>();
+        Map<String, Long> sealReasons;
         try (Kms kms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
                 Pipeline pipeline = Pipeline.start(config, kms, ingestKms)) {
-            int half = records.size() / 2;
-            produced.addAll(CdcProducer.produce(config.kafka().clientProperties(), records.subList(0, half)));
-            CdcProducer.produce(config.kafka().clientProperties(), List.of(malformed(tenants.get(0))));
-            produced.addAll(CdcProducer.produce(config.kafka().clientProperties(), records.subList(half, records.size())));
+            // one producer, one burst, the malformed record half-way: each tenant's events of a partition then reach the
+            // encryptor within one segment-max-age, so that the same seed gives the same segments
+            CdcRecord bad = malformed(tenants.get(0));
+            List<CdcRecord> all = new ArrayList<>(records.subList(0, records.size() / 2));
+            all.add(bad);
+            all.addAll(records.subList(records.size() / 2, records.size()));
+            CdcProducer.produce(config.kafka().clientProperties(), all).stream().filter(p -> p.record() != bad)
+                    .forEach(produced::add);
             log.printf("produced %,d events (+1 malformed) in %.1f s; waiting for the pipeline to archive them%n",
                     produced.size(), (System.nanoTime() - start) / 1e9);
             awaitArchived(pipeline, produced.size(), options.timeout(), log);
+            sealReasons = pipeline.sealReasons();
         }
         List<String> deadLetters = deadLetters(config);
 
@@ -123,7 +133,8 @@ public final class Demo {
         RestoreComparison comparison = RestoreComparison.compare(produced, restoreFile);
         List<String> canary = objectsContaining(sandbox.s3().directory().resolve(Sandbox.BUCKET), CdcGenerator.DEFAULT_CANARY);
         return new Result(produced.size(), tenants.size(), restore.segments(), restore.bytes(), deadLetters, comparison,
-                restore.problems(), canary, restoreFile, Duration.ofNanos(System.nanoTime() - start));
+                restore.problems(), canary, restoreFile, Duration.ofNanos(System.nanoTime() - start), sealReasons,
+                config.encryptor().segmentMaxRecords(), config.encryptor().segmentMaxAge());
     }
 
     /** A broken Debezium envelope (truncated JSON) carrying the canary, on the first tenant's orders topic. */
@@ -191,12 +202,31 @@ public final class Demo {
     }
 
 
+    /**
+     * Why the segments are as many as they are: one is open per tenant and partition of strongroom.changes, and is
+     * sealed when it is full, when it is as old as segment-max-age, or when its tenant's key version changes.
+     */
+    static String sealedBecause(Result r) {
+        List<String> parts = new ArrayList<>();
+        long full = r.sealReasons().getOrDefault("max-records", 0L) + r.sealReasons().getOrDefault("max-bytes", 0L);
+        long aged = r.sealReasons().getOrDefault("max-age", 0L);
+        parts.add(String.format("%,d full (%,d records)", full, r.segmentMaxRecords()));
+        parts.add(String.format("%,d at their max age (%s)", aged, r.segmentMaxAge().toString().substring(2).toLowerCase()));
+        r.sealReasons().forEach((reason, n) -> {
+            if (!List.of("max-records", "max-bytes", "max-age").contains(reason)) {
+                parts.add(String.format("%,d by %s", n, reason));
+            }
+        });
+        return "sealed: " + String.join(", ", parts) + "; one segment is open per tenant and partition";
+    }
+
     /** Prints the summary. */
     public static void printSummary(Result r, PrintStream out) {
         out.println();
         out.println("Strongroom demo summary");
         out.printf("  events in          %,d across %d tenants (+1 malformed record)%n", r.eventsIn(), r.tenants());
         out.printf("  segments archived  %,d (%,d bytes of ciphertext)%n", r.segments(), r.bytesArchived());
+        out.printf("                     %s%n", sealedBecause(r));
         out.printf("  dead letters       %d%s%n", r.deadLetters().size(),
                 r.deadLetters().isEmpty() ? "" : " (" + r.deadLetters().get(0) + ")");
         out.printf("  restored           %,d events from S3 alone%n", r.comparison().restored());

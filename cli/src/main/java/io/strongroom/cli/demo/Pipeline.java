@@ -15,11 +15,14 @@ public final class Pipeline implements AutoCloseable {
     private final IngestService ingest;
     private final EncryptorService encryptor;
     private final ArchiverService archiver;
+    private final io.micrometer.core.instrument.simple.SimpleMeterRegistry encryptorMeters;
 
-    private Pipeline(IngestService ingest, EncryptorService encryptor, ArchiverService archiver) {
+    private Pipeline(IngestService ingest, EncryptorService encryptor, ArchiverService archiver,
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry encryptorMeters) {
         this.ingest = ingest;
         this.encryptor = encryptor;
         this.archiver = archiver;
+        this.encryptorMeters = encryptorMeters;
     }
 
     /**
@@ -36,12 +39,26 @@ public final class Pipeline implements AutoCloseable {
         Path state = Path.of(config.dataDir(), "streams");
         IngestService ingest = IngestService.start(config.ingest(), config.kafka().clientProperties(), state,
                 new DeadLetterSealer(ingestKms, config.environment(), DeadLetterSealer.QUARANTINE_TENANT, config.kms().timeout()));
+        // the encryptor's meters go to the global registry (/metrics) and to one of this pipeline's own, which says why
+        // its segments were sealed
+        var encryptorMeters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        var meters = new io.micrometer.core.instrument.composite.CompositeMeterRegistry();
+        meters.add(encryptorMeters);
+        meters.add(io.micrometer.core.instrument.Metrics.globalRegistry);
         EncryptorService encryptor = EncryptorService.start(config.encryptor(), config.environment(), kms,
-                config.kafka().clientProperties(), state);
+                config.kafka().clientProperties(), state, meters);
         ArchiverService archiver = ArchiverService.start(config.archiver(), config.s3(), config.environment(),
                 config.kafka().clientProperties());
         io.strongroom.cli.ServiceMeters.archiver(archiver, io.micrometer.core.instrument.Metrics.globalRegistry);
-        return new Pipeline(ingest, encryptor, archiver);
+        return new Pipeline(ingest, encryptor, archiver, encryptorMeters);
+    }
+
+    /** Segments the encryptor sealed, by what sealed them ({@code max-age}, {@code max-records}, {@code key-version} ...). */
+    public java.util.Map<String, Long> sealReasons() {
+        java.util.Map<String, Long> reasons = new java.util.TreeMap<>();
+        encryptorMeters.find("strongroom.encryptor.seals").counters()
+                .forEach(c -> reasons.merge(c.getId().getTag("reason"), (long) c.count(), Long::sum));
+        return reasons;
     }
 
     public ArchiverService archiver() {
