@@ -1,6 +1,7 @@
 package io.strongroom.cli;
 
 import io.strongroom.testkit.CdcRecord;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,8 @@ final class LoadGenerator implements Waits.Check {
     private static final int MAX_REPLACEMENTS = 20;
 
     private final Supplier<Producer<byte[], byte[]>> producers;
-    private final List<CdcRecord> records;
+    private volatile List<CdcRecord> records; // dropped once all are acknowledged: the topics are the truth from then on
+    private final int total;
     private final int slice;
     private final Duration pause;
     private final Duration stall;
@@ -55,6 +57,7 @@ final class LoadGenerator implements Waits.Check {
             Duration stall, Consumer<String> timeline) {
         this.producers = producers;
         this.records = records;
+        this.total = records.size();
         this.slice = slice;
         this.pause = pause;
         this.stall = stall;
@@ -87,6 +90,12 @@ final class LoadGenerator implements Waits.Check {
         return done;
     }
 
+    /** Stops the producing thread (interrupts it, waits up to 10 s): the run is over, whatever its outcome. */
+    void stop() throws InterruptedException {
+        thread.interrupt();
+        thread.join(10_000);
+    }
+
     /** The producing thread (tests stop it on purpose). */
     Thread thread() {
         return thread;
@@ -98,30 +107,48 @@ final class LoadGenerator implements Waits.Check {
         Throwable f = failure;
         if (f != null || (!done && thread.getState() == Thread.State.TERMINATED)) {
             throw new IllegalStateException("the load generator's producer (thread " + THREAD + ") stopped after "
-                    + acknowledged() + " of " + records.size() + " acknowledged events: "
+                    + acknowledged() + " of " + total + " acknowledged events: "
                     + (f == null ? "its thread ended" : f.getClass().getSimpleName() + ": " + f.getMessage()), f);
         }
     }
 
+    /**
+     * Waits until {@code n} records are acknowledged. Fails at once if the producing thread died or {@code alive}
+     * throws (a process that stopped), and after {@code stall} without a single acknowledgement.
+     *
+     * @param hint where to look when it stalls (the broker's log)
+     */
+    void awaitAcknowledged(long n, Duration stall, Waits.Check alive, Path hint) throws Exception {
+        long[] progress = {acknowledged(), System.nanoTime()};
+        Waits.until("the load generator's producer (thread " + THREAD + ") to have " + n + " of " + total
+                + " events acknowledged", Duration.ofHours(6), Duration.ofMillis(200), () -> acknowledged() >= n, () -> {
+                    check();
+                    alive.check();
+                    long now = acknowledged();
+                    if (now > progress[0]) {
+                        progress[0] = now;
+                        progress[1] = System.nanoTime();
+                    } else if (System.nanoTime() - progress[1] > stall.toNanos()) {
+                        throw new IllegalStateException("the load generator's producer (thread " + THREAD + ") has had nothing "
+                                + "acknowledged for " + Waits.describe(stall) + " (" + now + " of " + total + " events, "
+                                + replacements + " producers replaced); see " + hint);
+                    }
+                }, null);
+    }
+
     private void run() {
+        List<CdcRecord> all = records;
         Producer<byte[], byte[]> producer = producers.get();
         try {
-            for (int from = 0; from < records.size(); from += slice) {
-                List<CdcRecord> pending = records.subList(from, Math.min(records.size(), from + slice));
+            for (int from = 0; from < all.size(); from += slice) {
+                List<CdcRecord> pending = all.subList(from, Math.min(all.size(), from + slice));
                 while (!pending.isEmpty()) {
                     Attempt attempt = send(producer, pending);
                     acknowledged.addAndGet(pending.size() - attempt.unacknowledged().size());
                     pending = attempt.unacknowledged();
                     if (!pending.isEmpty()) {
-                        if (++replacements > MAX_REPLACEMENTS) {
-                            throw new IllegalStateException("gave up after replacing its producer " + MAX_REPLACEMENTS
-                                    + " times; the last one " + attempt.problem());
-                        }
                         producer.close(Duration.ZERO); // whatever it still holds is sent again by the next one
-                        timeline.accept("load generator: producer " + attempt.problem() + "; replaced it (" + replacements
-                                + "), re-sending " + pending.size() + " unacknowledged events");
-                        resent.addAndGet(pending.size());
-                        producer = producers.get();
+                        producer = replace(attempt.problem(), pending.size());
                     }
                 }
                 if (!pause.isZero()) {
@@ -129,10 +156,33 @@ final class LoadGenerator implements Waits.Check {
                 }
             }
             done = true;
+            records = null;
         } catch (Throwable e) { // an interrupt included: the thread ends, check() tells the run
             failure = e;
         } finally {
-            producer.close(Duration.ofSeconds(5));
+            if (producer != null) {
+                producer.close(Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    /** A new producer for the {@code unacknowledged} records; one that cannot be made (the broker still starting) counts too. */
+    private Producer<byte[], byte[]> replace(String problem, int unacknowledged) throws InterruptedException {
+        while (true) {
+            if (++replacements > MAX_REPLACEMENTS) {
+                throw new IllegalStateException("gave up after replacing its producer " + MAX_REPLACEMENTS + " times; the last one "
+                        + problem);
+            }
+            timeline.accept("load generator: producer " + problem + "; replaced it (" + replacements + "), re-sending "
+                    + unacknowledged + " unacknowledged events");
+            try {
+                Producer<byte[], byte[]> next = producers.get();
+                resent.addAndGet(unacknowledged);
+                return next;
+            } catch (RuntimeException e) {
+                problem = "could not be replaced: " + e.getMessage();
+                Thread.sleep(1000); // before the next attempt
+            }
         }
     }
 

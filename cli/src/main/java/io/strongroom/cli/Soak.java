@@ -95,8 +95,9 @@ public final class Soak {
             return comparison.mismatched();
         }
 
+        /** Nothing lost, duplicated or altered, every event in a topic, and no copies but of re-sent events. */
         public boolean ok() {
-            return neverInTopics == 0 && comparison.matches();
+            return neverInTopics == 0 && inTopics <= generated + resent && comparison.matches();
         }
     }
 
@@ -137,17 +138,40 @@ public final class Soak {
 
     /** Runs it all; leaves every process it started stopped, whatever happens. */
     public Report run() throws Exception {
+        Exception failure = null;
         try {
             return runAll();
+        } catch (Exception e) {
+            failure = e;
+            throw e;
         } finally {
             sampling = false;
-            List<String> services = new ArrayList<>(LocalCommand.SERVICES);
-            Collections.reverse(services);
-            for (String s : services) {
-                LocalCommand.stop(dir, s, Duration.ofSeconds(30));
+            List<String> order = new ArrayList<>(LocalCommand.SERVICES);
+            Collections.reverse(order);
+            order.addAll(List.of("s3", "kafka"));
+            List<Exception> problems = new ArrayList<>();
+            LoadGenerator l = load;
+            if (l != null) {
+                try {
+                    l.stop(); // before the broker goes: a daemon thread must not write into the next run's
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    problems.add(e);
+                }
             }
-            LocalCommand.stop(dir, "s3", Duration.ofSeconds(30));
-            LocalCommand.stop(dir, "kafka", Duration.ofSeconds(60));
+            for (String name : order) {
+                try {
+                    LocalCommand.stop(dir, name, Duration.ofSeconds(name.equals("kafka") ? 60 : 30));
+                } catch (RuntimeException e) {
+                    problems.add(e);
+                }
+            }
+            if (failure != null) {
+                problems.forEach(failure::addSuppressed);
+            } else if (!problems.isEmpty()) {
+                throw new IllegalStateException("the run passed but could not stop everything: " + problems.get(0).getMessage(),
+                        problems.get(0));
+            }
         }
     }
 
@@ -187,16 +211,19 @@ public final class Soak {
         }
         List<CdcRecord> records = generator.generate();
         long[] generatedPrints = records.stream().mapToLong(TopicContents::fingerprint).toArray();
+        if (java.util.Arrays.stream(generatedPrints).distinct().count() != generatedPrints.length) {
+            throw new IllegalStateException("the generator made two identical records: copies in the topics could not be told apart");
+        }
         KafkaProducer<byte[], byte[]> first = new KafkaProducer<>(producerProperties(c), new ByteArraySerializer(),
                 new ByteArraySerializer());
         long warm = System.nanoTime();
-        knowTopics(first, generator.topics()); // before the clock starts: it is the load generator's cost, not the pipeline's
+        knowTopics(first, generator.topics(), Duration.ofMinutes(10)); // before the clock starts: it is the load generator's cost, not the pipeline's
         log.printf("producer has the metadata of %,d topics (%.1f s)%n", generator.topics().size(), (System.nanoTime() - warm) / 1e9);
         start = System.nanoTime();
         event("services up; producing " + records.size() + " events for " + tenants.size() + " tenants");
-        java.util.concurrent.atomic.AtomicReference<KafkaProducer<byte[], byte[]>> unused = new java.util.concurrent.atomic.AtomicReference<>(first);
+        var warmFirst = new java.util.concurrent.atomic.AtomicReference<>(first); // the first producer is the warmed one
         LoadGenerator generating = new LoadGenerator(() -> {
-            KafkaProducer<byte[], byte[]> p = unused.getAndSet(null);
+            KafkaProducer<byte[], byte[]> p = warmFirst.getAndSet(null);
             return p != null ? p : replacementProducer(c, generator.topics());
         }, records, Math.max(1000, records.size() / 240), Duration.ofMillis(options.faults() ? 500 : 0),
                 Duration.ofSeconds(60), this::event);
@@ -206,16 +233,17 @@ public final class Soak {
         sampler.setDaemon(true);
         sampler.start();
         if (options.faults()) {
-            faults(config, tenants.get(0), records.size());
+            new FaultTimeline(dir, options.outage(), STALL, watchdog, generating, this::event).run(config, tenants.get(0), records.size());
         }
-        awaitAcknowledged(records.size(), records.size());
+        generating.awaitAcknowledged(records.size(), STALL, watchdog, dir.resolve("logs/kafka.log"));
         event("all " + records.size() + " events acknowledged by the broker"
                 + (generating.replacements() == 0 ? "" : " (" + generating.resent() + " re-sent by " + generating.replacements()
                         + " replacement producers)"));
         long resent = generating.resent();
         int replacements = generating.replacements();
         load = null;
-        records = null; // the topics are the ground truth from here on: let the heap have it back
+        generating = null; // with the records it held: the topics are the ground truth from here on
+        records = null;
         awaitDrained(c);
         double seconds = (System.nanoTime() - start) / 1e9;
         event("everything archived (lag 0, segments sealed and committed)");
@@ -299,7 +327,7 @@ public final class Soak {
     private static KafkaProducer<byte[], byte[]> replacementProducer(StrongroomConfig c, List<String> topics) {
         KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProperties(c), new ByteArraySerializer(), new ByteArraySerializer());
         try {
-            knowTopics(p, topics);
+            knowTopics(p, topics, Duration.ofMinutes(1)); // less than STALL: a stuck fetch is a failed replacement
             return p;
         } catch (Exception e) {
             p.close(Duration.ZERO);
@@ -311,157 +339,20 @@ public final class Soak {
      * Fetches the metadata of every topic: a producer's first send to a topic waits for it, one topic at a time, which
      * with 10,000 tenants' topics took minutes. Many threads asking at once share each metadata request.
      */
-    private static void knowTopics(KafkaProducer<byte[], byte[]> p, List<String> topics) throws Exception {
+    private static void knowTopics(KafkaProducer<byte[], byte[]> p, List<String> topics, Duration budget) throws Exception {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(64);
         try {
             List<Future<?>> asked = new ArrayList<>();
             for (String topic : topics) {
                 asked.add(pool.submit(() -> p.partitionsFor(topic)));
             }
-            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            long deadline = System.nanoTime() + budget.toNanos();
             for (Future<?> f : asked) {
                 f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
         } finally {
             pool.shutdownNow();
         }
-    }
-
-    /**
-     * The fault timeline, one after another, each once events flow: {@code kill -9} of each service, a clean broker
-     * restart (SIGTERM; it must leave its clean-shutdown marker), a {@code kill -9} of the broker, S3 away, the KMS's
-     * key store away, a key rotation and a rewrap.
-     */
-    private void faults(Path config, String tenant, int total) throws Exception {
-        double at = 0.05;
-        for (String service : List.of("ingest", "encryptor", "archiver", "coordinator")) {
-            awaitAcknowledged((long) (total * at), total);
-            at += 0.06;
-            kill9(service);
-            LocalCommand.startService(dir, service);
-            watchdog.expect(service);
-            event("restarted " + service);
-        }
-
-        awaitAcknowledged((long) (total * 0.30), total);
-        watchdog.release("kafka");
-        long stopping = System.nanoTime();
-        LocalCommand.Stopped how = LocalCommand.terminate(dir, "kafka", Duration.ofSeconds(60));
-        boolean clean = how == LocalCommand.Stopped.EXITED && Files.exists(dir.resolve("kafka").resolve(CLEAN_SHUTDOWN_MARKER));
-        if (!clean) {
-            throw new IllegalStateException("the broker did not shut down cleanly on SIGTERM (" + how + ", "
-                    + (Files.exists(dir.resolve("kafka").resolve(CLEAN_SHUTDOWN_MARKER)) ? "" : "no ") + CLEAN_SHUTDOWN_MARKER
-                    + "); see " + dir.resolve("logs/kafka.log"));
-        }
-        event(String.format("broker stopped cleanly (SIGTERM, %.1f s)", (System.nanoTime() - stopping) / 1e9));
-        startBroker("broker started again after a clean stop");
-
-        awaitAcknowledged((long) (total * 0.38), total);
-        kill9("kafka");
-        startBroker("broker started again after kill -9");
-
-        awaitAcknowledged((long) (total * 0.46), total);
-        watchdog.release("s3");
-        LocalCommand.stop(dir, "s3", Duration.ofSeconds(30));
-        event("S3 down for " + options.outage().toSeconds() + " s");
-        hold(options.outage(), "the S3 outage");
-        LocalCommand.spawn(dir, "s3", "local", "serve-s3", "--dir", dir.toString());
-        LocalCommand.awaitPort(LocalCommand.S3_PORT, Duration.ofSeconds(60), "S3Proxy", dir.resolve("logs/s3.log"), this::alive);
-        watchdog.expect("s3");
-        event("S3 back");
-
-        awaitAcknowledged((long) (total * 0.6), total);
-        // the local KMS's key store goes away (a file where its directory was: nothing can be read or created there,
-        // whoever runs it — file permissions would not stop root); keys a service holds in memory keep working
-        Path kms = dir.resolve("kms");
-        Path away = dir.resolve("kms.away");
-        Files.move(kms, away, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        Files.writeString(kms, "the KMS is down (soak run)\n");
-        event("KMS down for " + options.outage().toSeconds() + " s (its key store is gone)");
-        try {
-            hold(options.outage(), "the KMS outage");
-        } finally {
-            Files.delete(kms);
-            Files.move(away, kms, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        }
-        event("KMS back");
-
-        awaitAcknowledged((long) (total * 0.7), total);
-        cli("keys", "rotate", "--config", config.toString(), "--tenant", tenant, "--principal", "soak");
-        event("rotated the key of " + tenant);
-        awaitAcknowledged((long) (total * 0.8), total);
-        cli("keys", "rewrap", "--config", config.toString(), "--tenant", tenant, "--principal", "soak");
-        event("rewrapped " + tenant + "'s archive onto the new version");
-    }
-
-    /** The file a Kafka broker leaves in its log directory when it shut down cleanly (and deletes when it starts). */
-    static final String CLEAN_SHUTDOWN_MARKER = ".kafka_cleanshutdown";
-
-    private void startBroker(String what) throws Exception {
-        LocalCommand.spawn(dir, "kafka", "local", "serve-kafka", "--dir", dir.toString());
-        LocalCommand.awaitPort(LocalCommand.KAFKA_PORT, Duration.ofSeconds(120), "Kafka", dir.resolve("logs/kafka.log"), this::alive);
-        watchdog.expect("kafka");
-        event(what);
-    }
-
-    /** Lets {@code length} pass (an outage), checking meanwhile that the producer and every process still live. */
-    private void hold(Duration length, String what) throws Exception {
-        long until = System.nanoTime() + length.toNanos();
-        Waits.until(what + " to last " + Waits.describe(length), length.plusMinutes(1), Duration.ofMillis(200),
-                () -> System.nanoTime() - until >= 0, this::alive, null);
-    }
-
-    /** The load generator and every process that should run are alive. */
-    private void alive() {
-        LoadGenerator l = load;
-        if (l != null) {
-            l.check();
-        }
-        watchdog.check();
-    }
-
-    private void kill9(String name) throws Exception {
-        ProcessHandle h = LocalCommand.process(dir, name).orElseThrow(() -> new IllegalStateException(name + " is not running"));
-        watchdog.release(name);
-        h.destroyForcibly(); // SIGKILL
-        h.onExit().get(30, TimeUnit.SECONDS);
-        event("kill -9 " + (name.equals("kafka") ? "broker" : name) + " (pid " + h.pid() + ")");
-    }
-
-    private void cli(String... args) throws Exception {
-        String name = "cli-" + args[0] + "-" + args[1];
-        Process p = LocalCommand.spawn(dir, name, args);
-        if (!p.waitFor(10, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("strongroom " + String.join(" ", args) + " did not finish within 10 min; see logs/"
-                    + name + ".log");
-        }
-        if (p.exitValue() != 0) {
-            throw new IllegalStateException("strongroom " + String.join(" ", args) + " failed (exit " + p.exitValue() + "); see "
-                    + dir.resolve("logs").resolve(name + ".log") + ProcessWatchdog.tail(dir.resolve("logs").resolve(name + ".log")));
-        }
-    }
-
-    /**
-     * Waits until the load generator has {@code n} events acknowledged. Fails at once if its producer thread died or a
-     * process stopped on its own, and after {@link #STALL} without a single acknowledgement.
-     */
-    private void awaitAcknowledged(long n, long total) throws Exception {
-        LoadGenerator l = load;
-        long[] progress = {l.acknowledged(), System.nanoTime()};
-        Waits.until("the load generator's producer (thread " + LoadGenerator.THREAD + ") to have " + n + " of " + total
-                + " events acknowledged", Duration.ofHours(6), Duration.ofMillis(200), () -> l.acknowledged() >= n, () -> {
-                    alive();
-                    long now = l.acknowledged();
-                    if (now > progress[0]) {
-                        progress[0] = now;
-                        progress[1] = System.nanoTime();
-                    } else if (System.nanoTime() - progress[1] > STALL.toNanos()) {
-                        throw new IllegalStateException("the load generator's producer (thread " + LoadGenerator.THREAD
-                                + ") has had nothing acknowledged for " + Waits.describe(STALL) + " (" + now + " of " + total
-                                + " events, " + l.replacements() + " producers replaced); see " + dir.resolve("logs/kafka.log"));
-                    }
-                }, null);
     }
 
     /**
@@ -473,22 +364,22 @@ public final class Soak {
         groups.put("ingest", c.ingest().applicationId());
         groups.put("encryptor", c.encryptor().applicationId());
         groups.put("archiver", c.archiver().groupId());
-        Map<String, Long> lowest = new HashMap<>();
+        Map<String, Long> committedBefore = new HashMap<>();
         Map<String, Long> since = new HashMap<>();
         int[] quiet = {0};
         try (Admin admin = Admin.create(c.kafka().clientProperties())) {
             Waits.until("ingest, encryptor and archiver to have no lag", Duration.ofMinutes(30), Duration.ofSeconds(2), () -> {
                 long behind = 0;
                 for (Map.Entry<String, String> g : groups.entrySet()) {
-                    long lag = lag(admin, g.getValue());
-                    behind += lag;
-                    Long low = lowest.get(g.getKey());
-                    if (low == null || lag < low) {
-                        lowest.put(g.getKey(), lag);
+                    long[] lagAndCommitted = lag(admin, g.getValue());
+                    behind += lagAndCommitted[0];
+                    // progress is committing, not a falling lag: a stage's lag rises while the one before it catches up
+                    Long before = committedBefore.put(g.getKey(), lagAndCommitted[1]);
+                    if (before == null || lagAndCommitted[1] > before || lagAndCommitted[0] == 0) {
                         since.put(g.getKey(), System.nanoTime());
-                    } else if (lag > 0 && System.nanoTime() - since.get(g.getKey()) > STALL.toNanos()) {
-                        throw new IllegalStateException("the " + g.getKey() + " (group " + g.getValue() + ") is stuck " + lag
-                                + " records behind: no progress for " + Waits.describe(STALL) + "; see "
+                    } else if (System.nanoTime() - since.get(g.getKey()) > STALL.toNanos()) {
+                        throw new IllegalStateException("the " + g.getKey() + " (group " + g.getValue() + ") is stuck "
+                                + lagAndCommitted[0] + " records behind: it committed nothing for " + Waits.describe(STALL) + "; see "
                                 + dir.resolve("logs").resolve(g.getKey() + ".log"));
                     }
                 }
@@ -498,18 +389,21 @@ public final class Soak {
         }
     }
 
-    private static long lag(Admin admin, String group) throws Exception {
+    /** The group's lag (records behind the end of what it reads) and the sum of its committed offsets. */
+    private static long[] lag(Admin admin, String group) throws Exception {
         var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
         Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
         committed.keySet().forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
         var ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
         long behind = committed.isEmpty() ? 1 : 0;
+        long sum = 0;
         for (var e : committed.entrySet()) {
             if (e.getValue() != null) {
                 behind += Math.max(0, ends.get(e.getKey()).offset() - e.getValue().offset());
+                sum += e.getValue().offset();
             }
         }
-        return behind;
+        return new long[] {behind, sum};
     }
 
     /** Samples every service's heap use from its /metrics, keeping the peak. */

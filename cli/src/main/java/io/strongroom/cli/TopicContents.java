@@ -40,10 +40,13 @@ final class TopicContents {
         List<Produced> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
+            var known = consumer.listTopics(Duration.ofMinutes(2)); // one request, not one per topic
             List<TopicPartition> partitions = new ArrayList<>();
             for (String topic : topics) {
-                consumer.partitionsFor(topic, Duration.ofSeconds(30))
-                        .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+                if (!known.containsKey(topic)) {
+                    throw new IllegalStateException("CDC topic " + topic + " does not exist");
+                }
+                known.get(topic).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
             }
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(60));
             consumer.assign(partitions);

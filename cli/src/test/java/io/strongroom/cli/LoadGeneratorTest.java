@@ -32,7 +32,7 @@ class LoadGeneratorTest {
     void aProducerThatStallsIsReplacedAndOnlyItsUnacknowledgedRecordsAreSentAgainInOrder() {
         MockProducer<byte[], byte[]> stuck = manual();
         MockProducer<byte[], byte[]> next = automatic();
-        LoadGenerator load = generator(producers(stuck, next), Duration.ofMillis(300));
+        LoadGenerator load = generator(producers(stuck, next), Duration.ofSeconds(3)); // ample for the 7 completions below
         load.start();
         Awaitility.await("all 10 records sent to the first producer").atMost(Duration.ofSeconds(10))
                 .until(() -> stuck.history().size() == 10);
@@ -53,7 +53,7 @@ class LoadGeneratorTest {
         // records 2, 5 and 8 hang (their partitions rejected in a loop), the others are acknowledged
         OutOfOrder stuck = new OutOfOrder();
         MockProducer<byte[], byte[]> next = automatic();
-        Duration stall = Duration.ofSeconds(2);
+        Duration stall = Duration.ofSeconds(3);
         LoadGenerator load = generator(producers(stuck, next), stall);
         long started = System.nanoTime();
         load.start();
@@ -65,7 +65,7 @@ class LoadGeneratorTest {
         }
         Awaitility.await("the load generator to finish").atMost(Duration.ofSeconds(20)).until(load::done);
         assertThat(values(next.history())).containsExactlyElementsOf(values(List.of(records.get(2), records.get(5), records.get(8))));
-        // one stall for the slice, not one per hanging record after an acknowledged one (that was 3 x 2 s)
+        // one stall for the slice, not one per hanging record after an acknowledged one (that was 3 x 3 s)
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(stall.multipliedBy(2));
     }
 
