@@ -75,10 +75,11 @@ public final class Demo {
      * @param sealReasons segments the encryptor sealed, by what sealed them
      * @param segmentMaxRecords the encryptor's segment-max-records
      * @param segmentMaxAge the encryptor's segment-max-age
+     * @param partitions partitions of strongroom.changes
      */
     public record Result(long eventsIn, int tenants, int segments, long bytesArchived, List<String> deadLetters,
             RestoreComparison comparison, List<String> restoreProblems, List<String> canaryObjects, Path restoreFile,
-            Duration elapsed, Map<String, Long> sealReasons, int segmentMaxRecords, Duration segmentMaxAge) {
+            Duration elapsed, Map<String, Long> sealReasons, int segmentMaxRecords, Duration segmentMaxAge, int partitions) {
         public boolean ok() {
             return comparison.matches() && restoreProblems.isEmpty() && canaryObjects.isEmpty() && deadLetters.size() == 1;
         }
@@ -134,7 +135,7 @@ public final class Demo {
         List<String> canary = objectsContaining(sandbox.s3().directory().resolve(Sandbox.BUCKET), CdcGenerator.DEFAULT_CANARY);
         return new Result(produced.size(), tenants.size(), restore.segments(), restore.bytes(), deadLetters, comparison,
                 restore.problems(), canary, restoreFile, Duration.ofNanos(System.nanoTime() - start), sealReasons,
-                config.encryptor().segmentMaxRecords(), config.encryptor().segmentMaxAge());
+                config.encryptor().segmentMaxRecords(), config.encryptor().segmentMaxAge(), config.kafka().partitions());
     }
 
     /** A broken Debezium envelope (truncated JSON) carrying the canary, on the first tenant's orders topic. */
@@ -217,7 +218,14 @@ public final class Demo {
                 parts.add(String.format("%,d by %s", n, reason));
             }
         });
-        return "sealed: " + String.join(", ", parts) + "; one segment is open per tenant and partition";
+        String why = "sealed: " + String.join(", ", parts) + "; one segment is open per tenant and partition";
+        long chains = (long) r.tenants() * r.partitions();
+        if (aged > chains) { // at most one segment of each tenant and partition ends by age when its events come in one burst
+            why += String.format("%n                     (%,d more aged than the %,d tenant-partitions: their events took over %s to reach "
+                    + "the encryptor, e.g. on a busy machine)", aged - chains, chains,
+                    r.segmentMaxAge().toString().substring(2).toLowerCase());
+        }
+        return why;
     }
 
     /** Prints the summary. */
