@@ -85,7 +85,11 @@ class ArchiverReplicationIT {
         Map<String, byte[]> objects = new HashMap<>();
         try (S3Client client = s3.client()) {
             for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket(BUCKET)).contents()) {
-                objects.put(o.key(), client.getObjectAsBytes(b -> b.bucket(BUCKET).key(o.key())).asByteArray());
+                try {
+                    objects.put(o.key(), client.getObjectAsBytes(b -> b.bucket(BUCKET).key(o.key())).asByteArray());
+                } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException gone) {
+                    // listed, then gone before the read (the archiver is writing while a wait polls): not in this snapshot
+                }
             }
         }
         return objects;
