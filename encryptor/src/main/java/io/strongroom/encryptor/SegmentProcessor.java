@@ -28,6 +28,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -78,6 +79,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private final Kms kms;
     private final EncryptorMetrics metrics;
     private final AtomicLong keyEpoch;
+    private final Deserializer<ChangeEvent> decoder;
     private final Map<String, Aead> deks = new HashMap<>();
     private final Map<String, KeyState> keyStates = new HashMap<>();
     private final Map<String, long[]> retries = new HashMap<>(); // held stream -> {next attempt ms, backoff ms}
@@ -93,8 +95,10 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private KeyValueStore<String, String> chain;
     private KeyValueStore<String, KeyVersionEvent> keys;
 
-    SegmentProcessor(EncryptorConfig config, String environment, Kms kms, EncryptorMetrics metrics, AtomicLong keyEpoch) {
+    SegmentProcessor(EncryptorConfig config, String environment, Kms kms, EncryptorMetrics metrics, AtomicLong keyEpoch,
+            Deserializer<ChangeEvent> decoder) {
         this.config = config;
+        this.decoder = decoder;
         this.environment = environment;
         this.kms = kms;
         this.metrics = metrics;
@@ -129,7 +133,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         RecordMetadata md = context.recordMetadata().orElseThrow();
         ChangeEvent event;
         try {
-            event = Topics.CHANGES.valueSerde().deserializer().deserialize(md.topic(), record.value());
+            event = decoder.deserialize(md.topic(), record.value());
         } catch (SerializationException e) {
             LOG.atError().addKeyValue("topic", md.topic()).addKeyValue("partition", md.partition())
                     .addKeyValue("offset", md.offset()).log("skipping undecodable change event: {}", e.getMessage());
@@ -323,7 +327,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 long eventTime = plain.getLong();
                 byte[] value = new byte[plain.remaining()];
                 plain.get(value);
-                Classification classification = Topics.CHANGES.valueSerde().deserializer().deserialize(topic, value).getClassification();
+                Classification classification = decoder.deserialize(topic, value).getClassification();
                 if (!append(segmentKey, tenant, topic, partition, offset, eventTime, classification, value)) {
                     complete = false;
                     break;
