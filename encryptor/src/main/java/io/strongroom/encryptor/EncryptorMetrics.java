@@ -22,6 +22,7 @@ final class EncryptorMetrics {
     private final Map<String, Counter> segmentsByVersion = new ConcurrentHashMap<>();
     private final Map<String, Counter> sealReasons = new ConcurrentHashMap<>();
     private final Counter keyFailures;
+    private final Map<String, Counter> undecodable = new ConcurrentHashMap<>();
 
     EncryptorMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -38,6 +39,20 @@ final class EncryptorMetrics {
         recordsSealed = Counter.builder("strongroom.encryptor.records.sealed").description("Records in sealed segments").register(registry);
         keyFailures = Counter.builder("strongroom.encryptor.tenant.key.failures")
                 .description("Times a tenant's key could not be obtained (the tenant fails closed)").register(registry);
+        undecodable("quarantined", 0);
+        undecodable("stopped", 0);
+    }
+
+    /** A change event this encryptor cannot decode: sealed into a quarantine segment, or the task stopped at it. */
+    void undecodable(String outcome) {
+        undecodable(outcome, 1);
+    }
+
+    private void undecodable(String outcome, int n) {
+        undecodable.computeIfAbsent(outcome, o -> Counter.builder("strongroom.encryptor.undecodable")
+                .description("Change events the encryptor could not decode: quarantined (sealed as they came under their "
+                        + "tenant's key) or stopped (no tenant in the key: the encryptor stopped there, uncommitted)")
+                .tag("outcome", o).register(registry)).increment(n);
     }
 
     void sealed(String keyVersion, String reason, int records, int bytes) {

@@ -3,9 +3,11 @@ package io.strongroom.encryptor;
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Classification;
+import io.strongroom.avro.DeadLetterPayload;
 import io.strongroom.avro.KeyState;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.avro.OpenSegment;
+import io.strongroom.avro.PayloadHeader;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
@@ -19,6 +21,7 @@ import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,7 +29,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -71,6 +76,11 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private static final StringSerializer KEYS = new StringSerializer();
     /** Suffix of the open-store entry of a held (tenant, partition) stream; '!' never occurs in a tenant name. */
     static final String HELD_SUFFIX = "!held";
+    /** Kinds of held records: a change event, or the payload of an undecodable record to quarantine. */
+    static final byte HELD_EVENT = 0;
+    static final byte HELD_UNDECODABLE = 1;
+    private static final Pattern TENANT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+    private static final AvroSerde<DeadLetterPayload> PAYLOADS = AvroSerde.of(DeadLetterPayload.class);
     private static final long RETRY_MIN_MS = 1_000;
     private static final long RETRY_MAX_MS = 60_000;
 
@@ -135,8 +145,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         try {
             event = decoder.deserialize(md.topic(), record.value());
         } catch (SerializationException e) {
-            LOG.atError().addKeyValue("topic", md.topic()).addKeyValue("partition", md.partition())
-                    .addKeyValue("offset", md.offset()).log("skipping undecodable change event: {}", e.getMessage());
+            undecodable(record, md, e);
             return;
         }
         if (event == null) {
@@ -146,13 +155,96 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         String segmentKey = tenant + "/" + md.partition();
         long eventTime = event.getEventTimeMs() != null ? event.getEventTimeMs() : record.timestamp();
         if (retries.containsKey(segmentKey) && !release(segmentKey, tenant, md.topic(), md.partition())) {
-            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, record.value());
+            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, HELD_EVENT, record.value());
             return;
         }
         if (!append(segmentKey, tenant, md.topic(), md.partition(), md.offset(), eventTime, event.getClassification(),
                 record.value())) {
-            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, record.value());
+            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, HELD_EVENT, record.value());
         }
+    }
+
+    // ---- records this encryptor cannot decode ----------------------------------------------------
+
+    /**
+     * A record this encryptor cannot decode (a newer ChangeEvent schema, or garbage) is never skipped. If its key
+     * names a tenant (ingest keys records {@code tenant/table/...}), it is sealed as it came into a quarantine segment
+     * under that tenant's key (held like any record of the tenant while its key is unavailable). Otherwise the task
+     * stops here, this record's offset uncommitted: an encryptor that reads its schema resumes from it.
+     */
+    private void undecodable(Record<String, byte[]> record, RecordMetadata md, SerializationException e) {
+        String where = md.topic() + "/" + md.partition() + " offset " + md.offset();
+        String tenant = tenantOf(record.key());
+        if (tenant == null) {
+            metrics.undecodable("stopped");
+            throw new UndecodableRecordException(where + ": a change event this encryptor cannot decode (" + e.getMessage()
+                    + "), and its key names no tenant to quarantine it under: the encryptor stops here, the record not "
+                    + "committed; run an encryptor that reads its schema (a newer release) and it resumes from this record");
+        }
+        List<PayloadHeader> headers = new ArrayList<>();
+        for (Header h : record.headers()) {
+            headers.add(new PayloadHeader(h.key(), h.value() == null ? null : ByteBuffer.wrap(h.value())));
+        }
+        byte[] payload = PAYLOADS.encode(DeadLetterPayload.newBuilder()
+                .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key().getBytes(StandardCharsets.UTF_8)))
+                .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value())).setHeaders(headers).build());
+        LOG.atError().addKeyValue("topic", md.topic()).addKeyValue("partition", md.partition()).addKeyValue("offset", md.offset())
+                .addKeyValue("tenant", tenant)
+                .log("{}: a change event this encryptor cannot decode ({}): sealed as it came into a quarantine segment "
+                        + "(stream {}) under tenant {}'s key; a restore that reads its schema restores it", where,
+                        e.getMessage(), Segment.QUARANTINE_STREAM, tenant);
+        metrics.undecodable("quarantined");
+        String segmentKey = tenant + "/" + md.partition();
+        if (retries.containsKey(segmentKey) && !release(segmentKey, tenant, md.topic(), md.partition())
+                || !quarantine(segmentKey, tenant, md.topic(), md.partition(), md.offset(), record.timestamp(), payload)) {
+            hold(segmentKey, md.topic(), md.partition(), md.offset(), record.timestamp(), HELD_UNDECODABLE, payload);
+        }
+    }
+
+    /** The tenant the key names ({@code tenant/...}), or null; reserved {@code strongroom-} names are no tenant. */
+    static String tenantOf(String key) {
+        int slash = key == null ? -1 : key.indexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        String tenant = key.substring(0, slash);
+        return TENANT_NAME.matcher(tenant).matches() && !tenant.startsWith("strongroom-") ? tenant : null;
+    }
+
+    /**
+     * Seals one undecodable record ({@code payload}) as a quarantine segment of the tenant's chain: the tenant's open
+     * segment of this partition is sealed first, so offsets stay in order and the chain unbroken.
+     *
+     * @return false if the tenant's key cannot be obtained (nothing was sealed)
+     */
+    private boolean quarantine(String segmentKey, String tenant, String topic, int partition, long offset, long timestamp,
+            byte[] payload) {
+        OpenSegment current = decode(open.get(segmentKey));
+        if (current != null && !trySeal(segmentKey, current, "quarantine")) {
+            return false;
+        }
+        OpenSegment segment;
+        Aead aead;
+        try {
+            segment = newSegment(tenant, topic, partition, offset, chain.get(segmentKey));
+            if (!usable(segment)) {
+                deks.remove(segment.getSegmentId());
+                throw new UnusableKeyVersionException("the KMS wrapped the data key under " + segment.getKeyId() + " version "
+                        + segment.getKeyVersion() + ", which " + Topics.KEYS.name() + " says is " + state(segment));
+            }
+            aead = dek(segment);
+        } catch (KmsException | UnusableKeyVersionException e) {
+            tenantKeyFailed(tenant, partition, e);
+            return false;
+        }
+        segment.setStream(Segment.QUARANTINE_STREAM);
+        segment.setRecordCount(1);
+        segment.setPlaintextBytes(payload.length);
+        segment.setMinEventTimeMs(timestamp);
+        segment.setMaxEventTimeMs(timestamp);
+        segment.setClassification(Classification.RESTRICTED); // its content is unknown: the most sensitive class
+        emit(segmentKey, segment, aead, List.of(payload), "quarantine");
+        return true;
     }
 
     /**
@@ -278,8 +370,12 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                         + "quarantine key until its key works again; other tenants continue: {}", tenant, e.getMessage());
     }
 
-    /** Keeps a record of a held stream, in order, encrypted under the quarantine key's data key. */
-    private void hold(String segmentKey, String topic, int partition, long offset, long eventTime, byte[] value) {
+    /**
+     * Keeps a record of a held stream, in order, encrypted under the quarantine key's data key. Plaintext:
+     * {@code u8 kind | i64 offset | i64 event time | bytes}, the bytes a change event ({@link #HELD_EVENT}) or the
+     * {@link DeadLetterPayload} of an undecodable record to quarantine ({@link #HELD_UNDECODABLE}).
+     */
+    private void hold(String segmentKey, String topic, int partition, long offset, long eventTime, byte kind, byte[] value) {
         String heldKey = segmentKey + HELD_SUFFIX;
         OpenSegment held = decode(open.get(heldKey));
         if (held == null) {
@@ -289,7 +385,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
             adjustHeld(1, 0);
         }
         int sequence = held.getRecordCount();
-        ByteBuffer plain = ByteBuffer.allocate(16 + value.length).putLong(offset).putLong(eventTime).put(value);
+        ByteBuffer plain = ByteBuffer.allocate(17 + value.length).put(kind).putLong(offset).putLong(eventTime).put(value);
         try {
             records.put(recordKey(held.getSegmentId(), sequence),
                     dek(held).encrypt(plain.array(), SegmentCrypto.recordContext(held.getSegmentId(), sequence)));
@@ -323,12 +419,14 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 KeyValue<String, byte[]> kv = it.next();
                 int sequence = Integer.parseInt(kv.key.substring(kv.key.lastIndexOf('/') + 1));
                 ByteBuffer plain = ByteBuffer.wrap(quarantine.decrypt(kv.value, SegmentCrypto.recordContext(held.getSegmentId(), sequence)));
+                byte kind = plain.get();
                 long offset = plain.getLong();
                 long eventTime = plain.getLong();
                 byte[] value = new byte[plain.remaining()];
                 plain.get(value);
-                Classification classification = decoder.deserialize(topic, value).getClassification();
-                if (!append(segmentKey, tenant, topic, partition, offset, eventTime, classification, value)) {
+                if (kind == HELD_UNDECODABLE ? !quarantine(segmentKey, tenant, topic, partition, offset, eventTime, value)
+                        : !append(segmentKey, tenant, topic, partition, offset, eventTime,
+                                decoder.deserialize(topic, value).getClassification(), value)) {
                     complete = false;
                     break;
                 }
@@ -430,6 +528,15 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
             throw new IllegalStateException("segment " + segmentId + " has " + plaintext.size()
                     + " buffered records, expected " + segment.getRecordCount());
         }
+        emit(segmentKey, segment, aead, plaintext, reason);
+        recordKeys.forEach(records::delete);
+        open.delete(segmentKey);
+        adjustOpen(-1, -segment.getRecordCount());
+    }
+
+    /** Seals {@code plaintext} as {@code segment} and sends it on; it becomes the chain's newest link. */
+    private void emit(String segmentKey, OpenSegment segment, Aead aead, List<byte[]> plaintext, String reason) {
+        String segmentId = segment.getSegmentId();
         SegmentHeader.Builder header = SegmentHeader.newBuilder()
                 .setSegmentId(segmentId).setFormatVersion(Segment.FORMAT_VERSION).setEnvironment(environment)
                 .setTenant(segment.getTenant()).setStream(segment.getStream())
@@ -447,11 +554,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         // the digest travels with the segment: the archiver records it without hashing the bytes again
         Headers headers = new RecordHeaders().add(Topics.SEGMENT_SHA256_HEADER, Segment.sha256(bytes));
         context.forward(new Record<>(segmentKey, bytes, context.currentSystemTimeMs(), headers));
-        recordKeys.forEach(records::delete);
-        open.delete(segmentKey);
         chain.put(segmentKey, segmentId);
         deks.remove(segmentId);
-        adjustOpen(-1, -segment.getRecordCount());
         metrics.sealed(segment.getKeyVersion(), reason, segment.getRecordCount(), bytes.length);
         LOG.atDebug().addKeyValue("segment", segmentId).addKeyValue("tenant", segment.getTenant())
                 .addKeyValue("partition", segment.getSourcePartition()).addKeyValue("records", segment.getRecordCount())
@@ -505,6 +609,13 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return out;
+    }
+
+    /** A record that cannot be decoded nor quarantined: the task stops, its offset uncommitted. */
+    static final class UndecodableRecordException extends RuntimeException {
+        UndecodableRecordException(String message) {
+            super(message);
+        }
     }
 
     /** The KMS issued a data key under a version {@code strongroom.keys} says must not be used (a stale KMS cache). */
