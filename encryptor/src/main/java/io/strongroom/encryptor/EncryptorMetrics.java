@@ -22,6 +22,7 @@ final class EncryptorMetrics {
     private final Map<String, Counter> segmentsByVersion = new ConcurrentHashMap<>();
     private final Map<String, Counter> sealReasons = new ConcurrentHashMap<>();
     private final Counter keyFailures;
+    private final Counter stateRefused;
     private final Map<String, Counter> undecodable = new ConcurrentHashMap<>();
 
     EncryptorMetrics(MeterRegistry registry) {
@@ -39,6 +40,9 @@ final class EncryptorMetrics {
         recordsSealed = Counter.builder("strongroom.encryptor.records.sealed").description("Records in sealed segments").register(registry);
         keyFailures = Counter.builder("strongroom.encryptor.tenant.key.failures")
                 .description("Times a tenant's key could not be obtained (the tenant fails closed)").register(registry);
+        stateRefused = Counter.builder("strongroom.encryptor.state.refused")
+                .description("Times the buffered state (restored from the changelog) was not what the encryptor wrote: "
+                        + "moved, truncated or edited; the encryptor stops, nothing is sealed from it").register(registry);
         undecodable("quarantined", 0);
         undecodable("stopped", 0);
     }
@@ -62,6 +66,10 @@ final class EncryptorMetrics {
                 .description("Segments sealed, by what closed them").tag("reason", r).register(registry)).increment();
         recordsSealed.increment(records);
         bytesSealed.increment(bytes);
+    }
+
+    void stateRefused() {
+        stateRefused.increment();
     }
 
     void keyFailure() {

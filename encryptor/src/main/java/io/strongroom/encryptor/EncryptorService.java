@@ -102,6 +102,11 @@ public final class EncryptorService implements AutoCloseable {
                         .log("KMS unavailable, nothing sealed; retrying from the last commit: {}", kms.getMessage());
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             }
+            if (t instanceof StateBinding.TamperedStateException refused) {
+                // not retried: the state restored from the changelog is not what this encryptor wrote
+                LOG.atError().log("encryptor stopped, nothing sealed from the refused state: {}", refused.getMessage());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             if (t instanceof SegmentProcessor.UndecodableRecordException u) {
                 // not retried: the same record would stop it again; a newer encryptor resumes from it
                 LOG.atError().log("encryptor stopped, nothing lost: {}", u.getMessage());

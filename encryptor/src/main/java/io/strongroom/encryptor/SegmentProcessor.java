@@ -265,8 +265,10 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         try {
             if (segment == null) {
                 segment = openSegment(segmentKey, tenant, topic, partition, offset);
+                aead = dek(segment);
+            } else {
+                aead = verified(segmentKey, segment);
             }
-            aead = dek(segment);
         } catch (KmsException | UnusableKeyVersionException e) {
             tenantKeyFailed(tenant, partition, e);
             return false;
@@ -274,7 +276,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         int sequence = segment.getRecordCount();
         byte[] ciphertext;
         try {
-            ciphertext = aead.encrypt(value, SegmentCrypto.recordContext(segment.getSegmentId(), sequence));
+            ciphertext = aead.encrypt(value, StateBinding.recordContext(environment, segment.getTenant(),
+                    segment.getSourceTopic(), segment.getSourcePartition(), segment.getSegmentId(), sequence));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AEAD encryption failed for segment " + segment.getSegmentId(), e);
         }
@@ -294,7 +297,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         } else if (segment.getPlaintextBytes() >= config.segmentMaxBytes()) {
             seal(segmentKey, segment, aead, "max-bytes");
         } else {
-            open.put(segmentKey, OPEN_SERDE.encode(segment));
+            open.put(segmentKey, OPEN_SERDE.encode(StateBinding.bind(environment, segmentKey, segment, aead)));
         }
         return true;
     }
@@ -378,23 +381,28 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private void hold(String segmentKey, String topic, int partition, long offset, long eventTime, byte kind, byte[] value) {
         String heldKey = segmentKey + HELD_SUFFIX;
         OpenSegment held = decode(open.get(heldKey));
+        Aead aead;
+        // Throws (and fails the task, the whole encryptor then waiting) if even the quarantine key fails.
         if (held == null) {
-            // Throws (and fails the task, the whole encryptor then waiting) if even the quarantine key fails.
             held = newSegment(SystemTenants.QUARANTINE, topic, partition, offset, null);
+            aead = dek(held);
             retries.put(segmentKey, new long[] {context.currentSystemTimeMs() + RETRY_MIN_MS, RETRY_MIN_MS});
             adjustHeld(1, 0);
+        } else {
+            aead = verified(heldKey, held);
         }
         int sequence = held.getRecordCount();
         ByteBuffer plain = ByteBuffer.allocate(17 + value.length).put(kind).putLong(offset).putLong(eventTime).put(value);
         try {
-            records.put(recordKey(held.getSegmentId(), sequence),
-                    dek(held).encrypt(plain.array(), SegmentCrypto.recordContext(held.getSegmentId(), sequence)));
+            records.put(recordKey(held.getSegmentId(), sequence), aead.encrypt(plain.array(),
+                    StateBinding.recordContext(environment, StateBinding.owner(heldKey), held.getSourceTopic(),
+                            held.getSourcePartition(), held.getSegmentId(), sequence)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AEAD encryption failed for held records " + held.getSegmentId(), e);
         }
         held.setRecordCount(sequence + 1);
         held.setLastOffset(offset);
-        open.put(heldKey, OPEN_SERDE.encode(held));
+        open.put(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, aead)));
         adjustHeld(0, 1);
     }
 
@@ -411,14 +419,16 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         }
         String heldKey = segmentKey + HELD_SUFFIX;
         OpenSegment held = decode(open.get(heldKey));
-        Aead quarantine = dek(held);
+        Aead quarantine = verified(heldKey, held);
+        checkComplete(heldKey, held); // before anything moves: a truncated stream is refused whole
         List<String> moved = new ArrayList<>();
         boolean complete = true;
         try (KeyValueIterator<String, byte[]> it = records.prefixScan(held.getSegmentId() + "/", KEYS)) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
-                int sequence = Integer.parseInt(kv.key.substring(kv.key.lastIndexOf('/') + 1));
-                ByteBuffer plain = ByteBuffer.wrap(quarantine.decrypt(kv.value, SegmentCrypto.recordContext(held.getSegmentId(), sequence)));
+                int sequence = held.getFirstSequence() + moved.size();
+                ByteBuffer plain = ByteBuffer.wrap(quarantine.decrypt(kv.value, StateBinding.recordContext(environment, tenant,
+                        held.getSourceTopic(), held.getSourcePartition(), held.getSegmentId(), sequence)));
                 byte kind = plain.get();
                 long offset = plain.getLong();
                 long eventTime = plain.getLong();
@@ -433,11 +443,17 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 moved.add(kv.key);
             }
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("a held record of " + segmentKey + " does not authenticate: the state store was altered", e);
+            throw refused("held record " + (held.getFirstSequence() + moved.size()) + " of " + heldKey + " (segment "
+                    + held.getSegmentId() + ") does not authenticate for tenant " + tenant + " partition " + partition
+                    + ": it was altered or moved from another stream; refused, nothing sealed");
         }
         moved.forEach(records::delete);
         adjustHeld(0, -moved.size());
         if (!complete) {
+            if (!moved.isEmpty()) { // what is left starts later now
+                held.setFirstSequence(held.getFirstSequence() + moved.size());
+                open.put(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, quarantine)));
+            }
             retry[1] = Math.min(retry[1] * 2, RETRY_MAX_MS);
             retry[0] = now + retry[1];
             return false;
@@ -501,7 +517,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private boolean trySeal(String segmentKey, OpenSegment segment, String reason) {
         Aead aead;
         try {
-            aead = dek(segment);
+            aead = verified(segmentKey, segment);
         } catch (KmsException e) {
             tenantKeyFailed(segment.getTenant(), segment.getSourcePartition(), e);
             return false;
@@ -512,21 +528,17 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
 
     private void seal(String segmentKey, OpenSegment segment, Aead aead, String reason) {
         String segmentId = segment.getSegmentId();
-        List<String> recordKeys = new ArrayList<>(segment.getRecordCount());
+        List<String> recordKeys = checkComplete(segmentKey, segment);
         List<byte[]> plaintext = new ArrayList<>(segment.getRecordCount());
         try (KeyValueIterator<String, byte[]> it = records.prefixScan(segmentId + "/", KEYS)) {
             while (it.hasNext()) {
-                KeyValue<String, byte[]> kv = it.next();
-                plaintext.add(aead.decrypt(kv.value, SegmentCrypto.recordContext(segmentId, plaintext.size())));
-                recordKeys.add(kv.key);
+                plaintext.add(aead.decrypt(it.next().value, StateBinding.recordContext(environment, segment.getTenant(),
+                        segment.getSourceTopic(), segment.getSourcePartition(), segmentId, plaintext.size())));
             }
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("buffered record " + recordKeys.size() + " of segment " + segmentId
-                    + " does not authenticate: the state store was altered", e);
-        }
-        if (plaintext.size() != segment.getRecordCount()) {
-            throw new IllegalStateException("segment " + segmentId + " has " + plaintext.size()
-                    + " buffered records, expected " + segment.getRecordCount());
+            throw refused("buffered record " + plaintext.size() + " of " + segmentKey + " (segment " + segmentId
+                    + ") does not authenticate for tenant " + segment.getTenant() + " partition " + segment.getSourcePartition()
+                    + ": it was altered or moved from another segment; refused, nothing sealed");
         }
         emit(segmentKey, segment, aead, plaintext, reason);
         recordKeys.forEach(records::delete);
@@ -560,6 +572,50 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         LOG.atDebug().addKeyValue("segment", segmentId).addKeyValue("tenant", segment.getTenant())
                 .addKeyValue("partition", segment.getSourcePartition()).addKeyValue("records", segment.getRecordCount())
                 .addKeyValue("keyVersion", segment.getKeyVersion()).addKeyValue("reason", reason).log("sealed segment");
+    }
+
+    // ---- checking the buffered state (state format 2, see StateBinding) ---------------------------
+
+    /** The data key of a stored open segment, once its record proves to be what this encryptor stored under the key. */
+    private Aead verified(String storeKey, OpenSegment segment) {
+        Aead aead = dek(segment);
+        try {
+            StateBinding.verify(environment, storeKey, segment, aead);
+        } catch (StateBinding.TamperedStateException e) {
+            throw refused(e.getMessage());
+        }
+        return aead;
+    }
+
+    /**
+     * The keys of a segment's buffered records, checked to be exactly sequences {@code firstSequence .. recordCount-1}
+     * (an authenticated count and range: a removed record is a gap, a short count leaves one over).
+     */
+    private List<String> checkComplete(String storeKey, OpenSegment segment) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = records.prefixScan(segment.getSegmentId() + "/", KEYS)) {
+            while (it.hasNext()) {
+                keys.add(it.next().key);
+            }
+        }
+        int expected = segment.getRecordCount() - segment.getFirstSequence();
+        for (int i = 0; i < Math.max(keys.size(), expected); i++) {
+            String want = recordKey(segment.getSegmentId(), segment.getFirstSequence() + i);
+            if (i >= keys.size() || i >= expected || !keys.get(i).equals(want)) {
+                throw refused(storeKey + " (segment " + segment.getSegmentId() + ") should buffer records "
+                        + segment.getFirstSequence() + ".." + (segment.getRecordCount() - 1) + " but holds " + keys.size()
+                        + (i < keys.size() ? ", " + keys.get(i) + " where " + want + " belongs" : ", " + want + " missing")
+                        + ": records were removed or added; refused, nothing sealed");
+            }
+        }
+        return keys;
+    }
+
+    /** Counts and logs a refusal of the buffered state; the returned exception stops the task. */
+    private StateBinding.TamperedStateException refused(String message) {
+        metrics.stateRefused();
+        LOG.atError().log("buffered state refused: {}", message);
+        return new StateBinding.TamperedStateException(message);
     }
 
     // ---- bookkeeping -----------------------------------------------------------------------------
