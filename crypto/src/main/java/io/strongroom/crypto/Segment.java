@@ -38,6 +38,15 @@ public final class Segment {
     /** Current format version. */
     public static final int FORMAT_VERSION = 1;
 
+    /**
+     * Reserved {@link SegmentHeader#getStream() stream} of a <em>quarantine segment</em>: one record the encryptor could
+     * not decode (a ChangeEvent schema it does not know, e.g. from a newer ingest during a rolling upgrade), sealed as it
+     * came, under its tenant's key, instead of being dropped. Same format, AAD and chain as any segment; its one record
+     * is a {@link io.strongroom.avro.DeadLetterPayload} (the {@code strongroom.changes} record's key, value and headers,
+     * byte for byte), and the header's source topic, partition and first (= last) offset say where it was read.
+     */
+    public static final String QUARANTINE_STREAM = "strongroom-quarantine";
+
     static final byte[] MAGIC = "SRSEG".getBytes(StandardCharsets.US_ASCII);
     static final int PREAMBLE = MAGIC.length + 1 + 4;
     private static final int MAX_HEADER_BYTES = 64 * 1024;

@@ -158,7 +158,11 @@ public final class SegmentCrypto {
     }
 
 
-    /** Associated data for one record buffered in an open segment: {@code "SRREC" | str segmentId | i64 sequence}. */
+    /**
+     * Associated data for one record buffered in an open segment by encryptor state format 1:
+     * {@code "SRREC" | str segmentId | i64 sequence}. The encryptor now binds environment, tenant, topic and
+     * partition too (its {@code StateBinding}); this stays for that format's layout test.
+     */
     public static byte[] recordContext(String segmentId, long sequence) {
         // "SRREC" | int32 length | UTF-8 segment id | int64 sequence; built directly: it runs for every record
         byte[] id = segmentId.getBytes(StandardCharsets.UTF_8);

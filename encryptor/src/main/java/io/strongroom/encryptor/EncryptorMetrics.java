@@ -22,6 +22,8 @@ final class EncryptorMetrics {
     private final Map<String, Counter> segmentsByVersion = new ConcurrentHashMap<>();
     private final Map<String, Counter> sealReasons = new ConcurrentHashMap<>();
     private final Counter keyFailures;
+    private final Counter stateRefused;
+    private final Map<String, Counter> undecodable = new ConcurrentHashMap<>();
 
     EncryptorMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -38,6 +40,23 @@ final class EncryptorMetrics {
         recordsSealed = Counter.builder("strongroom.encryptor.records.sealed").description("Records in sealed segments").register(registry);
         keyFailures = Counter.builder("strongroom.encryptor.tenant.key.failures")
                 .description("Times a tenant's key could not be obtained (the tenant fails closed)").register(registry);
+        stateRefused = Counter.builder("strongroom.encryptor.state.refused")
+                .description("Times the buffered state (restored from the changelog) was not what the encryptor wrote: "
+                        + "moved, truncated or edited; the encryptor stops, nothing is sealed from it").register(registry);
+        undecodable("quarantined", 0);
+        undecodable("stopped", 0);
+    }
+
+    /** A change event this encryptor cannot decode: sealed into a quarantine segment, or the task stopped at it. */
+    void undecodable(String outcome) {
+        undecodable(outcome, 1);
+    }
+
+    private void undecodable(String outcome, int n) {
+        undecodable.computeIfAbsent(outcome, o -> Counter.builder("strongroom.encryptor.undecodable")
+                .description("Change events the encryptor could not decode: quarantined (sealed as they came under their "
+                        + "tenant's key) or stopped (no tenant in the key: the encryptor stopped there, uncommitted)")
+                .tag("outcome", o).register(registry)).increment(n);
     }
 
     void sealed(String keyVersion, String reason, int records, int bytes) {
@@ -47,6 +66,10 @@ final class EncryptorMetrics {
                 .description("Segments sealed, by what closed them").tag("reason", r).register(registry)).increment();
         recordsSealed.increment(records);
         bytesSealed.increment(bytes);
+    }
+
+    void stateRefused() {
+        stateRefused.increment();
     }
 
     void keyFailure() {

@@ -3,13 +3,18 @@ package io.strongroom.encryptor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.strongroom.avro.ChangeEvent;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import io.strongroom.schemas.Topics;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -21,9 +26,11 @@ import org.slf4j.LoggerFactory;
 public final class EncryptorService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EncryptorService.class);
     private final KafkaStreams streams;
+    private final AtomicReference<Throwable> failure;
 
-    private EncryptorService(KafkaStreams streams) {
+    private EncryptorService(KafkaStreams streams, AtomicReference<Throwable> failure) {
         this.streams = streams;
+        this.failure = failure;
     }
 
     /**
@@ -52,6 +59,12 @@ public final class EncryptorService implements AutoCloseable {
      */
     public static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
             Path stateDir, MeterRegistry registry) {
+        return start(config, environment, kms, kafka, stateDir, registry, Topics.CHANGES.valueSerde().deserializer());
+    }
+
+    /** As above, decoding change events with {@code decoder} (tests stand in a newer encryptor with it). */
+    static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
+            Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
@@ -63,13 +76,17 @@ public final class EncryptorService implements AutoCloseable {
         // a sealed segment is one record: allow up to the segment limit plus header room
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));
-        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry), props);
-        streams.setUncaughtExceptionHandler(EncryptorService::onError);
+        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry, decoder), props);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        streams.setUncaughtExceptionHandler(e -> {
+            failure.set(e);
+            return onError(e);
+        });
         new KafkaStreamsMetrics(streams).bindTo(registry); // records-lag-max and the rest of the clients' metrics
         streams.start();
         LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("environment", environment)
                 .log("encryptor started");
-        return new EncryptorService(streams);
+        return new EncryptorService(streams, failure);
     }
 
     /**
@@ -85,9 +102,24 @@ public final class EncryptorService implements AutoCloseable {
                         .log("KMS unavailable, nothing sealed; retrying from the last commit: {}", kms.getMessage());
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             }
+            if (t instanceof StateBinding.TamperedStateException refused) {
+                // not retried: the state restored from the changelog is not what this encryptor wrote
+                LOG.atError().log("encryptor stopped, nothing sealed from the refused state: {}", refused.getMessage());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+            if (t instanceof SegmentProcessor.UndecodableRecordException u) {
+                // not retried: the same record would stop it again; a newer encryptor resumes from it
+                LOG.atError().log("encryptor stopped, nothing lost: {}", u.getMessage());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
         }
         LOG.atError().setCause(e).log("encryptor stopped: {}", e.getMessage());
         return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+
+    /** What last failed a stream thread (the reason the encryptor stopped, when it did), if anything did. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
     }
 
     /** The Streams client state. */

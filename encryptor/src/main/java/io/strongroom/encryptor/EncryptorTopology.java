@@ -1,11 +1,13 @@
 package io.strongroom.encryptor;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.strongroom.avro.ChangeEvent;
 import io.strongroom.crypto.kms.Kms;
 import java.util.concurrent.atomic.AtomicLong;
 import io.strongroom.schemas.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -44,6 +46,15 @@ public final class EncryptorTopology {
 
     /** As {@link #topology(EncryptorConfig, String, Kms)}, with the encryptor's meters in {@code registry}. */
     public static Topology topology(EncryptorConfig config, String environment, Kms kms, MeterRegistry registry) {
+        return topology(config, environment, kms, registry, Topics.CHANGES.valueSerde().deserializer());
+    }
+
+    /**
+     * As {@link #topology(EncryptorConfig, String, Kms, MeterRegistry)}, decoding change events with {@code decoder}
+     * (tests stand in an encryptor that knows a newer ChangeEvent schema).
+     */
+    static Topology topology(EncryptorConfig config, String environment, Kms kms, MeterRegistry registry,
+            Deserializer<ChangeEvent> decoder) {
         EncryptorMetrics metrics = new EncryptorMetrics(registry);
         AtomicLong keyEpoch = new AtomicLong();
         Topology topology = new Topology();
@@ -53,7 +64,7 @@ public final class EncryptorTopology {
                 KEYS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.KEYS.name(), KEYS_PROCESSOR,
                 () -> new KeyVersionProcessor(keyEpoch));
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.CHANGES.name());
-        topology.addProcessor(SEAL, () -> new SegmentProcessor(config, environment, kms, metrics, keyEpoch), SOURCE);
+        topology.addProcessor(SEAL, () -> new SegmentProcessor(config, environment, kms, metrics, keyEpoch, decoder), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE),
                 Serdes.String(), Serdes.ByteArray()), SEAL);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RECORDS_STORE),

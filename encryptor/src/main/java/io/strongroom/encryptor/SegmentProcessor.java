@@ -3,9 +3,11 @@ package io.strongroom.encryptor;
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Classification;
+import io.strongroom.avro.DeadLetterPayload;
 import io.strongroom.avro.KeyState;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.avro.OpenSegment;
+import io.strongroom.avro.PayloadHeader;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
@@ -19,6 +21,7 @@ import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,8 +29,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -70,6 +76,11 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private static final StringSerializer KEYS = new StringSerializer();
     /** Suffix of the open-store entry of a held (tenant, partition) stream; '!' never occurs in a tenant name. */
     static final String HELD_SUFFIX = "!held";
+    /** Kinds of held records: a change event, or the payload of an undecodable record to quarantine. */
+    static final byte HELD_EVENT = 0;
+    static final byte HELD_UNDECODABLE = 1;
+    private static final Pattern TENANT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+    private static final AvroSerde<DeadLetterPayload> PAYLOADS = AvroSerde.of(DeadLetterPayload.class);
     private static final long RETRY_MIN_MS = 1_000;
     private static final long RETRY_MAX_MS = 60_000;
 
@@ -78,6 +89,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private final Kms kms;
     private final EncryptorMetrics metrics;
     private final AtomicLong keyEpoch;
+    private final Deserializer<ChangeEvent> decoder;
     private final Map<String, Aead> deks = new HashMap<>();
     private final Map<String, KeyState> keyStates = new HashMap<>();
     private final Map<String, long[]> retries = new HashMap<>(); // held stream -> {next attempt ms, backoff ms}
@@ -93,8 +105,10 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private KeyValueStore<String, String> chain;
     private KeyValueStore<String, KeyVersionEvent> keys;
 
-    SegmentProcessor(EncryptorConfig config, String environment, Kms kms, EncryptorMetrics metrics, AtomicLong keyEpoch) {
+    SegmentProcessor(EncryptorConfig config, String environment, Kms kms, EncryptorMetrics metrics, AtomicLong keyEpoch,
+            Deserializer<ChangeEvent> decoder) {
         this.config = config;
+        this.decoder = decoder;
         this.environment = environment;
         this.kms = kms;
         this.metrics = metrics;
@@ -129,10 +143,9 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         RecordMetadata md = context.recordMetadata().orElseThrow();
         ChangeEvent event;
         try {
-            event = Topics.CHANGES.valueSerde().deserializer().deserialize(md.topic(), record.value());
+            event = decoder.deserialize(md.topic(), record.value());
         } catch (SerializationException e) {
-            LOG.atError().addKeyValue("topic", md.topic()).addKeyValue("partition", md.partition())
-                    .addKeyValue("offset", md.offset()).log("skipping undecodable change event: {}", e.getMessage());
+            undecodable(record, md, e);
             return;
         }
         if (event == null) {
@@ -142,13 +155,96 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         String segmentKey = tenant + "/" + md.partition();
         long eventTime = event.getEventTimeMs() != null ? event.getEventTimeMs() : record.timestamp();
         if (retries.containsKey(segmentKey) && !release(segmentKey, tenant, md.topic(), md.partition())) {
-            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, record.value());
+            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, HELD_EVENT, record.value());
             return;
         }
         if (!append(segmentKey, tenant, md.topic(), md.partition(), md.offset(), eventTime, event.getClassification(),
                 record.value())) {
-            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, record.value());
+            hold(segmentKey, md.topic(), md.partition(), md.offset(), eventTime, HELD_EVENT, record.value());
         }
+    }
+
+    // ---- records this encryptor cannot decode ----------------------------------------------------
+
+    /**
+     * A record this encryptor cannot decode (a newer ChangeEvent schema, or garbage) is never skipped. If its key
+     * names a tenant (ingest keys records {@code tenant/table/...}), it is sealed as it came into a quarantine segment
+     * under that tenant's key (held like any record of the tenant while its key is unavailable). Otherwise the task
+     * stops here, this record's offset uncommitted: an encryptor that reads its schema resumes from it.
+     */
+    private void undecodable(Record<String, byte[]> record, RecordMetadata md, SerializationException e) {
+        String where = md.topic() + "/" + md.partition() + " offset " + md.offset();
+        String tenant = tenantOf(record.key());
+        if (tenant == null) {
+            metrics.undecodable("stopped");
+            throw new UndecodableRecordException(where + ": a change event this encryptor cannot decode (" + e.getMessage()
+                    + "), and its key names no tenant to quarantine it under: the encryptor stops here, the record not "
+                    + "committed; run an encryptor that reads its schema (a newer release) and it resumes from this record");
+        }
+        List<PayloadHeader> headers = new ArrayList<>();
+        for (Header h : record.headers()) {
+            headers.add(new PayloadHeader(h.key(), h.value() == null ? null : ByteBuffer.wrap(h.value())));
+        }
+        byte[] payload = PAYLOADS.encode(DeadLetterPayload.newBuilder()
+                .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key().getBytes(StandardCharsets.UTF_8)))
+                .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value())).setHeaders(headers).build());
+        LOG.atError().addKeyValue("topic", md.topic()).addKeyValue("partition", md.partition()).addKeyValue("offset", md.offset())
+                .addKeyValue("tenant", tenant)
+                .log("{}: a change event this encryptor cannot decode ({}): sealed as it came into a quarantine segment "
+                        + "(stream {}) under tenant {}'s key; a restore that reads its schema restores it", where,
+                        e.getMessage(), Segment.QUARANTINE_STREAM, tenant);
+        metrics.undecodable("quarantined");
+        String segmentKey = tenant + "/" + md.partition();
+        if (retries.containsKey(segmentKey) && !release(segmentKey, tenant, md.topic(), md.partition())
+                || !quarantine(segmentKey, tenant, md.topic(), md.partition(), md.offset(), record.timestamp(), payload)) {
+            hold(segmentKey, md.topic(), md.partition(), md.offset(), record.timestamp(), HELD_UNDECODABLE, payload);
+        }
+    }
+
+    /** The tenant the key names ({@code tenant/...}), or null; reserved {@code strongroom-} names are no tenant. */
+    static String tenantOf(String key) {
+        int slash = key == null ? -1 : key.indexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        String tenant = key.substring(0, slash);
+        return TENANT_NAME.matcher(tenant).matches() && !tenant.startsWith("strongroom-") ? tenant : null;
+    }
+
+    /**
+     * Seals one undecodable record ({@code payload}) as a quarantine segment of the tenant's chain: the tenant's open
+     * segment of this partition is sealed first, so offsets stay in order and the chain unbroken.
+     *
+     * @return false if the tenant's key cannot be obtained (nothing was sealed)
+     */
+    private boolean quarantine(String segmentKey, String tenant, String topic, int partition, long offset, long timestamp,
+            byte[] payload) {
+        OpenSegment current = decode(open.get(segmentKey));
+        if (current != null && !trySeal(segmentKey, current, "quarantine")) {
+            return false;
+        }
+        OpenSegment segment;
+        Aead aead;
+        try {
+            segment = newSegment(tenant, topic, partition, offset, chain.get(segmentKey));
+            if (!usable(segment)) {
+                deks.remove(segment.getSegmentId());
+                throw new UnusableKeyVersionException("the KMS wrapped the data key under " + segment.getKeyId() + " version "
+                        + segment.getKeyVersion() + ", which " + Topics.KEYS.name() + " says is " + state(segment));
+            }
+            aead = dek(segment);
+        } catch (KmsException | UnusableKeyVersionException e) {
+            tenantKeyFailed(tenant, partition, e);
+            return false;
+        }
+        segment.setStream(Segment.QUARANTINE_STREAM);
+        segment.setRecordCount(1);
+        segment.setPlaintextBytes(payload.length);
+        segment.setMinEventTimeMs(timestamp);
+        segment.setMaxEventTimeMs(timestamp);
+        segment.setClassification(Classification.RESTRICTED); // its content is unknown: the most sensitive class
+        emit(segmentKey, segment, aead, List.of(payload), "quarantine");
+        return true;
     }
 
     /**
@@ -169,8 +265,10 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         try {
             if (segment == null) {
                 segment = openSegment(segmentKey, tenant, topic, partition, offset);
+                aead = dek(segment);
+            } else {
+                aead = verified(segmentKey, segment);
             }
-            aead = dek(segment);
         } catch (KmsException | UnusableKeyVersionException e) {
             tenantKeyFailed(tenant, partition, e);
             return false;
@@ -178,7 +276,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         int sequence = segment.getRecordCount();
         byte[] ciphertext;
         try {
-            ciphertext = aead.encrypt(value, SegmentCrypto.recordContext(segment.getSegmentId(), sequence));
+            ciphertext = aead.encrypt(value, StateBinding.recordContext(environment, segment.getTenant(),
+                    segment.getSourceTopic(), segment.getSourcePartition(), segment.getSegmentId(), sequence));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AEAD encryption failed for segment " + segment.getSegmentId(), e);
         }
@@ -198,7 +297,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         } else if (segment.getPlaintextBytes() >= config.segmentMaxBytes()) {
             seal(segmentKey, segment, aead, "max-bytes");
         } else {
-            open.put(segmentKey, OPEN_SERDE.encode(segment));
+            open.put(segmentKey, OPEN_SERDE.encode(StateBinding.bind(environment, segmentKey, segment, aead)));
         }
         return true;
     }
@@ -274,27 +373,36 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                         + "quarantine key until its key works again; other tenants continue: {}", tenant, e.getMessage());
     }
 
-    /** Keeps a record of a held stream, in order, encrypted under the quarantine key's data key. */
-    private void hold(String segmentKey, String topic, int partition, long offset, long eventTime, byte[] value) {
+    /**
+     * Keeps a record of a held stream, in order, encrypted under the quarantine key's data key. Plaintext:
+     * {@code u8 kind | i64 offset | i64 event time | bytes}, the bytes a change event ({@link #HELD_EVENT}) or the
+     * {@link DeadLetterPayload} of an undecodable record to quarantine ({@link #HELD_UNDECODABLE}).
+     */
+    private void hold(String segmentKey, String topic, int partition, long offset, long eventTime, byte kind, byte[] value) {
         String heldKey = segmentKey + HELD_SUFFIX;
         OpenSegment held = decode(open.get(heldKey));
+        Aead aead;
+        // Throws (and fails the task, the whole encryptor then waiting) if even the quarantine key fails.
         if (held == null) {
-            // Throws (and fails the task, the whole encryptor then waiting) if even the quarantine key fails.
             held = newSegment(SystemTenants.QUARANTINE, topic, partition, offset, null);
+            aead = dek(held);
             retries.put(segmentKey, new long[] {context.currentSystemTimeMs() + RETRY_MIN_MS, RETRY_MIN_MS});
             adjustHeld(1, 0);
+        } else {
+            aead = verified(heldKey, held);
         }
         int sequence = held.getRecordCount();
-        ByteBuffer plain = ByteBuffer.allocate(16 + value.length).putLong(offset).putLong(eventTime).put(value);
+        ByteBuffer plain = ByteBuffer.allocate(17 + value.length).put(kind).putLong(offset).putLong(eventTime).put(value);
         try {
-            records.put(recordKey(held.getSegmentId(), sequence),
-                    dek(held).encrypt(plain.array(), SegmentCrypto.recordContext(held.getSegmentId(), sequence)));
+            records.put(recordKey(held.getSegmentId(), sequence), aead.encrypt(plain.array(),
+                    StateBinding.recordContext(environment, StateBinding.owner(heldKey), held.getSourceTopic(),
+                            held.getSourcePartition(), held.getSegmentId(), sequence)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AEAD encryption failed for held records " + held.getSegmentId(), e);
         }
         held.setRecordCount(sequence + 1);
         held.setLastOffset(offset);
-        open.put(heldKey, OPEN_SERDE.encode(held));
+        open.put(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, aead)));
         adjustHeld(0, 1);
     }
 
@@ -311,31 +419,41 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         }
         String heldKey = segmentKey + HELD_SUFFIX;
         OpenSegment held = decode(open.get(heldKey));
-        Aead quarantine = dek(held);
+        Aead quarantine = verified(heldKey, held);
+        checkComplete(heldKey, held); // before anything moves: a truncated stream is refused whole
         List<String> moved = new ArrayList<>();
         boolean complete = true;
         try (KeyValueIterator<String, byte[]> it = records.prefixScan(held.getSegmentId() + "/", KEYS)) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
-                int sequence = Integer.parseInt(kv.key.substring(kv.key.lastIndexOf('/') + 1));
-                ByteBuffer plain = ByteBuffer.wrap(quarantine.decrypt(kv.value, SegmentCrypto.recordContext(held.getSegmentId(), sequence)));
+                int sequence = held.getFirstSequence() + moved.size();
+                ByteBuffer plain = ByteBuffer.wrap(quarantine.decrypt(kv.value, StateBinding.recordContext(environment, tenant,
+                        held.getSourceTopic(), held.getSourcePartition(), held.getSegmentId(), sequence)));
+                byte kind = plain.get();
                 long offset = plain.getLong();
                 long eventTime = plain.getLong();
                 byte[] value = new byte[plain.remaining()];
                 plain.get(value);
-                Classification classification = Topics.CHANGES.valueSerde().deserializer().deserialize(topic, value).getClassification();
-                if (!append(segmentKey, tenant, topic, partition, offset, eventTime, classification, value)) {
+                if (kind == HELD_UNDECODABLE ? !quarantine(segmentKey, tenant, topic, partition, offset, eventTime, value)
+                        : !append(segmentKey, tenant, topic, partition, offset, eventTime,
+                                decoder.deserialize(topic, value).getClassification(), value)) {
                     complete = false;
                     break;
                 }
                 moved.add(kv.key);
             }
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("a held record of " + segmentKey + " does not authenticate: the state store was altered", e);
+            throw refused("held record " + (held.getFirstSequence() + moved.size()) + " of " + heldKey + " (segment "
+                    + held.getSegmentId() + ") does not authenticate for tenant " + tenant + " partition " + partition
+                    + ": it was altered or moved from another stream; refused, nothing sealed");
         }
         moved.forEach(records::delete);
         adjustHeld(0, -moved.size());
         if (!complete) {
+            if (!moved.isEmpty()) { // what is left starts later now
+                held.setFirstSequence(held.getFirstSequence() + moved.size());
+                open.put(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, quarantine)));
+            }
             retry[1] = Math.min(retry[1] * 2, RETRY_MAX_MS);
             retry[0] = now + retry[1];
             return false;
@@ -399,7 +517,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private boolean trySeal(String segmentKey, OpenSegment segment, String reason) {
         Aead aead;
         try {
-            aead = dek(segment);
+            aead = verified(segmentKey, segment);
         } catch (KmsException e) {
             tenantKeyFailed(segment.getTenant(), segment.getSourcePartition(), e);
             return false;
@@ -410,22 +528,27 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
 
     private void seal(String segmentKey, OpenSegment segment, Aead aead, String reason) {
         String segmentId = segment.getSegmentId();
-        List<String> recordKeys = new ArrayList<>(segment.getRecordCount());
+        List<String> recordKeys = checkComplete(segmentKey, segment);
         List<byte[]> plaintext = new ArrayList<>(segment.getRecordCount());
         try (KeyValueIterator<String, byte[]> it = records.prefixScan(segmentId + "/", KEYS)) {
             while (it.hasNext()) {
-                KeyValue<String, byte[]> kv = it.next();
-                plaintext.add(aead.decrypt(kv.value, SegmentCrypto.recordContext(segmentId, plaintext.size())));
-                recordKeys.add(kv.key);
+                plaintext.add(aead.decrypt(it.next().value, StateBinding.recordContext(environment, segment.getTenant(),
+                        segment.getSourceTopic(), segment.getSourcePartition(), segmentId, plaintext.size())));
             }
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("buffered record " + recordKeys.size() + " of segment " + segmentId
-                    + " does not authenticate: the state store was altered", e);
+            throw refused("buffered record " + plaintext.size() + " of " + segmentKey + " (segment " + segmentId
+                    + ") does not authenticate for tenant " + segment.getTenant() + " partition " + segment.getSourcePartition()
+                    + ": it was altered or moved from another segment; refused, nothing sealed");
         }
-        if (plaintext.size() != segment.getRecordCount()) {
-            throw new IllegalStateException("segment " + segmentId + " has " + plaintext.size()
-                    + " buffered records, expected " + segment.getRecordCount());
-        }
+        emit(segmentKey, segment, aead, plaintext, reason);
+        recordKeys.forEach(records::delete);
+        open.delete(segmentKey);
+        adjustOpen(-1, -segment.getRecordCount());
+    }
+
+    /** Seals {@code plaintext} as {@code segment} and sends it on; it becomes the chain's newest link. */
+    private void emit(String segmentKey, OpenSegment segment, Aead aead, List<byte[]> plaintext, String reason) {
+        String segmentId = segment.getSegmentId();
         SegmentHeader.Builder header = SegmentHeader.newBuilder()
                 .setSegmentId(segmentId).setFormatVersion(Segment.FORMAT_VERSION).setEnvironment(environment)
                 .setTenant(segment.getTenant()).setStream(segment.getStream())
@@ -443,15 +566,56 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         // the digest travels with the segment: the archiver records it without hashing the bytes again
         Headers headers = new RecordHeaders().add(Topics.SEGMENT_SHA256_HEADER, Segment.sha256(bytes));
         context.forward(new Record<>(segmentKey, bytes, context.currentSystemTimeMs(), headers));
-        recordKeys.forEach(records::delete);
-        open.delete(segmentKey);
         chain.put(segmentKey, segmentId);
         deks.remove(segmentId);
-        adjustOpen(-1, -segment.getRecordCount());
         metrics.sealed(segment.getKeyVersion(), reason, segment.getRecordCount(), bytes.length);
         LOG.atDebug().addKeyValue("segment", segmentId).addKeyValue("tenant", segment.getTenant())
                 .addKeyValue("partition", segment.getSourcePartition()).addKeyValue("records", segment.getRecordCount())
                 .addKeyValue("keyVersion", segment.getKeyVersion()).addKeyValue("reason", reason).log("sealed segment");
+    }
+
+    // ---- checking the buffered state (state format 2, see StateBinding) ---------------------------
+
+    /** The data key of a stored open segment, once its record proves to be what this encryptor stored under the key. */
+    private Aead verified(String storeKey, OpenSegment segment) {
+        Aead aead = dek(segment);
+        try {
+            StateBinding.verify(environment, storeKey, segment, aead);
+        } catch (StateBinding.TamperedStateException e) {
+            throw refused(e.getMessage());
+        }
+        return aead;
+    }
+
+    /**
+     * The keys of a segment's buffered records, checked to be exactly sequences {@code firstSequence .. recordCount-1}
+     * (an authenticated count and range: a removed record is a gap, a short count leaves one over).
+     */
+    private List<String> checkComplete(String storeKey, OpenSegment segment) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = records.prefixScan(segment.getSegmentId() + "/", KEYS)) {
+            while (it.hasNext()) {
+                keys.add(it.next().key);
+            }
+        }
+        int expected = segment.getRecordCount() - segment.getFirstSequence();
+        for (int i = 0; i < Math.max(keys.size(), expected); i++) {
+            String want = recordKey(segment.getSegmentId(), segment.getFirstSequence() + i);
+            if (i >= keys.size() || i >= expected || !keys.get(i).equals(want)) {
+                throw refused(storeKey + " (segment " + segment.getSegmentId() + ") should buffer records "
+                        + segment.getFirstSequence() + ".." + (segment.getRecordCount() - 1) + " but holds " + keys.size()
+                        + (i < keys.size() ? ", " + keys.get(i) + " where " + want + " belongs" : ", " + want + " missing")
+                        + ": records were removed or added; refused, nothing sealed");
+            }
+        }
+        return keys;
+    }
+
+    /** Counts and logs a refusal of the buffered state; the returned exception stops the task. */
+    private StateBinding.TamperedStateException refused(String message) {
+        metrics.stateRefused();
+        LOG.atError().log("buffered state refused: {}", message);
+        return new StateBinding.TamperedStateException(message);
     }
 
     // ---- bookkeeping -----------------------------------------------------------------------------
@@ -501,6 +665,13 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return out;
+    }
+
+    /** A record that cannot be decoded nor quarantined: the task stops, its offset uncommitted. */
+    static final class UndecodableRecordException extends RuntimeException {
+        UndecodableRecordException(String message) {
+            super(message);
+        }
     }
 
     /** The KMS issued a data key under a version {@code strongroom.keys} says must not be used (a stale KMS cache). */

@@ -269,6 +269,52 @@ class EncryptorTopologyTest {
     }
 
     @Test
+    void anUndecodableEventOfAHeldTenantIsHeldInOrderAndQuarantinedWhenItsKeyWorks() {
+        FlakyKms flaky = startFlaky(new EncryptorConfig(null, 100, null, Duration.ofHours(1), null));
+        flaky.deny("local://acme");
+        ChangeEvent a1 = event("acme", 1);
+        ChangeEvent a2 = event("acme", 2);
+        ChangeEvent a3 = event("acme", 3);
+        pipe(a1);
+        byte[] v3 = EncryptorUndecodableIT.asV3(a2);
+        changes.pipeInput("acme/public.t/2", v3);
+        pipe(a3);
+        assertThat(segments.isEmpty()).isTrue();
+        assertThat(gauge("strongroom.encryptor.records.held")).isEqualTo(3);
+
+        flaky.allow("local://acme");
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        driver.advanceWallClockTime(Duration.ofHours(2));
+        List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
+        assertThat(out).extracting(kv -> Segment.parse("t", kv.value).header().getStream())
+                .containsExactly(Topics.CHANGES.name(), Segment.QUARANTINE_STREAM, Topics.CHANGES.name());
+        SegmentHeader q = Segment.parse("t", out.get(1).value).header();
+        assertThat(q.getKeyId()).isEqualTo("local://acme");
+        assertThat(q.getFirstOffset()).isEqualTo(1);
+        assertThat(q.getClassification()).isEqualTo(Classification.RESTRICTED);
+        assertThat(q.getPredecessorSegmentId()).as("a link of the tenant's chain")
+                .isEqualTo(Segment.parse("t", out.get(0).value).header().getSegmentId());
+        assertThat(Segment.parse("t", out.get(2).value).header().getPredecessorSegmentId()).isEqualTo(q.getSegmentId());
+        var payload = io.strongroom.schemas.AvroSerde.of(io.strongroom.avro.DeadLetterPayload.class)
+                .decode("t", new SegmentOpener(kms, T).open("t", out.get(1).value).get(0));
+        byte[] value = new byte[payload.getValue().remaining()];
+        payload.getValue().get(value);
+        assertThat(value).isEqualTo(v3);
+        assertThat(open(out.get(0).value)).containsExactly(a1);
+        assertThat(open(out.get(2).value)).containsExactly(a3);
+    }
+
+    @Test
+    void theTenantOfAnUndecodableRecordIsReadFromItsKeyOrNotAtAll() {
+        assertThat(SegmentProcessor.tenantOf("acme/public.t/{\"id\":1}")).isEqualTo("acme");
+        assertThat(SegmentProcessor.tenantOf(null)).isNull();
+        assertThat(SegmentProcessor.tenantOf("acme")).isNull();
+        assertThat(SegmentProcessor.tenantOf("/x")).isNull();
+        assertThat(SegmentProcessor.tenantOf("ac me/x")).isNull();
+        assertThat(SegmentProcessor.tenantOf("strongroom-quarantine/x")).isNull();
+    }
+
+    @Test
     void aSegmentIsSealedAsSoonAsItsKeyVersionStopsBeingPrimaryAndTheNextUsesTheNewVersionOtherTenantsUntouched() {
         start(new EncryptorConfig(null, 100, null, Duration.ofHours(1), null), true);
         pipe(event("acme", 1));

@@ -3,6 +3,7 @@ package io.strongroom.restore;
 import io.strongroom.archiver.Manifests;
 import io.strongroom.archiver.ObjectNames;
 import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.DeadLetterPayload;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentOpener;
@@ -13,12 +14,14 @@ import io.strongroom.schemas.AvroSerde;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.common.errors.SerializationException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** Lists and opens archived segments using only S3 and the KMS. */
 public final class ArchiveReader {
     private static final AvroSerde<ChangeEvent> EVENTS = AvroSerde.of(ChangeEvent.class);
+    private static final AvroSerde<DeadLetterPayload> PAYLOADS = AvroSerde.of(DeadLetterPayload.class);
 
     private final S3Client s3;
     private final String bucket;
@@ -152,10 +155,29 @@ public final class ArchiveReader {
         }
         SegmentHeader h = segment.header();
         List<ChangeEvent> events = new ArrayList<>(h.getRecordCount());
+        List<String> unreadable = new ArrayList<>();
+        boolean quarantine = Segment.QUARANTINE_STREAM.equals(h.getStream());
         for (java.nio.ByteBuffer record : opener.openViews(where, segment)) {
-            events.add(EVENTS.decode(where, record));
+            if (!quarantine) {
+                events.add(EVENTS.decode(where, record));
+                continue;
+            }
+            // a record the encryptor could not decode, kept as it came: restored if this restore reads its schema
+            DeadLetterPayload payload = PAYLOADS.decode(where, record);
+            try {
+                ChangeEvent e = payload.getValue() == null ? null : EVENTS.decode(where, payload.getValue());
+                if (e == null) {
+                    throw new SerializationException("no value");
+                }
+                events.add(e);
+            } catch (SerializationException e) {
+                unreadable.add(where + ": quarantine segment " + h.getSegmentId() + " (tenant " + h.getTenant() + ") keeps the "
+                        + "change event read at " + h.getSourceTopic() + "/" + h.getSourcePartition() + " offset "
+                        + h.getFirstOffset() + ", which this restore cannot decode (" + e.getMessage() + "); it is not "
+                        + "restored: run a restore of a release that reads its schema");
+            }
         }
-        return new RestoredSegment(key, h, events, bytes.length);
+        return new RestoredSegment(key, h, events, bytes.length, unreadable);
     }
 
 }

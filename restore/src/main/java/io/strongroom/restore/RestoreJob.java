@@ -222,6 +222,7 @@ public final class RestoreJob {
                         links.add(ChainCheck.Link.of(segment.header()));
                         bytes += segment.objectBytes();
                         segment.events().forEach(consumer);
+                        problems.addAll(segment.unreadable());
                     } catch (CompletionException e) {
                         if (e.getCause() instanceof SegmentFormatException || e.getCause() instanceof KmsException) {
                             problems.add(e.getCause().getMessage().startsWith("s3://") ? e.getCause().getMessage()

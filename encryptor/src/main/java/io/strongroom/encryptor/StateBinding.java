@@ -1,0 +1,181 @@
+package io.strongroom.encryptor;
+
+import com.google.crypto.tink.Aead;
+import io.strongroom.avro.OpenSegment;
+import io.strongroom.crypto.kms.SystemTenants;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+
+/**
+ * State format 2 of the encryptor's logged stores: what binds the buffered state to its place, so that a principal
+ * who can write the changelog topics cannot move a tenant's buffered rows under another tenant or partition, nor
+ * truncate or re-count a segment, without the encryptor noticing.
+ *
+ * <p><b>Buffered record</b> (in {@code segment-records}, key {@code segmentId/sequence}): AEAD under the segment's
+ * data key with associated data
+ *
+ * <pre>
+ * "SRREC2" | str environment | str tenant | str sourceTopic | i32 partition | str segmentId | i64 sequence
+ * </pre>
+ *
+ * where {@code tenant} is the tenant the data belongs to: the segment's tenant, or for a held stream (whose data key
+ * is the quarantine key's) the tenant its store key names.
+ *
+ * <p><b>Open-segment record</b> (in {@code open-segments}, key {@code tenant/partition} or
+ * {@code tenant/partition!held}): its {@code binding} is {@code AEAD(dek).encrypt(empty, associatedData)} (a tag),
+ * the associated data
+ *
+ * <pre>
+ * "SROPEN2" | str environment | str storeKey | str segmentId | str tenant | str stream | str sourceTopic
+ * | i32 sourcePartition | str keyId | str keyVersion | bytes wrappedDek | str dekAlgorithm | i64 firstOffset
+ * | i64 lastOffset | i32 recordCount | i32 firstSequence | i64 plaintextBytes | i64 openedAtMs | i64 minEventTimeMs
+ * | i64 maxEventTimeMs | str predecessorSegmentId ("" if none) | str classification ("" if none)
+ * </pre>
+ *
+ * (strings and bytes {@code int32 length | bytes}, integers big-endian). The buffered records of a segment must be
+ * exactly sequences {@code firstSequence .. recordCount-1}; that is checked when a segment is sealed or a held
+ * stream released.
+ */
+final class StateBinding {
+    private static final byte[] RECORD_MAGIC = "SRREC2".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OPEN_MAGIC = "SROPEN2".getBytes(StandardCharsets.US_ASCII);
+
+    private StateBinding() {}
+
+    /** Associated data of one buffered record; see the class comment. */
+    static byte[] recordContext(String environment, String tenant, String sourceTopic, int partition, String segmentId,
+            long sequence) {
+        return canonical(out -> {
+            out.write(RECORD_MAGIC);
+            str(out, environment);
+            str(out, tenant);
+            str(out, sourceTopic);
+            out.writeInt(partition);
+            str(out, segmentId);
+            out.writeLong(sequence);
+        });
+    }
+
+    /** {@code segment} with its binding set (computed under {@code dek}), for storing under {@code storeKey}. */
+    static OpenSegment bind(String environment, String storeKey, OpenSegment segment, Aead dek) {
+        try {
+            segment.setBinding(ByteBuffer.wrap(dek.encrypt(new byte[0], openContext(environment, storeKey, segment))));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AEAD encryption failed for the open segment " + segment.getSegmentId(), e);
+        }
+        return segment;
+    }
+
+    /**
+     * Checks that {@code segment}, read under {@code storeKey}, is what this encryptor wrote there.
+     *
+     * @throws TamperedStateException if it is not: written before state format 2, under another key, or edited
+     */
+    static void verify(String environment, String storeKey, OpenSegment segment, Aead dek) {
+        String where = "open segment " + segment.getSegmentId() + " under " + storeKey;
+        if (segment.getBinding() == null) {
+            throw new TamperedStateException(where + " has no binding: it was written by an encryptor before state format 2 "
+                    + "(or the binding was stripped); refused, nothing sealed. Drain the old encryptor before upgrading "
+                    + "(README, encryptor section)");
+        }
+        boolean held = storeKey.endsWith(SegmentProcessor.HELD_SUFFIX);
+        String base = held ? storeKey.substring(0, storeKey.length() - SegmentProcessor.HELD_SUFFIX.length()) : storeKey;
+        String expectedTenant = held ? SystemTenants.QUARANTINE : tenantOf(base);
+        if (!expectedTenant.equals(segment.getTenant()) || partitionOf(base) != segment.getSourcePartition()) {
+            throw new TamperedStateException(where + " is tenant " + segment.getTenant() + " partition "
+                    + segment.getSourcePartition() + ", not what its store key says: moved; refused, nothing sealed");
+        }
+        byte[] tag = new byte[segment.getBinding().remaining()];
+        segment.getBinding().duplicate().get(tag);
+        try {
+            if (dek.decrypt(tag, openContext(environment, storeKey, segment)).length != 0) {
+                throw new GeneralSecurityException("not an empty tag");
+            }
+        } catch (GeneralSecurityException e) {
+            throw new TamperedStateException(where + " does not authenticate under its data key: it was edited (its count, "
+                    + "offsets or any other field) or moved from another store key; refused, nothing sealed");
+        }
+    }
+
+    /** The tenant whose data a segment stored under {@code storeKey} holds. */
+    static String owner(String storeKey) {
+        String base = storeKey.endsWith(SegmentProcessor.HELD_SUFFIX)
+                ? storeKey.substring(0, storeKey.length() - SegmentProcessor.HELD_SUFFIX.length()) : storeKey;
+        return tenantOf(base);
+    }
+
+    private static String tenantOf(String base) {
+        return base.substring(0, base.lastIndexOf('/'));
+    }
+
+    private static int partitionOf(String base) {
+        try {
+            return Integer.parseInt(base.substring(base.lastIndexOf('/') + 1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static byte[] openContext(String environment, String storeKey, OpenSegment s) {
+        return canonical(out -> {
+            out.write(OPEN_MAGIC);
+            str(out, environment);
+            str(out, storeKey);
+            str(out, s.getSegmentId());
+            str(out, s.getTenant());
+            str(out, s.getStream());
+            str(out, s.getSourceTopic());
+            out.writeInt(s.getSourcePartition());
+            str(out, s.getKeyId());
+            str(out, s.getKeyVersion());
+            ByteBuffer dek = s.getWrappedDek().duplicate();
+            out.writeInt(dek.remaining());
+            while (dek.hasRemaining()) {
+                out.write(dek.get());
+            }
+            str(out, s.getDekAlgorithm());
+            out.writeLong(s.getFirstOffset());
+            out.writeLong(s.getLastOffset());
+            out.writeInt(s.getRecordCount());
+            out.writeInt(s.getFirstSequence());
+            out.writeLong(s.getPlaintextBytes());
+            out.writeLong(s.getOpenedAtMs());
+            out.writeLong(s.getMinEventTimeMs());
+            out.writeLong(s.getMaxEventTimeMs());
+            str(out, s.getPredecessorSegmentId() == null ? "" : s.getPredecessorSegmentId());
+            str(out, s.getClassification() == null ? "" : s.getClassification().name());
+        });
+    }
+
+    private interface Writer {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] canonical(Writer writer) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writer.write(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void str(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    /** The buffered state is not what this encryptor wrote: the task stops, nothing is sealed from it. */
+    static final class TamperedStateException extends IllegalStateException {
+        TamperedStateException(String message) {
+            super(message);
+        }
+    }
+}

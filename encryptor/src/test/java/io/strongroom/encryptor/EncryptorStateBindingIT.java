@@ -1,0 +1,204 @@
+package io.strongroom.encryptor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.Classification;
+import io.strongroom.avro.Op;
+import io.strongroom.avro.OpenSegment;
+import io.strongroom.avro.SourcePosition;
+import io.strongroom.crypto.Segment;
+import io.strongroom.crypto.SegmentOpener;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.schemas.AvroSerde;
+import io.strongroom.schemas.Topic;
+import io.strongroom.schemas.TopicReader;
+import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.EmbeddedKafka;
+import io.strongroom.testkit.FlakyKms;
+import io.strongroom.testkit.TestKms;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The attacker who can write the encryptor's changelog topics, on a real broker: rows of one tenant's buffered
+ * (held) stream moved under another tenant, a buffered record removed, the open-segment record's count edited. The
+ * encryptor restores its state from the changelog into a fresh state directory and must refuse each: stop with an
+ * error naming what is wrong, count it, and seal nothing with the wrong content.
+ */
+class EncryptorStateBindingIT {
+    private static final AvroSerde<OpenSegment> OPEN = AvroSerde.of(OpenSegment.class);
+    EmbeddedKafka kafka;
+    Map<String, Object> props;
+    @TempDir Path kmsDir;
+    @TempDir Path stateDir;
+
+    @BeforeEach
+    void start() {
+        kafka = EmbeddedKafka.start();
+        kafka.createTopics(1, Topics.CHANGES.name(), Topics.SEGMENTS.name(), Topics.KEYS.name());
+        props = Map.of("bootstrap.servers", kafka.bootstrapServers());
+    }
+
+    @AfterEach
+    void stop() {
+        kafka.close();
+    }
+
+    private static ChangeEvent event(String tenant, int offset) {
+        return ChangeEvent.newBuilder().setEventId("cdc.x/0/" + offset).setTenant(tenant).setTable("public.t").setOp(Op.CREATE)
+                .setClassification(Classification.CONFIDENTIAL).setKey("{\"id\":" + offset + "}")
+                .setAfter("{\"id\":" + offset + "}").setEventTimeMs(5_000L + offset)
+                .setSource(new SourcePosition("cdc.x", 0, (long) offset, 1L)).build();
+    }
+
+    private void produce(ChangeEvent... events) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+            for (ChangeEvent e : events) {
+                producer.send(new ProducerRecord<>(Topics.CHANGES.name(), 0, e.getTenant() + "/public.t/" + e.getKey(),
+                        Topics.CHANGES.valueSerde().serializer().serialize("t", e))).get();
+            }
+        }
+    }
+
+    /** The latest value of every key of a changelog topic (compaction's view; tombstones remove). */
+    private Map<String, byte[]> changelog(String app, String store) {
+        Map<String, byte[]> latest = new LinkedHashMap<>();
+        TopicReader.readToEnd(props, new Topic<>(app + "-" + store + "-changelog", Serdes.String(), Serdes.ByteArray()), r -> {
+            if (r.value() == null) {
+                latest.remove(r.key());
+            } else {
+                latest.put(r.key(), r.value());
+            }
+        });
+        return latest;
+    }
+
+    /** The attacker: writes straight to a changelog topic (null value: a tombstone). */
+    private void write(String app, String store, String key, byte[] value) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(app + "-" + store + "-changelog", 0, key, value)).get();
+        }
+    }
+
+    private record Sealed(String key, String tenant, List<String> eventIds) {}
+
+    private List<Sealed> sealed(Kms kms) {
+        List<Sealed> out = new ArrayList<>();
+        SegmentOpener opener = new SegmentOpener(kms, Duration.ofSeconds(5));
+        TopicReader.readToEnd(props, Topics.SEGMENTS, r -> out.add(new Sealed(r.key(), Segment.parse("s", r.value()).header().getTenant(),
+                opener.open("s", r.value()).stream()
+                        .map(b -> Topics.CHANGES.valueSerde().deserializer().deserialize("t", b).getEventId()).toList())));
+        return out;
+    }
+
+    private static double refused(SimpleMeterRegistry registry) {
+        Counter c = registry.find("strongroom.encryptor.state.refused").counter();
+        return c == null ? 0 : c.count();
+    }
+
+    /** Waits until the encryptor has stopped or sealed something, then checks it refused the state and sealed nothing. */
+    private void assertRefused(EncryptorService service, SimpleMeterRegistry registry, Kms kms, String... mentions) {
+        await().atMost(Duration.ofSeconds(90)).until(() -> service.state() == KafkaStreams.State.ERROR || !sealed(kms).isEmpty());
+        assertThat(sealed(kms)).as("no segment is sealed from the manipulated state").isEmpty();
+        assertThat(service.state()).isEqualTo(KafkaStreams.State.ERROR);
+        assertThat(service.failure()).isPresent();
+        assertThat(service.failure().get()).rootCause().hasMessageContainingAll(mentions);
+        assertThat(refused(registry)).isEqualTo(1);
+    }
+
+    @Test
+    void bufferedRowsMovedToAnotherTenantAreRefused() throws Exception {
+        String app = "moved-it";
+        FlakyKms flaky = FlakyKms.wrap(TestKms.local(kmsDir, true));
+        flaky.deny("local://acme"); // acme's records are held, buffered under the quarantine key
+        EncryptorConfig config = new EncryptorConfig(app, 2, null, Duration.ofSeconds(1), Duration.ofSeconds(5));
+        produce(event("acme", 0), event("acme", 1));
+        try (EncryptorService first = EncryptorService.start(config, "test", flaky.kms(), props, stateDir.resolve("1"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                byte[] held = changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0" + SegmentProcessor.HELD_SUFFIX);
+                return held != null && OPEN.decode("t", held).getRecordCount() == 2;
+            });
+        }
+        byte[] held = changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0" + SegmentProcessor.HELD_SUFFIX);
+        write(app, EncryptorTopology.OPEN_STORE, "acme/0" + SegmentProcessor.HELD_SUFFIX, null);
+        write(app, EncryptorTopology.OPEN_STORE, "globex/0" + SegmentProcessor.HELD_SUFFIX, held);
+
+        flaky.allow("local://acme");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (EncryptorService second = EncryptorService.start(config, "test", flaky.kms(), props, stateDir.resolve("2"), registry)) {
+            assertRefused(second, registry, flaky.kms(), "globex/0" + SegmentProcessor.HELD_SUFFIX, "refused");
+        }
+    }
+
+    @Test
+    void aTruncatedBufferedSegmentIsRefused() throws Exception {
+        String app = "truncated-it";
+        FlakyKms flaky = FlakyKms.wrap(TestKms.local(kmsDir, true));
+        flaky.deny("local://acme");
+        EncryptorConfig config = new EncryptorConfig(app, 100, null, Duration.ofSeconds(1), Duration.ofSeconds(5));
+        produce(event("acme", 0), event("acme", 1), event("acme", 2));
+        try (EncryptorService first = EncryptorService.start(config, "test", flaky.kms(), props, stateDir.resolve("1"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                byte[] held = changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0" + SegmentProcessor.HELD_SUFFIX);
+                return held != null && OPEN.decode("t", held).getRecordCount() == 3;
+            });
+        }
+        OpenSegment held = OPEN.decode("t", changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0" + SegmentProcessor.HELD_SUFFIX));
+        String removed = SegmentProcessor.recordKey(held.getSegmentId(), 1);
+        assertThat(changelog(app, EncryptorTopology.RECORDS_STORE)).containsKey(removed);
+        write(app, EncryptorTopology.RECORDS_STORE, removed, null); // the middle record of the held stream, gone
+
+        flaky.allow("local://acme");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (EncryptorService second = EncryptorService.start(config, "test", flaky.kms(), props, stateDir.resolve("2"), registry)) {
+            assertRefused(second, registry, flaky.kms(), held.getSegmentId(), "refused");
+        }
+    }
+
+    @Test
+    void anEditedOpenSegmentRecordIsRefused() throws Exception {
+        String app = "edited-it";
+        Kms kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
+        produce(event("acme", 0), event("acme", 1), event("acme", 2));
+        try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                byte[] open = changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0");
+                return open != null && OPEN.decode("t", open).getRecordCount() == 3;
+            });
+        }
+        // the last buffered record removed and the count made to agree: a truncation no count check alone sees
+        OpenSegment open = OPEN.decode("t", changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0"));
+        write(app, EncryptorTopology.RECORDS_STORE, SegmentProcessor.recordKey(open.getSegmentId(), 2), null);
+        open.setRecordCount(2);
+        write(app, EncryptorTopology.OPEN_STORE, "acme/0", OPEN.encode(open));
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (EncryptorService second = EncryptorService.start(config, "test", kms, props, stateDir.resolve("2"), registry)) {
+            produce(event("acme", 3), event("acme", 4)); // fill the segment up to max-records: it would be sealed now
+            assertRefused(second, registry, kms, open.getSegmentId(), "refused");
+        }
+    }
+}
