@@ -59,6 +59,29 @@ class LocalKmsTest {
     }
 
     @Test
+    void anEditedRegistryFileIsRefused() throws Exception {
+        LocalKms kms = open("correct horse", "dev");
+        DataKey dek = await(kms.generateDek("local://acme", CTX), T);
+        await(kms.rotate("local://acme"), T);
+        Path file = dir.resolve("acme.kek.json");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var entry = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
+        var v1 = (com.fasterxml.jackson.databind.node.ObjectNode) entry.withArray("versions").get(0);
+        v1.put("state", "DESTROY_SCHEDULED").put("destroyAtMs", System.currentTimeMillis() - 60_000);
+        json.writeValue(file.toFile(), entry);
+
+        for (LocalKms reader : new LocalKms[] {kms, open("correct horse", "dev")}) { // the writer's cache and a fresh process
+            assertThatThrownBy(() -> await(reader.describe("local://acme"), T))
+                    .as("an edited registry is refused, naming the file").isInstanceOf(KmsException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining("does not authenticate");
+            assertThatThrownBy(() -> await(reader.unwrapDek(dek.wrapped(), CTX), T)).isInstanceOf(KmsException.class)
+                    .hasMessageContaining(file.toString());
+            assertThatThrownBy(() -> await(reader.destroy("local://acme", "1"), T)).isInstanceOf(KmsException.class)
+                    .hasMessageContaining(file.toString());
+        }
+    }
+
+    @Test
     void shortPassphraseIsRejected() {
         assertThatThrownBy(() -> open("short", "dev")).hasMessageContaining("at least 8 characters");
     }
