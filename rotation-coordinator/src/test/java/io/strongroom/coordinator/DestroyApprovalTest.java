@@ -15,6 +15,7 @@ import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.audit.InMemoryAuditTrail;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
+import io.strongroom.crypto.kms.DestroyApproval;
 import io.strongroom.crypto.kms.KeyDestroyedException;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
@@ -140,6 +141,11 @@ class DestroyApprovalTest {
                     "{\"totp\":\"" + Principals.code(TestSecrets.BOB_TOTP, Instant.now()) + "\"}");
             assertThat(second.body()).contains("will be destroyed at");
 
+            KeyVersion scheduled = Kmses.await(kms.describe("local://acme"), T).get(0);
+            assertThat(scheduled.approval()).as("the approval is recorded with the version").isNotNull();
+            assertThat(scheduled.approval().requestId()).isEqualTo(id);
+            assertThat(scheduled.approval().approvals()).extracting(a -> a.principal()).containsExactly("alice", "bob");
+            assertThat(scheduled.approval().approvals()).allSatisfy(a -> assertThat(a.at()).isBefore(Instant.now().plusSeconds(1)));
 
             rotator.runOnce(List.of("acme"));
         }
@@ -148,6 +154,36 @@ class DestroyApprovalTest {
         assertThat(metrics.find("strongroom.coordinator.unapproved.destroy").counters()).allMatch(c -> c.count() == 0);
         assertThat(trail.events()).anyMatch(e -> e.getAction() == AuditAction.DESTROY_KEY && e.getOutcome() == AuditOutcome.SUCCESS
                 && "1".equals(e.getKeyVersion()));
+    }
+
+    @Test
+    void anApprovalThatNoDualControlRequestBacksIsNotDestroyed() {
+        DualControl dualControl = new DualControl(dir.resolve("requests.json"), new Principals(Map.of()), Duration.ofMinutes(30));
+        rotator.withApprovalCheck(dualControl::confirmsDestruction);
+        Instant now = Instant.now();
+        DestroyApproval forged = new DestroyApproval("7f1c3a52-0000-4000-8000-000000000000",
+                List.of(new DestroyApproval.Approval("alice", now), new DestroyApproval.Approval("bob", now)));
+        Kmses.await(kms.scheduleDestroy("local://acme", "1", now.minusSeconds(60), forged), T); // a key holder's own call
+
+        rotator.runOnce(List.of("acme"));
+
+        assertThat(states()).containsExactly(KeyState.DESTROY_SCHEDULED, KeyState.PRIMARY);
+        assertThat(metrics.find("strongroom.coordinator.unapproved.destroy").tag("tenant", "acme").counter().count()).isEqualTo(1.0);
+        assertThat(trail.events()).anyMatch(e -> e.getAction() == AuditAction.DESTROY_KEY && e.getOutcome() == AuditOutcome.DENIED
+                && String.valueOf(e.getDetail()).contains("which this coordinator never filed"));
+    }
+
+    @Test
+    void anApprovalWithOneApproverIsNotDestroyed() {
+        Instant now = Instant.now();
+        Kmses.await(kms.scheduleDestroy("local://acme", "1", now.minusSeconds(60), new DestroyApproval("r-1",
+                List.of(new DestroyApproval.Approval("alice", now), new DestroyApproval.Approval("alice", now)))), T);
+
+        rotator.runOnce(List.of("acme"));
+
+        assertThat(states()).containsExactly(KeyState.DESTROY_SCHEDULED, KeyState.PRIMARY);
+        assertThat(trail.events()).anyMatch(e -> e.getOutcome() == AuditOutcome.DENIED
+                && String.valueOf(e.getDetail()).contains("1 distinct approver(s), needs 2"));
     }
 
     private List<KeyState> states() {

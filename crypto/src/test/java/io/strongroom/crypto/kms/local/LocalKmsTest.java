@@ -82,6 +82,39 @@ class LocalKmsTest {
     }
 
     @Test
+    void aRegistryFileCopiedFromAnotherTenantIsRefused() throws Exception {
+        LocalKms kms = open("correct horse", "dev");
+        await(kms.createKek("acme"), T);
+        await(kms.createKek("globex"), T);
+        String acme = Files.readString(dir.resolve("acme.kek.json"));
+        Files.writeString(dir.resolve("globex.kek.json"), acme.replace("local://acme", "local://globex").replace("\"acme\"", "\"globex\""));
+
+        assertThatThrownBy(() -> await(open("correct horse", "dev").describe("local://globex"), T))
+                .isInstanceOf(KmsException.class).hasMessageContaining(dir.resolve("globex.kek.json").toString())
+                .hasMessageContaining("does not authenticate");
+    }
+
+    @Test
+    void anUnauthenticatedRegistryFileIsRefusedUntilAKeyHolderSealsIt() throws Exception {
+        LocalKms kms = open("correct horse", "dev");
+        DataKey dek = await(kms.generateDek("local://acme", CTX), T);
+        Path file = dir.resolve("acme.kek.json");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var entry = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
+        entry.remove("mac"); // as written before registries were authenticated
+        json.writeValue(file.toFile(), entry);
+
+        assertThatThrownBy(() -> await(open("correct horse", "dev").describe("local://acme"), T))
+                .isInstanceOf(KmsException.class).hasMessageContaining(file.toString()).hasMessageContaining("not authenticated")
+                .hasMessageContaining("strongroom keys seal-registry");
+        assertThat(open("correct horse", "dev").sealRegistry()).containsExactly("acme");
+        assertThat(open("correct horse", "dev").sealRegistry()).as("once").isEmpty();
+        assertThat(await(open("correct horse", "dev").unwrapDek(dek.wrapped(), CTX), T)).isNotNull();
+        assertThat(LocalKms.open(LocalKms.Options.of(dir.resolve("other"), "correct horse", "dev").withIterations(1000))
+                .sealRegistry()).as("an empty directory: nothing to seal").isEmpty();
+    }
+
+    @Test
     void shortPassphraseIsRejected() {
         assertThatThrownBy(() -> open("short", "dev")).hasMessageContaining("at least 8 characters");
     }
