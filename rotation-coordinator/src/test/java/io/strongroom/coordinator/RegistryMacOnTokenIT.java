@@ -100,6 +100,30 @@ class RegistryMacOnTokenIT {
         assertThat(trail.events()).anyMatch(e -> e.getAction() == AuditAction.DESTROY_KEY && e.getOutcome() == AuditOutcome.DENIED);
     }
 
+    @Test
+    void theRegistryMacKeyIsOneNonExtractableSigningKeyOnTheToken() throws Exception {
+        Pkcs11Kms first = open();
+        Kmses.await(first.createKek("mac-key"), T);
+        Pkcs11Kms second = Pkcs11Kms.open(new Pkcs11Kms.Options(SoftHsm.LIBRARY, slot, SoftHsm.PIN.toCharArray(),
+                dir.resolve("other-registry"), false));
+        assertThat(second.registryMacKey().getEncoded()).as("its bytes are not exported").isNull();
+        assertThat(second.registryMacKey().toString()).contains("token object").contains("sensitive").contains("unextractable");
+
+        Process p = new ProcessBuilder("pkcs11-tool", "--module", SoftHsm.LIBRARY, "--login", "--pin", SoftHsm.PIN,
+                "--list-objects", "--type", "secrkey").redirectErrorStream(true).start();
+        String listing = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        List<String> objects = List.of(listing.split("(?=Secret Key Object)"));
+        List<String> macKeys = objects.stream().filter(o -> o.contains("label:      " + Pkcs11Kms.REGISTRY_MAC_LABEL)).toList();
+        assertThat(macKeys).as("exactly one registry MAC key on the token, whatever the number of opens:\n" + listing).hasSize(1);
+        assertThat(macKeys.get(0)).contains("Generic secret").contains("never extractable").contains("sensitive");
+        assertThat(macKeys.get(0).lines().filter(l -> l.contains("Usage:")).findFirst().orElseThrow())
+                .as("for MACs only: never encrypts, decrypts, wraps or unwraps")
+                .doesNotContain("encrypt").doesNotContain("decrypt").doesNotContain("wrap");
+        assertThat(objects).as("no unlabelled generic-secret copy left behind")
+                .noneMatch(o -> o.contains("Generic secret") && !o.contains("label:"));
+    }
+
     private static KeyRotator coordinator(AuditingKms kms, SimpleMeterRegistry metrics) {
         MockProducer<String, KeyVersionEvent> producer = new MockProducer<>(true, null,
                 Topics.KEYS.keySerde().serializer(), Topics.KEYS.valueSerde().serializer());
