@@ -147,7 +147,7 @@ class DestroyApprovalTest {
             assertThat(scheduled.approval().approvals()).extracting(a -> a.principal()).containsExactly("alice", "bob");
             assertThat(scheduled.approval().approvals()).allSatisfy(a -> assertThat(a.at()).isBefore(Instant.now().plusSeconds(1)));
 
-            rotator.runOnce(List.of("acme"));
+            rotator.withApprovalCheck(dualControl::confirmsDestruction).runOnce(List.of("acme")); // as CoordinatorService
         }
         assertThat(states()).containsExactly(KeyState.DESTROYED, KeyState.PRIMARY);
         assertThatThrownBy(() -> Kmses.await(kms.unwrapDek(underV1.wrapped(), CTX), T)).isInstanceOf(KeyDestroyedException.class);
