@@ -3,7 +3,6 @@ package io.strongroom.crypto.kms;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -54,10 +53,5 @@ public record DestroyApproval(String requestId, List<Approval> approvals) {
     public String toString() {
         return "request " + requestId + " approved by " + String.join(" and ",
                 approvals.stream().map(a -> a.principal() + " at " + a.at()).toList());
-    }
-
-    /** Requires {@code requestId} to be non-null (for builders). */
-    public static DestroyApproval of(String requestId, List<Approval> approvals) {
-        return new DestroyApproval(Objects.requireNonNull(requestId, "requestId"), approvals);
     }
 }
