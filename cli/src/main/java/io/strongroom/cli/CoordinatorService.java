@@ -61,13 +61,13 @@ final class CoordinatorService implements AutoCloseable {
                 Topics.KEYS.valueSerde().serializer());
         this.archive = ArchiveTarget.of(c.s3());
         KeyPublisher publisher = new KeyPublisher(kms, producer, c.kms().timeout(), "coordinator");
+        DualControl dualControl = new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), principals(c),
+                c.coordinator().approvalWindow());
         this.rotator = new KeyRotator(kms, publisher, c.kms().timeout(), c::rotationPolicy, Clock.systemUTC(),
-                Metrics.globalRegistry);
+                Metrics.globalRegistry).withApprovalCheck(dualControl::confirmsDestruction); // destroys only what it approved
         this.api = !withApi || c.coordinator().adminPort() == null ? null : new AdminApi(
                 new InetSocketAddress(c.coordinator().adminBind(), c.coordinator().adminPort()), kms, rotator, publisher,
-                principals(c),
-                new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), principals(c),
-                        c.coordinator().approvalWindow()),
+                principals(c), dualControl,
                 tenant -> Rewrap.references(archive, c.environment(), tenant), c::rotationPolicy,
                 c.coordinator().tenants(), c.kms().timeout(), Clock.systemUTC());
     }

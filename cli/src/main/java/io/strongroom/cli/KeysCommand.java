@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
 @Command(name = "keys", mixinStandardHelpOptions = true, description = "Tenant key-encryption keys: status, rotation, rewrap.",
         subcommands = {KeysCommand.Status.class, KeysCommand.Rotate.class, KeysCommand.Disable.class, KeysCommand.RewrapCommand.class,
             KeysCommand.Compromised.class, KeysCommand.RequestDestroy.class, KeysCommand.ShredTenant.class,
-            KeysCommand.RequestEnable.class, KeysCommand.Approve.class, KeysCommand.Requests.class})
+            KeysCommand.RequestEnable.class, KeysCommand.Approve.class, KeysCommand.Requests.class, KeysCommand.SealRegistry.class})
 final class KeysCommand {
     private KeysCommand() {}
 
@@ -365,6 +365,42 @@ final class KeysCommand {
                         r.path("tenant").asText(), r.path("version").asText("-"), r.path("state").asText(),
                         r.path("requestedBy").asText(), r.path("approvals"), r.path("reason").asText());
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "seal-registry", mixinStandardHelpOptions = true,
+            description = "Once, after upgrading: authenticate the key registry files written before registries carried a MAC "
+                    + "(local and pkcs11 backends). Until then the KMS refuses them. Check first that the files are the KMS's "
+                    + "own (e.g. against a backup): sealing makes whatever they say authentic. Audited.")
+    static final class SealRegistry implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            List<String> sealed;
+            try (AuditingKms audit = KmsFactory.create(c, principal.audited());
+                    Kms backend = KmsFactory.backend(c, System.getenv())) {
+                if (!(backend instanceof io.strongroom.crypto.kms.internal.VersionedKms versioned)) {
+                    System.out.println("kms.type " + c.kms().type() + " keeps no key registry: nothing to seal");
+                    return 0;
+                }
+                sealed = versioned.sealRegistry();
+                for (String tenant : sealed) {
+                    audit.record(io.strongroom.avro.AuditAction.OTHER, io.strongroom.avro.AuditOutcome.SUCCESS, tenant, null,
+                            "sealed the unauthenticated key registry " + versioned.registryFile(tenant) + " (keys seal-registry)");
+                    System.out.println("sealed " + versioned.registryFile(tenant));
+                    for (KeyVersion v : Kmses.await(backend.describe(backend.keyIdFor(tenant)), c.kms().timeout())) {
+                        boolean unapproved = v.state() == io.strongroom.crypto.kms.KeyState.DESTROY_SCHEDULED && v.approval() == null;
+                        System.out.printf("    version %-4s %-17s%s%n", v.version(), v.state(), unapproved
+                                ? "  no dual-control approval recorded: the coordinator will not destroy it; file a destroy "
+                                        + "request (keys request-destroy) if it should go" : "");
+                    }
+                }
+            }
+            System.out.println(sealed.isEmpty() ? "every key registry file is already sealed" : sealed.size() + " registry file(s) sealed");
             return 0;
         }
     }

@@ -263,7 +263,7 @@ public final class AdminApi implements AutoCloseable {
                 if (needed > 0) {
                     yield "refused: " + needed + " archived segments still need version " + r.version() + "; rewrap them, then request again";
                 }
-                Kmses.await(kms.scheduleDestroy(keyId, r.version(), when), kmsTimeout);
+                Kmses.await(kms.scheduleDestroy(keyId, r.version(), when, r.destroyApproval()), kmsTimeout);
                 yield "version " + r.version() + " will be destroyed at " + when;
             }
             case SHRED_TENANT -> {
@@ -271,7 +271,7 @@ public final class AdminApi implements AutoCloseable {
                 List<String> versions = new ArrayList<>();
                 for (KeyVersion v : Kmses.await(kms.describe(keyId), kmsTimeout)) {
                     if (!v.primary() && v.state() != io.strongroom.crypto.kms.KeyState.DESTROYED) {
-                        Kmses.await(kms.scheduleDestroy(keyId, v.version(), when), kmsTimeout);
+                        Kmses.await(kms.scheduleDestroy(keyId, v.version(), when, r.destroyApproval()), kmsTimeout);
                         versions.add(v.version());
                     }
                 }

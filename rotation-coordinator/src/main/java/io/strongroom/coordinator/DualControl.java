@@ -1,6 +1,7 @@
 package io.strongroom.coordinator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.crypto.kms.DestroyApproval;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -40,9 +41,25 @@ public final class DualControl {
      * @param requestedAtMs when
      * @param approvals who approved, in order
      * @param state where it stands
+     * @param approvedAtMs when each of {@code approvals} was given (null in requests filed before it was recorded)
      */
     public record Request(String id, Action action, String tenant, String version, String reason, String requestedBy,
-            long requestedAtMs, List<String> approvals, State state) {}
+            long requestedAtMs, List<String> approvals, State state, List<Long> approvedAtMs) {
+        /**
+         * The approval to record with each key version this request schedules for destruction: its id and each
+         * approver with the time of their approval. Null unless the request is approved.
+         */
+        public DestroyApproval destroyApproval() {
+            if (state != State.APPROVED || approvedAtMs == null || approvedAtMs.size() != approvals.size()) {
+                return null;
+            }
+            List<DestroyApproval.Approval> list = new ArrayList<>();
+            for (int i = 0; i < approvals.size(); i++) {
+                list.add(new DestroyApproval.Approval(approvals.get(i), Instant.ofEpochMilli(approvedAtMs.get(i))));
+            }
+            return new DestroyApproval(id, list);
+        }
+    }
 
     /** The outcome of an approval: why it was refused, or that it completed the request. */
     public record Outcome(boolean accepted, boolean complete, String message, Request request) {}
@@ -81,7 +98,7 @@ public final class DualControl {
             throw new IllegalArgumentException(action + " needs a version");
         }
         Request r = new Request(UUID.randomUUID().toString(), action, tenant, version, reason, by, now.toEpochMilli(),
-                List.of(), State.PENDING);
+                List.of(), State.PENDING, List.of());
         requests.put(r.id(), r);
         save();
         return r;
@@ -97,7 +114,7 @@ public final class DualControl {
             return new Outcome(false, false, "request " + id + " is " + r.state(), r);
         }
         if (now.isAfter(Instant.ofEpochMilli(r.requestedAtMs()).plus(window))) {
-            r = with(r, r.approvals(), State.EXPIRED);
+            r = with(r, r.approvals(), r.approvedAtMs(), State.EXPIRED);
             return new Outcome(false, false, "request " + id + " expired: approvals must come within " + window + " of it", r);
         }
         if (!principals.has(by, Principals.Role.SECURITY_OFFICER)) {
@@ -111,19 +128,49 @@ public final class DualControl {
         }
         List<String> approvals = new ArrayList<>(r.approvals());
         approvals.add(by);
+        List<Long> times = new ArrayList<>(r.approvedAtMs() == null ? List.of() : r.approvedAtMs());
+        times.add(now.toEpochMilli());
         boolean complete = approvals.size() >= 2;
-        r = with(r, approvals, complete ? State.APPROVED : State.PENDING);
+        r = with(r, approvals, times, complete ? State.APPROVED : State.PENDING);
         return new Outcome(true, complete, complete ? "approved by " + String.join(" and ", approvals)
                 : "1 of 2 approvals; a second security officer must approve", r);
+    }
+
+    /**
+     * Why the destruction approval recorded with {@code version} of {@code tenant}'s key is not one of these
+     * requests (approved, for that destruction or a shred of that tenant, by the same approvers at the same
+     * times); null if it is.
+     */
+    public synchronized String confirmsDestruction(String tenant, io.strongroom.crypto.kms.KeyVersion version) {
+        DestroyApproval recorded = version.approval();
+        if (recorded == null) {
+            return "no approval recorded";
+        }
+        Request r = requests.get(recorded.requestId());
+        if (r == null) {
+            return "the recorded approval names request " + recorded.requestId() + ", which this coordinator never filed ("
+                    + file + ")";
+        }
+        boolean covers = r.tenant().equals(tenant) && (r.action() == Action.SHRED_TENANT
+                || r.action() == Action.DESTROY_VERSION && version.version().equals(r.version()));
+        if (!covers) {
+            return "request " + r.id() + " is " + r.action() + " of tenant " + r.tenant()
+                    + (r.version() == null ? "" : " version " + r.version()) + ", not a destruction of this version";
+        }
+        if (!recorded.equals(r.destroyApproval())) {
+            return "request " + r.id() + " is " + r.state() + " with approvals " + r.approvals()
+                    + ", which is not what is recorded with the version (" + recorded + ")";
+        }
+        return null;
     }
 
     public synchronized List<Request> all() {
         return List.copyOf(requests.values());
     }
 
-    private Request with(Request r, List<String> approvals, State state) {
+    private Request with(Request r, List<String> approvals, List<Long> approvedAtMs, State state) {
         Request next = new Request(r.id(), r.action(), r.tenant(), r.version(), r.reason(), r.requestedBy(), r.requestedAtMs(),
-                List.copyOf(approvals), state);
+                List.copyOf(approvals), state, approvedAtMs == null ? null : List.copyOf(approvedAtMs));
         requests.put(next.id(), next);
         save();
         return next;

@@ -1,10 +1,15 @@
 package io.strongroom.coordinator;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.strongroom.avro.AuditAction;
+import io.strongroom.avro.AuditOutcome;
+import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.RegistryIntegrityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +29,14 @@ import org.slf4j.LoggerFactory;
  * it published finds a fresh primary on restart, does not rotate again, and publishes; one that
  * crashes before the KMS rotated rotates on restart. Either way it converges on exactly one new
  * primary. Run one coordinator per KMS.
+ *
+ * <p>It destroys a version scheduled for destruction only when the approved dual-control request that scheduled
+ * it (request id, two distinct approvers and their times) is recorded with the version in the KMS and, when an
+ * {@linkplain #withApprovalCheck approval check} is set, that check confirms it. A scheduled version without one
+ * (a direct KMS call, an edited registry) is left alone and alerted on: an ERROR log naming tenant and version,
+ * an audit event ({@code DESTROY_KEY}, {@code DENIED}) and the counter {@code strongroom.coordinator.unapproved.destroy}.
+ * A key registry that does not authenticate is alerted on likewise ({@code strongroom.coordinator.registry.refused})
+ * and that tenant is skipped; the others are served.
  */
 public final class KeyRotator {
     private static final Logger LOG = LoggerFactory.getLogger(KeyRotator.class);
@@ -35,6 +48,9 @@ public final class KeyRotator {
     private final Clock clock;
     private final Map<String, Status> status = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
+    private volatile java.util.function.BiFunction<String, KeyVersion, String> approvalCheck = (tenant, v) -> null;
+    /** Alerts raised by this process, so a pass every few seconds does not repeat them. */
+    private final java.util.Set<String> alerted = ConcurrentHashMap.newKeySet();
 
     /**
      * Where a tenant's key stands.
@@ -76,34 +92,102 @@ public final class KeyRotator {
         List<String> rotated = new ArrayList<>();
         Instant now = clock.instant();
         for (String tenant : tenants) {
-            String keyId = Kmses.await(kms.createKek(tenant), kmsTimeout); // idempotent
-            Status s = statusOf(tenant, keyId);
-            boolean destroyed = false;
-            for (KeyVersion v : s.versions()) { // approved destructions whose waiting period is over
-                if (v.state() == io.strongroom.crypto.kms.KeyState.DESTROY_SCHEDULED && v.destroyAt() != null
-                        && !v.destroyAt().isAfter(now)) {
-                    Kmses.await(kms.destroy(keyId, v.version()), kmsTimeout);
-                    LOG.atWarn().addKeyValue("tenant", tenant).addKeyValue("keyId", keyId).addKeyValue("version", v.version())
-                            .log("destroyed key version: what it protected can no longer be decrypted");
-                    destroyed = true;
-                }
+            try {
+                runOnce(tenant, now, rotated);
+            } catch (RegistryIntegrityException e) {
+                registryRefused(tenant, e);
             }
-            if (destroyed) {
-                s = statusOf(tenant, keyId);
-                publisher.publish(tenant, keyId, s.versions(), "destroyed");
-            }
-            if (s.overdue(now)) {
-                KeyVersion next = Kmses.await(kms.rotate(keyId), kmsTimeout);
-                LOG.atInfo().addKeyValue("tenant", tenant).addKeyValue("keyId", keyId).addKeyValue("from", s.primaryVersion())
-                        .addKeyValue("to", next.version()).log("rotated key: primary was {} old",
-                                Duration.between(s.primarySince(), now).withNanos(0));
-                rotated.add(tenant);
-                s = statusOf(tenant, keyId);
-            }
-            publisher.publish(tenant, keyId, s.versions(), rotated.contains(tenant) ? "rotation" : "ensure");
-            record(s);
         }
         return rotated;
+    }
+
+    /**
+     * Adds a check of each destruction approval beyond the record itself (e.g. against the coordinator's own
+     * dual-control requests): it returns why {@code version} of {@code tenant} may not be destroyed, or null.
+     */
+    public KeyRotator withApprovalCheck(java.util.function.BiFunction<String, KeyVersion, String> check) {
+        this.approvalCheck = check;
+        return this;
+    }
+
+    private void runOnce(String tenant, Instant now, List<String> rotated) {
+        String keyId = Kmses.await(kms.createKek(tenant), kmsTimeout); // idempotent
+        Status s = statusOf(tenant, keyId);
+        boolean destroyed = false;
+        for (KeyVersion v : s.versions()) { // approved destructions whose waiting period is over
+            if (v.state() == io.strongroom.crypto.kms.KeyState.DESTROY_SCHEDULED && v.destroyAt() != null
+                    && !v.destroyAt().isAfter(now)) {
+                String problem = v.approval() == null
+                        ? "no approved dual-control request is recorded with it (scheduled outside the admin API: "
+                                + "a direct KMS call or an edited registry)"
+                        : v.approval().problem(now);
+                if (problem == null) {
+                    problem = approvalCheck.apply(tenant, v);
+                }
+                if (problem != null) {
+                    unapproved(tenant, keyId, v, problem);
+                    continue;
+                }
+                Kmses.await(kms.destroy(keyId, v.version()), kmsTimeout);
+                LOG.atWarn().addKeyValue("tenant", tenant).addKeyValue("keyId", keyId).addKeyValue("version", v.version())
+                        .addKeyValue("approval", v.approval())
+                        .log("destroyed key version: what it protected can no longer be decrypted");
+                destroyed = true;
+            }
+        }
+        if (destroyed) {
+            s = statusOf(tenant, keyId);
+            publisher.publish(tenant, keyId, s.versions(), "destroyed");
+        }
+        if (s.overdue(now)) {
+            KeyVersion next = Kmses.await(kms.rotate(keyId), kmsTimeout);
+            LOG.atInfo().addKeyValue("tenant", tenant).addKeyValue("keyId", keyId).addKeyValue("from", s.primaryVersion())
+                    .addKeyValue("to", next.version()).log("rotated key: primary was {} old",
+                            Duration.between(s.primarySince(), now).withNanos(0));
+            rotated.add(tenant);
+            s = statusOf(tenant, keyId);
+        }
+        publisher.publish(tenant, keyId, s.versions(), rotated.contains(tenant) ? "rotation" : "ensure");
+        record(s);
+    }
+
+    private void unapproved(String tenant, String keyId, KeyVersion v, String problem) {
+        if (!alerted.add(keyId + "/" + v.version() + "@" + v.destroyAt())) {
+            return;
+        }
+        String detail = "refused to destroy " + keyId + " version " + v.version() + " (scheduled for " + v.destroyAt()
+                + "): " + problem;
+        LOG.atError().addKeyValue("tenant", tenant).addKeyValue("keyId", keyId).addKeyValue("version", v.version())
+                .log("ALERT: tenant {} key version {} is scheduled for destruction without an approved dual-control request: "
+                        + "not destroyed ({}); re-enable it, or file a destroy request", tenant, v.version(), problem);
+        Counter.builder("strongroom.coordinator.unapproved.destroy")
+                .description("Key versions scheduled for destruction without a valid dual-control approval (not destroyed)")
+                .tag("tenant", tenant).register(registry).increment();
+        if (kms instanceof AuditingKms audited) {
+            audited.recordFor(audited.principal(), AuditAction.DESTROY_KEY, AuditOutcome.DENIED, tenant, keyId, v.version(), detail);
+        }
+    }
+
+    private void registryRefused(String tenant, RegistryIntegrityException e) {
+        String identity;
+        try {
+            identity = java.nio.file.Files.getLastModifiedTime(e.file()) + "/" + java.nio.file.Files.size(e.file());
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            identity = "unreadable";
+        }
+        if (!alerted.add("registry/" + tenant + "/" + identity + "/" + e.getMessage())) {
+            return;
+        }
+        LOG.atError().addKeyValue("tenant", tenant).addKeyValue("file", e.file())
+                .log("ALERT: tenant {}: {} — nothing is created, rotated or destroyed for it until the file is restored "
+                        + "from a trusted copy", tenant, e.getMessage());
+        Counter.builder("strongroom.coordinator.registry.refused")
+                .description("Key registry files refused because they do not authenticate")
+                .tag("tenant", tenant).register(registry).increment();
+        if (kms instanceof AuditingKms audited) {
+            audited.recordFor(audited.principal(), AuditAction.ACCESS_DENIED, AuditOutcome.DENIED, tenant, kms.keyIdFor(tenant),
+                    null, e.getMessage());
+        }
     }
 
     /** Makes a new primary for {@code tenant} now, whatever the policy says (operator request, compromise). */

@@ -34,6 +34,11 @@ public final class AuditingKms implements Kms {
         this.principal = principal;
     }
 
+    /** The principal every call is recorded under. */
+    public String principal() {
+        return principal;
+    }
+
     @Override
     public String keyIdFor(String tenant) {
         return delegate.keyIdFor(tenant);
@@ -85,9 +90,10 @@ public final class AuditingKms implements Kms {
     }
 
     @Override
-    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when) {
-        return audited(delegate.scheduleDestroy(keyId, version, when), AuditAction.SCHEDULE_DESTROY, null, keyId, version,
-                null, KeyVersion::version);
+    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when,
+            io.strongroom.crypto.kms.DestroyApproval approval) {
+        return audited(delegate.scheduleDestroy(keyId, version, when, approval), AuditAction.SCHEDULE_DESTROY, null, keyId,
+                version, null, KeyVersion::version);
     }
 
     @Override

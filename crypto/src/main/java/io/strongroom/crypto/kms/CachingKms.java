@@ -93,9 +93,9 @@ public final class CachingKms extends ForwardingKms {
     }
 
     @Override
-    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when) {
+    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when, DestroyApproval approval) {
         invalidate(keyId);
-        return delegate.scheduleDestroy(keyId, version, when);
+        return delegate.scheduleDestroy(keyId, version, when, approval);
     }
 
     @Override

@@ -59,8 +59,8 @@ public abstract class ForwardingKms implements Kms {
     }
 
     @Override
-    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when) {
-        return delegate.scheduleDestroy(keyId, version, when);
+    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when, DestroyApproval approval) {
+        return delegate.scheduleDestroy(keyId, version, when, approval);
     }
 
     @Override

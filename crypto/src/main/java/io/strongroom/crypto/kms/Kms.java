@@ -53,8 +53,17 @@ public interface Kms extends AutoCloseable {
     /** Re-enables a disabled or destroy-scheduled version. */
     CompletionStage<KeyVersion> enable(String keyId, String version);
 
-    /** Marks a non-primary version for destruction at {@code when}; it no longer unwraps. */
-    CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when);
+    /**
+     * Marks a non-primary version for destruction at {@code when}; it no longer unwraps. {@code approval} is the
+     * approved dual-control request that asks for it, recorded with the version (by backends that keep a registry:
+     * {@code local}, {@code pkcs11}); the coordinator destroys only versions that carry one.
+     */
+    CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when, DestroyApproval approval);
+
+    /** As {@link #scheduleDestroy(String, String, Instant, DestroyApproval)} without an approval: the coordinator will not destroy it. */
+    default CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when) {
+        return scheduleDestroy(keyId, version, when, null);
+    }
 
     /** Destroys a non-primary version's material for good. */
     CompletionStage<KeyVersion> destroy(String keyId, String version);

@@ -79,8 +79,8 @@ public final class MeteredKms extends ForwardingKms {
     }
 
     @Override
-    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when) {
-        return timed("scheduleDestroy", keyId, () -> delegate.scheduleDestroy(keyId, version, when));
+    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when, DestroyApproval approval) {
+        return timed("scheduleDestroy", keyId, () -> delegate.scheduleDestroy(keyId, version, when, approval));
     }
 
     @Override

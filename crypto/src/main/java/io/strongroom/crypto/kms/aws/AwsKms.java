@@ -185,7 +185,8 @@ public final class AwsKms implements Kms {
     }
 
     @Override
-    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when) {
+    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when,
+            io.strongroom.crypto.kms.DestroyApproval approval) { // AWS records no approval; its deletion runs in AWS
         return call(keyId, () -> {
             requireNotPrimary(keyId, version);
             long days = Math.max(7, Math.min(30, Duration.between(Instant.now(), when).toDays()));

@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
 /**
  * The KEK version state machine, shared by backends that keep their own key material. A backend
  * supplies three operations: create material for a version, give an {@link Aead} for a version,
- * and destroy a version's material. Versions are numbered 1, 2, ... per tenant.
+ * and destroy a version's material; and the MAC that authenticates the key registry
+ * ({@link #registryMac}, under a key only the KMS's key holders have). Versions are numbered 1, 2, ... per tenant.
  */
 public abstract class VersionedKms implements Kms {
     private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
@@ -40,7 +41,7 @@ public abstract class VersionedKms implements Kms {
 
     protected VersionedKms(String scheme, Path registryDir, boolean autoCreate, Clock clock) {
         this.scheme = scheme + "://";
-        this.registry = new KeyRegistry(registryDir);
+        this.registry = new KeyRegistry(registryDir, this::registryMac);
         this.autoCreate = autoCreate;
         this.clock = clock;
     }
@@ -53,6 +54,28 @@ public abstract class VersionedKms implements Kms {
 
     /** Destroys a version's material. */
     protected abstract void destroyMaterial(String tenant, String version) throws GeneralSecurityException;
+
+    /**
+     * HMAC-SHA256 of {@code data} under the registry key: a key derived from, or held with, the KMS's master
+     * secret (the passphrase, the token), so only key holders can write a registry file this KMS accepts.
+     */
+    protected abstract byte[] registryMac(byte[] data) throws GeneralSecurityException;
+
+    /**
+     * Authenticates (once) every registry file in the directory written before registries were authenticated;
+     * files already sealed are checked. For a key holder who knows the files are the KMS's own.
+     *
+     * @return the tenants whose file was sealed now
+     * @throws io.strongroom.crypto.kms.RegistryIntegrityException naming a file whose MAC does not verify
+     */
+    public List<String> sealRegistry() {
+        return registry.tenants().stream().filter(registry::seal).toList();
+    }
+
+    /** The registry file of {@code tenant} (whether or not it exists). */
+    public Path registryFile(String tenant) {
+        return registry.file(tenant);
+    }
 
     @Override
     public String keyIdFor(String tenant) {
@@ -171,11 +194,12 @@ public abstract class VersionedKms implements Kms {
     }
 
     @Override
-    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when) {
+    public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when,
+            io.strongroom.crypto.kms.DestroyApproval approval) {
         return change(keyId, version, (v, now) -> {
             requireNotPrimary(keyId, v, "destroyed");
             requireNotDestroyed(keyId, v);
-            return v.with(KeyState.DESTROY_SCHEDULED, now, when.toEpochMilli(), v.material());
+            return v.with(KeyState.DESTROY_SCHEDULED, now, when.toEpochMilli(), v.material()).withApproval(stored(approval));
         });
     }
 
@@ -189,7 +213,7 @@ public abstract class VersionedKms implements Kms {
                 return null;
             });
             keks.remove(tenantOf(keyId) + "/" + v.version());
-            return v.with(KeyState.DESTROYED, now, now, null);
+            return v.with(KeyState.DESTROYED, now, now, null).withApproval(v.approval()); // kept: what authorized it
         });
     }
 
@@ -254,7 +278,15 @@ public abstract class VersionedKms implements Kms {
 
     private KeyVersion view(String keyId, KeyRegistry.Version v) {
         return new KeyVersion(keyId, v.version(), v.state(), Instant.ofEpochMilli(v.createdAtMs()),
-                Instant.ofEpochMilli(v.changedAtMs()), v.destroyAtMs() == null ? null : Instant.ofEpochMilli(v.destroyAtMs()));
+                Instant.ofEpochMilli(v.changedAtMs()), v.destroyAtMs() == null ? null : Instant.ofEpochMilli(v.destroyAtMs()),
+                v.approval() == null ? null : new io.strongroom.crypto.kms.DestroyApproval(v.approval().requestId(),
+                        v.approval().approvals().stream().map(a -> new io.strongroom.crypto.kms.DestroyApproval.Approval(
+                                a.principal(), a.atMs() == null ? null : Instant.ofEpochMilli(a.atMs()))).toList()));
+    }
+
+    private static KeyRegistry.Approval stored(io.strongroom.crypto.kms.DestroyApproval approval) {
+        return approval == null ? null : new KeyRegistry.Approval(approval.requestId(), approval.approvals().stream()
+                .map(a -> new KeyRegistry.Approver(a.principal(), a.at() == null ? null : a.at().toEpochMilli())).toList());
     }
 
     private static void requireNotPrimary(String keyId, KeyRegistry.Version v, String what) {

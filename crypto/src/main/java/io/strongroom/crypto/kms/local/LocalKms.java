@@ -9,6 +9,7 @@ import com.google.crypto.tink.TinkProtoKeysetFormat;
 import com.google.crypto.tink.aead.AeadConfig;
 import com.google.crypto.tink.aead.AesGcmKey;
 import com.google.crypto.tink.aead.AesGcmParameters;
+import com.google.crypto.tink.subtle.Hkdf;
 import com.google.crypto.tink.util.SecretBytes;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.internal.VersionedKms;
@@ -24,8 +25,10 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Objects;
+import javax.crypto.Mac;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The {@code local://<tenant>} backend, for development and the demo.
@@ -35,12 +38,18 @@ import javax.crypto.spec.PBEKeySpec;
  * {@code <directory>/master.json}, together with a check value so a wrong passphrase is refused
  * clearly). The files are mode 0600. It refuses to run for a production environment unless forced:
  * keys on a disk are not keys in an HSM.
+ *
+ * <p>The key registry is authenticated with HMAC-SHA256 under a second key derived from the same
+ * PBKDF2 output with HKDF-SHA256 (info {@value #REGISTRY_MAC_INFO}), so only a passphrase holder can
+ * write a registry file this KMS accepts.
  */
 public final class LocalKms extends VersionedKms {
     /** Iterations of newly created directories (OWASP 2023 guidance for PBKDF2-HMAC-SHA256). */
     public static final int DEFAULT_ITERATIONS = 600_000;
     private static final byte[] CHECK = "strongroom-local-kms-check".getBytes(StandardCharsets.US_ASCII);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** HKDF info of the registry MAC key: distinct from every other use of the passphrase-derived key. */
+    static final String REGISTRY_MAC_INFO = "strongroom-local-kms|registry-mac|v1";
 
     static {
         try {
@@ -51,6 +60,10 @@ public final class LocalKms extends VersionedKms {
     }
 
     private final Aead master;
+    private final SecretKeySpec registryKey;
+
+    /** What the passphrase yields: the master key and the registry MAC key. */
+    private record Derived(Aead master, SecretKeySpec registryKey) {}
 
     /**
      * How to open a local KMS.
@@ -90,9 +103,10 @@ public final class LocalKms extends VersionedKms {
         }
     }
 
-    private LocalKms(Options options, Aead master) {
+    private LocalKms(Options options, Derived keys) {
         super("local", options.directory(), options.autoCreate(), Clock.systemUTC());
-        this.master = master;
+        this.master = keys.master();
+        this.registryKey = keys.registryKey();
     }
 
     /**
@@ -140,19 +154,26 @@ public final class LocalKms extends VersionedKms {
         // the registry drops the encrypted keyset when the version becomes DESTROYED
     }
 
+    @Override
+    protected byte[] registryMac(byte[] data) throws GeneralSecurityException {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(registryKey);
+        return mac.doFinal(data);
+    }
+
     private static byte[] materialContext(String tenant, String version) {
         return ("strongroom-local-kek|" + tenant + "|" + version).getBytes(StandardCharsets.UTF_8);
     }
 
     private record MasterFile(String kdf, int iterations, String salt, String check) {}
 
-    private static Aead master(Options options) throws IOException {
+    private static Derived master(Options options) throws IOException {
         Path file = options.directory().resolve("master.json");
         try {
             if (!Files.exists(file)) {
                 byte[] salt = new byte[16];
                 new SecureRandom().nextBytes(salt);
-                Aead aead = derive(options.passphrase(), salt, options.iterations());
+                Aead aead = derive(options.passphrase(), salt, options.iterations()).master();
                 MasterFile created = new MasterFile("PBKDF2WithHmacSHA256", options.iterations(),
                         Base64.getEncoder().encodeToString(salt), Base64.getEncoder().encodeToString(aead.encrypt(CHECK, salt)));
                 Path tmp = Files.createTempFile(options.directory(), ".master", ".tmp",
@@ -168,32 +189,34 @@ public final class LocalKms extends VersionedKms {
             }
             MasterFile m = JSON.readValue(file.toFile(), MasterFile.class);
             byte[] salt = Base64.getDecoder().decode(m.salt());
-            Aead aead = derive(options.passphrase(), salt, m.iterations());
+            Derived keys = derive(options.passphrase(), salt, m.iterations());
             try {
-                aead.decrypt(Base64.getDecoder().decode(m.check()), salt);
+                keys.master().decrypt(Base64.getDecoder().decode(m.check()), salt);
             } catch (GeneralSecurityException wrong) {
                 throw new KmsException("wrong passphrase for local KMS directory " + options.directory());
             }
-            return aead;
+            return keys;
         } catch (GeneralSecurityException e) {
             throw new KmsException("cannot derive the local KMS master key: " + e.getMessage(), e);
         }
     }
 
-    private static Aead derive(char[] passphrase, byte[] salt, int iterations) throws GeneralSecurityException {
+    private static Derived derive(char[] passphrase, byte[] salt, int iterations) throws GeneralSecurityException {
         PBEKeySpec spec = new PBEKeySpec(passphrase, salt, iterations, 256);
         byte[] bytes = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
         spec.clearPassword();
+        byte[] macKey = Hkdf.computeHkdf("HMACSHA256", bytes, salt, REGISTRY_MAC_INFO.getBytes(StandardCharsets.US_ASCII), 32);
         try {
             AesGcmKey key = AesGcmKey.builder()
                     .setParameters(AesGcmParameters.builder().setKeySizeBytes(32).setIvSizeBytes(12).setTagSizeBytes(16)
                             .setVariant(AesGcmParameters.Variant.NO_PREFIX).build())
                     .setKeyBytes(SecretBytes.copyFrom(bytes, InsecureSecretKeyAccess.get()))
                     .build();
-            return KeysetHandle.newBuilder().addEntry(KeysetHandle.importKey(key).withRandomId().makePrimary()).build()
-                    .getPrimitive(RegistryConfiguration.get(), Aead.class);
+            return new Derived(KeysetHandle.newBuilder().addEntry(KeysetHandle.importKey(key).withRandomId().makePrimary())
+                    .build().getPrimitive(RegistryConfiguration.get(), Aead.class), new SecretKeySpec(macKey, "HmacSHA256"));
         } finally {
             Arrays.fill(bytes, (byte) 0);
+            Arrays.fill(macKey, (byte) 0); // SecretKeySpec keeps its own copy
         }
     }
 }

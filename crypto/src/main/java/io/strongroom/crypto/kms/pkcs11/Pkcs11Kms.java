@@ -5,8 +5,11 @@ import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.internal.VersionedKms;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyStore;
@@ -17,6 +20,7 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.Objects;
 import javax.crypto.KeyGenerator;
+import javax.crypto.Mac;
 import javax.crypto.SecretKey;
 import javax.security.auth.login.FailedLoginException;
 
@@ -27,12 +31,25 @@ import javax.security.auth.login.FailedLoginException;
  * {@code Aead} is {@link Pkcs11Aead}). Versions and their states are kept in the key registry
  * directory; the key material never leaves the token.
  *
+ * <p>The key registry is authenticated with HMAC-SHA256 on the token, under a generic-secret key labelled
+ * {@value #REGISTRY_MAC_LABEL} ({@code CKA_SIGN/VERIFY}, sensitive, non-extractable), made on first open. Only a
+ * PIN holder can write a registry file this KMS accepts.
+ *
  * <p>PKCS#11 login state belongs to the process: a wrong PIN is detected by the first
  * {@link #open} in a JVM; once a session is logged in, further opens share it.
  */
 public final class Pkcs11Kms extends VersionedKms {
+    /** Label of the token key that authenticates the key registry. */
+    public static final String REGISTRY_MAC_LABEL = "strongroom:registry-mac";
+    /** Generated as a session object, then stored once under its label (a token object made here would be copied). */
+    private static final String REGISTRY_MAC_ATTRIBUTES = String.join("\n", "",
+            "attributes(generate, CKO_SECRET_KEY, CKK_GENERIC_SECRET) = {",
+            "  CKA_TOKEN = false", "  CKA_SENSITIVE = true", "  CKA_EXTRACTABLE = false",
+            "  CKA_SIGN = true", "  CKA_VERIFY = true", "  CKA_ENCRYPT = false", "  CKA_DECRYPT = false",
+            "  CKA_WRAP = false", "  CKA_UNWRAP = false", "}");
     private final Provider provider;
     private final KeyStore keyStore;
+    private final SecretKey registryKey;
 
     /**
      * How to reach the token.
@@ -58,6 +75,7 @@ public final class Pkcs11Kms extends VersionedKms {
         super("pkcs11", options.registryDirectory(), options.autoCreate(), Clock.systemUTC());
         this.provider = provider;
         this.keyStore = keyStore;
+        this.registryKey = registryKey(options.registryDirectory(), provider, keyStore);
     }
 
     /**
@@ -79,7 +97,7 @@ public final class Pkcs11Kms extends VersionedKms {
                 "  CKA_EXTRACTABLE = false",
                 "  CKA_ENCRYPT = true",
                 "  CKA_DECRYPT = true",
-                "}");
+                "}") + REGISTRY_MAC_ATTRIBUTES;
         Provider provider;
         try {
             provider = Security.getProvider("SunPKCS11").configure("--" + config);
@@ -136,6 +154,39 @@ public final class Pkcs11Kms extends VersionedKms {
     @Override
     protected void destroyMaterial(String tenant, String version) throws GeneralSecurityException {
         keyStore.deleteEntry(alias(tenant, version));
+    }
+
+    @Override
+    protected byte[] registryMac(byte[] data) throws GeneralSecurityException {
+        Mac mac = Mac.getInstance("HmacSHA256", provider);
+        mac.init(registryKey);
+        return mac.doFinal(data);
+    }
+
+    /** The token's registry MAC key (a handle; its bytes never leave the token). */
+    public SecretKey registryMacKey() {
+        return registryKey;
+    }
+
+    /** The registry MAC key on the token, made once (under a lock in the registry directory, so two processes make one). */
+    private static SecretKey registryKey(Path dir, Provider provider, KeyStore keyStore) {
+        try {
+            Files.createDirectories(dir);
+            try (FileChannel channel = FileChannel.open(dir.resolve("registry-mac.lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE); FileLock ignored = channel.lock()) {
+                if (!keyStore.containsAlias(REGISTRY_MAC_LABEL)) {
+                    KeyGenerator generator = KeyGenerator.getInstance("HmacSHA256", provider);
+                    generator.init(256);
+                    keyStore.setKeyEntry(REGISTRY_MAC_LABEL, generator.generateKey(), null, null);
+                }
+                if (keyStore.getKey(REGISTRY_MAC_LABEL, null) instanceof SecretKey key) {
+                    return key;
+                }
+                throw new KmsException("token entry " + REGISTRY_MAC_LABEL + " is not a secret key");
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            throw new KmsException("cannot get the registry MAC key " + REGISTRY_MAC_LABEL + " on the token: " + rootMessage(e), e);
+        }
     }
 
     private static String alias(String tenant, String version) {

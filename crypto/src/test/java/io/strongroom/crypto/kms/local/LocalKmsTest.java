@@ -59,6 +59,62 @@ class LocalKmsTest {
     }
 
     @Test
+    void anEditedRegistryFileIsRefused() throws Exception {
+        LocalKms kms = open("correct horse", "dev");
+        DataKey dek = await(kms.generateDek("local://acme", CTX), T);
+        await(kms.rotate("local://acme"), T);
+        Path file = dir.resolve("acme.kek.json");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var entry = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
+        var v1 = (com.fasterxml.jackson.databind.node.ObjectNode) entry.withArray("versions").get(0);
+        v1.put("state", "DESTROY_SCHEDULED").put("destroyAtMs", System.currentTimeMillis() - 60_000);
+        json.writeValue(file.toFile(), entry);
+
+        for (LocalKms reader : new LocalKms[] {kms, open("correct horse", "dev")}) { // the writer's cache and a fresh process
+            assertThatThrownBy(() -> await(reader.describe("local://acme"), T))
+                    .as("an edited registry is refused, naming the file").isInstanceOf(KmsException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining("does not authenticate");
+            assertThatThrownBy(() -> await(reader.unwrapDek(dek.wrapped(), CTX), T)).isInstanceOf(KmsException.class)
+                    .hasMessageContaining(file.toString());
+            assertThatThrownBy(() -> await(reader.destroy("local://acme", "1"), T)).isInstanceOf(KmsException.class)
+                    .hasMessageContaining(file.toString());
+        }
+    }
+
+    @Test
+    void aRegistryFileCopiedFromAnotherTenantIsRefused() throws Exception {
+        LocalKms kms = open("correct horse", "dev");
+        await(kms.createKek("acme"), T);
+        await(kms.createKek("globex"), T);
+        String acme = Files.readString(dir.resolve("acme.kek.json"));
+        Files.writeString(dir.resolve("globex.kek.json"), acme.replace("local://acme", "local://globex").replace("\"acme\"", "\"globex\""));
+
+        assertThatThrownBy(() -> await(open("correct horse", "dev").describe("local://globex"), T))
+                .isInstanceOf(KmsException.class).hasMessageContaining(dir.resolve("globex.kek.json").toString())
+                .hasMessageContaining("does not authenticate");
+    }
+
+    @Test
+    void anUnauthenticatedRegistryFileIsRefusedUntilAKeyHolderSealsIt() throws Exception {
+        LocalKms kms = open("correct horse", "dev");
+        DataKey dek = await(kms.generateDek("local://acme", CTX), T);
+        Path file = dir.resolve("acme.kek.json");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var entry = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
+        entry.remove("mac"); // as written before registries were authenticated
+        json.writeValue(file.toFile(), entry);
+
+        assertThatThrownBy(() -> await(open("correct horse", "dev").describe("local://acme"), T))
+                .isInstanceOf(KmsException.class).hasMessageContaining(file.toString()).hasMessageContaining("not authenticated")
+                .hasMessageContaining("strongroom keys seal-registry");
+        assertThat(open("correct horse", "dev").sealRegistry()).containsExactly("acme");
+        assertThat(open("correct horse", "dev").sealRegistry()).as("once").isEmpty();
+        assertThat(await(open("correct horse", "dev").unwrapDek(dek.wrapped(), CTX), T)).isNotNull();
+        assertThat(LocalKms.open(LocalKms.Options.of(dir.resolve("other"), "correct horse", "dev").withIterations(1000))
+                .sealRegistry()).as("an empty directory: nothing to seal").isEmpty();
+    }
+
+    @Test
     void shortPassphraseIsRejected() {
         assertThatThrownBy(() -> open("short", "dev")).hasMessageContaining("at least 8 characters");
     }
