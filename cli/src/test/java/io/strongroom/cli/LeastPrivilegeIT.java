@@ -138,7 +138,8 @@ class LeastPrivilegeIT {
                     Kms encryptorKms = KmsFactory.create(c.get("encryptor"), "encryptor");
                     IngestService ingest = IngestService.start(c.get("ingest").ingest(), c.get("ingest").kafka().clientProperties(),
                             dir.resolve("streams-ingest"), new DeadLetterSealer(ingestKms, "demo", DeadLetterSealer.QUARANTINE_TENANT,
-                                    Duration.ofSeconds(10)));
+                                    Duration.ofSeconds(10), io.strongroom.ingest.PayloadDigest.of(
+                                            TestSecrets.DLQ_DIGEST_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8), "demo")));
                     EncryptorService encryptor = EncryptorService.start(c.get("encryptor").encryptor(), "demo", encryptorKms,
                             c.get("encryptor").kafka().clientProperties(), dir.resolve("streams-encryptor"));
                     ArchiverService archiver = ArchiverService.start(c.get("archiver").archiver(), c.get("archiver").s3(), "demo",
