@@ -123,7 +123,9 @@ class LeastPrivilegeIT {
 
             PipelineIT.Run printed = PipelineIT.run("acls", "--config", configs.get("admin").toString(), "--service", "archiver");
             assertThat(printed.out()).contains("--allow-principal User:archiver --operation READ --topic strongroom.segments")
-                    .contains("\"s3:PutObject\"").as("the archiver holds no key: no KMS action").doesNotContain("kms:");
+                    .contains("\"s3:PutObject\"").as("the archiver holds no key: no KMS action allowed, all denied")
+                    .doesNotContainPattern("\"Effect\" : \"Allow\",\\s*\"Action\" : \\[[^\\]]*kms:")
+                    .containsPattern("\"Effect\" : \"Deny\",\\s*\"Action\" : \\[ \"kms:\\*\" \\]");
             PipelineIT.Run apply = PipelineIT.run("acls", "--config", configs.get("admin").toString(), "--apply");
             assertThat(apply.code()).as(apply.err()).isZero();
             assertThat(apply.out()).containsPattern("created [0-9]+ ACLs");
