@@ -1,6 +1,8 @@
 package io.strongroom.cli;
 
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.audit.AuditCheckpoints;
+import io.strongroom.crypto.kms.aws.AwsKms;
 import io.strongroom.schemas.Topics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,31 +96,78 @@ final class AccessPlan {
         return a.bindings;
     }
 
-    /** An IAM-style policy document (AWS grammar) of what {@code service} may do in S3 and the KMS. */
+    /** As {@link #cloudPolicy(String, List)} for every tenant. */
     Map<String, Object> cloudPolicy(String service) {
+        return cloudPolicy(service, List.of());
+    }
+
+    /**
+     * An IAM-style policy document (AWS grammar) of what {@code service} may do in S3 and the KMS (the aws-kms backend).
+     * KMS rights are the calls the backend makes for that role, on Strongroom's keys only (tagged {@code strongroom:tenant},
+     * as the coordinator creates them), and the cryptographic ones only under this environment's encryption context
+     * ({@code kms:EncryptionContext:environment}). Every role but the coordinator is explicitly denied the audit signing
+     * KEK (by its tag and by its aliases); the archiver and the anomaly detector are denied the KMS altogether.
+     *
+     * @param tenants if not empty, restore's unwraps are narrowed to these tenants ({@code kms:EncryptionContext:tenant})
+     */
+    Map<String, Object> cloudPolicy(String service, List<String> tenants) {
         String bucket = "arn:aws:s3:::" + config.s3().bucket();
         String objects = bucket + "/" + config.environment() + "/*";
-        String keys = "arn:aws:kms:*:*:key/*"; // tenant KEKs; narrow to the key ids (or an alias prefix) of this deployment
+        String region = config.kms().aws().region() == null ? "*" : config.kms().aws().region();
+        String prefix = config.kms().aws().aliasPrefix();
+        String keys = "arn:aws:kms:" + region + ":*:key/*";
+        String aliases = "arn:aws:kms:" + region + ":*:" + prefix + "*";
+        Map<String, Object> strongroomKey = Map.of("Null", Map.of("aws:ResourceTag/" + AwsKms.TENANT_TAG, "false"));
+        Map<String, Object> context = new LinkedHashMap<>();
+        context.put("kms:EncryptionContext:" + AwsKms.ENVIRONMENT_CONTEXT, config.environment());
+        Map<String, Object> inEnvironment = new LinkedHashMap<>(strongroomKey);
+        inEnvironment.put("StringEquals", context);
         List<Map<String, Object>> statements = new ArrayList<>();
         switch (service) {
-            case "ingest" -> statements.add(statement("SealDeadLetters", List.of("kms:GenerateDataKey", "kms:Encrypt"), keys));
-            case "encryptor" -> statements.add(statement("SealSegments", List.of("kms:GenerateDataKey", "kms:Encrypt"), keys));
+            case "ingest" -> {
+                statements.add(statement("SealDeadLetters", "Allow", List.of("kms:Encrypt"), keys, inEnvironment));
+                findPrimaryVersions(statements, keys, strongroomKey);
+                denyAuditKek(statements, prefix);
+            }
+            case "encryptor" -> {
+                // Decrypt: a segment held open across a restart is reopened by unwrapping its data key
+                statements.add(statement("SealSegments", "Allow", List.of("kms:Encrypt", "kms:Decrypt"), keys, inEnvironment));
+                findPrimaryVersions(statements, keys, strongroomKey);
+                denyAuditKek(statements, prefix);
+            }
             case "archiver" -> {
-                statements.add(statement("WriteArchives", List.of("s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"), objects));
-                statements.add(statement("ListArchives", List.of("s3:ListBucket"), bucket));
+                statements.add(statement("WriteArchives", "Allow", List.of("s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"),
+                        objects, null));
+                statements.add(statement("ListArchives", "Allow", List.of("s3:ListBucket"), bucket, null));
+                statements.add(statement("NoKeys", "Deny", List.of("kms:*"), "*", null));
             }
             case "coordinator" -> {
-                statements.add(statement("ManageKeys", List.of("kms:CreateKey", "kms:CreateAlias", "kms:DescribeKey",
-                        "kms:ListAliases", "kms:EnableKey", "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:GenerateDataKey",
-                        "kms:Encrypt", "kms:Decrypt"), keys));
-                statements.add(statement("ManifestsRewrapsCheckpoints", List.of("s3:GetObject", "s3:PutObject"), objects));
-                statements.add(statement("ListArchives", List.of("s3:ListBucket"), bucket));
+                statements.add(statement("CreateKeys", "Allow", List.of("kms:CreateKey", "kms:TagResource"), "*",
+                        Map.of("ForAllValues:StringEquals", Map.of("aws:TagKeys", List.of(AwsKms.TENANT_TAG)))));
+                statements.add(statement("ManageKeyVersions", "Allow", List.of("kms:DescribeKey", "kms:EnableKey", "kms:DisableKey",
+                        "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:UpdateAlias"), keys,
+                        strongroomKey));
+                statements.add(statement("NameKeyVersions", "Allow", List.of("kms:CreateAlias", "kms:UpdateAlias"), aliases, null));
+                statements.add(statement("ListKeyVersions", "Allow", List.of("kms:ListAliases"), "*", null));
+                // rewrap, and the audit signing key (its KEK is the pseudo-tenant strongroom-audit's)
+                statements.add(statement("WrapAndUnwrap", "Allow", List.of("kms:Encrypt", "kms:Decrypt"), keys, inEnvironment));
+                statements.add(statement("ManifestsRewrapsCheckpoints", "Allow", List.of("s3:GetObject", "s3:PutObject"), objects,
+                        null));
+                statements.add(statement("ListArchives", "Allow", List.of("s3:ListBucket"), bucket, null));
             }
-            case "anomaly" -> { } // reads and writes Kafka only
+            case "anomaly" -> statements.add(statement("NoKeys", "Deny", List.of("kms:*"), "*", null)); // Kafka only
             case "restore" -> {
-                statements.add(statement("ReadArchives", List.of("s3:GetObject"), objects));
-                statements.add(statement("ListArchives", List.of("s3:ListBucket"), bucket));
-                statements.add(statement("UnwrapDataKeys", List.of("kms:Decrypt"), keys));
+                statements.add(statement("ReadArchives", "Allow", List.of("s3:GetObject"), objects, null));
+                statements.add(statement("ListArchives", "Allow", List.of("s3:ListBucket"), bucket, null));
+                Map<String, Object> condition = inEnvironment;
+                if (!tenants.isEmpty()) {
+                    Map<String, Object> narrowed = new LinkedHashMap<>(context);
+                    narrowed.put("kms:EncryptionContext:" + AwsKms.TENANT_CONTEXT, List.copyOf(tenants));
+                    condition = new LinkedHashMap<>(strongroomKey);
+                    condition.put("StringEquals", narrowed);
+                }
+                statements.add(statement("UnwrapDataKeys", "Allow", List.of("kms:Decrypt"), keys, condition));
+                denyAuditKek(statements, prefix);
             }
             default -> throw new IllegalArgumentException("unknown service " + service + ", one of " + SERVICES);
         }
@@ -128,12 +177,31 @@ final class AccessPlan {
         return policy;
     }
 
-    private static Map<String, Object> statement(String sid, List<String> actions, String resource) {
+    /** Finding a key's primary version: the aws-kms backend describes the alias and lists the version aliases. */
+    private static void findPrimaryVersions(List<Map<String, Object>> statements, String keys, Map<String, Object> strongroomKey) {
+        statements.add(statement("FindPrimaryKeyVersions", "Allow", List.of("kms:DescribeKey"), keys, strongroomKey));
+        statements.add(statement("ListKeyVersions", "Allow", List.of("kms:ListAliases"), "*", null)); // no resource-level rights
+    }
+
+    /** The audit signing KEK is the coordinator's alone: denied by its tag and, for a key tagged otherwise, by its aliases. */
+    private static void denyAuditKek(List<Map<String, Object>> statements, String prefix) {
+        String alias = prefix + AuditCheckpoints.KEY_TENANT;
+        statements.add(statement("NoAuditSigningKeyByTag", "Deny", List.of("kms:*"), "*",
+                Map.of("StringEquals", Map.of("aws:ResourceTag/" + AwsKms.TENANT_TAG, AuditCheckpoints.KEY_TENANT))));
+        statements.add(statement("NoAuditSigningKeyByAlias", "Deny", List.of("kms:*"), "*",
+                Map.of("ForAnyValue:StringLike", Map.of("kms:ResourceAliases", List.of(alias, alias + "/*")))));
+    }
+
+    private static Map<String, Object> statement(String sid, String effect, List<String> actions, String resource,
+            Map<String, Object> condition) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("Sid", sid);
-        s.put("Effect", "Allow");
+        s.put("Effect", effect);
         s.put("Action", actions);
         s.put("Resource", resource);
+        if (condition != null) {
+            s.put("Condition", condition);
+        }
         return s;
     }
 

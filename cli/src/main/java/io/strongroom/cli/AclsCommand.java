@@ -23,6 +23,10 @@ final class AclsCommand implements Callable<Integer> {
             + "anomaly, restore).")
     String service;
 
+    @Option(names = "--tenant", paramLabel = "TENANT", description = "Narrow restore's KMS unwraps to this tenant "
+            + "(repeatable; IAM condition kms:EncryptionContext:tenant). Default: every tenant.")
+    List<String> tenants = List.of();
+
     @Option(names = "--apply", description = "Create the Kafka ACLs on the broker.")
     boolean apply;
 
@@ -39,7 +43,7 @@ final class AclsCommand implements Callable<Integer> {
             System.out.println("# " + s + ": Kafka principal User:" + s);
             plan.kafkaAcls(s).forEach(b -> System.out.println(AccessPlan.kafkaAclsCommand(b)));
             System.out.println("# " + s + ": S3 and KMS (IAM-style policy)");
-            System.out.println(json.writerWithDefaultPrettyPrinter().writeValueAsString(plan.cloudPolicy(s)));
+            System.out.println(json.writerWithDefaultPrettyPrinter().writeValueAsString(plan.cloudPolicy(s, tenants)));
             System.out.println();
         }
         if (apply) {

@@ -21,8 +21,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -107,7 +105,7 @@ final class DlqCommand {
                 Segment sealed = Segment.parse(where, bytes(letter.getEncryptedPayload()));
                 tenant = sealed.header().getTenant();
                 segmentId = sealed.header().getSegmentId();
-                payload = DeadLetterSealer.open(where, letter, kms, c.kms().timeout());
+                payload = DeadLetterSealer.open(where, letter, kms, c.kms().timeout(), DlqDigestKey.load(c));
             } else {
                 payload = fromSource(c, letter, where);
             }
@@ -138,9 +136,9 @@ final class DlqCommand {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     if (r.offset() == offset) {
                         byte[] value = r.value() == null ? new byte[0] : r.value();
-                        if (!MessageDigest.isEqual(sha256(value), bytes(letter.getPayloadSha256()))) {
+                        if (!DlqDigestKey.load(c).matches(value, bytes(letter.getPayloadSha256()))) {
                             throw new IllegalStateException(where + ": the record now at " + tp + "/" + offset
-                                    + " does not match the SHA-256 recorded at rejection");
+                                    + " does not match the digest recorded at rejection (or the DLQ digest key is not ingest's)");
                         }
                         List<PayloadHeader> headers = new ArrayList<>();
                         r.headers().forEach(h -> headers.add(new PayloadHeader(h.key(), h.value() == null ? null : ByteBuffer.wrap(h.value()))));
@@ -150,14 +148,6 @@ final class DlqCommand {
                 }
             }
             throw new IllegalStateException(where + ": the source record could not be read from " + tp + " within 30 s");
-        }
-    }
-
-    private static byte[] sha256(byte[] value) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(value);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -137,6 +137,7 @@ public final class LocalCommand {
                     "  replication-factor: 1",
                     io.strongroom.cli.demo.Sandbox.s3Yaml("http://127.0.0.1:" + S3_PORT, BUCKET),
                     io.strongroom.cli.demo.Sandbox.localKmsYaml(dir.resolve("kms"), passphrase),
+                    io.strongroom.cli.demo.Sandbox.dlqDigestYaml(io.strongroom.cli.demo.Sandbox.dlqDigestKeyFile(dir)),
                     "coordinator:",
                     "  tenants: [acme, globex, initech]",
                     ""));

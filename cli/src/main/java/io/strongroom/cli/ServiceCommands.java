@@ -130,7 +130,8 @@ final class ServiceCommands {
             IngestService ingest;
             try {
                 ingest = IngestService.start(c.ingest(), c.kafka().clientProperties(), stateDir(c),
-                        new DeadLetterSealer(kms, c.environment(), DeadLetterSealer.QUARANTINE_TENANT, c.kms().timeout()));
+                        new DeadLetterSealer(kms, c.environment(), DeadLetterSealer.QUARANTINE_TENANT, c.kms().timeout(),
+                                DlqDigestKey.load(c)));
             } catch (RuntimeException e) {
                 kms.close();
                 throw e;

@@ -123,7 +123,9 @@ class LeastPrivilegeIT {
 
             PipelineIT.Run printed = PipelineIT.run("acls", "--config", configs.get("admin").toString(), "--service", "archiver");
             assertThat(printed.out()).contains("--allow-principal User:archiver --operation READ --topic strongroom.segments")
-                    .contains("\"s3:PutObject\"").as("the archiver holds no key: no KMS action").doesNotContain("kms:");
+                    .contains("\"s3:PutObject\"").as("the archiver holds no key: no KMS action allowed, all denied")
+                    .doesNotContainPattern("\"Effect\" : \"Allow\",\\s*\"Action\" : \\[[^\\]]*kms:")
+                    .containsPattern("\"Effect\" : \"Deny\",\\s*\"Action\" : \\[ \"kms:\\*\" \\]");
             PipelineIT.Run apply = PipelineIT.run("acls", "--config", configs.get("admin").toString(), "--apply");
             assertThat(apply.code()).as(apply.err()).isZero();
             assertThat(apply.out()).containsPattern("created [0-9]+ ACLs");
@@ -138,7 +140,8 @@ class LeastPrivilegeIT {
                     Kms encryptorKms = KmsFactory.create(c.get("encryptor"), "encryptor");
                     IngestService ingest = IngestService.start(c.get("ingest").ingest(), c.get("ingest").kafka().clientProperties(),
                             dir.resolve("streams-ingest"), new DeadLetterSealer(ingestKms, "demo", DeadLetterSealer.QUARANTINE_TENANT,
-                                    Duration.ofSeconds(10)));
+                                    Duration.ofSeconds(10), io.strongroom.ingest.PayloadDigest.of(
+                                            TestSecrets.DLQ_DIGEST_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8), "demo")));
                     EncryptorService encryptor = EncryptorService.start(c.get("encryptor").encryptor(), "demo", encryptorKms,
                             c.get("encryptor").kafka().clientProperties(), dir.resolve("streams-encryptor"));
                     ArchiverService archiver = ArchiverService.start(c.get("archiver").archiver(), c.get("archiver").s3(), "demo",

@@ -75,6 +75,8 @@ class ResumableRestoreIT {
             assertThat(out).doesNotExist();
             Path partial = dir.resolve(".resumed.jsonl." + st.restoreId() + ".partial");
             assertThat(Files.size(partial)).as("more than the checkpoint: cut on resume").isGreaterThan(st.outputBytes());
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(partial)))
+                    .as("the partial file of restored plaintext is the owner's alone").isEqualTo("rw-------");
 
             PipelineIT.Run otherRestore = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--table", "orders",
                     "--to-target", "jsonl:" + out, "--checkpoint", file.toString());
@@ -87,6 +89,8 @@ class ResumableRestoreIT {
             assertThat(resumed.err()).contains("resuming restore " + st.restoreId()).contains("4 of " + segments + " segments done");
             assertThat(resumed.out()).contains("restored 1,500 events from " + segments + " segments");
             assertThat(Files.readAllLines(out)).isEqualTo(expected);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)))
+                    .as("moved into place from the partial file, with its mode").isEqualTo("rw-------");
             assertThat(file).doesNotExist();
             assertThat(dir.resolve("jsonl.checkpoint.plan")).doesNotExist();
             assertThat(partial).doesNotExist();

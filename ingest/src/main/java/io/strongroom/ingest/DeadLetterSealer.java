@@ -18,7 +18,6 @@ import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -33,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * quarantine tenant's key instead, so an attacker-chosen tenant name never makes the KMS create a key.
  *
  * <p>If the KMS cannot seal, the dead letter keeps only its reference (source position, size,
- * SHA-256) and {@code strongroom dlq show} reads the payload back from the source topic while
- * its retention allows; the failure is logged. Ingest never stops for it.
+ * {@link PayloadDigest}: an HMAC under the environment's DLQ digest key, not a bare hash) and
+ * {@code strongroom dlq show} reads the payload back from the source topic while its retention
+ * allows; the failure is logged. Ingest never stops for it.
  */
 public final class DeadLetterSealer {
     /** Tenant whose key seals records that have no known tenant; the coordinator creates its key. */
@@ -46,18 +46,26 @@ public final class DeadLetterSealer {
     private final String environment;
     private final String quarantineTenant;
     private final Duration timeout;
+    private final PayloadDigest digest;
 
     /**
      * @param kms issues the data keys (ingest needs only generate, never unwrap)
      * @param environment bound into every sealed payload
      * @param quarantineTenant tenant whose key seals records without a known tenant
      * @param timeout KMS call timeout
+     * @param digest digests each rejected value for its dead letter (this environment's key)
      */
-    public DeadLetterSealer(Kms kms, String environment, String quarantineTenant, Duration timeout) {
+    public DeadLetterSealer(Kms kms, String environment, String quarantineTenant, Duration timeout, PayloadDigest digest) {
         this.kms = kms;
         this.environment = environment;
         this.quarantineTenant = quarantineTenant;
         this.timeout = timeout;
+        this.digest = java.util.Objects.requireNonNull(digest, "digest");
+    }
+
+    /** The digest dead letters record. */
+    PayloadDigest digest() {
+        return digest;
     }
 
     /** The tenant whose key seals a record rejected for {@code rejection}. */
@@ -94,20 +102,21 @@ public final class DeadLetterSealer {
             LOG.atError().addKeyValue("topic", source.getTopic()).addKeyValue("partition", source.getPartition())
                     .addKeyValue("offset", source.getOffset()).addKeyValue("tenant", tenant)
                     .log("cannot seal a rejected record under the key of {}, the dead letter keeps only its position "
-                            + "and SHA-256 (dlq show reads it from the source topic while retention allows): {}", tenant, e.getMessage());
+                            + "and digest (dlq show reads it from the source topic while retention allows): {}", tenant, e.getMessage());
             return Optional.empty();
         }
     }
 
     /**
      * Opens a dead letter's sealed payload: unwraps its data key (the KMS audits it), checks the
-     * segment and that the value's SHA-256 matches the one recorded at rejection.
+     * segment and that the value's digest matches the one recorded at rejection.
      *
      * @param where names the dead letter in errors
+     * @param digest the environment's DLQ digest
      * @throws IllegalArgumentException if the letter holds no sealed payload
      * @throws SegmentFormatException if the payload was tampered with or does not match
      */
-    public static DeadLetterPayload open(String where, DeadLetter letter, Kms kms, Duration timeout) {
+    public static DeadLetterPayload open(String where, DeadLetter letter, Kms kms, Duration timeout, PayloadDigest digest) {
         if (letter.getEncryptedPayload() == null) {
             throw new IllegalArgumentException(where + " holds no sealed payload (the KMS could not seal it at rejection)");
         }
@@ -127,8 +136,9 @@ public final class DeadLetterSealer {
         }
         DeadLetterPayload payload = PAYLOAD.decode(where, records.get(0));
         byte[] value = payload.getValue() == null ? new byte[0] : toBytes(payload.getValue());
-        if (!MessageDigest.isEqual(Hashing.sha256(value), toBytes(letter.getPayloadSha256()))) {
-            throw new SegmentFormatException(where + ": the sealed payload's SHA-256 differs from the one recorded at rejection");
+        if (!digest.matches(value, toBytes(letter.getPayloadSha256()))) {
+            throw new SegmentFormatException(where + ": the sealed payload's digest differs from the one recorded at rejection "
+                    + "(or the DLQ digest key is not the one ingest used)");
         }
         return payload;
     }

@@ -79,6 +79,10 @@ final class DebeziumNormalizer {
             return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant name is not valid (allowed: " + TENANT_NAME.pattern()
                     + ")", null);
         }
+        if (io.strongroom.crypto.kms.SystemTenants.isReserved(tenant)) { // its key is Strongroom's, not a data tenant's
+            return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant name '" + tenant + "' is reserved (names starting with "
+                    + io.strongroom.crypto.kms.SystemTenants.RESERVED_PREFIX + " are Strongroom's own)", null);
+        }
         if (!tenants.isEmpty() && !tenants.contains(tenant)) {
             return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant '" + tenant + "' is not in ingest.tenants", tenant);
         }

@@ -26,10 +26,13 @@ import java.util.regex.PatternSyntaxException;
  * @param classifications policy: {@code tenant/table}, {@code * /table} or {@code tenant/*} → classification;
  *     the most specific entry wins
  * @param postgres the embedded Debezium PostgreSQL source, used with {@code strongroom ingest --source postgres}
+ * @param dlqDigestKeyFile file holding the secret of dead letters' payload digests ({@link PayloadDigest}); null:
+ *     {@code $STRONGROOM_DLQ_DIGEST_KEY}
  */
 public record IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
         Classification defaultClassification, Integer maxRecordBytes, String tenantFrom, String tenantHeader,
-        String tenantField, Map<String, Classification> classifications, PostgresSourceConfig postgres) {
+        String tenantField, Map<String, Classification> classifications, PostgresSourceConfig postgres,
+        String dlqDigestKeyFile) {
 
     public static final String DEFAULT_TOPIC_PATTERN = "cdc\\..*";
     public static final String DEFAULT_TENANT_PATTERN = "cdc\\.(?<tenant>[^.]+)\\..*";
@@ -72,9 +75,17 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
         }
     }
 
+    /** As the canonical constructor, the DLQ digest key from {@code $STRONGROOM_DLQ_DIGEST_KEY}. */
+    public IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
+            Classification defaultClassification, Integer maxRecordBytes, String tenantFrom, String tenantHeader,
+            String tenantField, Map<String, Classification> classifications, PostgresSourceConfig postgres) {
+        this(applicationId, topicPattern, tenantPattern, tenants, defaultClassification, maxRecordBytes, tenantFrom, tenantHeader,
+                tenantField, classifications, postgres, null);
+    }
+
     /** All defaults. */
     public static IngestConfig defaults() {
-        return new IngestConfig(null, null, null, null, null, null, null, null, null, null, null);
+        return new IngestConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     Set<String> tenantSet() {

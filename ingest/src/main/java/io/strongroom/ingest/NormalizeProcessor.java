@@ -29,12 +29,14 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
     private final DebeziumNormalizer normalizer;
     private final String applicationId;
     private final DeadLetterSealer sealer;
+    private final PayloadDigest digest;
     private ProcessorContext<String, byte[]> context;
 
     NormalizeProcessor(IngestConfig config, DeadLetterSealer sealer) {
         this.normalizer = new DebeziumNormalizer(config);
         this.applicationId = config.applicationId();
         this.sealer = sealer;
+        this.digest = sealer != null ? sealer.digest() : PayloadDigest.ephemeral(); // without a sealer: tests only
     }
 
     @Override
@@ -61,7 +63,7 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
                 .setSource(source)
                 .setTenant(rejection.tenant())
                 .setPayloadSizeBytes(payload.length)
-                .setPayloadSha256(ByteBuffer.wrap(io.strongroom.ingest.Hashing.sha256(payload)))
+                .setPayloadSha256(ByteBuffer.wrap(digest.of(payload))) // an HMAC, despite the field's name
                 .setRejectedAtMs(context.currentSystemTimeMs())
                 .setApplication(applicationId)
                 .setEncryptedPayload(sealer == null ? null

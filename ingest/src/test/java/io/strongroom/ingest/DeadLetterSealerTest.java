@@ -36,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DeadLetterSealerTest {
     private static final String CANARY = "CANARY-dlq-7f3a";
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final PayloadDigest DIGEST = PayloadDigest.of(
+            io.strongroom.testkit.TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "test");
     @TempDir Path dir;
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> input;
@@ -47,7 +49,7 @@ class DeadLetterSealerTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dlq-test");
         driver = new TopologyTestDriver(IngestTopology.topology(config,
-                new DeadLetterSealer(sealingKms, "test", "strongroom-quarantine", TIMEOUT)), props);
+                new DeadLetterSealer(sealingKms, "test", "strongroom-quarantine", TIMEOUT, DIGEST)), props);
         input = driver.createInputTopic("cdc.acme.public.orders", new ByteArraySerializer(), new ByteArraySerializer());
         changes = driver.createOutputTopic(Topics.CHANGES.name(), Topics.CHANGES.keySerde().deserializer(),
                 Topics.CHANGES.valueSerde().deserializer());
@@ -107,7 +109,7 @@ class DeadLetterSealerTest {
         assertThat(segment.header().getKeyId()).isEqualTo(kms.keyIdFor("acme"));
 
         InMemoryAuditTrail trail = new InMemoryAuditTrail("dlq-cli");
-        DeadLetterPayload payload = DeadLetterSealer.open("dlq record", letter, new AuditingKms(kms, trail, "alice"), TIMEOUT);
+        DeadLetterPayload payload = DeadLetterSealer.open("dlq record", letter, new AuditingKms(kms, trail, "alice"), TIMEOUT, DIGEST);
         assertThat(bytes(payload.getValue())).isEqualTo(value);
         assertThat(bytes(payload.getKey())).isEqualTo(b("{\"id\":1}"));
         assertThat(payload.getHeaders()).singleElement().satisfies(h -> {
@@ -133,7 +135,7 @@ class DeadLetterSealerTest {
                 .isEqualTo("strongroom-quarantine");
         assertThat(kms.describe(kms.keyIdFor("acme")).toCompletableFuture().handle((v, e) -> e).get())
                 .as("no key was created for the unknown tenant").isNotNull();
-        assertThat(DeadLetterSealer.open("dlq", letter, kms, TIMEOUT).getValue()).isNotNull();
+        assertThat(DeadLetterSealer.open("dlq", letter, kms, TIMEOUT, DIGEST).getValue()).isNotNull();
     }
 
     @Test
@@ -149,11 +151,11 @@ class DeadLetterSealerTest {
         byte[] sealed = bytes(tampered.getEncryptedPayload());
         sealed[sealed.length - 20] ^= 1;
         tampered.setEncryptedPayload(ByteBuffer.wrap(sealed));
-        assertThatThrownBy(() -> DeadLetterSealer.open("dlq offset 0", tampered, kms, TIMEOUT))
+        assertThatThrownBy(() -> DeadLetterSealer.open("dlq offset 0", tampered, kms, TIMEOUT, DIGEST))
                 .isInstanceOf(SegmentFormatException.class).hasMessageContaining("dlq offset 0");
 
         DeadLetter swapped = DeadLetter.newBuilder(letters.get(0)).setEncryptedPayload(letters.get(1).getEncryptedPayload()).build();
-        assertThatThrownBy(() -> DeadLetterSealer.open("dlq offset 0", swapped, kms, TIMEOUT))
+        assertThatThrownBy(() -> DeadLetterSealer.open("dlq offset 0", swapped, kms, TIMEOUT, DIGEST))
                 .isInstanceOf(SegmentFormatException.class).hasMessageContaining("belongs to cdc.acme.public.orders/0/1");
     }
 
@@ -169,7 +171,28 @@ class DeadLetterSealerTest {
         assertThat(letter.getSource().getOffset()).isZero();
         assertThat(letter.getPayloadSha256().remaining()).isEqualTo(32);
         assertThat(changes.readValuesToList()).hasSize(1);
-        assertThatThrownBy(() -> DeadLetterSealer.open("dlq offset 0", letter, kms, TIMEOUT))
+        assertThatThrownBy(() -> DeadLetterSealer.open("dlq offset 0", letter, kms, TIMEOUT, DIGEST))
                 .hasMessageContaining("holds no sealed payload");
+    }
+
+    @Test
+    void theDeadLetterDigestIsAnHmacUnderTheEnvironmentsKeyNotASha256() throws Exception {
+        kms = TestKms.local(dir, false); // no keys: the letter keeps only its reference, the digest is all that links it
+        start(IngestConfig.defaults(), kms);
+        byte[] payload = b("not json " + CANARY);
+        input.pipeInput(b("k1"), payload);
+        DeadLetter letter = dlq.readValue();
+        byte[] recorded = DeadLetterSealer.toBytes(letter.getPayloadSha256());
+        assertThat(recorded).as("a bare SHA-256 lets anyone who reads the DLQ confirm a guessed payload")
+                .isNotEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(payload));
+        assertThat(recorded).as("the HMAC under this environment's key, stable for the same key").hasSize(32)
+                .isEqualTo(DIGEST.of(payload)).isEqualTo(PayloadDigest.of(
+                        io.strongroom.testkit.TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "test").of(payload));
+        assertThat(DIGEST.matches(payload, recorded)).isTrue();
+        byte[] otherSecret = (io.strongroom.testkit.TestSecrets.DLQ_DIGEST_KEY + "x").getBytes(StandardCharsets.UTF_8);
+        assertThat(PayloadDigest.of(otherSecret, "test").of(payload)).as("another secret").isNotEqualTo(recorded);
+        assertThat(PayloadDigest.of(io.strongroom.testkit.TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "prod")
+                .of(payload)).as("another environment").isNotEqualTo(recorded);
+        assertThatThrownBy(() -> PayloadDigest.of(new byte[31], "test")).hasMessage("the DLQ digest key must be at least 32 bytes, got 31");
     }
 }

@@ -122,6 +122,27 @@ class IngestTopologyTest {
     }
 
     @Test
+    void aReservedTenantNameIsRefusedAtIngest() {
+        for (String tenant : List.of("strongroom-quarantine", "strongroom-audit", "strongroom-anything", "Strongroom-Audit")) {
+            TestInputTopic<byte[], byte[]> reserved = driver.createInputTopic("cdc." + tenant + ".public.orders",
+                    new ByteArraySerializer(), new ByteArraySerializer());
+            reserved.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
+        }
+        input.pipeInput(b("{\"id\":2}"), b("{\"op\":\"c\",\"after\":{\"id\":2}}"));
+
+        assertThat(changes.readValuesToList()).as("only the data tenant's event passes, the others did not stop it")
+                .extracting(ChangeEvent::getTenant).containsExactly("acme");
+        List<DeadLetter> letters = dlq.readValuesToList();
+        assertThat(letters).extracting(DeadLetter::getReason).containsOnly(RejectReason.UNKNOWN_TENANT).hasSize(4);
+        assertThat(letters).extracting(DeadLetter::getTenant).as("sealed as without a tenant (quarantine key)").containsOnlyNulls();
+        assertThat(letters).extracting(DeadLetter::getDetail).containsExactly(
+                "tenant name 'strongroom-quarantine' is reserved (names starting with strongroom- are Strongroom's own)",
+                "tenant name 'strongroom-audit' is reserved (names starting with strongroom- are Strongroom's own)",
+                "tenant name 'strongroom-anything' is reserved (names starting with strongroom- are Strongroom's own)",
+                "tenant name 'Strongroom-Audit' is reserved (names starting with strongroom- are Strongroom's own)");
+    }
+
+    @Test
     void eachValidationFailureHasItsOwnReason() {
         input.pipeInput(b("{\"id\":1}"), b("{\"after\":{\"id\":1}}"));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":null}"));

@@ -26,8 +26,9 @@ import java.util.Properties;
  * text and cast to each column's type as the database declares it ({@code bytea} from base64), so
  * numerics, timestamps and JSON keep their exact values. The whole restore is one transaction. A
  * table that does not exist is created by the {@code --ddl} file if one is given, else from the
- * column types the events carry (when the source sent a schema); otherwise the restore stops and
- * asks for a DDL file.
+ * column types the events carry (when the source sent a schema; only plain PostgreSQL types with
+ * checked modifiers, see {@link PostgresColumnType}, anything else stops the restore naming the column
+ * and its type); otherwise the restore stops and asks for a DDL file.
  */
 public final class PostgresSink implements RestoreSink {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -87,12 +88,28 @@ public final class PostgresSink implements RestoreSink {
         return types;
     }
 
-    /** Creates {@code table} from the column types the events carry, keyed by the event key's columns. */
+    /**
+     * Creates {@code table} from the column types the events carry, keyed by the event key's columns. Every type is
+     * checked before any SQL runs, and the SQL of each is {@link PostgresColumnType}'s, not the event's.
+     *
+     * @throws IllegalStateException naming the column and its type, if a type is not one a restore creates
+     */
     private void create(String table, JsonNode columns, JsonNode key) throws SQLException {
+        if (!columns.isObject()) {
+            throw new IllegalStateException("the column types of table " + table + " are not a JSON object of column to type");
+        }
         List<String> defs = new ArrayList<>();
         for (var it = columns.fields(); it.hasNext(); ) {
             var c = it.next();
-            defs.add(quote(c.getKey()) + " " + c.getValue().asText()); // type names were checked at ingest: [a-z0-9 _(),]
+            String type = c.getValue().isTextual() ? c.getValue().asText() : c.getValue().toString();
+            try {
+                defs.add(quote(c.getKey()) + " " + PostgresColumnType.sql(type));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("column " + table + "." + c.getKey() + " has type '"
+                        + (type.length() > 100 ? type.substring(0, 100) + "…" : type) + "', which is not a PostgreSQL type a "
+                        + "restore creates tables with (" + e.getMessage() + "); create the table, or give --ddl FILE with its "
+                        + "CREATE TABLE");
+            }
         }
         List<String> pk = new ArrayList<>();
         key.fieldNames().forEachRemaining(k -> pk.add(quote(k)));

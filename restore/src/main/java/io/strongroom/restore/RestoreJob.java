@@ -175,8 +175,7 @@ public final class RestoreJob {
                 tmp = options.output().toAbsolutePath().resolveSibling("." + options.output().getFileName() + "."
                         + checkpoint.restoreId() + ".partial");
                 Files.createDirectories(tmp.getParent());
-                channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.WRITE);
+                channel = openPrivate(tmp);
                 channel.truncate(checkpoint.state().outputBytes());
                 channel.position(checkpoint.state().outputBytes());
                 out = new BufferedWriter(new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(channel),
@@ -323,6 +322,22 @@ public final class RestoreJob {
         Path dir = output.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         return Files.createTempFile(dir, "." + output.getFileName(), ".partial");
+    }
+
+    /**
+     * Opens (creating it if missing) the partial file of a resumable restore: restored plaintext, so it is created
+     * owner-only ({@code rw-------}) where the file system has POSIX permissions, and made so if an older run left it wider.
+     */
+    private static java.nio.channels.FileChannel openPrivate(Path path) throws IOException {
+        var options = java.util.Set.of(java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        if (!Files.getFileStore(path.getParent()).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+            return java.nio.channels.FileChannel.open(path, options);
+        }
+        var ownerOnly = java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path, options,
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly));
+        Files.setPosixFilePermissions(path, ownerOnly);
+        return channel;
     }
 
     private static Writer writer(Path path) throws IOException {

@@ -13,6 +13,9 @@ public final class TestSecrets {
     /** TOTP secret (base32) of the test security officer bob. */
     public static final String BOB_TOTP = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU";
 
+    /** The secret of the DLQ payload digest (HMAC) in tests that build ingest themselves. */
+    public static final String DLQ_DIGEST_KEY = "dlq-digest-test-secret-3c9b1e0a-5f7d-4e2a-9b6c";
+
     private TestSecrets() {}
 
     /** The admin API token of a test principal. */
@@ -30,6 +33,6 @@ public final class TestSecrets {
         return List.of(EmbeddedS3.SECRET_KEY, TestKms.PASSPHRASE, SoftHsm.PIN, SoftHsm.SO_PIN, ALICE_TOTP, BOB_TOTP,
                 token("alice"), token("bob"), token("carol"), token("dave"), token("erin"), "password=" + Postgres.PASSWORD, TestTls.PASSWORD,
                 kafkaPassword("admin"), kafkaPassword("ingest"), kafkaPassword("encryptor"), kafkaPassword("archiver"),
-                kafkaPassword("coordinator"), kafkaPassword("anomaly"), kafkaPassword("restore"));
+                kafkaPassword("coordinator"), kafkaPassword("anomaly"), kafkaPassword("restore"), DLQ_DIGEST_KEY);
     }
 }

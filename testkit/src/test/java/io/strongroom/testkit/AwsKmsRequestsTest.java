@@ -53,7 +53,8 @@ class AwsKmsRequestsTest {
                 .map(EncryptRequest.class::cast).findFirst().orElseThrow();
         DecryptRequest decrypt = client.requests().stream().filter(DecryptRequest.class::isInstance)
                 .map(DecryptRequest.class::cast).findFirst().orElseThrow();
-        assertThat(encrypt.encryptionContext()).containsExactly(java.util.Map.entry("strongroom-aad", expected));
+        assertThat(encrypt.encryptionContext()).containsOnly(java.util.Map.entry("strongroom-aad", expected),
+                java.util.Map.entry("environment", "prod"), java.util.Map.entry("tenant", "acme"));
         assertThat(decrypt.encryptionContext()).isEqualTo(encrypt.encryptionContext());
         assertThat(decrypt.keyId()).as("decrypt pins the key").isEqualTo("alias/strongroom-acme/v1");
         assertThat(new String(java.util.Base64.getDecoder().decode(expected), java.nio.charset.StandardCharsets.UTF_8))
@@ -89,5 +90,38 @@ class AwsKmsRequestsTest {
         assertThatThrownBy(() -> await(kms.generateDek("aws-kms://alias/other-acme", CTX), T))
                 .isInstanceOf(UnknownKeyException.class).hasMessageContaining("not an aws-kms key id of this deployment");
         assertThatThrownBy(() -> new AwsKms(client, "strongroom-")).hasMessageContaining("must start with alias/");
+    }
+
+    @Test
+    void dataKeysWrappedBeforeTheContextNamedEnvironmentAndTenantStillUnwrap() throws Exception {
+        await(kms.createKek("acme"), T);
+        // as the backend wrapped before: the context holds the bound bytes alone
+        com.google.crypto.tink.Aead legacy = new com.google.crypto.tink.Aead() {
+            @Override
+            public byte[] encrypt(byte[] plaintext, byte[] aad) {
+                return client.encrypt(b -> b.keyId("alias/strongroom-acme/v1")
+                        .plaintext(software.amazon.awssdk.core.SdkBytes.fromByteArray(plaintext))
+                        .encryptionContext(java.util.Map.of("strongroom-aad", Base64.getEncoder().encodeToString(aad))))
+                        .ciphertextBlob().asByteArray();
+            }
+
+            @Override
+            public byte[] decrypt(byte[] ciphertext, byte[] aad) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        var dek = io.strongroom.crypto.kms.DataKeys.generate();
+        byte[] wrapped = io.strongroom.crypto.kms.DataKeys.wrap(dek, legacy, CTX.bytes());
+        var old = new io.strongroom.crypto.kms.WrappedDek("aws-kms://alias/strongroom-acme", "1",
+                io.strongroom.crypto.kms.DataKeys.ALGORITHM, wrapped);
+
+        var aead = await(kms.unwrapDek(old, CTX), T);
+        byte[] sealed = io.strongroom.crypto.kms.DataKeys.aead(dek).encrypt(new byte[] {1, 2, 3}, new byte[0]);
+        assertThat(aead.decrypt(sealed, new byte[0])).containsExactly(1, 2, 3);
+        // and the fallback does not loosen the binding: another tenant's or segment's context still fails
+        assertThatThrownBy(() -> await(kms.unwrapDek(old, new DekContext("prod", "acme", "seg-2")), T))
+                .isInstanceOf(KmsException.class);
+        assertThatThrownBy(() -> await(kms.unwrapDek(old, new DekContext("staging", "acme", "seg-1")), T))
+                .isInstanceOf(KmsException.class);
     }
 }

@@ -38,7 +38,8 @@ public final class Pipeline implements AutoCloseable {
         }
         Path state = Path.of(config.dataDir(), "streams");
         IngestService ingest = IngestService.start(config.ingest(), config.kafka().clientProperties(), state,
-                new DeadLetterSealer(ingestKms, config.environment(), DeadLetterSealer.QUARANTINE_TENANT, config.kms().timeout()));
+                new DeadLetterSealer(ingestKms, config.environment(), DeadLetterSealer.QUARANTINE_TENANT, config.kms().timeout(),
+                        io.strongroom.cli.DlqDigestKey.load(config)));
         // the encryptor's meters go to the global registry (/metrics) and to one of this pipeline's own, which says why
         // its segments were sealed
         var encryptorMeters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();

@@ -76,6 +76,7 @@ public final class Sandbox implements AutoCloseable {
                     s3Yaml(s3.endpoint().toString(), BUCKET),
                     tls == null ? "" : "  trust-store: " + tls.truststore() + "\n  trust-store-password: " + tls.password(),
                     localKmsYaml(dir.resolve("kms"), passphrase),
+                    dlqDigestYaml(dlqDigestKeyFile(dir)),
                     "encryptor:",
                     "  segment-max-records: " + segmentMaxRecords,
                     "  segment-max-age: " + segmentMaxAge,
@@ -115,13 +116,27 @@ public final class Sandbox implements AutoCloseable {
 
     /** {@code dir/kms-passphrase}, made (random, readable by the owner only) unless it exists. */
     public static Path passphraseFile(Path dir) throws IOException {
-        Path passphrase = dir.resolve("kms-passphrase");
-        if (!Files.exists(passphrase)) {
-            Files.createFile(passphrase, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        return secretFile(dir.resolve("kms-passphrase"));
+    }
+
+    /** {@code dir/dlq-digest-key}: the secret of dead letters' payload digests, made like the passphrase. */
+    public static Path dlqDigestKeyFile(Path dir) throws IOException {
+        return secretFile(dir.resolve("dlq-digest-key"));
+    }
+
+    /** The {@code ingest:} section naming the DLQ digest key file. */
+    public static String dlqDigestYaml(Path keyFile) {
+        return "ingest:\n  dlq-digest-key-file: " + keyFile;
+    }
+
+    /** {@code file}, made (two random UUIDs, 72 characters, readable by the owner only) unless it exists. */
+    private static Path secretFile(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                     java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(passphrase, java.util.UUID.randomUUID().toString());
+            Files.writeString(file, java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID());
         }
-        return passphrase;
+        return file;
     }
 
     public Path dir() {

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -48,6 +49,12 @@ import software.amazon.awssdk.services.kms.model.NotFoundException;
  * {@link KmsException}.
  */
 public final class AwsKms implements Kms {
+    /** The tag every KEK version carries, its tenant: IAM policies scope grants to keys that have it. */
+    public static final String TENANT_TAG = "strongroom:tenant";
+    /** Encryption-context key holding the environment of a wrapped DEK (for {@code kms:EncryptionContext:environment}). */
+    public static final String ENVIRONMENT_CONTEXT = "environment";
+    /** Encryption-context key holding the tenant of a wrapped DEK (for {@code kms:EncryptionContext:tenant}). */
+    public static final String TENANT_CONTEXT = "tenant";
     private static final String SCHEME = "aws-kms://";
     private static final long PRIMARY_TTL_NANOS = Duration.ofSeconds(30).toNanos();
     private final KmsClient client;
@@ -78,6 +85,11 @@ public final class AwsKms implements Kms {
                     + aliasPrefix + "<tenant>)");
         }
         return keyId.substring(SCHEME.length());
+    }
+
+    /** The encryption-context entries next to the bound bytes: environment and tenant, each a key of its own. */
+    static Map<String, String> labels(DekContext context) {
+        return Map.of(ENVIRONMENT_CONTEXT, context.environment(), TENANT_CONTEXT, context.tenant());
     }
 
     private static String versionAlias(String alias, String version) {
@@ -115,7 +127,7 @@ public final class AwsKms implements Kms {
     public CompletionStage<DataKey> generateDek(String keyId, DekContext context) {
         return call(keyId, () -> {
             String primary = primaryVersion(keyId);
-            Aead kek = new AwsKmsAead(client, versionAlias(alias(keyId), primary));
+            Aead kek = new AwsKmsAead(client, versionAlias(alias(keyId), primary), labels(context));
             var dek = DataKeys.generate();
             byte[] wrapped = DataKeys.wrap(dek, kek, context.bytes());
             return new DataKey(DataKeys.aead(dek), new WrappedDek(keyId, primary, DataKeys.ALGORITHM, wrapped));
@@ -126,7 +138,7 @@ public final class AwsKms implements Kms {
     public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
         return call(keyId, () -> {
             String primary = primaryVersion(keyId);
-            Aead kek = new AwsKmsAead(client, versionAlias(alias(keyId), primary));
+            Aead kek = new AwsKmsAead(client, versionAlias(alias(keyId), primary), labels(context));
             return new WrappedDek(keyId, primary, DataKeys.ALGORITHM, DataKeys.wrap(dek, kek, context.bytes()));
         });
     }
@@ -139,7 +151,8 @@ public final class AwsKms implements Kms {
             }
             String versionAlias = versionAlias(alias(wrapped.keyId()), wrapped.keyVersion());
             try {
-                return DataKeys.unwrapKeyset(wrapped.bytes(), new AwsKmsAead(client, versionAlias), context.bytes());
+                return DataKeys.unwrapKeyset(wrapped.bytes(), new AwsKmsAead(client, versionAlias, labels(context)),
+                        context.bytes());
             } catch (NotFoundException e) {
                 throw new UnknownKeyException("key " + wrapped.keyId() + " has no version " + wrapped.keyVersion());
             } catch (DisabledException e) {
@@ -268,7 +281,7 @@ public final class AwsKms implements Kms {
     private String newKey(String tenant, String version) {
         return client.createKey(b -> b.description("Strongroom KEK for tenant " + tenant + ", version " + version)
                 .keyUsage("ENCRYPT_DECRYPT").keySpec("SYMMETRIC_DEFAULT")
-                .tags(t -> t.tagKey("strongroom:tenant").tagValue(tenant))).keyMetadata().arn();
+                .tags(t -> t.tagKey(TENANT_TAG).tagValue(tenant))).keyMetadata().arn();
     }
 
     private interface Body<T> {

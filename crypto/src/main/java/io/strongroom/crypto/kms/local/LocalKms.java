@@ -127,9 +127,22 @@ public final class LocalKms extends VersionedKms {
         }
     }
 
+    /** A token of an environment name (split on {@code - _ .} and spaces) that marks it as production. */
+    private static final java.util.regex.Pattern PRODUCTION_TOKEN = java.util.regex.Pattern.compile("(prod|production|prd)[0-9]*");
+
+    /**
+     * Whether {@code environment} names a production environment: any of its tokens, split on {@code -}, {@code _},
+     * {@code .} and whitespace and compared without case, is {@code prod}, {@code production} or {@code prd}, optionally
+     * followed by digits ({@code prod}, {@code prod1}, {@code production-eu}, {@code eu-prod-2}, {@code us-prd3}). Words
+     * that merely contain the letters ({@code preprod}, {@code nonprod}, {@code product-demo}) are not production.
+     */
     static boolean isProduction(String environment) {
-        String e = environment.toLowerCase(java.util.Locale.ROOT);
-        return e.equals("prod") || e.equals("production") || e.startsWith("prod-") || e.endsWith("-prod");
+        for (String token : environment.toLowerCase(java.util.Locale.ROOT).split("[-_.\\s]+")) {
+            if (PRODUCTION_TOKEN.matcher(token).matches()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -47,6 +47,17 @@ class LocalKmsTest {
         assertThat(LocalKms.isProduction("staging")).isFalse();
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} -> {1}")
+    @org.junit.jupiter.params.provider.CsvSource({
+        "prod, true", "production, true", "PROD, true", "prd, true", "prod1, true", "prod-2, true", "production-eu, true",
+        "eu-prod, true", "eu-prod-2, true", "eu_prod_2, true", "eu.prod.2, true", "us-east-prd3, true", "production2, true",
+        "live-prod, true",
+        "dev, false", "staging, false", "product-demo, false", "preprod, false", "nonprod, false", "prodigy, false",
+        "reproduce, false", "qa-1, false", "test, false", "p-rod, false", "products, false"})
+    void productionEnvironmentNamesAreRecognised(String environment, boolean production) {
+        assertThat(LocalKms.isProduction(environment)).isEqualTo(production);
+    }
+
     @Test
     void keyFilesArePrivateAndHoldNoKeyInTheClear() throws Exception {
         await(open("correct horse", "dev").createKek("acme"), T);
