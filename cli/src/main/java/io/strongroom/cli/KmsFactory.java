@@ -51,11 +51,20 @@ public final class KmsFactory {
             Kms resilient = ResilientKms.wrap(backend, Duration.ofMillis(100), Duration.ofSeconds(5), k.retryAttempts());
             Kms cached = CachingKms.wrap(MeteredKms.wrap(resilient, Metrics.globalRegistry), k.unwrapCacheSize(), k.unwrapCacheTtl());
             return new AuditingKms(cached, auditFile != null ? FileAuditTrail.open(auditFile, principal + "@file")
-                    : KafkaAuditTrail.create(config.kafka().clientProperties(), principal, k.auditBuffer()), principal);
+                    : KafkaAuditTrail.create(config.kafka().clientProperties(), principal, k.auditBuffer(),
+                            auditSpoolDir(config)), principal);
         } catch (RuntimeException e) {
             backend.close();
             throw e;
         }
+    }
+
+    /**
+     * Where audit events are made durable before Kafka acknowledges them ({@code DATA_DIR/audit-spool}, 0700): one
+     * spool per emitter; a start ships those of stopped emitters.
+     */
+    static Path auditSpoolDir(StrongroomConfig config) {
+        return Path.of(config.dataDir(), "audit-spool");
     }
 
     static Kms backend(StrongroomConfig config, Map<String, String> env) {

@@ -23,37 +23,55 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Key uses audited while Kafka is down survive a kill -9 of the process that made them. */
 class AuditSpoolIT {
     private static final int USES = 20;
 
-    @Test
-    void aKeyUseBeforeAKillIsOnTheAuditTopic() throws Exception {
+    /** How Kafka fails. */
+    enum Outage {
+        /** the broker is stopped (the client soon forgets the topic's metadata and waits for it) */
+        BROKER_STOPPED,
+        /** the broker is up but refuses writes to the audit topic (fewer in-sync replicas than required: clients retry) */
+        WRITES_REFUSED
+    }
+
+    @ParameterizedTest
+    @EnumSource(Outage.class)
+    void aKeyUseBeforeAKillIsOnTheAuditTopic(Outage outage) throws Exception {
         Path dir = Files.createTempDirectory("strongroom-audit-spool-it-");
         int port = freePort();
         int controllerPort = freePort();
         EmbeddedKafka kafka = EmbeddedKafka.startAt(dir.resolve("kafka"), port, controllerPort);
         Process child = null;
         try {
-            kafka.createTopics(3, Topics.AUDIT.name());
+            try (var admin = kafka.admin()) { // refusing writes from the start: no wait for a config change to apply
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(Topics.AUDIT.name(), 3, (short) 1)
+                        .configs(Map.of("min.insync.replicas", outage == Outage.WRITES_REFUSED ? "2" : "1"))))
+                        .all().get(30, TimeUnit.SECONDS);
+            }
             Path cfg = dir.resolve("strongroom.yaml");
             Files.writeString(cfg, String.join("\n", "environment: test", "data-dir: " + dir.resolve("state"), "kafka:",
                     "  bootstrap-servers: " + kafka.bootstrapServers(), Sandbox.s3Yaml("http://127.0.0.1:1", "unused"),
                     Sandbox.localKmsYaml(dir.resolve("kms"), Sandbox.passphraseFile(dir)), ""));
             Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
 
-            Path logs = Files.createDirectories(Path.of("target", "audit-spool-it"));
+            Path logs = Files.createDirectories(Path.of("target", "audit-spool-it-" + outage));
             Path out = logs.resolve("child.out");
             child = start(cfg, out, logs.resolve("child.err"), "warm", String.valueOf(USES));
             Process first = child;
             await().atMost(Duration.ofSeconds(90)).until(() -> !first.isAlive() || lines(out).contains("used warm"));
             assertThat(child.isAlive()).as("child alive; stderr: %s", tail(logs.resolve("child.err"))).isTrue();
-            await().atMost(Duration.ofSeconds(60)).until(() -> segments(audit(client)).contains("warm")); // Kafka was up
+            if (outage == Outage.BROKER_STOPPED) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> segments(audit(client)).contains("warm")); // Kafka was up
+            }
 
-            kafka.close(); // the outage
-            kafka = null;
+            if (outage == Outage.BROKER_STOPPED) {
+                kafka.close();
+                kafka = null;
+            }
             try (OutputStream stdin = child.getOutputStream()) {
                 stdin.write("go\n".getBytes(StandardCharsets.UTF_8));
             }
@@ -63,7 +81,11 @@ class AuditSpoolIT {
             child.destroyForcibly(); // kill -9, Kafka still down
             assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
-            kafka = EmbeddedKafka.startAt(dir.resolve("kafka"), port, controllerPort); // Kafka is back
+            if (outage == Outage.BROKER_STOPPED) { // Kafka is back
+                kafka = EmbeddedKafka.startAt(dir.resolve("kafka"), port, controllerPort);
+            } else {
+                minInsyncReplicas(kafka, "1");
+            }
             Path outAgain = logs.resolve("child-again.out");
             child = start(cfg, outAgain, logs.resolve("child-again.err"), "once");
             assertThat(child.waitFor(180, TimeUnit.SECONDS)).as("restarted child done").isTrue();
@@ -85,6 +107,16 @@ class AuditSpoolIT {
                 kafka.close();
             }
             io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        }
+    }
+
+    private static void minInsyncReplicas(EmbeddedKafka kafka, String value) throws Exception {
+        try (var admin = kafka.admin()) {
+            var topic = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC,
+                    Topics.AUDIT.name());
+            admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("min.insync.replicas", value),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
         }
     }
 
