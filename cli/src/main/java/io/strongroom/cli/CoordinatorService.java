@@ -63,10 +63,11 @@ final class CoordinatorService implements AutoCloseable {
         KeyPublisher publisher = new KeyPublisher(kms, producer, c.kms().timeout(), "coordinator");
         this.rotator = new KeyRotator(kms, publisher, c.kms().timeout(), c::rotationPolicy, Clock.systemUTC(),
                 Metrics.globalRegistry);
+        Principals principals = principals(c); // one instance: its TOTP state (steps used, locks) is shared
         this.api = !withApi || c.coordinator().adminPort() == null ? null : new AdminApi(
                 new InetSocketAddress(c.coordinator().adminBind(), c.coordinator().adminPort()), kms, rotator, publisher,
-                principals(c),
-                new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), principals(c),
+                principals,
+                new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), principals,
                         c.coordinator().approvalWindow()),
                 tenant -> Rewrap.references(archive, c.environment(), tenant), c::rotationPolicy,
                 c.coordinator().tenants(), c.kms().timeout(), Clock.systemUTC());
@@ -79,7 +80,8 @@ final class CoordinatorService implements AutoCloseable {
     }
 
     private static Principals principals(StrongroomConfig c) {
-        return new Principals(c.coordinator().principals()).revokedBy(accessReview(c)::revoked);
+        return new Principals(c.coordinator().principals()).revokedBy(accessReview(c)::revoked)
+                .withTotpState(Path.of(c.dataDir(), "coordinator", "totp.json"), c.coordinator().totpMaxFailures());
     }
 
     /** Starts the periodic pass (the first at once) and the admin API. */
