@@ -10,11 +10,16 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,9 +27,9 @@ import java.util.stream.Stream;
 
 /**
  * One emitter's write-ahead copy of its audit events, so that an event is durable before the key
- * operation it records returns, whether or not Kafka has acknowledged it yet. File
- * {@code DIR/EMITTER.spool} (mode 0600, directory 0700), held under an exclusive file lock while its
- * emitter lives; one line per entry:
+ * operation it records returns, whether or not Kafka has acknowledged it yet. Files
+ * {@code DIR/EMITTER.spool} (the events) and {@code DIR/EMITTER.lock} (held under an exclusive file
+ * lock while the emitter lives), mode 0600 in a 0700 directory; one line per entry in the spool:
  *
  * <pre>
  * event line:   Base64(Avro single-object encoding of the AuditEvent) "\n"
@@ -32,14 +37,17 @@ import java.util.stream.Stream;
  * </pre>
  *
  * Appends are forced to disk in groups ({@link #awaitDurable}: one {@code fsync} covers every
- * event written before it, whoever asked). Once every event in it is acknowledged the file is
- * emptied (past {@code compactAbove} bytes) and starts again with the latest marker. A file whose
- * emitter died (no lock held) is an orphan: {@link AuditSpoolShipper} ships what Kafka lacks.
+ * event written before it, whoever asked). Past {@code compactAbove} bytes the spool is rewritten
+ * (new file, forced, renamed over the old one) with the latest marker and only the events Kafka has
+ * not acknowledged yet. A spool whose lock nobody holds belongs to an emitter that died: an
+ * {@link Orphan}, which {@link AuditSpoolShipper} ships.
  */
 final class AuditSpool implements AutoCloseable {
     static final String SUFFIX = ".spool";
+    static final String LOCK = ".lock";
     private static final AvroSerde<AuditEvent> SERDE = AvroSerde.of(AuditEvent.class);
-    /** Spool files open in this JVM: never treated as orphans (closing another channel would drop their lock). */
+    private static final FileAttribute<?> OWNER_ONLY = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    /** Emitters of this JVM: never orphans (and never locked twice: closing a second channel drops a POSIX lock). */
     private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
 
     /** Kafka acknowledged {@code sequence} at {@code partition}/{@code offset}. */
@@ -48,48 +56,56 @@ final class AuditSpool implements AutoCloseable {
     /** What a spool file holds: its events in order, and the latest acknowledgement it recorded (or null). */
     record Contents(List<AuditEvent> events, Ack latestAck) {}
 
+    private record Line(long sequence, byte[] bytes) {}
+
     private final Path file;
-    private final FileChannel channel;
+    private final Path lockFile;
+    private final FileChannel lockChannel;
     private final FileLock lock;
     private final long compactAbove;
-    private long written; // bytes appended so far
-    private long durable; // bytes known forced
+    private final Deque<Line> unacknowledged = new ArrayDeque<>();
+    private FileChannel channel;
+    private long fileSize;
+    private long written; // bytes appended since creation, across rewrites: positions for awaitDurable
+    private long durable; // of those, known forced
     private boolean forcing;
     private long lastAppended = -1;
     private Ack markedAck;
     private IOException failure;
 
-    private AuditSpool(Path file, FileChannel channel, FileLock lock, long compactAbove) throws IOException {
+    private AuditSpool(Path file, Path lockFile, FileChannel lockChannel, FileLock lock, FileChannel channel, long compactAbove) {
         this.file = file;
-        this.channel = channel;
+        this.lockFile = lockFile;
+        this.lockChannel = lockChannel;
         this.lock = lock;
+        this.channel = channel;
         this.compactAbove = compactAbove;
-        this.written = channel.size();
-        this.durable = written;
     }
 
-    /** Creates {@code dir/emitter.spool} and locks it. */
+    /** Creates and locks {@code dir/emitter.spool}. */
     static AuditSpool create(Path dir, String emitter, long compactAbove) {
         Path file = dir.resolve(emitter + SUFFIX).toAbsolutePath();
+        Path lockFile = dir.resolve(emitter + LOCK).toAbsolutePath();
         try {
-            ensureDirectory(dir);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-            FileLock lock = channel.tryLock();
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            if (!OPEN.add(file)) {
+                throw new IOException("already open in this process");
+            }
+            FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            FileLock lock = lockChannel.tryLock();
             if (lock == null) {
-                channel.close();
+                lockChannel.close();
                 throw new IOException("locked by another process");
             }
-            OPEN.add(file);
-            return new AuditSpool(file, channel, lock, compactAbove);
+            Files.createFile(file, OWNER_ONLY);
+            Files.setPosixFilePermissions(lockFile, PosixFilePermissions.fromString("rw-------"));
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            return new AuditSpool(file, lockFile, lockChannel, lock, channel, compactAbove);
         } catch (IOException e) {
+            OPEN.remove(file);
             throw new AuditUnavailableException("cannot create audit spool " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    static void ensureDirectory(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
     }
 
@@ -99,8 +115,9 @@ final class AuditSpool implements AutoCloseable {
 
     /**
      * Appends {@code event} (not yet forced), after a marker of {@code ack} if it is newer than the last
-     * one written; empties the file first if every event in it is acknowledged and it is large.
+     * one written; rewrites the spool first if it is large.
      *
+     * @param ack the latest acknowledgement from Kafka, or null
      * @return the position to pass to {@link #awaitDurable}
      */
     synchronized long append(AuditEvent event, Ack ack) {
@@ -108,29 +125,63 @@ final class AuditSpool implements AutoCloseable {
             if (failure != null) {
                 throw failure;
             }
-            if (ack != null && ack.sequence() == lastAppended && written > compactAbove) {
-                channel.truncate(0); // everything in it is on the topic
-                written = 0;
-                durable = 0;
-                markedAck = null;
+            while (ack != null && !unacknowledged.isEmpty() && unacknowledged.peekFirst().sequence() <= ack.sequence()) {
+                unacknowledged.removeFirst();
             }
-            StringBuilder lines = new StringBuilder(512);
+            if (fileSize > compactAbove) {
+                rewrite(ack);
+            }
+            StringBuilder text = new StringBuilder(512);
             if (ack != null && (markedAck == null || ack.sequence() > markedAck.sequence())) {
-                lines.append("#acked ").append(ack.partition()).append(' ').append(ack.offset()).append(' ')
-                        .append(ack.sequence()).append('\n');
+                text.append(marker(ack));
                 markedAck = ack;
             }
-            lines.append(Base64.getEncoder().encodeToString(SERDE.encode(event))).append('\n');
-            ByteBuffer buffer = ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.US_ASCII));
-            while (buffer.hasRemaining()) {
-                written += channel.write(buffer);
-            }
+            byte[] line = (Base64.getEncoder().encodeToString(SERDE.encode(event)) + "\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] bytes = text.length() == 0 ? line : concat(text.toString().getBytes(StandardCharsets.US_ASCII), line);
+            write(channel, bytes);
+            fileSize += bytes.length;
+            written += bytes.length;
+            unacknowledged.addLast(new Line(event.getSequence(), line));
             lastAppended = event.getSequence();
             return written;
         } catch (IOException e) {
             failure = e;
             throw new AuditUnavailableException("cannot write audit spool " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Replaces the spool by one holding the latest marker and the unacknowledged events; under the monitor. */
+    private void rewrite(Ack ack) throws IOException {
+        while (forcing) { // a force in progress uses the channel being replaced
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while rewriting the audit spool", e);
+            }
+        }
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        long size = 0;
+        try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), OWNER_ONLY)) {
+            if (ack != null) {
+                byte[] m = marker(ack).getBytes(StandardCharsets.US_ASCII);
+                write(out, m);
+                size += m.length;
+            }
+            for (Line l : unacknowledged) {
+                write(out, l.bytes());
+                size += l.bytes().length;
+            }
+            out.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        channel.close();
+        channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        fileSize = size;
+        markedAck = ack;
+        durable = written; // everything written so far is in the new file, forced
+        notifyAll();
     }
 
     /**
@@ -140,6 +191,7 @@ final class AuditSpool implements AutoCloseable {
     void awaitDurable(long position) {
         while (true) {
             long upTo;
+            FileChannel forced;
             synchronized (this) {
                 while (failure == null && durable < position && forcing) {
                     try {
@@ -157,10 +209,11 @@ final class AuditSpool implements AutoCloseable {
                 }
                 forcing = true;
                 upTo = written;
+                forced = channel;
             }
             IOException error = null;
             try {
-                channel.force(false);
+                forced.force(false);
             } catch (IOException e) {
                 error = e;
             }
@@ -187,7 +240,7 @@ final class AuditSpool implements AutoCloseable {
         release(false);
     }
 
-    /** Closes the spool and deletes its file: every event in it is on the topic. */
+    /** Closes the spool and deletes its files: every event in it is on the topic. */
     void closeAndDelete() {
         release(true);
     }
@@ -195,24 +248,45 @@ final class AuditSpool implements AutoCloseable {
     private synchronized void release(boolean delete) {
         try {
             try {
-                if (lock.isValid()) {
-                    lock.release();
+                channel.close();
+                if (delete) {
+                    Files.deleteIfExists(file);
+                    Files.deleteIfExists(lockFile);
                 }
             } finally {
-                channel.close();
-                OPEN.remove(file);
-            }
-            if (delete) {
-                Files.deleteIfExists(file);
+                try {
+                    lock.release();
+                } finally {
+                    lockChannel.close();
+                    OPEN.remove(file);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot close audit spool " + file + ": " + e.getMessage(), e);
         }
     }
 
+    private static String marker(Ack ack) {
+        return "#acked " + ack.partition() + " " + ack.offset() + " " + ack.sequence() + "\n";
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = new byte[a.length + b.length];
+        System.arraycopy(a, 0, c, 0, a.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    private static void write(FileChannel channel, byte[] bytes) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
     /**
-     * Spool files in {@code dir} whose emitter is gone (none of this JVM's, none locked by another
-     * process), each locked now: close or delete the returned orphans to release them.
+     * Spools in {@code dir} whose emitter is gone (none of this JVM's, no lock held by another
+     * process), each locked now: delete or close the returned orphans to release them.
      */
     static List<Orphan> orphans(Path dir) throws IOException {
         List<Orphan> found = new ArrayList<>();
@@ -227,24 +301,29 @@ final class AuditSpool implements AutoCloseable {
             if (OPEN.contains(f)) {
                 continue;
             }
-            FileChannel channel = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            String name = f.getFileName().toString();
+            Path lockFile = f.resolveSibling(name.substring(0, name.length() - SUFFIX.length()) + LOCK);
+            FileChannel channel = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), OWNER_ONLY);
             FileLock lock;
             try {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
                 lock = null;
             }
-            if (lock == null) {
-                channel.close(); // its emitter is alive (another process)
+            if (lock == null || !Files.exists(f)) { // alive in another process, or shipped meanwhile
+                if (lock != null) {
+                    lock.release();
+                }
+                channel.close();
                 continue;
             }
-            found.add(new Orphan(f, channel, lock));
+            found.add(new Orphan(f, lockFile, channel, lock));
         }
         return found;
     }
 
-    /** A spool file whose emitter is gone, locked by us until {@link #delete} or {@link #close}. */
-    record Orphan(Path file, FileChannel channel, FileLock lock) implements AutoCloseable {
+    /** A spool whose emitter is gone, locked by us until {@link #delete} or {@link #close}. */
+    record Orphan(Path file, Path lockFile, FileChannel channel, FileLock lock) implements AutoCloseable {
         String emitter() {
             String name = file.getFileName().toString();
             return name.substring(0, name.length() - SUFFIX.length());
@@ -254,9 +333,10 @@ final class AuditSpool implements AutoCloseable {
             return AuditSpool.read(file);
         }
 
-        /** Deletes the file (its events are on the topic) and releases it. */
+        /** Deletes the spool (its events are on the topic) and releases it. */
         void delete() throws IOException {
             Files.deleteIfExists(file);
+            Files.deleteIfExists(lockFile);
             close();
         }
 
@@ -271,17 +351,21 @@ final class AuditSpool implements AutoCloseable {
     }
 
     /**
-     * What {@code file} holds. A last line cut short (the process died while writing it; its
-     * operation never returned) is ignored; any other unreadable line is an error.
+     * What {@code file} holds (nothing if it is gone). A last line cut short (the process died while
+     * writing it; its operation never returned) is ignored; any other unreadable line is an error.
      */
     static Contents read(Path file) throws IOException {
         List<AuditEvent> events = new ArrayList<>();
         Ack latest = null;
-        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            return new Contents(events, null);
+        }
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
-            boolean last = i == lines.length - 1; // after the final "\n": empty, or cut short
             if (line.isEmpty()) {
                 continue;
             }
@@ -296,8 +380,8 @@ final class AuditSpool implements AutoCloseable {
                     events.add(SERDE.decode(file + " line " + (i + 1), Base64.getDecoder().decode(line)));
                 }
             } catch (RuntimeException e) {
-                if (last) {
-                    break;
+                if (i == lines.length - 1) {
+                    break; // no "\n" after it: cut short
                 }
                 throw new IOException(file + " line " + (i + 1) + " is not an audit spool entry: " + e.getMessage(), e);
             }

@@ -91,5 +91,20 @@ class KafkaAuditTrailTest {
         assertThat(producer.history()).extracting(r -> r.key() + "/" + r.value().getSequence())
                 .containsExactly("dead/2", "dead/3", "alive/0");
         assertThat(Files.exists(dir.resolve("dead.spool"))).as("a shipped spool is deleted").isFalse();
+        assertThat(Files.exists(dir.resolve("dead.lock"))).isFalse();
+    }
+
+    @Test
+    void aLargeSpoolKeepsOnlyWhatKafkaHasNotAcknowledged() throws Exception {
+        AuditSpool spool = AuditSpool.create(dir, "e", 1); // rewritten before every append
+        HashChain chain = new HashChain("e");
+        for (int i = 0; i < 5; i++) {
+            spool.awaitDurable(spool.append(chain.next(RECORD, i), i >= 3 ? new AuditSpool.Ack(0, 100 + i - 3, i - 3) : null));
+        }
+        AuditSpool.Contents contents = AuditSpool.read(spool.file());
+        assertThat(contents.latestAck()).isEqualTo(new AuditSpool.Ack(0, 101, 1));
+        assertThat(contents.events()).extracting(AuditEvent::getSequence).containsExactly(2L, 3L, 4L);
+        spool.closeAndDelete();
+        assertThat(dir).isEmptyDirectory();
     }
 }
