@@ -164,14 +164,14 @@ class TotpApprovalIT {
             PipelineIT.Run accepted = as("bob", url, cfg, "keys", "approve", "--request", first, "--totp", code);
             assertThat(accepted.code()).as(accepted.err()).isZero();
         }
-        Path state = dir.resolve("replay").resolve("coordinator").resolve("totp.json");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state))).isEqualTo("rw-------");
         try (CoordinatorService restarted = CoordinatorService.start(config)) {
             String url = "http://127.0.0.1:" + restarted.adminPort();
             PipelineIT.Run replayed = as("bob", url, cfg, "keys", "approve", "--request", second, "--totp", code);
             assertThat(replayed.code()).as("the code bob used before the restart: %s", replayed.out()).isEqualTo(1);
             assertThat(replayed.err()).contains("wrong, old or reused TOTP code for bob");
         }
+        Path state = dir.resolve("replay").resolve("coordinator").resolve("totp.json");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state))).as("the TOTP state file").isEqualTo("rw-------");
     }
 
     @Test
