@@ -128,9 +128,13 @@ public final class AdminApi implements AutoCloseable {
 
     /** Audits a 4xx/5xx reply that no route audited (bad input, unknown endpoint, internal error). */
     private void auditFailure(HttpExchange exchange, String caller, Reply reply) {
-        kms.recordFor(caller == null ? "unauthenticated" : caller, AuditAction.OTHER, AuditOutcome.FAILURE, null, null, null,
-                exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + ": status " + reply.status() + ": "
-                        + ((Map<?, ?>) reply.body()).get("error"));
+        try {
+            kms.recordFor(caller == null ? "unauthenticated" : caller, AuditAction.OTHER, AuditOutcome.FAILURE, null, null, null,
+                    exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + ": status " + reply.status() + ": "
+                            + ((Map<?, ?>) reply.body()).get("error"));
+        } catch (RuntimeException e) { // the trail itself failed (the reply is a 500 then): still answer the caller
+            LOG.atError().log("cannot audit a {} reply of the admin API: {}", reply.status(), e.getMessage());
+        }
     }
 
     /** Audits the lock of {@code caller} if {@code attempt} (a refused TOTP code) set it. */
@@ -219,7 +223,7 @@ public final class AdminApi implements AutoCloseable {
             int needed = references.apply(tenant).getOrDefault(keyId + "/" + version, 0);
             if (needed > 0) {
                 kms.recordFor(caller, AuditAction.DISABLE_KEY, AuditOutcome.DENIED, tenant, keyId, version,
-                        "refused: " + needed + " archived segments still need it");
+                        "refused (status 409): " + needed + " archived segments still need it");
                 return new Reply(409, Map.of("error", needed + " archived segments still need " + keyId + " version " + version
                         + "; rewrap them first"));
             }

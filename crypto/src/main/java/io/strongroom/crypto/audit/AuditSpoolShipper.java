@@ -71,8 +71,26 @@ final class AuditSpoolShipper {
         return sent.size();
     }
 
-    /** Reads the emitter's partition of the audit topic with a consumer of {@code kafka}'s properties. */
+    /**
+     * Reads the emitter's partition of the audit topic with a consumer of {@code kafka}'s properties.
+     * Without READ on the topic (services only write it) it trusts the spool's latest acknowledgement
+     * marker instead: the events in flight when the emitter stopped may then reach the topic twice.
+     */
     static TopicHead reading(Map<String, Object> kafka, Producer<String, AuditEvent> producer, Duration timeout) {
+        TopicHead read = readingTopic(kafka, producer, timeout);
+        return (emitter, from) -> {
+            try {
+                return read.highestSequence(emitter, from);
+            } catch (org.apache.kafka.common.errors.AuthorizationException e) {
+                LOG.atWarn().addKeyValue("emitter", emitter).log("cannot read {} ({}): shipping every spooled event after the "
+                        + "last acknowledged one; events in flight when the emitter stopped may appear twice (grant READ on "
+                        + "{} to avoid it)", Topics.AUDIT.name(), e.getMessage(), Topics.AUDIT.name());
+                return from == null ? -1 : from.sequence();
+            }
+        };
+    }
+
+    private static TopicHead readingTopic(Map<String, Object> kafka, Producer<String, AuditEvent> producer, Duration timeout) {
         return (emitter, from) -> {
             int partition = from != null ? from.partition()
                     : Utils.toPositive(Utils.murmur2(Topics.AUDIT.keySerde().serializer().serialize(Topics.AUDIT.name(), emitter)))

@@ -105,8 +105,8 @@ public final class KeyEventEviction implements AutoCloseable {
                 LOG.atError().log("stopped following {}: {}", Topics.KEYS.name(), e.toString());
             }
         } catch (RuntimeException e) {
-            LOG.atError().setCause(e).log("stopped following {}: cached data keys now expire only by kms.unwrap-cache-ttl",
-                    Topics.KEYS.name());
+            LOG.atError().setCause(e).log("stopped following {} (this principal needs READ on it): cached data keys now "
+                    + "expire only by kms.unwrap-cache-ttl", Topics.KEYS.name());
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
