@@ -33,7 +33,8 @@ final class ArchiveCommand {
     }
 
     private static void audit(StrongroomConfig c, String principal, java.util.function.Consumer<AuditTrail> work) {
-        try (AuditTrail trail = KafkaAuditTrail.create(c.kafka().clientProperties(), principal, c.kms().auditBuffer())) {
+        try (AuditTrail trail = KafkaAuditTrail.create(c.kafka().clientProperties(), principal, c.kms().auditBuffer(),
+                KmsFactory.auditSpoolDir(c))) {
             work.accept(trail);
         }
     }

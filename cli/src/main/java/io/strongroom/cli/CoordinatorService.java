@@ -61,13 +61,14 @@ final class CoordinatorService implements AutoCloseable {
                 Topics.KEYS.valueSerde().serializer());
         this.archive = ArchiveTarget.of(c.s3());
         KeyPublisher publisher = new KeyPublisher(kms, producer, c.kms().timeout(), "coordinator");
-        DualControl dualControl = new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), principals(c),
+        Principals principals = principals(c); // one instance: its TOTP state (steps used, locks) is shared
+        DualControl dualControl = new DualControl(Path.of(c.dataDir(), "coordinator", "requests.json"), principals,
                 c.coordinator().approvalWindow());
         this.rotator = new KeyRotator(kms, publisher, c.kms().timeout(), c::rotationPolicy, Clock.systemUTC(),
                 Metrics.globalRegistry).withApprovalCheck(dualControl::confirmsDestruction); // destroys only what it approved
         this.api = !withApi || c.coordinator().adminPort() == null ? null : new AdminApi(
                 new InetSocketAddress(c.coordinator().adminBind(), c.coordinator().adminPort()), kms, rotator, publisher,
-                principals(c), dualControl,
+                principals, dualControl,
                 tenant -> Rewrap.references(archive, c.environment(), tenant), c::rotationPolicy,
                 c.coordinator().tenants(), c.kms().timeout(), Clock.systemUTC());
     }
@@ -79,7 +80,8 @@ final class CoordinatorService implements AutoCloseable {
     }
 
     private static Principals principals(StrongroomConfig c) {
-        return new Principals(c.coordinator().principals()).revokedBy(accessReview(c)::revoked);
+        return new Principals(c.coordinator().principals()).revokedBy(accessReview(c)::revoked)
+                .withTotpState(Path.of(c.dataDir(), "coordinator", "totp.json"), c.coordinator().totpMaxFailures());
     }
 
     /** Starts the periodic pass (the first at once) and the admin API. */

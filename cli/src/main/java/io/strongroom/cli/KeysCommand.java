@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
 @Command(name = "keys", mixinStandardHelpOptions = true, description = "Tenant key-encryption keys: status, rotation, rewrap.",
         subcommands = {KeysCommand.Status.class, KeysCommand.Rotate.class, KeysCommand.Disable.class, KeysCommand.RewrapCommand.class,
             KeysCommand.Compromised.class, KeysCommand.RequestDestroy.class, KeysCommand.ShredTenant.class,
-            KeysCommand.RequestEnable.class, KeysCommand.Approve.class, KeysCommand.Requests.class, KeysCommand.SealRegistry.class})
+            KeysCommand.RequestEnable.class, KeysCommand.Approve.class, KeysCommand.Requests.class, KeysCommand.SealRegistry.class,
+            KeysCommand.Unlock.class})
 final class KeysCommand {
     private KeysCommand() {}
 
@@ -343,6 +344,28 @@ final class KeysCommand {
             }
             System.out.println(a.body().path("message").asText() + (a.body().has("executed")
                     ? "; " + a.body().path("executed").asText() : ""));
+            return 0;
+        }
+    }
+
+    @Command(name = "unlock", mixinStandardHelpOptions = true,
+            description = "Lift the lock of a security officer who gave too many wrong TOTP codes (coordinator.totp-max-failures); "
+                    + "as another security officer, with the current code of your TOTP app.")
+    static final class Unlock implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin AdminClient.Options admin;
+        @Option(names = "--name", required = true, paramLabel = "PRINCIPAL", description = "Whose lock to lift.") String name;
+        @Option(names = "--totp", required = true, paramLabel = "CODE", description = "Your 6-digit code.") String totp;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            AdminClient.Answer a = AdminClient.call(c, admin, "POST", "/v1/principals/" + name + "/unlock", Map.of("totp", totp));
+            if (!a.ok()) {
+                System.err.println("strongroom keys unlock: refused: " + a.error());
+                return 1;
+            }
+            System.out.println(a.body().path("message").asText());
             return 0;
         }
     }

@@ -7,6 +7,7 @@ import io.strongroom.crypto.audit.FileAuditTrail;
 import io.strongroom.crypto.audit.KafkaAuditTrail;
 import io.micrometer.core.instrument.Metrics;
 import io.strongroom.crypto.kms.CachingKms;
+import io.strongroom.crypto.kms.KeyEventEviction;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.MeteredKms;
 import io.strongroom.crypto.kms.ResilientKms;
@@ -49,13 +50,27 @@ public final class KmsFactory {
         try {
             StrongroomConfig.KmsSettings k = config.kms();
             Kms resilient = ResilientKms.wrap(backend, Duration.ofMillis(100), Duration.ofSeconds(5), k.retryAttempts());
-            Kms cached = CachingKms.wrap(MeteredKms.wrap(resilient, Metrics.globalRegistry), k.unwrapCacheSize(), k.unwrapCacheTtl());
+            CachingKms cached = CachingKms.wrap(MeteredKms.wrap(resilient, Metrics.globalRegistry), k.unwrapCacheSize(),
+                    k.unwrapCacheTtl());
+            // a version disabled or destroyed anywhere leaves this cache within a poll of strongroom.keys
+            if (auditFile == null) { // (with an audit file Kafka is away by design)
+                cached.closing(KeyEventEviction.start(cached, config.kafka().clientProperties(), Duration.ofSeconds(10)));
+            }
             return new AuditingKms(cached, auditFile != null ? FileAuditTrail.open(auditFile, principal + "@file")
-                    : KafkaAuditTrail.create(config.kafka().clientProperties(), principal, k.auditBuffer()), principal);
+                    : KafkaAuditTrail.create(config.kafka().clientProperties(), principal, k.auditBuffer(),
+                            auditSpoolDir(config)), principal);
         } catch (RuntimeException e) {
             backend.close();
             throw e;
         }
+    }
+
+    /**
+     * Where audit events are made durable before Kafka acknowledges them ({@code DATA_DIR/audit-spool}, 0700): one
+     * spool per emitter; a start ships those of stopped emitters.
+     */
+    static Path auditSpoolDir(StrongroomConfig config) {
+        return Path.of(config.dataDir(), "audit-spool");
     }
 
     static Kms backend(StrongroomConfig config, Map<String, String> env) {

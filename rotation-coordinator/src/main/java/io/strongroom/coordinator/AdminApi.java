@@ -36,9 +36,12 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/requests                             auditor, operator, security-officer
  * POST /v1/requests  {action, tenant, version, reason}   operator, security-officer
  * POST /v1/requests/{id}/approve  {totp}        security-officer (two distinct ones, fresh TOTP codes)
+ * POST /v1/principals/{name}/unlock  {totp}     security-officer other than {name} (lifts a TOTP lock)
  * </pre>
  *
- * Every call — done, refused or denied — is audited under the caller's name.
+ * Every call — done, refused or denied — is audited under the caller's name; a reply of 400 or more
+ * names its status in the event. A security officer locked by too many failed TOTP codes is audited
+ * ({@code ACCESS_DENIED}) when the lock falls.
  */
 public final class AdminApi implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
@@ -46,6 +49,7 @@ public final class AdminApi implements AutoCloseable {
     private static final Pattern ROTATE = Pattern.compile("/v1/keys/([A-Za-z0-9_-]{1,64})/rotate");
     private static final Pattern DISABLE = Pattern.compile("/v1/keys/([A-Za-z0-9_-]{1,64})/versions/([A-Za-z0-9._-]{1,64})/disable");
     private static final Pattern APPROVE = Pattern.compile("/v1/requests/([0-9a-f-]{36})/approve");
+    private static final Pattern UNLOCK = Pattern.compile("/v1/principals/([A-Za-z0-9._@-]{1,64})/unlock");
 
     private final HttpServer server;
     private final AuditingKms kms;
@@ -96,26 +100,49 @@ public final class AdminApi implements AutoCloseable {
             caller = caller(exchange);
             if (caller == null) {
                 kms.recordFor("unauthenticated", AuditAction.ACCESS_DENIED, AuditOutcome.DENIED, null, null, null,
-                        exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + ": no valid credentials");
+                        exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + ": no valid credentials (status 401)");
                 reply = new Reply(401, Map.of("error", "missing or wrong credentials (Authorization: Bearer NAME:TOKEN)"));
             } else {
                 reply = route(exchange, caller);
                 if (reply.status() == 200 && "GET".equals(exchange.getRequestMethod())) { // writes record their own events
                     kms.recordFor(caller, AuditAction.OTHER, AuditOutcome.SUCCESS, null, null, null,
                             "read " + exchange.getRequestURI().getPath());
+                } else if (reply.status() == 404) {
+                    auditFailure(exchange, caller, reply);
                 }
             }
         } catch (IllegalArgumentException | IOException e) {
             reply = new Reply(400, Map.of("error", String.valueOf(e.getMessage())));
+            auditFailure(exchange, caller, reply);
         } catch (RuntimeException e) {
             LOG.atError().setCause(e).log("admin API call failed");
             reply = new Reply(500, Map.of("error", String.valueOf(e.getMessage())));
+            auditFailure(exchange, caller, reply);
         }
         byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(reply.body());
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(reply.status(), body.length);
         exchange.getResponseBody().write(body);
         exchange.close();
+    }
+
+    /** Audits a 4xx/5xx reply that no route audited (bad input, unknown endpoint, internal error). */
+    private void auditFailure(HttpExchange exchange, String caller, Reply reply) {
+        try {
+            kms.recordFor(caller == null ? "unauthenticated" : caller, AuditAction.OTHER, AuditOutcome.FAILURE, null, null, null,
+                    exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + ": status " + reply.status() + ": "
+                            + ((Map<?, ?>) reply.body()).get("error"));
+        } catch (RuntimeException e) { // the trail itself failed (the reply is a 500 then): still answer the caller
+            LOG.atError().log("cannot audit a {} reply of the admin API: {}", reply.status(), e.getMessage());
+        }
+    }
+
+    /** Audits the lock of {@code caller} if {@code attempt} (a refused TOTP code) set it. */
+    private void auditLock(String caller, boolean lockedBefore, String attempt) {
+        if (!lockedBefore && principals.isLocked(caller)) {
+            kms.recordFor(caller, AuditAction.ACCESS_DENIED, AuditOutcome.DENIED, null, null, null, caller + " locked after "
+                    + principals.maxFailures() + " failed TOTP codes (" + attempt + "); another security officer must unlock");
+        }
     }
 
     private String caller(HttpExchange exchange) {
@@ -135,7 +162,8 @@ public final class AdminApi implements AutoCloseable {
     }
 
     private Reply denied(String caller, String what, Principals.Role... roles) {
-        kms.recordFor(caller, AuditAction.ACCESS_DENIED, AuditOutcome.DENIED, null, null, null, what + ": needs " + List.of(roles));
+        kms.recordFor(caller, AuditAction.ACCESS_DENIED, AuditOutcome.DENIED, null, null, null, what + ": needs " + List.of(roles)
+                + " (status 403)");
         return new Reply(403, Map.of("error", caller + " may not " + what + " (needs one of " + List.of(roles) + ")"));
     }
 
@@ -195,7 +223,7 @@ public final class AdminApi implements AutoCloseable {
             int needed = references.apply(tenant).getOrDefault(keyId + "/" + version, 0);
             if (needed > 0) {
                 kms.recordFor(caller, AuditAction.DISABLE_KEY, AuditOutcome.DENIED, tenant, keyId, version,
-                        "refused: " + needed + " archived segments still need it");
+                        "refused (status 409): " + needed + " archived segments still need it");
                 return new Reply(409, Map.of("error", needed + " archived segments still need " + keyId + " version " + version
                         + "; rewrap them first"));
             }
@@ -211,7 +239,10 @@ public final class AdminApi implements AutoCloseable {
         }
         if (method.equals("POST") && path.equals("/v1/requests")) {
             JsonNode body = JSON.readTree(exchange.getRequestBody());
-            DualControl.Action action = DualControl.Action.valueOf(body.path("action").asText());
+            String named = body.path("action").asText();
+            DualControl.Action action = java.util.Arrays.stream(DualControl.Action.values()).filter(a -> a.name().equals(named))
+                    .findFirst().orElseThrow(() -> new IllegalArgumentException("action must be one of "
+                            + List.of(DualControl.Action.values()) + ", got '" + named + "'"));
             String tenant = body.path("tenant").asText();
             if (!tenants.contains(tenant)) {
                 throw new IllegalArgumentException("unknown tenant '" + tenant + "' (not in coordinator.tenants)");
@@ -229,12 +260,14 @@ public final class AdminApi implements AutoCloseable {
         }
         if (method.equals("POST") && (m = APPROVE.matcher(path)).matches()) {
             JsonNode body = JSON.readTree(exchange.getRequestBody());
+            boolean lockedBefore = principals.isLocked(caller);
             DualControl.Outcome outcome = dualControl.approve(m.group(1), caller, body.path("totp").asText(null), clock.instant());
             DualControl.Request r = outcome.request();
             String tenant = r == null ? null : r.tenant();
             kms.recordFor(caller, AuditAction.OTHER, outcome.accepted() ? AuditOutcome.SUCCESS : AuditOutcome.DENIED, tenant,
                     tenant == null ? null : kms.keyIdFor(tenant), r == null ? null : r.version(),
-                    "approval of request " + m.group(1) + ": " + outcome.message());
+                    "approval of request " + m.group(1) + ": " + outcome.message() + (outcome.accepted() ? "" : " (status 403)"));
+            auditLock(caller, lockedBefore, "approval of request " + m.group(1));
             if (!outcome.accepted()) {
                 return new Reply(403, Map.of("error", outcome.message()));
             }
@@ -245,6 +278,24 @@ public final class AdminApi implements AutoCloseable {
                 result.put("executed", execute(r, caller));
             }
             return new Reply(200, result);
+        }
+        if (method.equals("POST") && (m = UNLOCK.matcher(path)).matches()) {
+            String name = m.group(1);
+            if (!allowed(caller, Principals.Role.SECURITY_OFFICER)) {
+                return denied(caller, "unlock " + name, Principals.Role.SECURITY_OFFICER);
+            }
+            JsonNode body = JSON.readTree(exchange.getRequestBody());
+            boolean lockedBefore = principals.isLocked(caller);
+            try {
+                String done = principals.unlock(name, caller, body.path("totp").asText(null), clock.instant());
+                kms.recordFor(caller, AuditAction.OTHER, AuditOutcome.SUCCESS, null, null, null, "unlock " + name + ": " + done);
+                return new Reply(200, Map.of("message", done));
+            } catch (SecurityException e) {
+                kms.recordFor(caller, AuditAction.OTHER, AuditOutcome.DENIED, null, null, null,
+                        "unlock " + name + ": refused (status 403): " + e.getMessage());
+                auditLock(caller, lockedBefore, "unlock of " + name);
+                return new Reply(403, Map.of("error", e.getMessage()));
+            }
         }
         return new Reply(404, Map.of("error", "no such endpoint: " + method + " " + path));
     }

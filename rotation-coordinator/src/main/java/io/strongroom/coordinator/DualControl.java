@@ -123,8 +123,14 @@ public final class DualControl {
         if (r.approvals().contains(by)) {
             return new Outcome(false, false, by + " already approved request " + id + ": a second security officer must", r);
         }
-        if (!principals.checkTotp(by, totp, now)) {
-            return new Outcome(false, false, "wrong, old or reused TOTP code for " + by, r);
+        Principals.TotpResult code = principals.verifyTotp(by, totp, now);
+        if (code == Principals.TotpResult.LOCKED) {
+            return new Outcome(false, false, by + " is locked after " + principals.maxFailures()
+                    + " failed TOTP codes; another security officer must unlock " + by, r);
+        }
+        if (code != Principals.TotpResult.ACCEPTED) {
+            return new Outcome(false, false, "wrong, old or reused TOTP code for " + by + (code == Principals.TotpResult.LOCKED_NOW
+                    ? "; " + by + " is now locked after " + principals.maxFailures() + " failed codes" : ""), r);
         }
         List<String> approvals = new ArrayList<>(r.approvals());
         approvals.add(by);

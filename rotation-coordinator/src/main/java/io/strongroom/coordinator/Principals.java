@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.spec.SecretKeySpec;
 import org.apache.commons.codec.binary.Base32;
 
@@ -21,9 +20,27 @@ import org.apache.commons.codec.binary.Base32;
  * Who may do what to keys, and how they prove it: an API token (stored only as its SHA-256) and, for
  * security officers, a TOTP secret (RFC 6238, 30 s steps, 6 digits, HMAC-SHA1, as authenticator apps
  * use). A code is accepted for the current step and the one before (clock drift), and each code only
- * once per principal.
+ * once per principal: a code of the last accepted step or an earlier one is refused, also after a
+ * restart when the state is kept in a file ({@link #withTotpState}). After
+ * {@code maxFailures} failed codes in a row a principal is locked: its codes are refused until
+ * another security officer unlocks it ({@link #unlock}).
  */
 public final class Principals {
+    /** Failed TOTP codes in a row that lock a principal, unless configured. */
+    public static final int DEFAULT_MAX_FAILURES = 5;
+
+    /** What a TOTP code did. */
+    public enum TotpResult {
+        /** the principal's current code, not used before */
+        ACCEPTED,
+        /** wrong, old, reused or malformed */
+        REFUSED,
+        /** refused, and that failure locked the principal */
+        LOCKED_NOW,
+        /** not checked: the principal is locked */
+        LOCKED
+    }
+
     /** Roles: least privilege, an auditor only reads. */
     public enum Role { OPERATOR, SECURITY_OFFICER, AUDITOR }
 
@@ -48,7 +65,7 @@ public final class Principals {
 
     private static final TimeBasedOneTimePasswordGenerator TOTP = new TimeBasedOneTimePasswordGenerator();
     private final Map<String, Principal> principals;
-    private final Map<String, Long> lastStepUsed = new ConcurrentHashMap<>();
+    private volatile TotpLedger ledger = new TotpLedger(null, DEFAULT_MAX_FAILURES);
     private volatile java.util.function.Predicate<String> revoked = name -> false;
 
     public Principals(Map<String, Principal> principals) {
@@ -86,27 +103,84 @@ public final class Principals {
         return p != null && p.roles().contains(role);
     }
 
-    /** Whether {@code code} is {@code name}'s current TOTP code, not used before. */
+    /**
+     * Keeps the TOTP state (last accepted step, failed codes, locks) in {@code file} (0600, replaced
+     * atomically; read now if it exists) and locks a principal after {@code maxFailures} failed codes.
+     */
+    public Principals withTotpState(Path file, int maxFailures) {
+        this.ledger = new TotpLedger(file, maxFailures);
+        return this;
+    }
+
+    /** Whether {@code code} is {@code name}'s current TOTP code, not used before (and {@code name} is not locked). */
     public boolean checkTotp(String name, String code, Instant now) {
+        return verifyTotp(name, code, now) == TotpResult.ACCEPTED;
+    }
+
+    /** Checks {@code code} as {@link #checkTotp}, counting a failure against a security officer. */
+    public synchronized TotpResult verifyTotp(String name, String code, Instant now) {
         Principal p = principals.get(name);
-        if (p == null || p.totpSecretFile() == null || code == null || !code.matches("\\d{6}")) {
-            return false;
+        if (p == null || p.totpSecretFile() == null) {
+            return TotpResult.REFUSED;
         }
-        SecretKeySpec key = secret(p.totpSecretFile());
-        long step = now.getEpochSecond() / TOTP.getTimeStep().getSeconds();
-        for (long s = step; s >= step - 1; s--) {
-            String expected = code(key, Instant.ofEpochSecond(s * TOTP.getTimeStep().getSeconds()));
-            if (MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), code.getBytes(StandardCharsets.US_ASCII))) {
-                long used = s;
-                Long previous = lastStepUsed.get(name);
-                if (previous != null && previous >= used) {
-                    return false; // replayed
+        TotpLedger.Entry entry = ledger.of(name);
+        if (entry.locked()) {
+            return TotpResult.LOCKED;
+        }
+        if (code != null && code.matches("\\d{6}")) {
+            SecretKeySpec key = secret(p.totpSecretFile());
+            long step = now.getEpochSecond() / TOTP.getTimeStep().getSeconds();
+            for (long s = step; s >= step - 1; s--) {
+                String expected = code(key, Instant.ofEpochSecond(s * TOTP.getTimeStep().getSeconds()));
+                if (MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), code.getBytes(StandardCharsets.US_ASCII))) {
+                    if (entry.lastStep() >= s) {
+                        break; // replayed: a failure like any other
+                    }
+                    ledger.accepted(name, s);
+                    return TotpResult.ACCEPTED;
                 }
-                lastStepUsed.put(name, used);
-                return true;
             }
         }
-        return false;
+        return ledger.failed(name, now.toEpochMilli()) ? TotpResult.LOCKED_NOW : TotpResult.REFUSED;
+    }
+
+    /** Whether {@code name} is locked after too many failed TOTP codes. */
+    public boolean isLocked(String name) {
+        return ledger.of(name).locked();
+    }
+
+    /** Failed TOTP codes in a row that lock a principal. */
+    public int maxFailures() {
+        return ledger.maxFailures();
+    }
+
+    /**
+     * Lifts {@code name}'s lock, by {@code by}: another security officer, with a valid TOTP code of
+     * their own.
+     *
+     * @return what was done
+     * @throws SecurityException naming why it is refused
+     */
+    public synchronized String unlock(String name, String by, String code, Instant now) {
+        if (!has(by, Role.SECURITY_OFFICER)) {
+            throw new SecurityException(by + " is not a security officer: only another security officer unlocks " + name);
+        }
+        if (by.equals(name)) {
+            throw new SecurityException(by + " cannot unlock themself: another security officer must");
+        }
+        if (!principals.containsKey(name)) {
+            throw new IllegalArgumentException("no principal " + name);
+        }
+        if (!isLocked(name)) {
+            throw new IllegalArgumentException(name + " is not locked");
+        }
+        TotpResult r = verifyTotp(by, code, now);
+        if (r != TotpResult.ACCEPTED) {
+            throw new SecurityException(r == TotpResult.LOCKED ? by + " is locked too" : "wrong, old or reused TOTP code for " + by
+                    + (r == TotpResult.LOCKED_NOW ? "; " + by + " is now locked after " + maxFailures() + " failed codes" : ""));
+        }
+        ledger.unlock(name, by);
+        return name + " unlocked by " + by;
     }
 
     /** The TOTP code of a Base32 {@code secret} at {@code when} (for tests and enrolment checks). */

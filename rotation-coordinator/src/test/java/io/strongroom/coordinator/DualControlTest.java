@@ -80,4 +80,30 @@ class DualControlTest {
         assertThat(principals.authenticate("carol", "c")).isEqualTo("carol");
         assertThat(principals.authenticate("carol", "x")).isNull();
     }
+
+    @Test
+    void threeWrongCodesLockAnOfficerUntilAnotherUnlocksAndTheStateSurvivesARestart() {
+        principals.withTotpState(dir.resolve("totp.json"), 3);
+        DualControl dc = new DualControl(dir.resolve("requests.json"), principals, Duration.ofMinutes(30));
+        var r = dc.request(Action.DESTROY_VERSION, "acme", "1", "retired", "carol", T0);
+        String wrong = Principals.code(BOB_SECRET, T0);
+        assertThat(dc.approve(r.id(), "alice", wrong, T0).message()).isEqualTo("wrong, old or reused TOTP code for alice");
+        assertThat(dc.approve(r.id(), "alice", "12x456", T0).message()).isEqualTo("wrong, old or reused TOTP code for alice");
+        assertThat(dc.approve(r.id(), "alice", wrong, T0).message()).endsWith("alice is now locked after 3 failed codes");
+        assertThat(dc.approve(r.id(), "alice", Principals.code(ALICE_SECRET, T0), T0).message())
+                .isEqualTo("alice is locked after 3 failed TOTP codes; another security officer must unlock alice");
+
+        Principals restarted = new Principals(principals.all()).withTotpState(dir.resolve("totp.json"), 3);
+        assertThat(restarted.isLocked("alice")).isTrue();
+        assertThatThrownBy(() -> restarted.unlock("alice", "alice", Principals.code(ALICE_SECRET, T0), T0))
+                .isInstanceOf(SecurityException.class).hasMessageContaining("another security officer must");
+        assertThatThrownBy(() -> restarted.unlock("alice", "carol", "123456", T0))
+                .isInstanceOf(SecurityException.class).hasMessageContaining("carol is not a security officer");
+        assertThat(restarted.unlock("alice", "bob", Principals.code(BOB_SECRET, T0), T0)).isEqualTo("alice unlocked by bob");
+        assertThat(restarted.checkTotp("bob", Principals.code(BOB_SECRET, T0), T0)).as("bob's code, used to unlock").isFalse();
+        assertThat(restarted.checkTotp("alice", Principals.code(ALICE_SECRET, T0), T0)).isTrue();
+        assertThat(new Principals(principals.all()).withTotpState(dir.resolve("totp.json"), 3)
+                .checkTotp("alice", Principals.code(ALICE_SECRET, T0.plusSeconds(10)), T0.plusSeconds(10)))
+                .as("the same step again, after another restart").isFalse();
+    }
 }

@@ -55,7 +55,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
-        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null, null, null));
+        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
         audit = Objects.requireNonNullElse(audit, new Audit(null, null, null));
         anomaly = Objects.requireNonNullElse(anomaly, io.strongroom.anomaly.AnomalyConfig.defaults());
@@ -212,13 +212,18 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param verifySample fraction of segments each scheduled verification decrypts
      * @param accessInactiveAfter an admin principal with no activity in the audit trail for this long is revoked
      * @param accessReviewInterval how often the coordinator runs the access review
+     * @param totpMaxFailures failed TOTP codes in a row that lock a security officer until another one unlocks them
      */
     public record Coordinator(List<String> tenants, Duration checkInterval, RotationPolicy policy,
             Map<String, RotationPolicy> tenantPolicies, Map<io.strongroom.avro.Classification, RotationPolicy> classificationPolicies,
             Integer adminPort, String adminBind, Duration approvalWindow,
             Map<String, io.strongroom.coordinator.Principals.Principal> principals, Duration verifyInterval, Double verifySample,
-            Duration accessInactiveAfter, Duration accessReviewInterval) {
+            Duration accessInactiveAfter, Duration accessReviewInterval, Integer totpMaxFailures) {
         public Coordinator {
+            totpMaxFailures = Objects.requireNonNullElse(totpMaxFailures, io.strongroom.coordinator.Principals.DEFAULT_MAX_FAILURES);
+            if (totpMaxFailures < 1 || totpMaxFailures > 100) {
+                throw new IllegalArgumentException("coordinator.totp-max-failures must be between 1 and 100, got " + totpMaxFailures);
+            }
             accessInactiveAfter = Objects.requireNonNullElse(accessInactiveAfter, Duration.ofDays(90));
             accessReviewInterval = Objects.requireNonNullElse(accessReviewInterval, Duration.ofDays(1));
             if (accessInactiveAfter.isNegative() || accessInactiveAfter.isZero() || accessReviewInterval.compareTo(Duration.ofSeconds(1)) < 0) {

@@ -2,45 +2,79 @@ package io.strongroom.crypto.audit;
 
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.schemas.Topics;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes a hash-chained audit trail on {@code strongroom.audit} (key: emitter). At most
- * {@code capacity} events are in flight: while Kafka is unavailable they wait in the producer and
- * further records block, so key operations wait rather than run unaudited. A send that fails for
- * good breaks the chain; from then on every record fails with {@link AuditUnavailableException}.
+ * Publishes a hash-chained audit trail on {@code strongroom.audit} (key: emitter). Each event is
+ * first appended to the emitter's {@link AuditSpool} in the spool directory and forced to disk
+ * (group commit) before {@link #record} returns, so the key operation it records returns only
+ * once its event is durable; a sender thread then publishes the events in chain order. A process
+ * killed while Kafka is away loses none of them: the next trail started on the same spool
+ * directory first ships the spools of stopped emitters (only what the topic lacks), then its own
+ * events. At most {@code capacity} events are unacknowledged by Kafka; further records wait. A
+ * send that fails for good breaks the chain; from then on every record fails with
+ * {@link AuditUnavailableException}.
  */
 public final class KafkaAuditTrail implements AuditTrail {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaAuditTrail.class);
+    /** A spool whose events are all on the topic is emptied past this size. */
+    static final long COMPACT_ABOVE = 1 << 20;
 
     private final Producer<String, AuditEvent> producer;
     private final HashChain chain;
     private final Semaphore inFlight;
+    private final AuditSpool spool;
+    private final Path spoolDir;
+    private final AuditSpoolShipper.TopicHead topicHead;
+    private final BlockingQueue<AuditEvent> toSend = new LinkedBlockingQueue<>();
+    private final Thread sender;
+    private volatile AuditSpool.Ack lastAck;
     private volatile Exception failure;
+    private volatile boolean closing;
+    private final Object acked = new Object();
 
-    public KafkaAuditTrail(Producer<String, AuditEvent> producer, String emitter, int capacity) {
+    /**
+     * @param spoolDir where emitters keep their spools (created 0700)
+     * @param topicHead how to find the highest sequence of a stopped emitter on the topic
+     */
+    KafkaAuditTrail(Producer<String, AuditEvent> producer, String emitter, int capacity, Path spoolDir,
+            AuditSpoolShipper.TopicHead topicHead) {
         this.producer = producer;
         this.chain = new HashChain(emitter);
         this.inFlight = new Semaphore(capacity);
+        this.spoolDir = spoolDir;
+        this.topicHead = topicHead;
+        this.spool = AuditSpool.create(spoolDir, emitter, COMPACT_ABOVE);
+        this.sender = new Thread(this::send, "strongroom-audit-" + emitter);
+        sender.setDaemon(true);
+        sender.start();
     }
 
     /**
      * A trail for {@code service}: its emitter id is the service name plus a random instance id.
      *
      * @param kafka base client properties
-     * @param capacity events in flight before key operations wait
+     * @param capacity events unacknowledged by Kafka before key operations wait
+     * @param spoolDir where the service's emitters keep their spools (its data directory)
      */
-    public static KafkaAuditTrail create(Map<String, Object> kafka, String service, int capacity) {
+    public static KafkaAuditTrail create(Map<String, Object> kafka, String service, int capacity, Path spoolDir) {
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -50,7 +84,13 @@ public final class KafkaAuditTrail implements AuditTrail {
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         KafkaProducer<String, AuditEvent> producer = new KafkaProducer<>(props, Topics.AUDIT.keySerde().serializer(),
                 Topics.AUDIT.valueSerde().serializer());
-        return new KafkaAuditTrail(producer, service + "-" + UUID.randomUUID().toString().substring(0, 8), capacity);
+        try {
+            return new KafkaAuditTrail(producer, service + "-" + UUID.randomUUID().toString().substring(0, 8), capacity,
+                    spoolDir, AuditSpoolShipper.reading(kafka, producer, Duration.ofSeconds(30)));
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw e;
+        }
     }
 
     /** This trail's emitter id. */
@@ -58,9 +98,15 @@ public final class KafkaAuditTrail implements AuditTrail {
         return chain.emitter();
     }
 
+    /** Its spool file. */
+    Path spoolFile() {
+        return spool.file();
+    }
+
     @Override
     public void record(AuditRecord record) {
-        synchronized (chain) { // one chain, in send order
+        long position;
+        synchronized (chain) { // one chain, in spool and send order
             if (failure != null) {
                 throw new AuditUnavailableException("audit trail " + chain.emitter() + " failed earlier; refusing to run unaudited", failure);
             }
@@ -72,30 +118,143 @@ public final class KafkaAuditTrail implements AuditTrail {
             }
             AuditEvent event = chain.next(record, System.currentTimeMillis());
             try {
-                producer.send(new ProducerRecord<>(Topics.AUDIT.name(), chain.emitter(), event), (md, error) -> {
-                    inFlight.release();
-                    if (error != null) {
-                        failure = error;
-                        LOG.atError().addKeyValue("emitter", chain.emitter()).addKeyValue("sequence", event.getSequence())
-                                .log("audit event lost, key operations stop: {}", error.getMessage());
-                    }
-                });
+                position = spool.append(event, lastAck);
             } catch (RuntimeException e) {
                 inFlight.release();
                 failure = e;
-                throw new AuditUnavailableException("cannot publish audit event: " + e.getMessage(), e);
+                throw e;
+            }
+            toSend.add(event);
+        }
+        spool.awaitDurable(position); // outside the lock: concurrent callers share one fsync
+    }
+
+    private void send() {
+        try {
+            shipOrphans();
+            while (true) {
+                AuditEvent event = toSend.poll(100, TimeUnit.MILLISECONDS);
+                if (event == null) {
+                    if (closing) {
+                        return;
+                    }
+                    continue;
+                }
+                sendOne(event);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing while Kafka is away: the spool keeps what is unsent
+        }
+    }
+
+    /** Ships the spools of stopped emitters before any event of ours; retries while Kafka is away. */
+    private void shipOrphans() throws InterruptedException {
+        List<AuditSpool.Orphan> orphans;
+        try {
+            orphans = AuditSpool.orphans(spoolDir);
+        } catch (IOException e) {
+            LOG.atError().addKeyValue("dir", spoolDir).log("cannot list audit spools: {}", e.getMessage());
+            return;
+        }
+        for (AuditSpool.Orphan orphan : orphans) {
+            long backoff = 100;
+            while (true) {
+                try {
+                    AuditSpoolShipper.ship(orphan, producer, topicHead);
+                    break;
+                } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+                    throw new InterruptedException("closed while shipping " + orphan.file());
+                } catch (Exception e) {
+                    if (closing) {
+                        closeQuietly(orphan);
+                        return;
+                    }
+                    LOG.atWarn().addKeyValue("spool", orphan.file()).log("cannot ship audit spool yet, retrying: {}", e.getMessage());
+                    Thread.sleep(backoff); // Kafka is away: back off before trying again
+                    backoff = Math.min(backoff * 2, 5000);
+                }
             }
         }
     }
 
-    /** Waits until every recorded event is acknowledged. */
-    public void flush() {
-        producer.flush();
+    private void sendOne(AuditEvent event) throws InterruptedException {
+        long backoff = 100;
+        while (true) {
+            try {
+                producer.send(new ProducerRecord<>(Topics.AUDIT.name(), chain.emitter(), event), (md, error) -> {
+                    inFlight.release();
+                    synchronized (acked) {
+                        if (error == null) {
+                            lastAck = new AuditSpool.Ack(md.partition(), md.offset(), event.getSequence());
+                        }
+                        acked.notifyAll();
+                    }
+                    if (error != null) {
+                        failure = error;
+                        LOG.atError().addKeyValue("emitter", chain.emitter()).addKeyValue("sequence", event.getSequence())
+                                .log("audit event not published, key operations stop (it stays in {}): {}", spool.file(),
+                                        error.getMessage());
+                    }
+                });
+                return;
+            } catch (org.apache.kafka.common.errors.InterruptException e) {
+                throw new InterruptedException("closed while sending");
+            } catch (KafkaException e) { // no metadata yet (Kafka away): the event is in the spool; try again
+                if (closing) {
+                    throw new InterruptedException("closed while Kafka is away");
+                }
+                LOG.atWarn().addKeyValue("emitter", chain.emitter()).log("cannot publish audit event yet: {}", e.getMessage());
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, 5000);
+            }
+        }
     }
 
+    private static void closeQuietly(AuditSpool.Orphan orphan) {
+        try {
+            orphan.close();
+        } catch (IOException e) {
+            LOG.atWarn().log("cannot release audit spool {}: {}", orphan.file(), e.getMessage());
+        }
+    }
+
+    /** Waits until every recorded event is acknowledged (or the trail failed). */
+    public void flush() {
+        synchronized (acked) {
+            while (failure == null && !spool.allAcknowledged(lastAck)) {
+                try {
+                    acked.wait(100); // woken by each acknowledgement; the bound only guards against a missed one
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Publishes what is left (waiting up to 30 s for Kafka), closes the producer, and deletes the
+     * spool if every event is on the topic; otherwise the spool stays for the next start to ship.
+     */
     @Override
     public void close() {
-        producer.flush();
+        closing = true;
+        try {
+            sender.join(Duration.ofSeconds(30).toMillis());
+            if (sender.isAlive()) {
+                sender.interrupt();
+                sender.join(Duration.ofSeconds(5).toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         producer.close(Duration.ofSeconds(30));
+        if (failure == null && toSend.isEmpty() && spool.allAcknowledged(lastAck)) {
+            spool.closeAndDelete();
+        } else {
+            LOG.atWarn().addKeyValue("emitter", chain.emitter())
+                    .log("audit events not yet on the topic stay in {}; the next start ships them", spool.file());
+            spool.close();
+        }
     }
 }

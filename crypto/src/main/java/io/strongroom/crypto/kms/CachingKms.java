@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
  * costs one KMS call. Entries are keyed by key id, version, the wrapped bytes' SHA-256 and the
  * context, evicted least-recently-used beyond {@code maxEntries}, and dropped for a key whenever
  * one of its versions is rotated, disabled, scheduled for destruction or destroyed through this
- * instance. Put it inside the auditing layer so that every use is still audited.
+ * instance, or by any process when a {@link KeyEventEviction} follows {@code strongroom.keys} for
+ * it ({@link #evict}). Put it inside the auditing layer so that every use is still audited.
  */
 public final class CachingKms extends ForwardingKms {
     private record Key(String keyId, String version, ByteBuffer wrappedHash, ByteBuffer context) {}
@@ -27,6 +28,9 @@ public final class CachingKms extends ForwardingKms {
     private final long ttlNanos;
     private final LongSupplier nanoTime;
     private final Map<Key, Entry> cache;
+    /** keyId/version evicted as no longer usable: not cached again (an unwrap in flight may end after the eviction). */
+    private final java.util.Set<String> unusable = new java.util.HashSet<>();
+    private final java.util.List<AutoCloseable> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private CachingKms(Kms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
         super(delegate);
@@ -41,11 +45,11 @@ public final class CachingKms extends ForwardingKms {
     }
 
     /** Wraps {@code delegate} with a cache of at most {@code maxEntries} DEKs kept for {@code ttl}. */
-    public static Kms wrap(Kms delegate, int maxEntries, Duration ttl) {
+    public static CachingKms wrap(Kms delegate, int maxEntries, Duration ttl) {
         return wrap(delegate, maxEntries, ttl, System::nanoTime);
     }
 
-    static Kms wrap(Kms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
+    static CachingKms wrap(Kms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
         if (maxEntries < 1) {
             throw new IllegalArgumentException("maxEntries must be at least 1, got " + maxEntries);
         }
@@ -70,10 +74,36 @@ public final class CachingKms extends ForwardingKms {
         }
         return delegate.unwrapDek(wrapped, context).thenApply(aead -> {
             synchronized (this) {
-                cache.put(key, new Entry(aead, nanoTime.getAsLong() + ttlNanos));
+                if (!unusable.contains(key.keyId() + "/" + key.version())) {
+                    cache.put(key, new Entry(aead, nanoTime.getAsLong() + ttlNanos));
+                }
             }
             return aead;
         });
+    }
+
+    /**
+     * Drops every cached data key of {@code keyId} version {@code version}, which was disabled or
+     * destroyed (by another process), and caches none of it from now on.
+     *
+     * @return how many entries were dropped
+     */
+    public synchronized int evict(String keyId, String version) {
+        unusable.add(keyId + "/" + version);
+        int before = cache.size();
+        cache.keySet().removeIf(k -> k.keyId().equals(keyId) && k.version().equals(version));
+        return before - cache.size();
+    }
+
+    /** Caches {@code keyId} version {@code version} again (it was enabled again). */
+    public synchronized void usable(String keyId, String version) {
+        unusable.remove(keyId + "/" + version);
+    }
+
+    /** Closes {@code resource} (e.g. its {@link KeyEventEviction}) when this cache closes. */
+    public CachingKms closing(AutoCloseable resource) {
+        owned.add(resource);
+        return this;
     }
 
     private synchronized void invalidate(String keyId) {
@@ -106,6 +136,13 @@ public final class CachingKms extends ForwardingKms {
 
     @Override
     public void close() {
+        for (AutoCloseable r : owned) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                org.slf4j.LoggerFactory.getLogger(CachingKms.class).atWarn().log("cannot close {}: {}", r, e.getMessage());
+            }
+        }
         synchronized (this) {
             cache.clear();
         }
