@@ -49,6 +49,7 @@ final class AccessPlan {
                 a.topic(Topics.CHANGES.name(), AclOperation.WRITE, AclOperation.DESCRIBE);
                 a.topic(Topics.INGEST_DLQ.name(), AclOperation.WRITE, AclOperation.DESCRIBE);
                 a.topic(audit, AclOperation.WRITE, AclOperation.DESCRIBE); // its dead-letter keys are audited
+                a.topic(Topics.KEYS.name(), AclOperation.READ, AclOperation.DESCRIBE); // its unwrap cache follows key states
                 a.streamsApp(config.ingest().applicationId());
             }
             case "encryptor" -> {
@@ -86,6 +87,7 @@ final class AccessPlan {
             }
             case "restore" -> {
                 a.topic(audit, AclOperation.WRITE, AclOperation.DESCRIBE); // every unwrap is audited
+                a.topic(Topics.KEYS.name(), AclOperation.READ, AclOperation.DESCRIBE); // a disabled version leaves its unwrap cache at once
                 // restore to Kafka: the target topic is granted per restore (kafka-acls --add --topic T --operation Write);
                 // its transactions and the group that records its checkpoints are its own
                 a.transactionalIdPrefix("strongroom-restore-");

@@ -157,4 +157,16 @@ class AccessPlanTest {
                 allow("kms:Decrypt", KEYS, STRONGROOM_KEY + ", \"StringEquals\": {\"kms:EncryptionContext:environment\": \"prod\", "
                         + "\"kms:EncryptionContext:tenant\": [\"acme\", \"globex\"]}"))));
     }
+
+    /** The unwrap cache follows {@code strongroom.keys}: a service that unwraps and cannot read it keeps a disabled version's keys. */
+    @Test
+    void everyServiceThatUnwrapsMayReadKeyStates() throws Exception {
+        for (String service : List.of("ingest", "encryptor", "restore", "coordinator")) {
+            PipelineIT.Run r = PipelineIT.run("acls", "--config", config().toString(), "--service", service);
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).as(service).contains("--allow-principal User:" + service + " --operation READ --topic strongroom.keys");
+        }
+        PipelineIT.Run archiver = PipelineIT.run("acls", "--config", config().toString(), "--service", "archiver");
+        assertThat(archiver.out()).as("the archiver holds no key").doesNotContain("strongroom.keys");
+    }
 }
