@@ -8,6 +8,7 @@ import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import java.nio.file.Path;
+import java.util.List;
 import javax.crypto.SecretKey;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,35 @@ class Pkcs11KmsContractIT extends KmsContract {
         SecretKey key = pkcs11.tokenKey(tenant, "1");
         assertThat(key.getEncoded()).as("sensitive key bytes are not exported").isNull();
         assertThat(key.toString()).contains("token object").contains("sensitive").contains("unextractable");
+    }
+
+    @Test
+    void aDestroyedVersionLeavesNoKeyOnTheToken() throws Exception {
+        int before = Pkcs11Tool.secretKeys().size(); // the token is shared by this JVM's tests, which run one at a time
+        String keyId = Kmses.await(kms.createKek(tenant), T);
+        Kmses.await(kms.rotate(keyId), T);
+        Kmses.await(kms.disable(keyId, "1"), T);
+        Kmses.await(kms.destroy(keyId, "1"), T);
+
+        List<Pkcs11Tool.SecretKey> after = Pkcs11Tool.secretKeys();
+        assertThat(after.size() - before)
+                .as("secret keys added to the token (pkcs11-tool) by create, rotate, destroy of v1: one per live version; "
+                        + "the token now holds %d, %d of them unlabelled", after.size(),
+                        after.stream().filter(k -> k.label().isEmpty()).count())
+                .isEqualTo(1);
+        assertThat(after).extracting(Pkcs11Tool.SecretKey::label).filteredOn(l -> l.contains(":" + tenant + ":"))
+                .containsExactly("strongroom:" + tenant + ":v2");
+    }
+
+    @Test
+    void theStoredKeyIsSensitiveAndNeverExtractableOnTheToken() throws Exception {
+        Kmses.await(kms.createKek(tenant), T);
+        assertThat(Pkcs11Tool.secretKeys()).filteredOn(k -> k.label().equals("strongroom:" + tenant + ":v1"))
+                .singleElement()
+                .satisfies(k -> assertThat(k.aes()).as(k.header()).isTrue())
+                .extracting(k -> List.of(k.access().split(",\\s*")))
+                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.LIST)
+                .contains("sensitive", "always sensitive", "never extractable", "local");
     }
 
     @Test
