@@ -72,7 +72,7 @@ public final class Pkcs11Tool {
         List<SecretKey> keys = new ArrayList<>();
         String header = null;
         Map<String, String> fields = new LinkedHashMap<>();
-        for (String line : (out + "\n").split("\n")) {
+        for (String line : out.split("\n", -1)) {
             boolean indented = line.startsWith(" ") || line.startsWith("\t");
             if (!indented && header != null) {
                 keys.add(new SecretKey(header, fields.getOrDefault("label", ""), fields.getOrDefault("Access", "")));
@@ -85,6 +85,9 @@ public final class Pkcs11Tool {
                 int colon = line.indexOf(':');
                 fields.put(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
             }
+        }
+        if (header != null) {
+            keys.add(new SecretKey(header, fields.getOrDefault("label", ""), fields.getOrDefault("Access", "")));
         }
         return keys;
     }
