@@ -34,8 +34,9 @@ import javax.security.auth.login.FailedLoginException;
  *
  * <p>SunPKCS11 cannot label a key as it generates it, and {@link KeyStore#setKeyEntry} stores a
  * key under a label by copying it ({@code C_CopyObject}). So the key is generated as a
- * <em>session</em> object ({@code CKA_TOKEN = false}), which vanishes with the session, and the
- * labelled copy is the only token object; destroying a version deletes that object, and nothing of
+ * <em>session</em> object ({@code CKA_TOKEN = false}) — never stored on the token, destroyed by the
+ * provider once unreferenced and gone with the process at the latest — and the labelled copy is
+ * the only token object; destroying a version deletes that object, and nothing of
  * it is left on the token. (Earlier builds generated the key as a token object too, which left an
  * unlabelled copy of every version on the token for good; {@link #orphans()} finds those.)
  *
@@ -202,7 +203,7 @@ public final class Pkcs11Kms extends VersionedKms {
 
     private Orphan orphan(TokenObjects.Key key) {
         if (key.label().isEmpty()) {
-            return new Orphan(key.handle(), "", null, null, "no label: a copy left by the old key generation");
+            return new Orphan(key.handle(), "", null, null, "no label (like the copies the old key generation left)");
         }
         Matcher m = LABEL.matcher(key.label());
         if (!m.matches() || !validTenant(m.group(1))) {
