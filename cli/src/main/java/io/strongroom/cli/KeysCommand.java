@@ -10,7 +10,15 @@ import io.strongroom.coordinator.Rewrap;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
+import io.strongroom.avro.AuditAction;
+import io.strongroom.avro.AuditOutcome;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import io.strongroom.restore.ArchiveReader;
 import io.strongroom.restore.RestoreJob;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -33,7 +41,7 @@ import picocli.CommandLine.Option;
         subcommands = {KeysCommand.Status.class, KeysCommand.Rotate.class, KeysCommand.Disable.class, KeysCommand.RewrapCommand.class,
             KeysCommand.Compromised.class, KeysCommand.RequestDestroy.class, KeysCommand.ShredTenant.class,
             KeysCommand.RequestEnable.class, KeysCommand.Approve.class, KeysCommand.Requests.class, KeysCommand.SealRegistry.class,
-            KeysCommand.Unlock.class})
+            KeysCommand.Unlock.class, KeysCommand.Orphans.class})
 final class KeysCommand {
     private KeysCommand() {}
 
@@ -367,6 +375,73 @@ final class KeysCommand {
             }
             System.out.println(a.body().path("message").asText());
             return 0;
+        }
+    }
+
+    @Command(name = "orphans", mixinStandardHelpOptions = true,
+            description = "PKCS#11 only: list the AES keys on the token that no live key version names — the unlabelled "
+                    + "copies earlier builds left of every version, and keys labelled strongroom:<tenant>:v<n> for versions the "
+                    + "registry does not have or has destroyed. Keys with other labels are left alone. With --destroy, destroy "
+                    + "them after confirmation, each one audited. The token must serve this registry alone.")
+    static final class Orphans implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--destroy", description = "Destroy the keys listed (asks to type 'destroy N' unless --yes).")
+        boolean destroy;
+
+        @Option(names = "--yes", description = "With --destroy: do not ask for confirmation.")
+        boolean yes;
+
+        @Override
+        public Integer call() throws Exception {
+            StrongroomConfig c = config.load();
+            if (!"pkcs11".equals(c.kms().type())) {
+                System.err.println("strongroom keys orphans: kms.type is " + c.kms().type() + "; orphaned keys are a PKCS#11 "
+                        + "token's (kms.type pkcs11)");
+                return 1;
+            }
+            String who = principal.audited();
+            try (Kms backend = KmsFactory.backend(c, System.getenv())) {
+                Pkcs11Kms token = (Pkcs11Kms) backend;
+                List<Pkcs11Kms.Orphan> orphans = token.orphans();
+                orphans.forEach(o -> System.out.println("orphan: " + o));
+                System.out.println(orphans.size() + " orphaned keys on the token");
+                if (!destroy || orphans.isEmpty()) {
+                    return 0;
+                }
+                if (!yes && !confirmed(orphans.size())) {
+                    System.err.println("strongroom keys orphans: not confirmed; nothing destroyed");
+                    return 1;
+                }
+                int failed = 0;
+                try (AuditingKms audit = KmsFactory.create(c, who)) {
+                    for (Pkcs11Kms.Orphan o : orphans) {
+                        String keyId = o.tenant() == null ? null : audit.keyIdFor(o.tenant());
+                        try {
+                            token.destroyOrphan(o);
+                            audit.recordFor(who, AuditAction.DESTROY_KEY, AuditOutcome.SUCCESS, o.tenant(), keyId, o.version(),
+                                    "orphaned token key destroyed: " + o);
+                            System.out.println("destroyed " + o);
+                        } catch (KmsException e) {
+                            audit.recordFor(who, AuditAction.DESTROY_KEY, AuditOutcome.FAILURE, o.tenant(), keyId, o.version(),
+                                    "orphaned token key not destroyed: " + o + ": " + e.getMessage());
+                            System.err.println("strongroom keys orphans: " + e.getMessage());
+                            failed++;
+                        }
+                    }
+                }
+                return failed == 0 ? 0 : 1;
+            }
+        }
+
+        /** Asks on stderr, reads the answer from stdin: the count must be typed, so a stray "y" destroys nothing. */
+        private static boolean confirmed(int count) throws IOException {
+            String expected = "destroy " + count;
+            System.err.print("Destroy these " + count + " keys on the token for good? Type '" + expected + "' to confirm: ");
+            System.err.flush();
+            String answer = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            return answer != null && answer.strip().equals(expected);
         }
     }
 

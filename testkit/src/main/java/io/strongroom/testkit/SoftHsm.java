@@ -53,6 +53,29 @@ public final class SoftHsm {
         return 0;
     }
 
+    /**
+     * Stores an AES-256 key on the test token under {@code label}, through SunPKCS11 as
+     * {@code Pkcs11Kms} does. With {@code tokenGenerated} the key is generated as a token object,
+     * as Pkcs11Kms did before it generated session objects: the labelled copy then leaves an
+     * unlabelled original on the token too. Without, the labelled copy is the only token object.
+     * Needs a login in this JVM's PKCS#11 module first (any {@code Pkcs11Kms.open}).
+     */
+    public static void storeKey(String label, boolean tokenGenerated) {
+        String config = String.join("\n", "name = StrongroomTest", "library = " + LIBRARY, "slotListIndex = " + token(),
+                "attributes(generate, CKO_SECRET_KEY, CKK_AES) = {", "  CKA_TOKEN = " + tokenGenerated,
+                "  CKA_SENSITIVE = true", "  CKA_EXTRACTABLE = false", "  CKA_ENCRYPT = true", "  CKA_DECRYPT = true", "}");
+        try {
+            java.security.Provider provider = java.security.Security.getProvider("SunPKCS11").configure("--" + config);
+            java.security.KeyStore keyStore = java.security.KeyStore.getInstance("PKCS11", provider);
+            keyStore.load(null, PIN.toCharArray());
+            javax.crypto.KeyGenerator generator = javax.crypto.KeyGenerator.getInstance("AES", provider);
+            generator.init(256);
+            keyStore.setKeyEntry(label, generator.generateKey(), null, null);
+        } catch (java.security.GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot store " + label + " on the test token: " + e, e);
+        }
+    }
+
     private static boolean hasUtil() {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
             if (Files.isExecutable(Path.of(dir, "softhsm2-util"))) {

@@ -24,6 +24,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -283,14 +284,29 @@ public final class KeyRegistry {
      * stores the result; returns it.
      */
     public Entry update(String tenant, UnaryOperator<Entry> change) {
+        return locked(tenant, entry -> {
+            Entry updated = change.apply(entry);
+            try {
+                write(tenant, updated);
+            } catch (IOException e) {
+                throw new KmsException("cannot update key registry for tenant " + tenant + ": " + e.getMessage(), e);
+            }
+            return updated;
+        });
+    }
+
+    /**
+     * Runs {@code work} on the tenant's entry (null if absent) under the exclusive lock
+     * {@link #update} takes, so that no version of the tenant is created or changed meanwhile;
+     * stores nothing.
+     */
+    public <T> T locked(String tenant, Function<Entry, T> work) {
         Path lock = dir.resolve(tenant + ".lock");
         try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock ignored = channel.lock()) {
-            Entry updated = change.apply(read(tenant));
-            write(tenant, updated);
-            return updated;
+            return work.apply(read(tenant));
         } catch (IOException e) {
-            throw new KmsException("cannot update key registry for tenant " + tenant + ": " + e.getMessage(), e);
+            throw new KmsException("cannot lock key registry for tenant " + tenant + ": " + e.getMessage(), e);
         }
     }
 

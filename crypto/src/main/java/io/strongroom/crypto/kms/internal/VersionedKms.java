@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -75,6 +76,24 @@ public abstract class VersionedKms implements Kms {
     /** The registry file of {@code tenant} (whether or not it exists). */
     public Path registryFile(String tenant) {
         return registry.file(tenant);
+    }
+
+    /**
+     * Runs {@code work} with the registry's state of a version — null when the registry names no
+     * such version (or tenant) — while the tenant's registry is locked, so that no version of the
+     * tenant is created or changed until it returns. For backends that clean up material no
+     * version names.
+     */
+    protected final <T> T withRegistryState(String tenant, String version, Function<KeyState, T> work) {
+        return registry.locked(tenant, entry -> {
+            KeyRegistry.Version v = entry == null ? null : entry.version(version);
+            return work.apply(v == null ? null : v.state());
+        });
+    }
+
+    /** Whether {@code tenant} is a well-formed tenant name (what a key id may carry). */
+    protected static boolean validTenant(String tenant) {
+        return TENANT.matcher(tenant).matches();
     }
 
     @Override

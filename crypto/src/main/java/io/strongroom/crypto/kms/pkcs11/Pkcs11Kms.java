@@ -1,6 +1,7 @@
 package io.strongroom.crypto.kms.pkcs11;
 
 import com.google.crypto.tink.Aead;
+import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.internal.VersionedKms;
@@ -17,8 +18,12 @@ import java.security.Provider;
 import java.security.ProviderException;
 import java.security.Security;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.crypto.KeyGenerator;
 import javax.crypto.Mac;
 import javax.crypto.SecretKey;
@@ -26,14 +31,22 @@ import javax.security.auth.login.FailedLoginException;
 
 /**
  * KEKs on a PKCS#11 token. Each version is an AES-256 secret key generated on the token with
- * {@code CKA_TOKEN, CKA_SENSITIVE = true, CKA_EXTRACTABLE = false} and labelled
- * {@code strongroom:<tenant>:v<version>}; DEKs are wrapped with AES-GCM on the token (the
+ * {@code CKA_SENSITIVE = true, CKA_EXTRACTABLE = false} and stored as exactly one token object
+ * labelled {@code strongroom:<tenant>:v<version>}; DEKs are wrapped with AES-GCM on the token (the
  * {@code Aead} is {@link Pkcs11Aead}). Versions and their states are kept in the key registry
  * directory; the key material never leaves the token.
  *
  * <p>The key registry is authenticated with HMAC-SHA256 on the token, under a generic-secret key labelled
  * {@value #REGISTRY_MAC_LABEL} ({@code CKA_SIGN/VERIFY}, sensitive, non-extractable), made on first open. Only a
  * PIN holder can write a registry file this KMS accepts.
+ *
+ * <p>SunPKCS11 cannot label a key as it generates it, and {@link KeyStore#setKeyEntry} stores a
+ * key under a label by copying it ({@code C_CopyObject}). So the key is generated as a
+ * <em>session</em> object ({@code CKA_TOKEN = false}) — never stored on the token, destroyed by the
+ * provider once unreferenced and gone with the process at the latest — and the labelled copy is
+ * the only token object; destroying a version deletes that object, and nothing of
+ * it is left on the token. (Earlier builds generated the key as a token object too, which left an
+ * unlabelled copy of every version on the token for good; {@link #orphans()} finds those.)
  *
  * <p>PKCS#11 login state belongs to the process: a wrong PIN is detected by the first
  * {@link #open} in a JVM; once a session is logged in, further opens share it.
@@ -47,9 +60,31 @@ public final class Pkcs11Kms extends VersionedKms {
             "  CKA_TOKEN = false", "  CKA_SENSITIVE = true", "  CKA_EXTRACTABLE = false",
             "  CKA_SIGN = true", "  CKA_VERIFY = true", "  CKA_ENCRYPT = false", "  CKA_DECRYPT = false",
             "  CKA_WRAP = false", "  CKA_UNWRAP = false", "}");
+
+    private static final Pattern LABEL = Pattern.compile("strongroom:([^:]+):v([0-9]+)");
+
+    private final Options options;
     private final Provider provider;
     private final KeyStore keyStore;
     private final SecretKey registryKey;
+
+    /**
+     * An AES secret key on the token that no live version names: unlabelled (a copy the old key
+     * generation left), or labelled {@code strongroom:<tenant>:v<n>} for a version the registry
+     * does not have or has destroyed.
+     *
+     * @param handle the token's object handle (valid in this process)
+     * @param label its label, "" for none
+     * @param tenant the tenant its label names, or null
+     * @param version the version its label names, or null
+     * @param reason why no live version names it
+     */
+    public record Orphan(long handle, String label, String tenant, String version, String reason) {
+        @Override
+        public String toString() {
+            return (label.isEmpty() ? "unlabelled AES key" : "AES key " + label) + " (handle " + handle + "): " + reason;
+        }
+    }
 
     /**
      * How to reach the token.
@@ -73,6 +108,7 @@ public final class Pkcs11Kms extends VersionedKms {
 
     private Pkcs11Kms(Options options, Provider provider, KeyStore keyStore) {
         super("pkcs11", options.registryDirectory(), options.autoCreate(), Clock.systemUTC());
+        this.options = options;
         this.provider = provider;
         this.keyStore = keyStore;
         this.registryKey = registryKey(options.registryDirectory(), provider, keyStore);
@@ -91,8 +127,9 @@ public final class Pkcs11Kms extends VersionedKms {
                 "name = Strongroom",
                 "library = " + options.library(),
                 "slotListIndex = " + options.slotListIndex(),
+                // a session object: setKeyEntry makes the one token object, labelled (see the class comment)
                 "attributes(generate, CKO_SECRET_KEY, CKK_AES) = {",
-                "  CKA_TOKEN = true",
+                "  CKA_TOKEN = false",
                 "  CKA_SENSITIVE = true",
                 "  CKA_EXTRACTABLE = false",
                 "  CKA_ENCRYPT = true",
@@ -135,6 +172,71 @@ public final class Pkcs11Kms extends VersionedKms {
             throw new UnknownKeyException("no key " + alias(tenant, version) + " on the token");
         }
         return secret;
+    }
+
+    /**
+     * The AES secret keys on the token that no live version in the registry names (see
+     * {@link Orphan}). Keys with any other label, and secret keys of other types, are not
+     * Strongroom's and are never listed. The token must be Strongroom's and this registry's alone:
+     * a key another registry (another environment) shares the slot with would be listed too.
+     * Needs the JVM option {@value TokenObjects#EXPORT_OPTION}.
+     *
+     * @throws KmsException if the token cannot be listed (the message says why, e.g. the missing JVM option)
+     */
+    public List<Orphan> orphans() {
+        try (TokenObjects token = TokenObjects.open(options.library(), options.slotListIndex())) {
+            List<Orphan> orphans = new ArrayList<>();
+            for (TokenObjects.Key key : token.aesSecretKeys()) {
+                Orphan orphan = orphan(key);
+                if (orphan != null) {
+                    orphans.add(orphan);
+                }
+            }
+            return orphans;
+        }
+    }
+
+    /**
+     * Destroys an orphan's token object. A labelled one is checked again while its tenant's
+     * registry is locked, so that a version created meanwhile is never destroyed.
+     *
+     * @throws KmsException if the object is gone, changed, or now names a live version; nothing is destroyed then
+     */
+    public void destroyOrphan(Orphan orphan) {
+        try (TokenObjects token = TokenObjects.open(options.library(), options.slotListIndex())) {
+            TokenObjects.Key key = new TokenObjects.Key(orphan.handle(), orphan.label());
+            if (orphan.tenant() == null) {
+                token.destroy(key);
+                return;
+            }
+            withRegistryState(orphan.tenant(), orphan.version(), state -> {
+                if (state != null && state != KeyState.DESTROYED) {
+                    throw new KmsException(orphan.label() + " names version " + orphan.version() + " of tenant " + orphan.tenant()
+                            + ", now " + state + "; not destroyed");
+                }
+                token.destroy(key);
+                return null;
+            });
+        }
+    }
+
+    private Orphan orphan(TokenObjects.Key key) {
+        if (key.label().isEmpty()) {
+            return new Orphan(key.handle(), "", null, null, "no label (like the copies the old key generation left)");
+        }
+        Matcher m = LABEL.matcher(key.label());
+        if (!m.matches() || !validTenant(m.group(1))) {
+            return null; // not a Strongroom label
+        }
+        String tenant = m.group(1);
+        String version = m.group(2);
+        KeyState state = withRegistryState(tenant, version, s -> s);
+        if (state == null) {
+            return new Orphan(key.handle(), key.label(), tenant, version, "the registry names no version " + version
+                    + " of tenant " + tenant);
+        }
+        return state == KeyState.DESTROYED ? new Orphan(key.handle(), key.label(), tenant, version, "version " + version
+                + " of tenant " + tenant + " is destroyed in the registry") : null;
     }
 
     @Override
