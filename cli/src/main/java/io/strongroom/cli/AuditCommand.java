@@ -59,8 +59,10 @@ final class AuditCommand {
             }
             problems.forEach(p -> System.out.println("problem: " + p));
             boolean ok = problems.isEmpty();
-            System.out.printf("audit trail %s: %,d events from %d emitters%s%s%n", ok ? "intact" : "DAMAGED",
-                    report.events(), report.emitters().size(), against, ok ? "" : ", " + problems.size() + " problems");
+            System.out.printf("audit trail %s: %,d events from %d emitters%s%s%s%n", ok ? "intact" : "DAMAGED",
+                    report.events(), report.emitters().size(),
+                    report.duplicates() == 0 ? "" : String.format(" (%,d delivered twice: re-sent from a spool)", report.duplicates()),
+                    against, ok ? "" : ", " + problems.size() + " problems");
             return ok ? 0 : 1;
         }
     }

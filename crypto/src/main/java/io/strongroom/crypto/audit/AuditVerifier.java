@@ -12,9 +12,15 @@ import java.util.Set;
 /**
  * Checks every emitter's hash chain in the order events appear in the audit topic: sequences must
  * run 0, 1, 2... without gaps (a deleted event), each event must name its predecessor's hash (a
- * reordered or inserted event) and carry the hash of its own content (an edited event).
+ * reordered or inserted event) and carry the hash of its own content (an edited event). An event
+ * that repeats, byte for byte, one of its emitter's last {@value #REMEMBERED} events is a delivery
+ * repeated (an emitter's spool re-sends what it had not seen acknowledged when it stopped): it is
+ * counted as a duplicate, not reported as a problem, since it changes nothing in the chain.
  */
 public final class AuditVerifier {
+    /** How many of an emitter's latest sequences are remembered to recognise a repeated delivery. */
+    static final int REMEMBERED = 10_000;
+
     private AuditVerifier() {}
 
     /**
@@ -31,8 +37,13 @@ public final class AuditVerifier {
      * @param events events checked
      * @param emitters chains checked
      * @param problems one line per problem, naming position, emitter and sequence; empty if intact
+     * @param duplicates events that repeat an earlier event of their chain byte for byte (counted in {@code events})
      */
-    public record Report(long events, Set<String> emitters, List<String> problems) {
+    public record Report(long events, Set<String> emitters, List<String> problems, long duplicates) {
+        public Report(long events, Set<String> emitters, List<String> problems) {
+            this(events, emitters, problems, 0);
+        }
+
         public boolean ok() {
             return problems.isEmpty();
         }
@@ -42,6 +53,13 @@ public final class AuditVerifier {
         long sequence;
         ByteBuffer hash;
         String position;
+        /** Hashes of the latest sequences, to tell a repeated delivery from a changed event. */
+        final Map<Long, ByteBuffer> recent = new java.util.LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, ByteBuffer> eldest) {
+                return size() > REMEMBERED;
+            }
+        };
     }
 
     /** Verifies {@code events}, given in topic order. */
@@ -50,15 +68,21 @@ public final class AuditVerifier {
         Set<String> emitters = new LinkedHashSet<>();
         List<String> problems = new ArrayList<>();
         long count = 0;
+        long duplicates = 0;
         for (Positioned p : events) {
             count++;
             AuditEvent e = p.event();
             emitters.add(e.getEmitter());
             String at = p.position() + " (emitter " + e.getEmitter() + ", sequence " + e.getSequence() + ")";
-            if (!ByteBuffer.wrap(HashChain.hash(e)).equals(e.getHash())) {
+            boolean intact = ByteBuffer.wrap(HashChain.hash(e)).equals(e.getHash());
+            if (!intact) {
                 problems.add(at + ": modified: the event does not match its hash");
             }
             Head head = heads.get(e.getEmitter());
+            if (intact && head != null && e.getSequence() <= head.sequence && e.getHash().equals(head.recent.get(e.getSequence()))) {
+                duplicates++; // the same event again: a repeated delivery
+                continue;
+            }
             if (head == null) {
                 if (e.getSequence() != 0) {
                     problems.add(at + ": " + e.getSequence() + " earlier event(s) of this emitter are missing");
@@ -79,9 +103,12 @@ public final class AuditVerifier {
                 head.sequence = e.getSequence(); // an out-of-order event does not move the head back
                 head.hash = e.getHash();
                 head.position = p.position();
+                if (intact) {
+                    head.recent.put(e.getSequence(), e.getHash());
+                }
                 heads.put(e.getEmitter(), head);
             }
         }
-        return new Report(count, emitters, List.copyOf(problems));
+        return new Report(count, emitters, List.copyOf(problems), duplicates);
     }
 }

@@ -84,4 +84,32 @@ class AuditVerifierTest {
         events.set(1, new AuditVerifier.Positioned("audit/0/1", forged));
         assertThat(AuditVerifier.verify(events).problems()).anyMatch(p -> p.contains("sequence 1") && p.contains("chain broken"));
     }
+
+    /**
+     * An emitter's spool re-sends what it had not seen acknowledged when it stopped, so events that did land appear a
+     * second time, byte for byte: a delivery repeated, not a chain changed. They are counted, not reported as problems.
+     */
+    @Test
+    void anEventDeliveredTwiceIsADuplicateNotAProblem() {
+        List<AuditVerifier.Positioned> a = chain("a", 6);
+        List<AuditVerifier.Positioned> events = new ArrayList<>(a.subList(0, 5));
+        events.add(new AuditVerifier.Positioned("audit/0/5", a.get(3).event()));
+        events.add(new AuditVerifier.Positioned("audit/0/6", a.get(4).event()));
+        events.add(new AuditVerifier.Positioned("audit/0/7", a.get(5).event()));
+        AuditVerifier.Report report = AuditVerifier.verify(events);
+        assertThat(report.problems()).isEmpty();
+        assertThat(report.duplicates()).isEqualTo(2);
+        assertThat(report.events()).isEqualTo(8);
+    }
+
+    @Test
+    void aDifferentEventUnderAnEarlierSequenceIsStillAProblem() {
+        List<AuditVerifier.Positioned> events = new ArrayList<>(chain("a", 5));
+        AuditEvent other = AuditEvent.newBuilder(events.get(2).event()).setTenant("x").build();
+        other.setHash(java.nio.ByteBuffer.wrap(HashChain.hash(other)));
+        events.add(new AuditVerifier.Positioned("audit/0/5", other));
+        AuditVerifier.Report report = AuditVerifier.verify(events);
+        assertThat(report.duplicates()).isZero();
+        assertThat(report.problems()).singleElement().asString().contains("sequence 2").contains("out of order");
+    }
 }
