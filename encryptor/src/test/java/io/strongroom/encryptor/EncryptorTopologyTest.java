@@ -305,6 +305,35 @@ class EncryptorTopologyTest {
     }
 
     @Test
+    void anOperatorsLogAndContinueHandlersCannotMakeTheEncryptorSkipARecord() {
+        kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig("encryptor-test", 100, null, Duration.ofHours(1), null);
+        // kafka.properties of an operator who wants a stream app to "keep going"
+        Properties props = EncryptorService.streamsProperties(config, java.util.Map.of(
+                StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1",
+                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
+                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName(),
+                "default.deserialization.exception.handler",
+                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName()), stateDir);
+        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", kms, registry), props,
+                Instant.ofEpochMilli(1_000_000));
+        changes = driver.createInputTopic(Topics.CHANGES.name(), new StringSerializer(), (topic, e) -> e,
+                Instant.ofEpochMilli(1_000_000), Duration.ZERO);
+        // undecodable, and its key names no tenant: the encryptor must stop at it, not log it and move on
+        assertThatThrownBy(() -> changes.pipeInput(null, "not a change event".getBytes(StandardCharsets.UTF_8)))
+                .as("the record is not skipped").hasRootCauseInstanceOf(SegmentProcessor.UndecodableRecordException.class);
+        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
+                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
+                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
+                .doesNotContainKey("default.deserialization.exception.handler");
+    }
+
+    @Test
     void theTenantOfAnUndecodableRecordIsReadFromItsKeyOrNotAtAll() {
         assertThat(SegmentProcessor.tenantOf("acme/public.t/{\"id\":1}")).isEqualTo("acme");
         assertThat(SegmentProcessor.tenantOf(null)).isNull();
