@@ -12,6 +12,7 @@ import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.kms.DataKey;
+import io.strongroom.crypto.kms.DataKeyRejectedException;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsException;
@@ -126,9 +127,9 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
                 OpenSegment s = decode(kv.value);
-                if (kv.key.endsWith(HELD_SUFFIX)) {
+                if (StateBinding.isHeld(kv.key)) {
                     adjustHeld(1, countRecords(s.getSegmentId()));
-                    retries.put(kv.key.substring(0, kv.key.length() - HELD_SUFFIX.length()), new long[] {0, RETRY_MIN_MS});
+                    retries.put(StateBinding.stream(kv.key), new long[] {0, RETRY_MIN_MS});
                 } else {
                     adjustOpen(1, s.getRecordCount());
                 }
@@ -476,7 +477,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 if (held == null) {
                     retries.remove(segmentKey);
                 } else {
-                    release(segmentKey, segmentKey.substring(0, segmentKey.lastIndexOf('/')), held.getSourceTopic(),
+                    release(segmentKey, StateBinding.owner(segmentKey), held.getSourceTopic(),
                             held.getSourcePartition());
                 }
             }
@@ -505,7 +506,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         try (KeyValueIterator<String, byte[]> it = open.all()) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
-                if (!kv.key.endsWith(HELD_SUFFIX)) {
+                if (!StateBinding.isHeld(kv.key)) {
                     out.add(KeyValue.pair(kv.key, decode(kv.value)));
                 }
             }
@@ -578,13 +579,23 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
 
     /** The data key of a stored open segment, once its record proves to be what this encryptor stored under the key. */
     private Aead verified(String storeKey, OpenSegment segment) {
-        Aead aead = dek(segment);
         try {
-            StateBinding.verify(environment, storeKey, segment, aead);
+            // before the KMS is asked anything with the record's (so far unauthenticated) tenant, segment and key
+            StateBinding.checkPlace(storeKey, segment, kms.keyIdFor(segment.getTenant()));
+            Aead aead;
+            try {
+                aead = dek(segment);
+            } catch (DataKeyRejectedException e) {
+                // not an outage: the KMS says this wrapped key does not belong to this tenant and segment
+                throw new StateBinding.TamperedStateException(StateBinding.where(storeKey, segment) + ": its data key does "
+                        + "not unwrap for tenant " + segment.getTenant() + " (" + e.getMessage() + "): moved or edited; "
+                        + "refused, nothing sealed");
+            }
+            StateBinding.checkTag(environment, storeKey, segment, aead);
+            return aead;
         } catch (StateBinding.TamperedStateException e) {
             throw refused(e.getMessage());
         }
-        return aead;
     }
 
     /**

@@ -72,24 +72,42 @@ final class StateBinding {
     }
 
     /**
-     * Checks that {@code segment}, read under {@code storeKey}, is what this encryptor wrote there.
+     * Checks that {@code segment}, read under {@code storeKey}, is what this encryptor wrote there: {@link #checkPlace}
+     * and {@link #checkTag}.
      *
      * @throws TamperedStateException if it is not: written before state format 2, under another key, or edited
      */
     static void verify(String environment, String storeKey, OpenSegment segment, Aead dek) {
-        String where = "open segment " + segment.getSegmentId() + " under " + storeKey;
+        checkPlace(storeKey, segment, segment.getKeyId());
+        checkTag(environment, storeKey, segment, dek);
+    }
+
+    /**
+     * The checks that need no key, made before the KMS is asked to unwrap the (so far unauthenticated) data key: the
+     * record has a binding, and its tenant, partition and KEK are those its store key names ({@code keyId}: the KEK
+     * of the tenant the store key names, the quarantine KEK for a held stream).
+     *
+     * @throws TamperedStateException if not
+     */
+    static void checkPlace(String storeKey, OpenSegment segment, String keyId) {
+        String where = where(storeKey, segment);
         if (segment.getBinding() == null) {
             throw new TamperedStateException(where + " has no binding: it was written by an encryptor before state format 2 "
                     + "(or the binding was stripped); refused, nothing sealed. Drain the old encryptor before upgrading "
                     + "(README, encryptor section)");
         }
-        boolean held = storeKey.endsWith(SegmentProcessor.HELD_SUFFIX);
-        String base = held ? storeKey.substring(0, storeKey.length() - SegmentProcessor.HELD_SUFFIX.length()) : storeKey;
-        String expectedTenant = held ? SystemTenants.QUARANTINE : tenantOf(base);
-        if (!expectedTenant.equals(segment.getTenant()) || partitionOf(base) != segment.getSourcePartition()) {
+        if (!tenantOf(storeKey).equals(segment.getTenant()) || partitionOf(storeKey) != segment.getSourcePartition()) {
             throw new TamperedStateException(where + " is tenant " + segment.getTenant() + " partition "
                     + segment.getSourcePartition() + ", not what its store key says: moved; refused, nothing sealed");
         }
+        if (!keyId.equals(segment.getKeyId())) {
+            throw new TamperedStateException(where + " names key " + segment.getKeyId() + ", not its tenant's (" + keyId
+                    + "): moved or edited; refused, nothing sealed");
+        }
+    }
+
+    /** The tag check, under the segment's data key. @throws TamperedStateException if it fails */
+    static void checkTag(String environment, String storeKey, OpenSegment segment, Aead dek) {
         byte[] tag = new byte[segment.getBinding().remaining()];
         segment.getBinding().duplicate().get(tag);
         try {
@@ -97,23 +115,39 @@ final class StateBinding {
                 throw new GeneralSecurityException("not an empty tag");
             }
         } catch (GeneralSecurityException e) {
-            throw new TamperedStateException(where + " does not authenticate under its data key: it was edited (its count, "
-                    + "offsets or any other field) or moved from another store key; refused, nothing sealed");
+            throw new TamperedStateException(where(storeKey, segment) + " does not authenticate under its data key: it "
+                    + "was edited (its count, offsets or any other field) or moved from another store key; refused, nothing sealed");
         }
+    }
+
+    static String where(String storeKey, OpenSegment segment) {
+        return "open segment " + segment.getSegmentId() + " under " + storeKey;
+    }
+
+    /** Whether {@code storeKey} is a held stream's ({@code tenant/partition!held}). */
+    static boolean isHeld(String storeKey) {
+        return storeKey.endsWith(SegmentProcessor.HELD_SUFFIX);
+    }
+
+    /** {@code tenant/partition} of a store key, without the held suffix. */
+    static String stream(String storeKey) {
+        return isHeld(storeKey) ? storeKey.substring(0, storeKey.length() - SegmentProcessor.HELD_SUFFIX.length()) : storeKey;
+    }
+
+    /** The tenant a store key's segment record must name: the tenant, or the quarantine tenant for a held stream. */
+    static String tenantOf(String storeKey) {
+        return isHeld(storeKey) ? SystemTenants.QUARANTINE : owner(storeKey);
     }
 
     /** The tenant whose data a segment stored under {@code storeKey} holds. */
     static String owner(String storeKey) {
-        String base = storeKey.endsWith(SegmentProcessor.HELD_SUFFIX)
-                ? storeKey.substring(0, storeKey.length() - SegmentProcessor.HELD_SUFFIX.length()) : storeKey;
-        return tenantOf(base);
+        String base = stream(storeKey);
+        return base.substring(0, Math.max(0, base.lastIndexOf('/')));
     }
 
-    private static String tenantOf(String base) {
-        return base.substring(0, base.lastIndexOf('/'));
-    }
-
-    private static int partitionOf(String base) {
+    /** The partition a store key names, -1 if none. */
+    static int partitionOf(String storeKey) {
+        String base = stream(storeKey);
         try {
             return Integer.parseInt(base.substring(base.lastIndexOf('/') + 1));
         } catch (NumberFormatException e) {

@@ -201,4 +201,39 @@ class EncryptorStateBindingIT {
             assertRefused(second, registry, kms, open.getSegmentId(), "refused");
         }
     }
+
+    private static double keyFailures(SimpleMeterRegistry registry) {
+        Counter c = registry.find("strongroom.encryptor.tenant.key.failures").counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void anOpenSegmentMovedUnderAnotherTenantsKeyIsRefusedNotTakenForAKeyOutage() throws Exception {
+        String app = "rekeyed-it";
+        Kms kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig(app, 100, null, Duration.ofHours(1), Duration.ofSeconds(5));
+        produce(event("globex", 0), event("acme", 1), event("acme", 2));
+        try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                byte[] open = changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0");
+                return open != null && OPEN.decode("t", open).getRecordCount() == 2;
+            });
+        }
+        // acme's open segment put where globex's is, its tenant and key id made globex's: only the unwrap can tell
+        OpenSegment open = OPEN.decode("t", changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0"));
+        open.setTenant("globex");
+        open.setKeyId(kms.keyIdFor("globex"));
+        write(app, EncryptorTopology.OPEN_STORE, "acme/0", null);
+        write(app, EncryptorTopology.OPEN_STORE, "globex/0", OPEN.encode(open));
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        EncryptorConfig sealSoon = new EncryptorConfig(app, 100, null, Duration.ofSeconds(1), Duration.ofSeconds(5));
+        try (EncryptorService second = EncryptorService.start(sealSoon, "test", kms, props, stateDir.resolve("2"), registry)) {
+            await().atMost(Duration.ofSeconds(90)).until(() -> second.state() == KafkaStreams.State.ERROR
+                    || keyFailures(registry) > 0 || !sealed(kms).isEmpty());
+            assertThat(keyFailures(registry)).as("not taken for globex's key being unavailable").isZero();
+            assertRefused(second, registry, kms, "globex/0", "refused");
+        }
+    }
 }
