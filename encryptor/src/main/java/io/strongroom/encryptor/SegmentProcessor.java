@@ -18,6 +18,7 @@ import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.SystemTenants;
+import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
@@ -176,11 +177,13 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private void undecodable(Record<String, byte[]> record, RecordMetadata md, SerializationException e) {
         String where = md.topic() + "/" + md.partition() + " offset " + md.offset();
         String tenant = tenantOf(record.key());
-        if (tenant == null) {
+        if (tenant == null || !hasKey(tenant)) {
             metrics.undecodable("stopped");
             throw new UndecodableRecordException(where + ": a change event this encryptor cannot decode (" + e.getMessage()
-                    + "), and its key names no tenant to quarantine it under: the encryptor stops here, the record not "
-                    + "committed; run an encryptor that reads its schema (a newer release) and it resumes from this record");
+                    + "), and its key names " + (tenant == null ? "no tenant" : "tenant " + tenant + ", which has no key "
+                    + "in the KMS (none is created for a tenant only a record key names),") + " to quarantine it under: "
+                    + "the encryptor stops here, the record not committed; run an encryptor that reads its schema (a newer "
+                    + "release) and it resumes from this record");
         }
         List<PayloadHeader> headers = new ArrayList<>();
         for (Header h : record.headers()) {
@@ -199,6 +202,21 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         if (retries.containsKey(segmentKey) && !release(segmentKey, tenant, md.topic(), md.partition())
                 || !quarantine(segmentKey, tenant, md.topic(), md.partition(), md.offset(), record.timestamp(), payload)) {
             hold(segmentKey, md.topic(), md.partition(), md.offset(), record.timestamp(), HELD_UNDECODABLE, payload);
+        }
+    }
+
+    /**
+     * Whether the tenant has a KEK (asked without creating one). Only "unknown" counts as no: a key disabled, or a KMS
+     * that cannot say, takes the usual path (the record is held until the key works).
+     */
+    private boolean hasKey(String tenant) {
+        try {
+            Kmses.await(kms.describe(kms.keyIdFor(tenant)), config.kmsTimeout());
+            return true;
+        } catch (UnknownKeyException e) {
+            return false;
+        } catch (KmsException e) {
+            return true;
         }
     }
 

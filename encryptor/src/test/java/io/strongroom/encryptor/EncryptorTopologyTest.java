@@ -334,6 +334,20 @@ class EncryptorTopologyTest {
     }
 
     @Test
+    void anUndecodableRecordNamingATenantWithoutAKeyStopsTheEncryptorAndMintsNoKey() {
+        start(new EncryptorConfig(null, 100, null, Duration.ofHours(1), null), true); // a KMS that creates keys on use
+        pipe(event("acme", 1));
+        byte[] v3 = EncryptorUndecodableIT.asV3(event("acme", 2));
+        // the key says "newco", a tenant nobody created: its record key is all that names it
+        assertThatThrownBy(() -> changes.pipeInput("newco/public.t/2", v3))
+                .hasRootCauseInstanceOf(SegmentProcessor.UndecodableRecordException.class)
+                .rootCause().hasMessageContaining("newco").hasMessageContaining("offset 1");
+        assertThatThrownBy(() -> io.strongroom.crypto.kms.Kmses.await(kms.describe(kms.keyIdFor("newco")), T))
+                .as("no key minted for a tenant only a record key names").isInstanceOf(UnknownKeyException.class);
+        assertThat(segments.isEmpty()).as("nothing quarantined").isTrue();
+    }
+
+    @Test
     void theTenantOfAnUndecodableRecordIsReadFromItsKeyOrNotAtAll() {
         assertThat(SegmentProcessor.tenantOf("acme/public.t/{\"id\":1}")).isEqualTo("acme");
         assertThat(SegmentProcessor.tenantOf(null)).isNull();

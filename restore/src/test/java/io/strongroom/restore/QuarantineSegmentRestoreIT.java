@@ -130,4 +130,23 @@ class QuarantineSegmentRestoreIT {
                     "cdc.x/0/0", "cdc.x/0/2", "cdc.x/0/3");
         }
     }
+
+    @Test
+    void aQuarantinedEventOfAnotherTenantIsReportedNotRestored() throws Exception {
+        Kms kms = TestKms.local(kmsDir, true);
+        var v2 = Topics.CHANGES.valueSerde().serializer();
+        try (EmbeddedS3 server = EmbeddedS3.start(); S3Client s3 = server.client()) {
+            server.createBucket(BUCKET);
+            String s0 = put(s3, kms, Topics.CHANGES.name(), 0, null, v2.serialize("t", event(0)));
+            // a record keyed acme/... whose event says it is globex's: sealed under acme's key, as its key said
+            ChangeEvent foreign = ChangeEvent.newBuilder(event(1)).setTenant("globex").build();
+            String q1 = put(s3, kms, Segment.QUARANTINE_STREAM, 1, s0, quarantined(v2.serialize("t", foreign)));
+
+            Path output = out.resolve("acme.jsonl");
+            RestoreJob.Result result = restore(s3, kms, output);
+            assertThat(result.problems()).singleElement().asString()
+                    .contains("quarantine segment " + q1, "tenant globex", "tenant acme", "offset 1");
+            assertThat(eventIds(output)).as("globex's event is not restored into acme's data").containsExactly("cdc.x/0/0");
+        }
+    }
 }
