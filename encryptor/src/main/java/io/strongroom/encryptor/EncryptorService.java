@@ -67,7 +67,8 @@ public final class EncryptorService implements AutoCloseable {
     static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
             Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder) {
         Properties props = streamsProperties(config, kafka, stateDir);
-        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry, decoder), props);
+        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry, decoder,
+                InputAnchor.of(kafka, config.applicationId(), Duration.ofSeconds(30))), props);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         streams.setUncaughtExceptionHandler(e -> {
             failure.set(e);

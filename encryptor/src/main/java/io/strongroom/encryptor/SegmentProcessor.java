@@ -106,10 +106,17 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private KeyValueStore<String, byte[]> records;
     private KeyValueStore<String, String> chain;
     private KeyValueStore<String, KeyVersionEvent> keys;
+    private KeyValueStore<String, byte[]> roots;
+    private final InputAnchor anchor;
+    private int taskPartition;
+    private StateRoot root;
+    private Aead rootDek;
+    private WrappedDek rootWrapped;
 
     SegmentProcessor(EncryptorConfig config, String environment, Kms kms, EncryptorMetrics metrics, AtomicLong keyEpoch,
-            Deserializer<ChangeEvent> decoder) {
+            Deserializer<ChangeEvent> decoder, InputAnchor anchor) {
         this.config = config;
+        this.anchor = anchor;
         this.decoder = decoder;
         this.environment = environment;
         this.kms = kms;
@@ -124,6 +131,9 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         this.records = context.getStateStore(EncryptorTopology.RECORDS_STORE);
         this.chain = context.getStateStore(EncryptorTopology.CHAIN_STORE);
         this.keys = context.getStateStore(EncryptorTopology.KEYS_STORE);
+        this.roots = context.getStateStore(EncryptorTopology.ROOT_STORE);
+        this.taskPartition = context.taskId().partition();
+        loadRoot(); // before anything restored is used: refused if it is not the state the root records
         try (KeyValueIterator<String, byte[]> it = open.all()) { // restored after a restart or rebalance
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
@@ -143,6 +153,13 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     @Override
     public void process(Record<String, byte[]> record) {
         RecordMetadata md = context.recordMetadata().orElseThrow();
+        rootKey(); // first: without it nothing is done (and nothing sealed) for this record
+        handle(record, md);
+        root.processed(md.offset());
+        saveRoot();
+    }
+
+    private void handle(Record<String, byte[]> record, RecordMetadata md) {
         ChangeEvent event;
         try {
             event = decoder.deserialize(md.topic(), record.value());
@@ -316,7 +333,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         } else if (segment.getPlaintextBytes() >= config.segmentMaxBytes()) {
             seal(segmentKey, segment, aead, "max-bytes");
         } else {
-            open.put(segmentKey, OPEN_SERDE.encode(StateBinding.bind(environment, segmentKey, segment, aead)));
+            putOpen(segmentKey, OPEN_SERDE.encode(StateBinding.bind(environment, segmentKey, segment, aead)));
         }
         return true;
     }
@@ -421,7 +438,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         }
         held.setRecordCount(sequence + 1);
         held.setLastOffset(offset);
-        open.put(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, aead)));
+        putOpen(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, aead)));
         adjustHeld(0, 1);
     }
 
@@ -471,13 +488,13 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         if (!complete) {
             if (!moved.isEmpty()) { // what is left starts later now
                 held.setFirstSequence(held.getFirstSequence() + moved.size());
-                open.put(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, quarantine)));
+                putOpen(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, quarantine)));
             }
             retry[1] = Math.min(retry[1] * 2, RETRY_MAX_MS);
             retry[0] = now + retry[1];
             return false;
         }
-        open.delete(heldKey);
+        putOpen(heldKey, null);
         deks.remove(held.getSegmentId());
         retries.remove(segmentKey);
         adjustHeld(-1, 0);
@@ -489,6 +506,11 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     // ---- sealing ---------------------------------------------------------------------------------
 
     private void onTick(long now) {
+        tick(now);
+        saveRoot();
+    }
+
+    private void tick(long now) {
         for (String segmentKey : List.copyOf(retries.keySet())) {
             if (now >= retries.get(segmentKey)[0]) {
                 OpenSegment held = decode(open.get(segmentKey + HELD_SUFFIX));
@@ -517,6 +539,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 trySeal(kv.key, kv.value, "max-age");
             }
         }
+        saveRoot();
     }
 
     private List<KeyValue<String, OpenSegment>> openSegments() {
@@ -561,7 +584,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         }
         emit(segmentKey, segment, aead, plaintext, reason);
         recordKeys.forEach(records::delete);
-        open.delete(segmentKey);
+        putOpen(segmentKey, null);
         adjustOpen(-1, -segment.getRecordCount());
     }
 
@@ -586,6 +609,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         Headers headers = new RecordHeaders().add(Topics.SEGMENT_SHA256_HEADER, Segment.sha256(bytes));
         context.forward(new Record<>(segmentKey, bytes, context.currentSystemTimeMs(), headers));
         chain.put(segmentKey, segmentId);
+        root.put(StateRoot.CHAIN, segmentKey, segmentId.getBytes(StandardCharsets.UTF_8));
         deks.remove(segmentId);
         metrics.sealed(segment.getKeyVersion(), reason, segment.getRecordCount(), bytes.length);
         LOG.atDebug().addKeyValue("segment", segmentId).addKeyValue("tenant", segment.getTenant())
@@ -645,6 +669,152 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         metrics.stateRefused();
         LOG.atError().log("buffered state refused: {}", message);
         return new StateBinding.TamperedStateException(message);
+    }
+
+    // ---- freshness: the state root (state format 3, see StateRoot) ------------------------------
+
+    private void putOpen(String storeKey, byte[] value) {
+        if (value == null) {
+            open.delete(storeKey);
+        } else {
+            open.put(storeKey, value);
+        }
+        root.put(StateRoot.OPEN, storeKey, value);
+    }
+
+    /**
+     * Opens this partition's state root and checks the restored open-segment and chain stores against it, and it
+     * against the group's committed offset: refused if an entry was put back, removed or added, or if the root (with
+     * the entries that go with it) is older than what the group committed.
+     */
+    private void loadRoot() {
+        String where = "the encryptor state of " + Topics.CHANGES.name() + "/" + taskPartition;
+        byte[] stored = roots.get(StateRoot.KEY);
+        if (stored == null) {
+            try (KeyValueIterator<String, byte[]> it = open.all()) {
+                if (it.hasNext()) {
+                    throw refused(where + " has buffered segments (" + it.next().key + ", ...) but no state root: the "
+                            + "root was deleted, or the state was written before state format 3 (drain the old encryptor "
+                            + "before upgrading, README); refused, nothing sealed");
+                }
+            }
+            Long committed = anchor == null ? null : anchor.committed(taskPartition);
+            root = StateRoot.fresh(committed == null ? -1 : committed - 1);
+            try (KeyValueIterator<String, String> it = chain.all()) {
+                while (it.hasNext()) {
+                    KeyValue<String, String> kv = it.next();
+                    root.put(StateRoot.CHAIN, kv.key, kv.value.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            if (committed != null) {
+                LOG.atWarn().addKeyValue("partition", taskPartition)
+                        .log("{}: no state root, nothing buffered: starting one at committed offset {} (first start of state "
+                                + "format 3, or the root and every buffered segment were deleted)", where, committed);
+            }
+            return;
+        }
+        StateRoot.Opened opened;
+        try {
+            ByteBuffer in = ByteBuffer.wrap(stored);
+            WrappedDek wrapped = new WrappedDek(str(in), str(in), str(in), field(in));
+            if (!kms.keyIdFor(SystemTenants.QUARANTINE).equals(wrapped.keyId())) {
+                throw new GeneralSecurityException("its data key is under " + wrapped.keyId());
+            }
+            rootDek = Kmses.await(kms.unwrapDek(wrapped, rootContext()), config.kmsTimeout());
+            rootWrapped = wrapped;
+            opened = StateRoot.open(environment, taskPartition, field(in), rootDek);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            if (e instanceof KmsException && !(e instanceof DataKeyRejectedException)) {
+                throw (KmsException) e; // an outage: retried
+            }
+            throw refused(where + ": its state root does not open (" + e.getMessage() + "): edited or replaced; refused, "
+                    + "nothing sealed");
+        }
+        root = opened.root();
+        try (KeyValueIterator<String, byte[]> it = open.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                root.put(StateRoot.OPEN, kv.key, kv.value);
+            }
+        }
+        try (KeyValueIterator<String, String> it = chain.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, String> kv = it.next();
+                root.put(StateRoot.CHAIN, kv.key, kv.value.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        if (!opened.matches()) {
+            throw refused(where + " is not the state its root records: an open segment, held stream or chain entry was "
+                    + "put back to an earlier version, removed or added; refused, nothing sealed");
+        }
+        if (anchor != null) {
+            long last = root.lastOffset();
+            Long committed = anchor.committed(taskPartition);
+            if (committed == null ? last >= 0 : last >= committed) {
+                throw refused(where + ": its root has processed offset " + last + " but the group has committed "
+                        + (committed == null ? "nothing" : "only up to " + committed) + "; refused, nothing sealed");
+            }
+            long skipped = committed == null || last + 1 >= committed ? -1 : anchor.firstRecord(taskPartition, last + 1, committed);
+            if (skipped >= 0) {
+                throw refused(where + " is older than what the group committed: the record at offset " + skipped
+                        + " was processed and committed, but the state (root and entries) is from before it: rolled back; "
+                        + "refused, nothing sealed");
+            }
+        }
+        root.clean();
+    }
+
+    /** Writes the state root if anything changed; its data key is made on the first write. */
+    private void saveRoot() {
+        if (!root.dirty()) {
+            return;
+        }
+        rootKey();
+        byte[] sealed;
+        try {
+            sealed = root.seal(environment, taskPartition, rootDek);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AEAD encryption failed for the state root of partition " + taskPartition, e);
+        }
+        byte[][] parts = {rootWrapped.keyId().getBytes(StandardCharsets.UTF_8),
+                rootWrapped.keyVersion().getBytes(StandardCharsets.UTF_8),
+                rootWrapped.algorithm().getBytes(StandardCharsets.UTF_8), rootWrapped.bytes(), sealed};
+        int size = 0;
+        for (byte[] b : parts) {
+            size += 4 + b.length;
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        for (byte[] b : parts) {
+            out.putInt(b.length).put(b);
+        }
+        roots.put(StateRoot.KEY, out.array());
+    }
+
+    /** The state root's data key (under the quarantine KEK), made on first use. */
+    private void rootKey() {
+        if (rootDek == null) {
+            DataKey dek = Kmses.await(kms.generateDek(kms.keyIdFor(SystemTenants.QUARANTINE), rootContext()), config.kmsTimeout());
+            rootDek = dek.aead();
+            rootWrapped = dek.wrapped();
+        }
+    }
+
+    private DekContext rootContext() {
+        return new DekContext(environment, SystemTenants.QUARANTINE, "state-root/" + taskPartition);
+    }
+
+    private static byte[] field(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining()) {
+            throw new IllegalArgumentException("malformed state root");
+        }
+        byte[] b = new byte[n];
+        in.get(b);
+        return b;
+    }
+
+    private static String str(ByteBuffer in) {
+        return new String(field(in), StandardCharsets.UTF_8);
     }
 
     // ---- bookkeeping -----------------------------------------------------------------------------
