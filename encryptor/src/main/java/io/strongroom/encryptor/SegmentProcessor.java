@@ -167,7 +167,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
             undecodable(record, md, e);
             return;
         }
-        if (event == null) {
+        if (event == null) { // no value: ingest never writes one, so it is kept like any record it cannot read
+            undecodable(record, md, new SerializationException("no value"));
             return;
         }
         String tenant = event.getTenant();

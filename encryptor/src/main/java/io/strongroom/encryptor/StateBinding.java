@@ -2,11 +2,8 @@ package io.strongroom.encryptor;
 
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.OpenSegment;
+import io.strongroom.crypto.Canonical;
 import io.strongroom.crypto.kms.SystemTenants;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -47,18 +44,19 @@ final class StateBinding {
 
     private StateBinding() {}
 
-    /** Associated data of one buffered record; see the class comment. */
+    /**
+     * Associated data of one buffered record; see the class comment. Built straight into one array of its exact size:
+     * it runs for every record.
+     */
     static byte[] recordContext(String environment, String tenant, String sourceTopic, int partition, String segmentId,
             long sequence) {
-        return canonical(out -> {
-            out.write(RECORD_MAGIC);
-            str(out, environment);
-            str(out, tenant);
-            str(out, sourceTopic);
-            out.writeInt(partition);
-            str(out, segmentId);
-            out.writeLong(sequence);
-        });
+        byte[] env = environment.getBytes(StandardCharsets.UTF_8);
+        byte[] ten = tenant.getBytes(StandardCharsets.UTF_8);
+        byte[] top = sourceTopic.getBytes(StandardCharsets.UTF_8);
+        byte[] seg = segmentId.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(RECORD_MAGIC.length + 4 * 4 + env.length + ten.length + top.length + 4 + seg.length + 8)
+                .put(RECORD_MAGIC).putInt(env.length).put(env).putInt(ten.length).put(ten).putInt(top.length).put(top)
+                .putInt(partition).putInt(seg.length).put(seg).putLong(sequence).array();
     }
 
     /** {@code segment} with its binding set (computed under {@code dek}), for storing under {@code storeKey}. */
@@ -156,23 +154,23 @@ final class StateBinding {
     }
 
     private static byte[] openContext(String environment, String storeKey, OpenSegment s) {
-        return canonical(out -> {
+        return Canonical.bytes(256, out -> {
             out.write(OPEN_MAGIC);
-            str(out, environment);
-            str(out, storeKey);
-            str(out, s.getSegmentId());
-            str(out, s.getTenant());
-            str(out, s.getStream());
-            str(out, s.getSourceTopic());
+            Canonical.str(out, environment);
+            Canonical.str(out, storeKey);
+            Canonical.str(out, s.getSegmentId());
+            Canonical.str(out, s.getTenant());
+            Canonical.str(out, s.getStream());
+            Canonical.str(out, s.getSourceTopic());
             out.writeInt(s.getSourcePartition());
-            str(out, s.getKeyId());
-            str(out, s.getKeyVersion());
+            Canonical.str(out, s.getKeyId());
+            Canonical.str(out, s.getKeyVersion());
             ByteBuffer dek = s.getWrappedDek().duplicate();
             out.writeInt(dek.remaining());
             while (dek.hasRemaining()) {
                 out.write(dek.get());
             }
-            str(out, s.getDekAlgorithm());
+            Canonical.str(out, s.getDekAlgorithm());
             out.writeLong(s.getFirstOffset());
             out.writeLong(s.getLastOffset());
             out.writeInt(s.getRecordCount());
@@ -181,29 +179,9 @@ final class StateBinding {
             out.writeLong(s.getOpenedAtMs());
             out.writeLong(s.getMinEventTimeMs());
             out.writeLong(s.getMaxEventTimeMs());
-            str(out, s.getPredecessorSegmentId() == null ? "" : s.getPredecessorSegmentId());
-            str(out, s.getClassification() == null ? "" : s.getClassification().name());
+            Canonical.str(out, s.getPredecessorSegmentId() == null ? "" : s.getPredecessorSegmentId());
+            Canonical.str(out, s.getClassification() == null ? "" : s.getClassification().name());
         });
-    }
-
-    private interface Writer {
-        void write(DataOutputStream out) throws IOException;
-    }
-
-    private static byte[] canonical(Writer writer) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            writer.write(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
-    }
-
-    private static void str(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
     }
 
     /** The buffered state is not what this encryptor wrote: the task stops, nothing is sealed from it. */

@@ -351,6 +351,20 @@ class EncryptorTopologyTest {
     }
 
     @Test
+    void aRecordWithoutAValueIsQuarantinedNotSkipped() {
+        start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), true);
+        pipe(event("acme", 1));
+        changes.pipeInput("acme/public.t/9", (byte[]) null); // ingest never writes one: kept, not dropped
+        List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
+        assertThat(out).extracting(kv -> Segment.parse("t", kv.value).header().getStream())
+                .containsExactly(Topics.CHANGES.name(), Segment.QUARANTINE_STREAM);
+        var payload = io.strongroom.schemas.AvroSerde.of(io.strongroom.avro.DeadLetterPayload.class)
+                .decode("t", new SegmentOpener(kms, T).open("t", out.get(1).value).get(0));
+        assertThat(payload.getValue()).isNull();
+        assertThat(new String(payload.getKey().array(), StandardCharsets.UTF_8)).isEqualTo("acme/public.t/9");
+    }
+
+    @Test
     void theTenantOfAnUndecodableRecordIsReadFromItsKeyOrNotAtAll() {
         assertThat(SegmentProcessor.tenantOf("acme/public.t/{\"id\":1}")).isEqualTo("acme");
         assertThat(SegmentProcessor.tenantOf(null)).isNull();
