@@ -304,4 +304,31 @@ class EncryptorStateBindingIT {
             assertRefused(second, registry, kms, "strongroom.changes/0", "offset 2", "rolled back");
         }
     }
+
+    @Test
+    void aRemovedChainEntryIsRefused() throws Exception {
+        String app = "chain-it";
+        Kms kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig(app, 2, null, Duration.ofHours(1), Duration.ofSeconds(5));
+        produce(event("acme", 0), event("acme", 1), event("acme", 2)); // one segment sealed, one open
+        try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> changelog(app, EncryptorTopology.OPEN_STORE).containsKey("acme/0")
+                    && changelog(app, EncryptorTopology.CHAIN_STORE).containsKey("acme/0"));
+        }
+        // without its chain entry the next segment would name no predecessor: the chain silently restarted
+        write(app, EncryptorTopology.CHAIN_STORE, "acme/0", null);
+        List<Sealed> before = sealed(kms);
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (EncryptorService second = EncryptorService.start(config, "test", kms, props, stateDir.resolve("2"), registry)) {
+            produce(event("acme", 3));
+            await().atMost(Duration.ofSeconds(90)).until(() -> second.state() == KafkaStreams.State.ERROR
+                    || sealed(kms).size() > before.size());
+            assertThat(sealed(kms)).as("nothing sealed after the chain was cut").hasSameSizeAs(before);
+            assertThat(second.failure()).isPresent();
+            assertThat(second.failure().get()).rootCause().hasMessageContainingAll("not the state its root records", "refused");
+            assertThat(refused(registry)).isEqualTo(1);
+        }
+    }
 }
