@@ -151,4 +151,20 @@ class AnomalyTopologyTest {
         assertThatThrownBy(() -> new AnomalyConfig(null, null, null, 1.0, null, null, null, null, null))
                 .hasMessageContaining("anomaly.unwrap-factor");
     }
+    @Test
+    void anOperatorsLogAndContinueHandlersAreReplacedByFailingOnes() {
+        Properties props = AnomalyService.streamsProperties(new AnomalyConfig(null, null, null, null, null, null, null, null, null), java.util.Map.of(
+                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
+                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class,
+                "default.production.exception.handler", "com.example.SkipEverything"), java.nio.file.Path.of("state"));
+        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
+                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
+                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
+                .doesNotContainKey("default.production.exception.handler");
+    }
 }

@@ -6,10 +6,6 @@ import io.strongroom.avro.Compression;
 import io.strongroom.avro.Crc32c;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.kms.AesGcmDek;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -136,13 +132,13 @@ public final class SegmentCrypto {
 
     /** The AEAD associated data of a segment body; see the class comment for the layout. */
     public static byte[] associatedData(SegmentHeader h) {
-        return canonical(out -> {
+        return Canonical.bytes(128, out -> {
             out.write("SRSEG-AAD".getBytes(StandardCharsets.US_ASCII));
             out.writeByte(h.getFormatVersion());
-            str(out, h.getEnvironment());
-            str(out, h.getTenant());
-            str(out, h.getStream());
-            str(out, h.getSourceTopic());
+            Canonical.str(out, h.getEnvironment());
+            Canonical.str(out, h.getTenant());
+            Canonical.str(out, h.getStream());
+            Canonical.str(out, h.getSourceTopic());
             out.writeInt(h.getSourcePartition());
             out.writeLong(h.getFirstOffset());
             out.writeLong(h.getLastOffset());
@@ -150,27 +146,14 @@ public final class SegmentCrypto {
             out.writeLong(h.getMinEventTimeMs());
             out.writeLong(h.getMaxEventTimeMs());
             out.writeLong(h.getSealedAtMs());
-            str(out, h.getSegmentId());
-            str(out, h.getPredecessorSegmentId() == null ? "" : h.getPredecessorSegmentId());
-            str(out, h.getCompression().name());
+            Canonical.str(out, h.getSegmentId());
+            Canonical.str(out, h.getPredecessorSegmentId() == null ? "" : h.getPredecessorSegmentId());
+            Canonical.str(out, h.getCompression().name());
             out.writeLong(h.getPlaintextBytes());
         });
     }
 
 
-    /**
-     * Associated data for one record buffered in an open segment by encryptor state format 1:
-     * {@code "SRREC" | str segmentId | i64 sequence}. The encryptor now binds environment, tenant, topic and
-     * partition too (its {@code StateBinding}); this stays for that format's layout test.
-     */
-    public static byte[] recordContext(String segmentId, long sequence) {
-        // "SRREC" | int32 length | UTF-8 segment id | int64 sequence; built directly: it runs for every record
-        byte[] id = segmentId.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(RECORD_CONTEXT_MAGIC.length + 4 + id.length + 8)
-                .put(RECORD_CONTEXT_MAGIC).putInt(id.length).put(id).putLong(sequence).array();
-    }
-
-    private static final byte[] RECORD_CONTEXT_MAGIC = "SRREC".getBytes(StandardCharsets.US_ASCII);
 
     private static final int REUSED_BATCH_LIMIT = 8 * 1024 * 1024;
     private static final ThreadLocal<byte[]> REUSED_BATCH = ThreadLocal.withInitial(() -> new byte[0]);
@@ -215,25 +198,5 @@ public final class SegmentCrypto {
             in.position(in.position() + length);
         }
         return records;
-    }
-
-    private interface Writer {
-        void write(DataOutputStream out) throws IOException;
-    }
-
-    private static byte[] canonical(Writer writer) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            writer.write(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
-    }
-
-    private static void str(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
     }
 }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
+import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.schemas.Topics;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -65,6 +66,23 @@ public final class EncryptorService implements AutoCloseable {
     /** As above, decoding change events with {@code decoder} (tests stand in a newer encryptor with it). */
     static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
             Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder) {
+        Properties props = streamsProperties(config, kafka, stateDir);
+        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry, decoder,
+                InputAnchor.of(kafka, config.applicationId(), Duration.ofSeconds(30))), props);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        streams.setUncaughtExceptionHandler(e -> {
+            failure.set(e);
+            return onError(e);
+        });
+        new KafkaStreamsMetrics(streams).bindTo(registry); // records-lag-max and the rest of the clients' metrics
+        streams.start();
+        LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("environment", environment)
+                .log("encryptor started");
+        return new EncryptorService(streams, failure);
+    }
+
+    /** The Kafka Streams properties of the encryptor: {@code kafka}, and what the encryptor must have over them. */
+    static Properties streamsProperties(EncryptorConfig config, Map<String, Object> kafka, Path stateDir) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
@@ -76,17 +94,7 @@ public final class EncryptorService implements AutoCloseable {
         // a sealed segment is one record: allow up to the segment limit plus header room
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));
-        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry, decoder), props);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        streams.setUncaughtExceptionHandler(e -> {
-            failure.set(e);
-            return onError(e);
-        });
-        new KafkaStreamsMetrics(streams).bindTo(registry); // records-lag-max and the rest of the clients' metrics
-        streams.start();
-        LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("environment", environment)
-                .log("encryptor started");
-        return new EncryptorService(streams, failure);
+        return FailingHandlers.pin(props, "encryptor"); // an undecodable or refused record stops it, never skipped
     }
 
     /**

@@ -27,6 +27,7 @@ public final class EncryptorTopology {
     static final String OPEN_STORE = "open-segments";
     static final String RECORDS_STORE = "segment-records";
     static final String CHAIN_STORE = "segment-chain";
+    static final String ROOT_STORE = "state-root";
     static final String KEYS_SOURCE = "keys-source";
     static final String KEYS_PROCESSOR = "keys";
     static final String KEYS_STORE = "key-versions";
@@ -55,6 +56,12 @@ public final class EncryptorTopology {
      */
     static Topology topology(EncryptorConfig config, String environment, Kms kms, MeterRegistry registry,
             Deserializer<ChangeEvent> decoder) {
+        return topology(config, environment, kms, registry, decoder, InputAnchor.NONE);
+    }
+
+    /** As above; the state root is checked against {@code anchor} (null: for consistency only). */
+    static Topology topology(EncryptorConfig config, String environment, Kms kms, MeterRegistry registry,
+            Deserializer<ChangeEvent> decoder, InputAnchor anchor) {
         EncryptorMetrics metrics = new EncryptorMetrics(registry);
         AtomicLong keyEpoch = new AtomicLong();
         Topology topology = new Topology();
@@ -64,13 +71,15 @@ public final class EncryptorTopology {
                 KEYS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.KEYS.name(), KEYS_PROCESSOR,
                 () -> new KeyVersionProcessor(keyEpoch));
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.CHANGES.name());
-        topology.addProcessor(SEAL, () -> new SegmentProcessor(config, environment, kms, metrics, keyEpoch, decoder), SOURCE);
+        topology.addProcessor(SEAL, () -> new SegmentProcessor(config, environment, kms, metrics, keyEpoch, decoder, anchor), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE),
                 Serdes.String(), Serdes.ByteArray()), SEAL);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RECORDS_STORE),
                 Serdes.String(), Serdes.ByteArray()), SEAL);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CHAIN_STORE),
                 Serdes.String(), Serdes.String()), SEAL);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ROOT_STORE),
+                Serdes.String(), Serdes.ByteArray()), SEAL);
         topology.addSink(SINK, Topics.SEGMENTS.name(), new StringSerializer(), new ByteArraySerializer(), SEAL);
         return topology;
     }

@@ -12,11 +12,13 @@ import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.kms.DataKey;
+import io.strongroom.crypto.kms.DataKeyRejectedException;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.SystemTenants;
+import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
@@ -104,10 +106,17 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private KeyValueStore<String, byte[]> records;
     private KeyValueStore<String, String> chain;
     private KeyValueStore<String, KeyVersionEvent> keys;
+    private KeyValueStore<String, byte[]> roots;
+    private final InputAnchor anchor;
+    private int taskPartition;
+    private StateRoot root;
+    private Aead rootDek;
+    private WrappedDek rootWrapped;
 
     SegmentProcessor(EncryptorConfig config, String environment, Kms kms, EncryptorMetrics metrics, AtomicLong keyEpoch,
-            Deserializer<ChangeEvent> decoder) {
+            Deserializer<ChangeEvent> decoder, InputAnchor anchor) {
         this.config = config;
+        this.anchor = anchor;
         this.decoder = decoder;
         this.environment = environment;
         this.kms = kms;
@@ -122,13 +131,16 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         this.records = context.getStateStore(EncryptorTopology.RECORDS_STORE);
         this.chain = context.getStateStore(EncryptorTopology.CHAIN_STORE);
         this.keys = context.getStateStore(EncryptorTopology.KEYS_STORE);
+        this.roots = context.getStateStore(EncryptorTopology.ROOT_STORE);
+        this.taskPartition = context.taskId().partition();
+        loadRoot(); // before anything restored is used: refused if it is not the state the root records
         try (KeyValueIterator<String, byte[]> it = open.all()) { // restored after a restart or rebalance
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
                 OpenSegment s = decode(kv.value);
-                if (kv.key.endsWith(HELD_SUFFIX)) {
+                if (StateBinding.isHeld(kv.key)) {
                     adjustHeld(1, countRecords(s.getSegmentId()));
-                    retries.put(kv.key.substring(0, kv.key.length() - HELD_SUFFIX.length()), new long[] {0, RETRY_MIN_MS});
+                    retries.put(StateBinding.stream(kv.key), new long[] {0, RETRY_MIN_MS});
                 } else {
                     adjustOpen(1, s.getRecordCount());
                 }
@@ -141,6 +153,13 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     @Override
     public void process(Record<String, byte[]> record) {
         RecordMetadata md = context.recordMetadata().orElseThrow();
+        rootKey(); // first: without it nothing is done (and nothing sealed) for this record
+        handle(record, md);
+        root.processed(md.offset());
+        saveRoot();
+    }
+
+    private void handle(Record<String, byte[]> record, RecordMetadata md) {
         ChangeEvent event;
         try {
             event = decoder.deserialize(md.topic(), record.value());
@@ -148,7 +167,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
             undecodable(record, md, e);
             return;
         }
-        if (event == null) {
+        if (event == null) { // no value: ingest never writes one, so it is kept like any record it cannot read
+            undecodable(record, md, new SerializationException("no value"));
             return;
         }
         String tenant = event.getTenant();
@@ -175,11 +195,13 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private void undecodable(Record<String, byte[]> record, RecordMetadata md, SerializationException e) {
         String where = md.topic() + "/" + md.partition() + " offset " + md.offset();
         String tenant = tenantOf(record.key());
-        if (tenant == null) {
+        if (tenant == null || !hasKey(tenant)) {
             metrics.undecodable("stopped");
             throw new UndecodableRecordException(where + ": a change event this encryptor cannot decode (" + e.getMessage()
-                    + "), and its key names no tenant to quarantine it under: the encryptor stops here, the record not "
-                    + "committed; run an encryptor that reads its schema (a newer release) and it resumes from this record");
+                    + "), and its key names " + (tenant == null ? "no tenant" : "tenant " + tenant + ", which has no key "
+                    + "in the KMS (none is created for a tenant only a record key names),") + " to quarantine it under: "
+                    + "the encryptor stops here, the record not committed; run an encryptor that reads its schema (a newer "
+                    + "release) and it resumes from this record");
         }
         List<PayloadHeader> headers = new ArrayList<>();
         for (Header h : record.headers()) {
@@ -198,6 +220,21 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         if (retries.containsKey(segmentKey) && !release(segmentKey, tenant, md.topic(), md.partition())
                 || !quarantine(segmentKey, tenant, md.topic(), md.partition(), md.offset(), record.timestamp(), payload)) {
             hold(segmentKey, md.topic(), md.partition(), md.offset(), record.timestamp(), HELD_UNDECODABLE, payload);
+        }
+    }
+
+    /**
+     * Whether the tenant has a KEK (asked without creating one). Only "unknown" counts as no: a key disabled, or a KMS
+     * that cannot say, takes the usual path (the record is held until the key works).
+     */
+    private boolean hasKey(String tenant) {
+        try {
+            Kmses.await(kms.describe(kms.keyIdFor(tenant)), config.kmsTimeout());
+            return true;
+        } catch (UnknownKeyException e) {
+            return false;
+        } catch (KmsException e) {
+            return true;
         }
     }
 
@@ -297,7 +334,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         } else if (segment.getPlaintextBytes() >= config.segmentMaxBytes()) {
             seal(segmentKey, segment, aead, "max-bytes");
         } else {
-            open.put(segmentKey, OPEN_SERDE.encode(StateBinding.bind(environment, segmentKey, segment, aead)));
+            putOpen(segmentKey, OPEN_SERDE.encode(StateBinding.bind(environment, segmentKey, segment, aead)));
         }
         return true;
     }
@@ -402,7 +439,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         }
         held.setRecordCount(sequence + 1);
         held.setLastOffset(offset);
-        open.put(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, aead)));
+        putOpen(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, aead)));
         adjustHeld(0, 1);
     }
 
@@ -452,13 +489,13 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         if (!complete) {
             if (!moved.isEmpty()) { // what is left starts later now
                 held.setFirstSequence(held.getFirstSequence() + moved.size());
-                open.put(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, quarantine)));
+                putOpen(heldKey, OPEN_SERDE.encode(StateBinding.bind(environment, heldKey, held, quarantine)));
             }
             retry[1] = Math.min(retry[1] * 2, RETRY_MAX_MS);
             retry[0] = now + retry[1];
             return false;
         }
-        open.delete(heldKey);
+        putOpen(heldKey, null);
         deks.remove(held.getSegmentId());
         retries.remove(segmentKey);
         adjustHeld(-1, 0);
@@ -470,13 +507,18 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     // ---- sealing ---------------------------------------------------------------------------------
 
     private void onTick(long now) {
+        tick(now);
+        saveRoot();
+    }
+
+    private void tick(long now) {
         for (String segmentKey : List.copyOf(retries.keySet())) {
             if (now >= retries.get(segmentKey)[0]) {
                 OpenSegment held = decode(open.get(segmentKey + HELD_SUFFIX));
                 if (held == null) {
                     retries.remove(segmentKey);
                 } else {
-                    release(segmentKey, segmentKey.substring(0, segmentKey.lastIndexOf('/')), held.getSourceTopic(),
+                    release(segmentKey, StateBinding.owner(segmentKey), held.getSourceTopic(),
                             held.getSourcePartition());
                 }
             }
@@ -498,6 +540,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
                 trySeal(kv.key, kv.value, "max-age");
             }
         }
+        saveRoot();
     }
 
     private List<KeyValue<String, OpenSegment>> openSegments() {
@@ -505,7 +548,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         try (KeyValueIterator<String, byte[]> it = open.all()) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
-                if (!kv.key.endsWith(HELD_SUFFIX)) {
+                if (!StateBinding.isHeld(kv.key)) {
                     out.add(KeyValue.pair(kv.key, decode(kv.value)));
                 }
             }
@@ -542,7 +585,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         }
         emit(segmentKey, segment, aead, plaintext, reason);
         recordKeys.forEach(records::delete);
-        open.delete(segmentKey);
+        putOpen(segmentKey, null);
         adjustOpen(-1, -segment.getRecordCount());
     }
 
@@ -567,6 +610,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         Headers headers = new RecordHeaders().add(Topics.SEGMENT_SHA256_HEADER, Segment.sha256(bytes));
         context.forward(new Record<>(segmentKey, bytes, context.currentSystemTimeMs(), headers));
         chain.put(segmentKey, segmentId);
+        root.put(StateRoot.CHAIN, segmentKey, segmentId.getBytes(StandardCharsets.UTF_8));
         deks.remove(segmentId);
         metrics.sealed(segment.getKeyVersion(), reason, segment.getRecordCount(), bytes.length);
         LOG.atDebug().addKeyValue("segment", segmentId).addKeyValue("tenant", segment.getTenant())
@@ -578,13 +622,23 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
 
     /** The data key of a stored open segment, once its record proves to be what this encryptor stored under the key. */
     private Aead verified(String storeKey, OpenSegment segment) {
-        Aead aead = dek(segment);
         try {
-            StateBinding.verify(environment, storeKey, segment, aead);
+            // before the KMS is asked anything with the record's (so far unauthenticated) tenant, segment and key
+            StateBinding.checkPlace(storeKey, segment, kms.keyIdFor(segment.getTenant()));
+            Aead aead;
+            try {
+                aead = dek(segment);
+            } catch (DataKeyRejectedException e) {
+                // not an outage: the KMS says this wrapped key does not belong to this tenant and segment
+                throw new StateBinding.TamperedStateException(StateBinding.where(storeKey, segment) + ": its data key does "
+                        + "not unwrap for tenant " + segment.getTenant() + " (" + e.getMessage() + "): moved or edited; "
+                        + "refused, nothing sealed");
+            }
+            StateBinding.checkTag(environment, storeKey, segment, aead);
+            return aead;
         } catch (StateBinding.TamperedStateException e) {
             throw refused(e.getMessage());
         }
-        return aead;
     }
 
     /**
@@ -616,6 +670,152 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         metrics.stateRefused();
         LOG.atError().log("buffered state refused: {}", message);
         return new StateBinding.TamperedStateException(message);
+    }
+
+    // ---- freshness: the state root (state format 3, see StateRoot) ------------------------------
+
+    private void putOpen(String storeKey, byte[] value) {
+        if (value == null) {
+            open.delete(storeKey);
+        } else {
+            open.put(storeKey, value);
+        }
+        root.put(StateRoot.OPEN, storeKey, value);
+    }
+
+    /**
+     * Opens this partition's state root and checks the restored open-segment and chain stores against it, and it
+     * against the group's committed offset: refused if an entry was put back, removed or added, or if the root (with
+     * the entries that go with it) is older than what the group committed.
+     */
+    private void loadRoot() {
+        String where = "the encryptor state of " + Topics.CHANGES.name() + "/" + taskPartition;
+        byte[] stored = roots.get(StateRoot.KEY);
+        if (stored == null) {
+            try (KeyValueIterator<String, byte[]> it = open.all()) {
+                if (it.hasNext()) {
+                    throw refused(where + " has buffered segments (" + it.next().key + ", ...) but no state root: the "
+                            + "root was deleted, or the state was written before state format 3 (drain the old encryptor "
+                            + "before upgrading, README); refused, nothing sealed");
+                }
+            }
+            Long committed = anchor == null ? null : anchor.committed(taskPartition);
+            root = StateRoot.fresh(committed == null ? -1 : committed - 1);
+            try (KeyValueIterator<String, String> it = chain.all()) {
+                while (it.hasNext()) {
+                    KeyValue<String, String> kv = it.next();
+                    root.put(StateRoot.CHAIN, kv.key, kv.value.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            if (committed != null) {
+                LOG.atWarn().addKeyValue("partition", taskPartition)
+                        .log("{}: no state root, nothing buffered: starting one at committed offset {} (first start of state "
+                                + "format 3, or the root and every buffered segment were deleted)", where, committed);
+            }
+            return;
+        }
+        StateRoot.Opened opened;
+        try {
+            ByteBuffer in = ByteBuffer.wrap(stored);
+            WrappedDek wrapped = new WrappedDek(str(in), str(in), str(in), field(in));
+            if (!kms.keyIdFor(SystemTenants.QUARANTINE).equals(wrapped.keyId())) {
+                throw new GeneralSecurityException("its data key is under " + wrapped.keyId());
+            }
+            rootDek = Kmses.await(kms.unwrapDek(wrapped, rootContext()), config.kmsTimeout());
+            rootWrapped = wrapped;
+            opened = StateRoot.open(environment, taskPartition, field(in), rootDek);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            if (e instanceof KmsException && !(e instanceof DataKeyRejectedException)) {
+                throw (KmsException) e; // an outage: retried
+            }
+            throw refused(where + ": its state root does not open (" + e.getMessage() + "): edited or replaced; refused, "
+                    + "nothing sealed");
+        }
+        root = opened.root();
+        try (KeyValueIterator<String, byte[]> it = open.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                root.put(StateRoot.OPEN, kv.key, kv.value);
+            }
+        }
+        try (KeyValueIterator<String, String> it = chain.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, String> kv = it.next();
+                root.put(StateRoot.CHAIN, kv.key, kv.value.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        if (!opened.matches()) {
+            throw refused(where + " is not the state its root records: an open segment, held stream or chain entry was "
+                    + "put back to an earlier version, removed or added; refused, nothing sealed");
+        }
+        if (anchor != null) {
+            long last = root.lastOffset();
+            Long committed = anchor.committed(taskPartition);
+            if (committed == null ? last >= 0 : last >= committed) {
+                throw refused(where + ": its root has processed offset " + last + " but the group has committed "
+                        + (committed == null ? "nothing" : "only up to " + committed) + "; refused, nothing sealed");
+            }
+            long skipped = committed == null || last + 1 >= committed ? -1 : anchor.firstRecord(taskPartition, last + 1, committed);
+            if (skipped >= 0) {
+                throw refused(where + " is older than what the group committed: the record at offset " + skipped
+                        + " was processed and committed, but the state (root and entries) is from before it: rolled back; "
+                        + "refused, nothing sealed");
+            }
+        }
+        root.clean();
+    }
+
+    /** Writes the state root if anything changed; its data key is made on the first write. */
+    private void saveRoot() {
+        if (!root.dirty()) {
+            return;
+        }
+        rootKey();
+        byte[] sealed;
+        try {
+            sealed = root.seal(environment, taskPartition, rootDek);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AEAD encryption failed for the state root of partition " + taskPartition, e);
+        }
+        byte[][] parts = {rootWrapped.keyId().getBytes(StandardCharsets.UTF_8),
+                rootWrapped.keyVersion().getBytes(StandardCharsets.UTF_8),
+                rootWrapped.algorithm().getBytes(StandardCharsets.UTF_8), rootWrapped.bytes(), sealed};
+        int size = 0;
+        for (byte[] b : parts) {
+            size += 4 + b.length;
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        for (byte[] b : parts) {
+            out.putInt(b.length).put(b);
+        }
+        roots.put(StateRoot.KEY, out.array());
+    }
+
+    /** The state root's data key (under the quarantine KEK), made on first use. */
+    private void rootKey() {
+        if (rootDek == null) {
+            DataKey dek = Kmses.await(kms.generateDek(kms.keyIdFor(SystemTenants.QUARANTINE), rootContext()), config.kmsTimeout());
+            rootDek = dek.aead();
+            rootWrapped = dek.wrapped();
+        }
+    }
+
+    private DekContext rootContext() {
+        return new DekContext(environment, SystemTenants.QUARANTINE, "state-root/" + taskPartition);
+    }
+
+    private static byte[] field(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining()) {
+            throw new IllegalArgumentException("malformed state root");
+        }
+        byte[] b = new byte[n];
+        in.get(b);
+        return b;
+    }
+
+    private static String str(ByteBuffer in) {
+        return new String(field(in), StandardCharsets.UTF_8);
     }
 
     // ---- bookkeeping -----------------------------------------------------------------------------

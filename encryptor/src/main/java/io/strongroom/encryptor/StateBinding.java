@@ -2,11 +2,8 @@ package io.strongroom.encryptor;
 
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.OpenSegment;
+import io.strongroom.crypto.Canonical;
 import io.strongroom.crypto.kms.SystemTenants;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -47,18 +44,19 @@ final class StateBinding {
 
     private StateBinding() {}
 
-    /** Associated data of one buffered record; see the class comment. */
+    /**
+     * Associated data of one buffered record; see the class comment. Built straight into one array of its exact size:
+     * it runs for every record.
+     */
     static byte[] recordContext(String environment, String tenant, String sourceTopic, int partition, String segmentId,
             long sequence) {
-        return canonical(out -> {
-            out.write(RECORD_MAGIC);
-            str(out, environment);
-            str(out, tenant);
-            str(out, sourceTopic);
-            out.writeInt(partition);
-            str(out, segmentId);
-            out.writeLong(sequence);
-        });
+        byte[] env = environment.getBytes(StandardCharsets.UTF_8);
+        byte[] ten = tenant.getBytes(StandardCharsets.UTF_8);
+        byte[] top = sourceTopic.getBytes(StandardCharsets.UTF_8);
+        byte[] seg = segmentId.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(RECORD_MAGIC.length + 4 * 4 + env.length + ten.length + top.length + 4 + seg.length + 8)
+                .put(RECORD_MAGIC).putInt(env.length).put(env).putInt(ten.length).put(ten).putInt(top.length).put(top)
+                .putInt(partition).putInt(seg.length).put(seg).putLong(sequence).array();
     }
 
     /** {@code segment} with its binding set (computed under {@code dek}), for storing under {@code storeKey}. */
@@ -72,24 +70,42 @@ final class StateBinding {
     }
 
     /**
-     * Checks that {@code segment}, read under {@code storeKey}, is what this encryptor wrote there.
+     * Checks that {@code segment}, read under {@code storeKey}, is what this encryptor wrote there: {@link #checkPlace}
+     * and {@link #checkTag}.
      *
      * @throws TamperedStateException if it is not: written before state format 2, under another key, or edited
      */
     static void verify(String environment, String storeKey, OpenSegment segment, Aead dek) {
-        String where = "open segment " + segment.getSegmentId() + " under " + storeKey;
+        checkPlace(storeKey, segment, segment.getKeyId());
+        checkTag(environment, storeKey, segment, dek);
+    }
+
+    /**
+     * The checks that need no key, made before the KMS is asked to unwrap the (so far unauthenticated) data key: the
+     * record has a binding, and its tenant, partition and KEK are those its store key names ({@code keyId}: the KEK
+     * of the tenant the store key names, the quarantine KEK for a held stream).
+     *
+     * @throws TamperedStateException if not
+     */
+    static void checkPlace(String storeKey, OpenSegment segment, String keyId) {
+        String where = where(storeKey, segment);
         if (segment.getBinding() == null) {
             throw new TamperedStateException(where + " has no binding: it was written by an encryptor before state format 2 "
                     + "(or the binding was stripped); refused, nothing sealed. Drain the old encryptor before upgrading "
                     + "(README, encryptor section)");
         }
-        boolean held = storeKey.endsWith(SegmentProcessor.HELD_SUFFIX);
-        String base = held ? storeKey.substring(0, storeKey.length() - SegmentProcessor.HELD_SUFFIX.length()) : storeKey;
-        String expectedTenant = held ? SystemTenants.QUARANTINE : tenantOf(base);
-        if (!expectedTenant.equals(segment.getTenant()) || partitionOf(base) != segment.getSourcePartition()) {
+        if (!tenantOf(storeKey).equals(segment.getTenant()) || partitionOf(storeKey) != segment.getSourcePartition()) {
             throw new TamperedStateException(where + " is tenant " + segment.getTenant() + " partition "
                     + segment.getSourcePartition() + ", not what its store key says: moved; refused, nothing sealed");
         }
+        if (!keyId.equals(segment.getKeyId())) {
+            throw new TamperedStateException(where + " names key " + segment.getKeyId() + ", not its tenant's (" + keyId
+                    + "): moved or edited; refused, nothing sealed");
+        }
+    }
+
+    /** The tag check, under the segment's data key. @throws TamperedStateException if it fails */
+    static void checkTag(String environment, String storeKey, OpenSegment segment, Aead dek) {
         byte[] tag = new byte[segment.getBinding().remaining()];
         segment.getBinding().duplicate().get(tag);
         try {
@@ -97,23 +113,39 @@ final class StateBinding {
                 throw new GeneralSecurityException("not an empty tag");
             }
         } catch (GeneralSecurityException e) {
-            throw new TamperedStateException(where + " does not authenticate under its data key: it was edited (its count, "
-                    + "offsets or any other field) or moved from another store key; refused, nothing sealed");
+            throw new TamperedStateException(where(storeKey, segment) + " does not authenticate under its data key: it "
+                    + "was edited (its count, offsets or any other field) or moved from another store key; refused, nothing sealed");
         }
+    }
+
+    static String where(String storeKey, OpenSegment segment) {
+        return "open segment " + segment.getSegmentId() + " under " + storeKey;
+    }
+
+    /** Whether {@code storeKey} is a held stream's ({@code tenant/partition!held}). */
+    static boolean isHeld(String storeKey) {
+        return storeKey.endsWith(SegmentProcessor.HELD_SUFFIX);
+    }
+
+    /** {@code tenant/partition} of a store key, without the held suffix. */
+    static String stream(String storeKey) {
+        return isHeld(storeKey) ? storeKey.substring(0, storeKey.length() - SegmentProcessor.HELD_SUFFIX.length()) : storeKey;
+    }
+
+    /** The tenant a store key's segment record must name: the tenant, or the quarantine tenant for a held stream. */
+    static String tenantOf(String storeKey) {
+        return isHeld(storeKey) ? SystemTenants.QUARANTINE : owner(storeKey);
     }
 
     /** The tenant whose data a segment stored under {@code storeKey} holds. */
     static String owner(String storeKey) {
-        String base = storeKey.endsWith(SegmentProcessor.HELD_SUFFIX)
-                ? storeKey.substring(0, storeKey.length() - SegmentProcessor.HELD_SUFFIX.length()) : storeKey;
-        return tenantOf(base);
+        String base = stream(storeKey);
+        return base.substring(0, Math.max(0, base.lastIndexOf('/')));
     }
 
-    private static String tenantOf(String base) {
-        return base.substring(0, base.lastIndexOf('/'));
-    }
-
-    private static int partitionOf(String base) {
+    /** The partition a store key names, -1 if none. */
+    static int partitionOf(String storeKey) {
+        String base = stream(storeKey);
         try {
             return Integer.parseInt(base.substring(base.lastIndexOf('/') + 1));
         } catch (NumberFormatException e) {
@@ -122,23 +154,23 @@ final class StateBinding {
     }
 
     private static byte[] openContext(String environment, String storeKey, OpenSegment s) {
-        return canonical(out -> {
+        return Canonical.bytes(256, out -> {
             out.write(OPEN_MAGIC);
-            str(out, environment);
-            str(out, storeKey);
-            str(out, s.getSegmentId());
-            str(out, s.getTenant());
-            str(out, s.getStream());
-            str(out, s.getSourceTopic());
+            Canonical.str(out, environment);
+            Canonical.str(out, storeKey);
+            Canonical.str(out, s.getSegmentId());
+            Canonical.str(out, s.getTenant());
+            Canonical.str(out, s.getStream());
+            Canonical.str(out, s.getSourceTopic());
             out.writeInt(s.getSourcePartition());
-            str(out, s.getKeyId());
-            str(out, s.getKeyVersion());
+            Canonical.str(out, s.getKeyId());
+            Canonical.str(out, s.getKeyVersion());
             ByteBuffer dek = s.getWrappedDek().duplicate();
             out.writeInt(dek.remaining());
             while (dek.hasRemaining()) {
                 out.write(dek.get());
             }
-            str(out, s.getDekAlgorithm());
+            Canonical.str(out, s.getDekAlgorithm());
             out.writeLong(s.getFirstOffset());
             out.writeLong(s.getLastOffset());
             out.writeInt(s.getRecordCount());
@@ -147,29 +179,9 @@ final class StateBinding {
             out.writeLong(s.getOpenedAtMs());
             out.writeLong(s.getMinEventTimeMs());
             out.writeLong(s.getMaxEventTimeMs());
-            str(out, s.getPredecessorSegmentId() == null ? "" : s.getPredecessorSegmentId());
-            str(out, s.getClassification() == null ? "" : s.getClassification().name());
+            Canonical.str(out, s.getPredecessorSegmentId() == null ? "" : s.getPredecessorSegmentId());
+            Canonical.str(out, s.getClassification() == null ? "" : s.getClassification().name());
         });
-    }
-
-    private interface Writer {
-        void write(DataOutputStream out) throws IOException;
-    }
-
-    private static byte[] canonical(Writer writer) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            writer.write(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
-    }
-
-    private static void str(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
     }
 
     /** The buffered state is not what this encryptor wrote: the task stops, nothing is sealed from it. */

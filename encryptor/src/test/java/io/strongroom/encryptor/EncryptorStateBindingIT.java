@@ -40,9 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The attacker who can write the encryptor's changelog topics, on a real broker: rows of one tenant's buffered
- * (held) stream moved under another tenant, a buffered record removed, the open-segment record's count edited. The
- * encryptor restores its state from the changelog into a fresh state directory and must refuse each: stop with an
- * error naming what is wrong, count it, and seal nothing with the wrong content.
+ * (held) stream moved under another tenant, a buffered record removed, the open-segment record's count edited or
+ * put back to an earlier version (with or without the state root of that time). The encryptor restores its state
+ * from the changelog into a fresh state directory and must refuse each: stop with an error naming what is wrong,
+ * count it, and seal nothing with the wrong content. (Changes to the open-segment and chain stores are caught by
+ * the state root first, at task start; the per-record binding behind it is tested in StateBindingTest.)
  */
 class EncryptorStateBindingIT {
     private static final AvroSerde<OpenSegment> OPEN = AvroSerde.of(OpenSegment.class);
@@ -146,7 +148,7 @@ class EncryptorStateBindingIT {
         flaky.allow("local://acme");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (EncryptorService second = EncryptorService.start(config, "test", flaky.kms(), props, stateDir.resolve("2"), registry)) {
-            assertRefused(second, registry, flaky.kms(), "globex/0" + SegmentProcessor.HELD_SUFFIX, "refused");
+            assertRefused(second, registry, flaky.kms(), "strongroom.changes/0", "not the state its root records", "refused");
         }
     }
 
@@ -198,7 +200,135 @@ class EncryptorStateBindingIT {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (EncryptorService second = EncryptorService.start(config, "test", kms, props, stateDir.resolve("2"), registry)) {
             produce(event("acme", 3), event("acme", 4)); // fill the segment up to max-records: it would be sealed now
-            assertRefused(second, registry, kms, open.getSegmentId(), "refused");
+            assertRefused(second, registry, kms, "strongroom.changes/0", "not the state its root records", "refused");
+        }
+    }
+
+    private static double keyFailures(SimpleMeterRegistry registry) {
+        Counter c = registry.find("strongroom.encryptor.tenant.key.failures").counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void anOpenSegmentMovedUnderAnotherTenantsKeyIsRefusedNotTakenForAKeyOutage() throws Exception {
+        String app = "rekeyed-it";
+        Kms kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig(app, 100, null, Duration.ofHours(1), Duration.ofSeconds(5));
+        produce(event("globex", 0), event("acme", 1), event("acme", 2));
+        try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                byte[] open = changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0");
+                return open != null && OPEN.decode("t", open).getRecordCount() == 2;
+            });
+        }
+        // acme's open segment put where globex's is, its tenant and key id made globex's: only the unwrap can tell
+        OpenSegment open = OPEN.decode("t", changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0"));
+        open.setTenant("globex");
+        open.setKeyId(kms.keyIdFor("globex"));
+        write(app, EncryptorTopology.OPEN_STORE, "acme/0", null);
+        write(app, EncryptorTopology.OPEN_STORE, "globex/0", OPEN.encode(open));
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        EncryptorConfig sealSoon = new EncryptorConfig(app, 100, null, Duration.ofSeconds(1), Duration.ofSeconds(5));
+        try (EncryptorService second = EncryptorService.start(sealSoon, "test", kms, props, stateDir.resolve("2"), registry)) {
+            await().atMost(Duration.ofSeconds(90)).until(() -> second.state() == KafkaStreams.State.ERROR
+                    || keyFailures(registry) > 0 || !sealed(kms).isEmpty());
+            assertThat(keyFailures(registry)).as("not taken for globex's key being unavailable").isZero();
+            assertRefused(second, registry, kms, "strongroom.changes/0", "not the state its root records", "refused");
+        }
+    }
+
+    /** Every value key {@code key} had in a changelog topic, oldest first (what the attacker can replay). */
+    private List<byte[]> history(String app, String store, String key) {
+        List<byte[]> values = new ArrayList<>();
+        TopicReader.readToEnd(props, new Topic<>(app + "-" + store + "-changelog", Serdes.String(), Serdes.ByteArray()), r -> {
+            if (key.equals(r.key()) && r.value() != null) {
+                values.add(r.value());
+            }
+        });
+        return values;
+    }
+
+    /** Three events of acme buffered (max-records 4, no age seal), then the encryptor stopped. */
+    private void bufferThree(String app, Kms kms, EncryptorConfig config) throws Exception {
+        produce(event("acme", 0), event("acme", 1), event("acme", 2));
+        try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                byte[] open = changelog(app, EncryptorTopology.OPEN_STORE).get("acme/0");
+                return open != null && OPEN.decode("t", open).getRecordCount() == 3;
+            });
+        }
+    }
+
+    @Test
+    void aRolledBackOpenSegmentRecordIsRefused() throws Exception {
+        String app = "rollback-it";
+        Kms kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
+        bufferThree(app, kms, config);
+        // the attacker replays the open record as the encryptor itself wrote it at count 2, and drops record 2
+        byte[] atTwo = history(app, EncryptorTopology.OPEN_STORE, "acme/0").stream()
+                .filter(v -> OPEN.decode("t", v).getRecordCount() == 2).findFirst().orElseThrow();
+        OpenSegment open = OPEN.decode("t", atTwo);
+        write(app, EncryptorTopology.RECORDS_STORE, SegmentProcessor.recordKey(open.getSegmentId(), 2), null);
+        write(app, EncryptorTopology.OPEN_STORE, "acme/0", atTwo);
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (EncryptorService second = EncryptorService.start(config, "test", kms, props, stateDir.resolve("2"), registry)) {
+            produce(event("acme", 3), event("acme", 4)); // max-records: without the check, [0,1,3,4] would be sealed
+            assertRefused(second, registry, kms, "strongroom.changes/0", "not the state its root records", "refused");
+        }
+    }
+
+    @Test
+    void aStateRolledBackWithItsRootIsRefused() throws Exception {
+        String app = "rollback-root-it";
+        Kms kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
+        bufferThree(app, kms, config);
+        // the whole state put back as it was after offset 1: the open record at count 2 and the root written with it
+        List<byte[]> roots = history(app, EncryptorTopology.ROOT_STORE, StateRoot.KEY);
+        assertThat(roots).as("a root per processed record").hasSizeGreaterThanOrEqualTo(3);
+        byte[] atTwo = history(app, EncryptorTopology.OPEN_STORE, "acme/0").stream()
+                .filter(v -> OPEN.decode("t", v).getRecordCount() == 2).findFirst().orElseThrow();
+        OpenSegment open = OPEN.decode("t", atTwo);
+        write(app, EncryptorTopology.RECORDS_STORE, SegmentProcessor.recordKey(open.getSegmentId(), 2), null);
+        write(app, EncryptorTopology.OPEN_STORE, "acme/0", atTwo);
+        write(app, EncryptorTopology.ROOT_STORE, StateRoot.KEY, roots.get(1));
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (EncryptorService second = EncryptorService.start(config, "test", kms, props, stateDir.resolve("2"), registry)) {
+            produce(event("acme", 3), event("acme", 4));
+            assertRefused(second, registry, kms, "strongroom.changes/0", "offset 2", "rolled back");
+        }
+    }
+
+    @Test
+    void aRemovedChainEntryIsRefused() throws Exception {
+        String app = "chain-it";
+        Kms kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig(app, 2, null, Duration.ofHours(1), Duration.ofSeconds(5));
+        produce(event("acme", 0), event("acme", 1), event("acme", 2)); // one segment sealed, one open
+        try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> changelog(app, EncryptorTopology.OPEN_STORE).containsKey("acme/0")
+                    && changelog(app, EncryptorTopology.CHAIN_STORE).containsKey("acme/0"));
+        }
+        // without its chain entry the next segment would name no predecessor: the chain silently restarted
+        write(app, EncryptorTopology.CHAIN_STORE, "acme/0", null);
+        List<Sealed> before = sealed(kms);
+
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (EncryptorService second = EncryptorService.start(config, "test", kms, props, stateDir.resolve("2"), registry)) {
+            produce(event("acme", 3));
+            await().atMost(Duration.ofSeconds(90)).until(() -> second.state() == KafkaStreams.State.ERROR
+                    || sealed(kms).size() > before.size());
+            assertThat(sealed(kms)).as("nothing sealed after the chain was cut").hasSameSizeAs(before);
+            assertThat(second.failure()).isPresent();
+            assertThat(second.failure().get()).rootCause().hasMessageContainingAll("not the state its root records", "refused");
+            assertThat(refused(registry)).isEqualTo(1);
         }
     }
 }

@@ -218,8 +218,11 @@ class EncryptorTopologyTest {
     void withoutEvenTheQuarantineKeyTheTaskFailsAndNothingIsWritten() {
         start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), false);
         io.strongroom.crypto.kms.Kmses.await(kms.createKek("acme"), T);
-        pipe(event("acme", 1));
-        assertThat(segments.readValuesToList()).hasSize(1);
+        // the quarantine key also keys the partition's state root: even a tenant with a key cannot go on without it
+        assertThatThrownBy(() -> pipe(event("acme", 1)))
+                .hasRootCauseInstanceOf(UnknownKeyException.class)
+                .rootCause().hasMessageContaining("local://strongroom-quarantine");
+        assertThat(segments.isEmpty()).isTrue();
 
         assertThatThrownBy(() -> pipe(event("nokey", 1)))
                 .hasRootCauseInstanceOf(UnknownKeyException.class)
@@ -302,6 +305,63 @@ class EncryptorTopologyTest {
         assertThat(value).isEqualTo(v3);
         assertThat(open(out.get(0).value)).containsExactly(a1);
         assertThat(open(out.get(2).value)).containsExactly(a3);
+    }
+
+    @Test
+    void anOperatorsLogAndContinueHandlersCannotMakeTheEncryptorSkipARecord() {
+        kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig("encryptor-test", 100, null, Duration.ofHours(1), null);
+        // kafka.properties of an operator who wants a stream app to "keep going"
+        Properties props = EncryptorService.streamsProperties(config, java.util.Map.of(
+                StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1",
+                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
+                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName(),
+                "default.deserialization.exception.handler",
+                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName()), stateDir);
+        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", kms, registry), props,
+                Instant.ofEpochMilli(1_000_000));
+        changes = driver.createInputTopic(Topics.CHANGES.name(), new StringSerializer(), (topic, e) -> e,
+                Instant.ofEpochMilli(1_000_000), Duration.ZERO);
+        // undecodable, and its key names no tenant: the encryptor must stop at it, not log it and move on
+        assertThatThrownBy(() -> changes.pipeInput(null, "not a change event".getBytes(StandardCharsets.UTF_8)))
+                .as("the record is not skipped").hasRootCauseInstanceOf(SegmentProcessor.UndecodableRecordException.class);
+        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
+                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
+                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
+                .doesNotContainKey("default.deserialization.exception.handler");
+    }
+
+    @Test
+    void anUndecodableRecordNamingATenantWithoutAKeyStopsTheEncryptorAndMintsNoKey() {
+        start(new EncryptorConfig(null, 100, null, Duration.ofHours(1), null), true); // a KMS that creates keys on use
+        pipe(event("acme", 1));
+        byte[] v3 = EncryptorUndecodableIT.asV3(event("acme", 2));
+        // the key says "newco", a tenant nobody created: its record key is all that names it
+        assertThatThrownBy(() -> changes.pipeInput("newco/public.t/2", v3))
+                .hasRootCauseInstanceOf(SegmentProcessor.UndecodableRecordException.class)
+                .rootCause().hasMessageContaining("newco").hasMessageContaining("offset 1");
+        assertThatThrownBy(() -> io.strongroom.crypto.kms.Kmses.await(kms.describe(kms.keyIdFor("newco")), T))
+                .as("no key minted for a tenant only a record key names").isInstanceOf(UnknownKeyException.class);
+        assertThat(segments.isEmpty()).as("nothing quarantined").isTrue();
+    }
+
+    @Test
+    void aRecordWithoutAValueIsQuarantinedNotSkipped() {
+        start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), true);
+        pipe(event("acme", 1));
+        changes.pipeInput("acme/public.t/9", (byte[]) null); // ingest never writes one: kept, not dropped
+        List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
+        assertThat(out).extracting(kv -> Segment.parse("t", kv.value).header().getStream())
+                .containsExactly(Topics.CHANGES.name(), Segment.QUARANTINE_STREAM);
+        var payload = io.strongroom.schemas.AvroSerde.of(io.strongroom.avro.DeadLetterPayload.class)
+                .decode("t", new SegmentOpener(kms, T).open("t", out.get(1).value).get(0));
+        assertThat(payload.getValue()).isNull();
+        assertThat(new String(payload.getKey().array(), StandardCharsets.UTF_8)).isEqualTo("acme/public.t/9");
     }
 
     @Test

@@ -72,4 +72,33 @@ class StateBindingTest {
                 .isNotEqualTo(StateBinding.recordContext("test", "acme", "strongroom.changes", 4, "s1", 0))
                 .isNotEqualTo(StateBinding.recordContext("test", "acme", "strongroom.changes", 3, "s1", 1));
     }
+
+    @Test
+    void fieldBoundariesAreEncodedSoShiftingCharactersBetweenFieldsChangesTheAssociatedData() {
+        assertThat(StateBinding.recordContext("ab", "c", "t", 0, "s", 0))
+                .isNotEqualTo(StateBinding.recordContext("a", "bc", "t", 0, "s", 0));
+        assertThat(StateBinding.recordContext("e", "acme", "t1", 0, "s", 0))
+                .isNotEqualTo(StateBinding.recordContext("e", "acmet", "1", 0, "s", 0));
+        Aead dek = dek();
+        OpenSegment s = StateBinding.bind("test", "acme/3", segment("acme"), dek);
+        OpenSegment shifted = OpenSegment.newBuilder(s).setStream("strongroom.change").setSourceTopic("sstrongroom.changes").build();
+        assertThatThrownBy(() -> StateBinding.verify("test", "acme/3", shifted, dek)).hasMessageContaining("does not authenticate");
+    }
+
+    @Test
+    void recordContextLayoutIsFixedBecauseBufferedRecordsAreBoundToIt() {
+        // "SRREC2" | str env | str tenant | str topic | i32 partition | str segment | i64 sequence: changing it orphans state
+        assertThat(java.util.HexFormat.of().formatHex(StateBinding.recordContext("e", "t", "x", 3, "sé", 258)))
+                .isEqualTo("535252454332" + "00000001" + "65" + "00000001" + "74" + "00000001" + "78" + "00000003"
+                        + "00000003" + "73c3a9" + "0000000000000102");
+    }
+
+    @Test
+    void aSegmentNamingAnotherKeyIsRefusedBeforeItsDataKeyIsUnwrapped() {
+        OpenSegment s = OpenSegment.newBuilder(segment("acme")).setBinding(ByteBuffer.wrap(new byte[16])).build();
+        StateBinding.checkPlace("acme/3", s, "local://acme");
+        assertThatThrownBy(() -> StateBinding.checkPlace("acme/3", s, "local://globex"))
+                .isInstanceOf(StateBinding.TamperedStateException.class).hasMessageContaining("names key local://acme");
+        assertThatThrownBy(() -> StateBinding.checkPlace("globex/3", s, "local://acme")).hasMessageContaining("moved");
+    }
 }

@@ -1,5 +1,6 @@
 package io.strongroom.ingest;
 
+import io.strongroom.schemas.FailingHandlers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -40,6 +41,20 @@ public final class IngestService implements AutoCloseable {
      * @param sealer seals rejected records into their dead letters; null keeps only a reference
      */
     public static IngestService start(IngestConfig config, Map<String, Object> kafka, Path stateDir, DeadLetterSealer sealer) {
+        Properties props = streamsProperties(config, kafka, stateDir);
+        KafkaStreams streams = new KafkaStreams(IngestTopology.topology(config, sealer), props);
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.atError().setCause(e).log("ingest stopped on an unexpected error; restart it once the cause is fixed");
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        streams.start();
+        LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("topics", config.topicPattern())
+                .log("ingest started");
+        return new IngestService(streams);
+    }
+
+    /** The Kafka Streams properties of ingest: {@code kafka}, and what ingest must have over them. */
+    static Properties streamsProperties(IngestConfig config, Map<String, Object> kafka, Path stateDir) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
@@ -50,15 +65,7 @@ public final class IngestService implements AutoCloseable {
         props.put("processing.exception.handler.global.enabled", true);
         props.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 5_000); // pick up new CDC topics quickly
         streamsSettings().forEach(props::putIfAbsent); // kafka.properties may set any of them
-        KafkaStreams streams = new KafkaStreams(IngestTopology.topology(config, sealer), props);
-        streams.setUncaughtExceptionHandler(e -> {
-            LOG.atError().setCause(e).log("ingest stopped on an unexpected error; restart it once the cause is fixed");
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
-        streams.start();
-        LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("topics", config.topicPattern())
-                .log("ingest started");
-        return new IngestService(streams);
+        return FailingHandlers.pin(props, "ingest"); // a record it cannot process stops it, never skipped
     }
 
     /**

@@ -213,4 +213,20 @@ class IngestTopologyTest {
         assertThat(oversized.getReason()).isEqualTo(RejectReason.OVERSIZED);
         assertThat(oversized.getDetail()).contains("over ingest.max-record-bytes 2048");
     }
+    @Test
+    void anOperatorsLogAndContinueHandlersAreReplacedByFailingOnes() {
+        Properties props = IngestService.streamsProperties(IngestConfig.defaults(), java.util.Map.of(
+                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
+                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class,
+                "default.production.exception.handler", "com.example.SkipEverything"), java.nio.file.Path.of("state"));
+        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
+                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
+                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
+                .doesNotContainKey("default.production.exception.handler");
+    }
 }

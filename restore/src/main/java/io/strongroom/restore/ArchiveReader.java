@@ -169,6 +169,14 @@ public final class ArchiveReader {
                 if (e == null) {
                     throw new SerializationException("no value");
                 }
+                if (!h.getTenant().equals(e.getTenant())) {
+                    // the encryptor took the tenant from the record's key; the event says otherwise: not restored
+                    unreadable.add(where + ": quarantine segment " + h.getSegmentId() + " (tenant " + h.getTenant()
+                            + ") keeps a change event of tenant " + e.getTenant() + ", read at " + h.getSourceTopic() + "/"
+                            + h.getSourcePartition() + " offset " + h.getFirstOffset() + ": its key and its event name "
+                            + "different tenants; it is not restored into tenant " + h.getTenant() + "'s data");
+                    continue;
+                }
                 events.add(e);
             } catch (SerializationException e) {
                 unreadable.add(where + ": quarantine segment " + h.getSegmentId() + " (tenant " + h.getTenant() + ") keeps the "

@@ -138,7 +138,7 @@ public final class RestoreJob {
             long salt = System.nanoTime();
             selected = selected.stream().filter(k -> Math.floorMod((k + salt).hashCode(), 1_000_000) < options.sample() * 1_000_000).toList();
         }
-        List<String> chosen = selected;
+        List<String> chosen = inOffsetOrder(selected);
         List<String> keys = checkpoint == null ? chosen : checkpoint.plan(() -> chosen);
         List<String> problems = new ArrayList<>(catalog.problems());
         List<ChainCheck.Link> links = new ArrayList<>();
@@ -306,6 +306,40 @@ public final class RestoreJob {
         } catch (IOException ignored) {
             // best effort: the partial file is named .<output>.partial
         }
+    }
+
+    /**
+     * {@code keys} in the order their events happened: by tenant, partition and first offset (then key). The
+     * encryptor reads one topic and chains each tenant's segments per partition, and a quarantine segment (stream
+     * {@code strongroom-quarantine}) is a link of that chain, so ordering by stream, as the bucket lists keys, would
+     * restore a quarantined event before every earlier event of its tenant. A key not named as
+     * {@link ObjectNames#of} names segments sorts after the others, in key order.
+     */
+    static List<String> inOffsetOrder(List<String> keys) {
+        record Place(String tenant, int partition, long firstOffset, String key) {}
+        java.util.Comparator<Place> order = java.util.Comparator.comparing(Place::tenant)
+                .thenComparingInt(Place::partition).thenComparingLong(Place::firstOffset).thenComparing(Place::key);
+        List<Place> places = new ArrayList<>(keys.size());
+        List<String> unnamed = new ArrayList<>();
+        for (String key : keys) {
+            // {env}/{tenant}/{stream}/{yyyy}/{MM}/{dd}/p{partition}/{first:020}-{last:020}-{id}.srseg
+            String[] parts = key.split("/");
+            int n = parts.length;
+            try {
+                if (n < 8 || !parts[n - 2].startsWith("p") || parts[n - 1].length() < 20) {
+                    throw new NumberFormatException(key);
+                }
+                places.add(new Place(parts[n - 7], Integer.parseInt(parts[n - 2].substring(1)),
+                        Long.parseLong(parts[n - 1].substring(0, 20)), key));
+            } catch (NumberFormatException e) {
+                unnamed.add(key);
+            }
+        }
+        places.sort(order);
+        List<String> out = new ArrayList<>(keys.size());
+        places.forEach(p -> out.add(p.key()));
+        unnamed.stream().sorted().forEach(out::add);
+        return out;
     }
 
     /** {@code yyyy/MM/dd} of an object key ({@code env/tenant/stream/yyyy/MM/dd/pN/...}). */

@@ -2,6 +2,7 @@ package io.strongroom.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.archiver.ObjectNames;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Classification;
@@ -43,6 +44,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 class QuarantineSegmentRestoreIT {
     private static final String BUCKET = "archive";
     private static final AvroSerde<DeadLetterPayload> PAYLOADS = AvroSerde.of(DeadLetterPayload.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
     @TempDir Path kmsDir;
     @TempDir Path out;
 
@@ -94,6 +96,14 @@ class QuarantineSegmentRestoreIT {
                 new RestoreJob.Options("it", "acme", null, output, 1), (done, total, events) -> {});
     }
 
+    private static List<String> eventIds(Path output) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (String line : Files.readAllLines(output)) {
+            ids.add(JSON.readTree(line).get("eventId").asText());
+        }
+        return ids;
+    }
+
     @Test
     void aQuarantineSegmentIsReportedWhenItsEventCannotBeDecodedAndRestoredWhenItCan() throws Exception {
         Kms kms = TestKms.local(kmsDir, true);
@@ -114,6 +124,29 @@ class QuarantineSegmentRestoreIT {
                             "unknown Avro schema fingerprint");
             assertThat(result.ok()).isFalse();
             assertThat(result.events()).isEqualTo(3);
+            // a quarantine segment's stream sorts before strongroom.changes in the bucket: its event must still come in
+            // offset order (an UPDATE quarantined at offset 100 must not be applied before the INSERT at 50)
+            assertThat(eventIds(output)).as("events restored in the order of their offsets").containsExactly(
+                    "cdc.x/0/0", "cdc.x/0/2", "cdc.x/0/3");
+        }
+    }
+
+    @Test
+    void aQuarantinedEventOfAnotherTenantIsReportedNotRestored() throws Exception {
+        Kms kms = TestKms.local(kmsDir, true);
+        var v2 = Topics.CHANGES.valueSerde().serializer();
+        try (EmbeddedS3 server = EmbeddedS3.start(); S3Client s3 = server.client()) {
+            server.createBucket(BUCKET);
+            String s0 = put(s3, kms, Topics.CHANGES.name(), 0, null, v2.serialize("t", event(0)));
+            // a record keyed acme/... whose event says it is globex's: sealed under acme's key, as its key said
+            ChangeEvent foreign = ChangeEvent.newBuilder(event(1)).setTenant("globex").build();
+            String q1 = put(s3, kms, Segment.QUARANTINE_STREAM, 1, s0, quarantined(v2.serialize("t", foreign)));
+
+            Path output = out.resolve("acme.jsonl");
+            RestoreJob.Result result = restore(s3, kms, output);
+            assertThat(result.problems()).singleElement().asString()
+                    .contains("quarantine segment " + q1, "tenant globex", "tenant acme", "offset 1");
+            assertThat(eventIds(output)).as("globex's event is not restored into acme's data").containsExactly("cdc.x/0/0");
         }
     }
 }

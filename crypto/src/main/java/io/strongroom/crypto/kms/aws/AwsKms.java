@@ -300,7 +300,7 @@ public final class AwsKms implements Kms {
             return CompletableFuture.failedFuture(new KeyDisabledException("AWS KMS key for " + keyId
                     + " is not usable in its state (pending deletion or disabled): " + e.awsErrorDetails().errorMessage()));
         } catch (InvalidCiphertextException e) {
-            return CompletableFuture.failedFuture(new KmsException("cannot unwrap data key under " + keyId
+            return CompletableFuture.failedFuture(new io.strongroom.crypto.kms.DataKeyRejectedException("cannot unwrap data key under " + keyId
                     + ": the wrapped key or its context (environment, tenant, segment) does not authenticate"));
         } catch (KmsInternalException | DependencyTimeoutException | KeyUnavailableException | LimitExceededException e) {
             return CompletableFuture.failedFuture(new KmsUnavailableException("AWS KMS unavailable for " + keyId + ": "
@@ -317,7 +317,7 @@ public final class AwsKms implements Kms {
             return CompletableFuture.failedFuture(new KmsUnavailableException("cannot reach AWS KMS for " + keyId + ": "
                     + e.getMessage(), e));
         } catch (GeneralSecurityException e) {
-            return CompletableFuture.failedFuture(new KmsException("cannot unwrap data key under " + keyId
+            return CompletableFuture.failedFuture(new io.strongroom.crypto.kms.DataKeyRejectedException("cannot unwrap data key under " + keyId
                     + ": the wrapped key or its context (environment, tenant, segment) does not authenticate"));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);

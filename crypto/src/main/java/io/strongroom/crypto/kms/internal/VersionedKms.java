@@ -174,7 +174,7 @@ public abstract class VersionedKms implements Kms {
             try {
                 return DataKeys.unwrapKeyset(wrapped.bytes(), kek, context.bytes());
             } catch (GeneralSecurityException e) {
-                throw new KmsException("cannot unwrap data key under " + wrapped.keyId() + " version " + v.version()
+                throw new io.strongroom.crypto.kms.DataKeyRejectedException("cannot unwrap data key under " + wrapped.keyId() + " version " + v.version()
                         + ": the wrapped key or its context (environment, tenant, segment) does not authenticate");
             }
         });
