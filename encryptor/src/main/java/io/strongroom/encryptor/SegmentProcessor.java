@@ -31,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -81,7 +80,6 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     /** Kinds of held records: a change event, or the payload of an undecodable record to quarantine. */
     static final byte HELD_EVENT = 0;
     static final byte HELD_UNDECODABLE = 1;
-    private static final Pattern TENANT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
     private static final AvroSerde<DeadLetterPayload> PAYLOADS = AvroSerde.of(DeadLetterPayload.class);
     private static final long RETRY_MIN_MS = 1_000;
     private static final long RETRY_MAX_MS = 60_000;
@@ -245,7 +243,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
             return null;
         }
         String tenant = key.substring(0, slash);
-        return TENANT_NAME.matcher(tenant).matches() && !tenant.startsWith("strongroom-") ? tenant : null;
+        return SystemTenants.isDataTenant(tenant) ? tenant : null;
     }
 
     /**

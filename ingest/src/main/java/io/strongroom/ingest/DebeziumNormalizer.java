@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
 final class DebeziumNormalizer {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Tenant names the KMS backends accept (they become key ids and file names). */
-    private static final Pattern TENANT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+    private static final Pattern TENANT_NAME = io.strongroom.crypto.kms.SystemTenants.NAME;
     private static final io.strongroom.schemas.AvroSerde<ChangeEvent> AVRO = io.strongroom.schemas.AvroSerde.of(ChangeEvent.class);
 
     private final IngestConfig config;

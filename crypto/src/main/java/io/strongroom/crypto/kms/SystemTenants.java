@@ -1,5 +1,7 @@
 package io.strongroom.crypto.kms;
 
+import java.util.regex.Pattern;
+
 /** Tenants Strongroom itself uses; their names contain no characters a data tenant could not have, but are reserved. */
 public final class SystemTenants {
     /**
@@ -13,7 +15,20 @@ public final class SystemTenants {
      */
     public static final String RESERVED_PREFIX = "strongroom-";
 
+    /** What a tenant name may be, data tenant or Strongroom's own: it is part of key ids, aliases and object names. */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+
     private SystemTenants() {}
+
+    /** Whether {@code tenant} is a well-formed tenant name ({@link #NAME}). */
+    public static boolean isWellFormed(String tenant) {
+        return NAME.matcher(tenant).matches();
+    }
+
+    /** Whether {@code tenant} may carry customers' data: well formed and not {@linkplain #isReserved reserved}. */
+    public static boolean isDataTenant(String tenant) {
+        return isWellFormed(tenant) && !isReserved(tenant);
+    }
 
     /** Whether {@code tenant} is reserved for Strongroom itself (starts with {@link #RESERVED_PREFIX}, ignoring case). */
     public static boolean isReserved(String tenant) {

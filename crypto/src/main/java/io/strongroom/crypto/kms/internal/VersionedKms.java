@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * ({@link #registryMac}, under a key only the KMS's key holders have). Versions are numbered 1, 2, ... per tenant.
  */
 public abstract class VersionedKms implements Kms {
-    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+    private static final Pattern TENANT = io.strongroom.crypto.kms.SystemTenants.NAME;
 
     private final String scheme;
     private final KeyRegistry registry;
