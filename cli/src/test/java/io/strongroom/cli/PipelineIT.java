@@ -197,9 +197,12 @@ class PipelineIT {
         assertThat(audit.out).contains("audit trail intact");
         Map<String, Long> actions = new HashMap<>();
         io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
-                r -> actions.merge(r.value().getPrincipal() + " " + r.value().getAction(), 1L, Long::sum));
+                r -> actions.merge(r.value().getPrincipal() + " " + r.value().getAction()
+                        + (String.valueOf(r.value().getSegmentId()).startsWith("state-root/") ? " state-root" : ""), 1L, Long::sum));
         // one data key per segment, each unwrapped once by the demo's restore and once by the CLI verify above
         assertThat(actions.get("encryptor GENERATE_DEK")).isEqualTo((long) result.segments());
+        // and one per encryptor task for its state root (under the quarantine key), at least one
+        assertThat(actions.get("encryptor GENERATE_DEK state-root")).isPositive();
         assertThat(actions.get("restore UNWRAP_DEK")).isGreaterThanOrEqualTo(2L * result.segments());
         assertThat(actions.get("coordinator CREATE_KEY")).isEqualTo(3L);
     }
