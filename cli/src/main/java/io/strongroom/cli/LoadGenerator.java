@@ -18,12 +18,16 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
  * The fault run's load generator: one thread producing the generated CDC records in slices, at a pace, the way a
- * SaaS service feeding Strongroom would — including what such a service must do when its producer fails. A
- * producer that is fenced, loops on a broker's rejections after a restart, or stalls is closed and replaced, and
- * the records it did not get acknowledged are sent again by the new one (a record the old one did write then sits
- * twice in its CDC topic, legitimately: the run's ground truth is what the topics hold, not what a producer was
- * told). Only a bounded number of replacements is allowed; an interrupt or any other failure ends the thread, and
- * {@link #check()} reports it to whoever waits on the generator.
+ * SaaS service feeding Strongroom exactly once would (Kafka Connect's exactly-once source support does the same):
+ * each slice in one Kafka transaction. A producer that is fenced, fails, loops on a broker's rejections after a
+ * restart, or stalls is closed and replaced; the replacement (same {@code transactional.id}) fences it, which aborts
+ * its open transaction, and sends the whole slice again. Nothing of an aborted slice is visible to a
+ * {@code read_committed} reader, so the CDC topics hold each generated record once, but for a slice whose commit
+ * was under way when its producer failed: that one may have committed too, and {@link #unsure()} counts its
+ * records. (An idempotent producer without transactions is not enough for an exact ground truth: after a broker's
+ * {@code kill -9} it may bump its epoch and re-write batches the broker had already written, duplicates no one was
+ * told of; CI runs saw a few hundred.) Only a bounded number of replacements is allowed; an interrupt or any other
+ * failure ends the thread, and {@link #check()} reports it to whoever waits on the generator.
  */
 final class LoadGenerator implements Waits.Check {
     /** Thread name; failures name it. */
@@ -39,13 +43,15 @@ final class LoadGenerator implements Waits.Check {
     private final Consumer<String> timeline;
     private final AtomicLong acknowledged = new AtomicLong();
     private final AtomicLong resent = new AtomicLong();
+    private final AtomicLong unsure = new AtomicLong();
     private final Thread thread;
     private volatile int replacements;
     private volatile Throwable failure;
     private volatile boolean done;
 
     /**
-     * @param producers makes a new producer (the first one, and each replacement)
+     * @param producers makes a new transactional producer (the first one, and each replacement), all with one
+     *     {@code transactional.id}; the generator initialises its transactions
      * @param records what to produce, in order
      * @param slice records per slice: sent together, then acknowledged, then the pause
      * @param pause between slices (pacing, so that events flow while faults happen)
@@ -69,14 +75,22 @@ final class LoadGenerator implements Waits.Check {
         thread.start();
     }
 
-    /** Records acknowledged so far (by whichever producer). */
+    /** Records committed so far (by whichever producer). */
     long acknowledged() {
         return acknowledged.get();
     }
 
-    /** Records sent again by a replacement producer. */
+    /** Records sent again by a replacement producer (their first transaction failed). */
     long resent() {
         return resent.get();
+    }
+
+    /**
+     * Records sent again whose first transaction's commit was under way when it failed: it may have committed, and
+     * these are the only records that may sit twice in the CDC topics.
+     */
+    long unsure() {
+        return unsure.get();
     }
 
     /** Producers replaced. */
@@ -106,7 +120,7 @@ final class LoadGenerator implements Waits.Check {
         Throwable f = failure;
         if (f != null || (!done && thread.getState() == Thread.State.TERMINATED)) {
             throw new IllegalStateException("the load generator's producer (thread " + THREAD + ") stopped after "
-                    + acknowledged() + " of " + total + " acknowledged events: "
+                    + acknowledged() + " of " + total + " committed events: "
                     + (f == null ? "its thread ended" : f.getClass().getSimpleName() + ": " + f.getMessage()), f);
         }
     }
@@ -120,7 +134,7 @@ final class LoadGenerator implements Waits.Check {
     void awaitAcknowledged(long n, Duration stall, Waits.Check alive, Path hint) throws Exception {
         long[] progress = {acknowledged(), System.nanoTime()};
         Waits.until("the load generator's producer (thread " + THREAD + ") to have " + n + " of " + total
-                + " events acknowledged", Duration.ofHours(6), Duration.ofMillis(200), () -> acknowledged() >= n, () -> {
+                + " events committed", Duration.ofHours(6), Duration.ofMillis(200), () -> acknowledged() >= n, () -> {
                     check();
                     alive.check();
                     long now = acknowledged();
@@ -129,7 +143,7 @@ final class LoadGenerator implements Waits.Check {
                         progress[1] = System.nanoTime();
                     } else if (System.nanoTime() - progress[1] > stall.toNanos()) {
                         throw new IllegalStateException("the load generator's producer (thread " + THREAD + ") has had nothing "
-                                + "acknowledged for " + Waits.describe(stall) + " (" + now + " of " + total + " events, "
+                                + "committed for " + Waits.describe(stall) + " (" + now + " of " + total + " events, "
                                 + replacements + " producers replaced); see " + hint);
                     }
                 }, null);
@@ -137,18 +151,26 @@ final class LoadGenerator implements Waits.Check {
 
     private void run() {
         List<CdcRecord> all = records;
-        Producer<byte[], byte[]> producer = producers.get();
+        Producer<byte[], byte[]> producer = null;
         try {
+            try {
+                producer = init(producers.get());
+            } catch (org.apache.kafka.common.errors.InterruptException e) {
+                throw new InterruptedException("interrupted while initialising the producer's transactions");
+            } catch (RuntimeException e) {
+                producer = replace("could not be initialised: " + e.getMessage(), 0, false);
+            }
             for (int from = 0; from < all.size(); from += slice) {
                 List<CdcRecord> pending = all.subList(from, Math.min(all.size(), from + slice));
-                while (!pending.isEmpty()) {
+                while (true) {
                     Attempt attempt = send(producer, pending);
-                    acknowledged.addAndGet(pending.size() - attempt.unacknowledged().size());
-                    pending = attempt.unacknowledged();
-                    if (!pending.isEmpty()) {
-                        producer.close(Duration.ZERO); // whatever it still holds is sent again by the next one
-                        producer = replace(attempt.problem(), pending.size());
+                    if (attempt.problem() == null) {
+                        acknowledged.addAndGet(pending.size());
+                        break;
                     }
+                    producer.close(Duration.ZERO); // its replacement fences it: what it has not committed is aborted
+                    producer = null;
+                    producer = replace(attempt.problem(), pending.size(), attempt.commitRequested());
                 }
                 if (!pause.isZero()) {
                     Thread.sleep(pause.toMillis()); // pacing, so that events flow while the faults happen
@@ -165,33 +187,58 @@ final class LoadGenerator implements Waits.Check {
         }
     }
 
-    /** A new producer for the {@code unacknowledged} records; one that cannot be made (the broker still starting) counts too. */
-    private Producer<byte[], byte[]> replace(String problem, int unacknowledged) throws InterruptedException {
+    /** {@code p} with its transactions initialised (which fences its predecessor), or closed and the failure thrown. */
+    private static Producer<byte[], byte[]> init(Producer<byte[], byte[]> p) {
+        try {
+            p.initTransactions();
+            return p;
+        } catch (RuntimeException e) {
+            p.close(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    /**
+     * A new producer for a slice of {@code records} whose transaction failed; one that cannot be made or initialised
+     * (the broker still starting) counts too.
+     *
+     * @param commitRequested whether the failed transaction's commit was under way (it may have committed)
+     */
+    private Producer<byte[], byte[]> replace(String problem, int records, boolean commitRequested) throws InterruptedException {
         while (true) {
             if (++replacements > MAX_REPLACEMENTS) {
                 throw new IllegalStateException("gave up after replacing its producer " + MAX_REPLACEMENTS + " times; the last one "
                         + problem);
             }
-            timeline.accept("load generator: producer " + problem + "; replaced it (" + replacements + "), re-sending "
-                    + unacknowledged + " unacknowledged events");
+            timeline.accept("load generator: producer " + problem + "; replaced it (" + replacements + ")" + (records == 0 ? ""
+                    : ", re-sending " + records + " events in a new transaction" + (commitRequested ? " (the failed one was "
+                            + "committing: it may have committed too)" : " (the failed one is aborted)")));
             try {
-                Producer<byte[], byte[]> next = producers.get();
-                resent.addAndGet(unacknowledged);
+                Producer<byte[], byte[]> next = init(producers.get());
+                resent.addAndGet(records);
+                if (commitRequested) {
+                    unsure.addAndGet(records);
+                }
                 return next;
+            } catch (org.apache.kafka.common.errors.InterruptException e) {
+                throw new InterruptedException("interrupted while replacing the producer");
             } catch (RuntimeException e) {
-                problem = "could not be replaced: " + e.getMessage();
+                problem = "could not be replaced: " + e.getMessage(); // the failed commit's outcome stays unknown
                 Thread.sleep(1000); // before the next attempt
             }
         }
     }
 
-    /** What one send of a list of records left unacknowledged, and why. */
-    private record Attempt(List<CdcRecord> unacknowledged, String problem) {}
+    /**
+     * What one transaction of a slice came to: {@code problem} null if it committed, else why not, and whether its
+     * commit had been requested (then its outcome is unknown).
+     */
+    private record Attempt(String problem, boolean commitRequested) {}
 
     private Attempt send(Producer<byte[], byte[]> producer, List<CdcRecord> batch) throws InterruptedException {
         List<Future<RecordMetadata>> futures = new ArrayList<>(batch.size());
-        String problem = null;
         try {
+            producer.beginTransaction();
             for (CdcRecord r : batch) {
                 ProducerRecord<byte[], byte[]> pr = new ProducerRecord<>(r.topic(), null, r.timestampMs(), r.key(), r.value());
                 r.headers().forEach(h -> pr.headers().add(h.getKey(), h.getValue()));
@@ -199,34 +246,28 @@ final class LoadGenerator implements Waits.Check {
             }
         } catch (org.apache.kafka.common.errors.InterruptException e) {
             throw new InterruptedException("interrupted while sending");
-        } catch (RuntimeException e) { // fenced, closed, or blocked past max.block.ms: the rest waits for the next producer
-            problem = "failed to send: " + e;
+        } catch (RuntimeException e) { // fenced, closed, or blocked past max.block.ms
+            return new Attempt("failed to send: " + e, false);
         }
-        boolean[] unacknowledged = new boolean[batch.size()];
-        java.util.Arrays.fill(unacknowledged, futures.size(), batch.size(), true); // never sent
-        // the slice may go `stall` without an acknowledgement; once it has, what is not done by then is given up on
+        // the slice may go `stall` without an acknowledgement; then it is given up on (and aborted by the replacement)
         long lastProgress = System.nanoTime();
-        boolean stalled = false;
-        for (int i = 0; i < futures.size(); i++) {
+        for (Future<RecordMetadata> f : futures) {
             try {
-                long left = stalled ? 0 : stall.toNanos() - (System.nanoTime() - lastProgress);
-                futures.get(i).get(Math.max(0, left), TimeUnit.NANOSECONDS);
+                f.get(Math.max(0, stall.toNanos() - (System.nanoTime() - lastProgress)), TimeUnit.NANOSECONDS);
                 lastProgress = System.nanoTime();
             } catch (ExecutionException e) {
-                problem = problem != null ? problem : "failed: " + e.getCause();
-                unacknowledged[i] = true;
+                return new Attempt("failed: " + e.getCause(), false);
             } catch (TimeoutException e) {
-                stalled = true;
-                problem = problem != null ? problem : "had nothing acknowledged for " + Waits.describe(stall);
-                unacknowledged[i] = true;
+                return new Attempt("had nothing acknowledged for " + Waits.describe(stall), false);
             }
         }
-        List<CdcRecord> ordered = new ArrayList<>(); // in their original order
-        for (int i = 0; i < batch.size(); i++) {
-            if (unacknowledged[i]) {
-                ordered.add(batch.get(i));
-            }
+        try {
+            producer.commitTransaction(); // blocks up to max.block.ms
+            return new Attempt(null, false);
+        } catch (org.apache.kafka.common.errors.InterruptException e) {
+            throw new InterruptedException("interrupted while committing");
+        } catch (RuntimeException e) { // timed out, fenced, or the broker went away while it committed
+            return new Attempt("failed to commit: " + e, true);
         }
-        return new Attempt(ordered, problem);
     }
 }

@@ -277,8 +277,9 @@ public final class LocalCommand {
             Path log = io.strongroom.cli.demo.DemoLogging.toFile(Files.createDirectories(dir.resolve("logs")).resolve("soak.log"));
             Soak.Report r = new Soak(dir, new Soak.Options(events, tenants, outage, !noFaults, tables), System.out).run();
             System.out.println();
-            System.out.printf("generated %,d; the CDC topics hold %,d (the load generator re-sent %,d events, %d producers replaced)%n",
-                    r.generated(), r.inTopics(), r.resent(), r.producerReplacements());
+            System.out.printf("generated %,d; the CDC topics hold %,d (the load generator re-sent %,d events, %,d of them after an "
+                    + "unsure commit; %d producers replaced)%n", r.generated(), r.inTopics(), r.resent(), r.unsure(),
+                    r.producerReplacements());
             System.out.printf("restored %,d: lost %,d, duplicated %,d, altered %,d, out of order %,d (against the topics' contents)%n",
                     r.comparison().restored(), r.lost(), r.duplicated(), r.altered(), r.comparison().outOfOrder());
             if (r.neverInTopics() > 0) {

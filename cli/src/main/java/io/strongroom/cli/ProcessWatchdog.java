@@ -56,4 +56,32 @@ final class ProcessWatchdog implements Waits.Check {
             return "";
         }
     }
+
+    /**
+     * The last {@code n} distinct ERROR lines of {@code log} (from its last 4 MB; the text after the logger name,
+     * first line of each), indented, or nothing: what a stage that stopped moving last complained of, for a failure
+     * message that must say why without the log at hand (a CI run's).
+     */
+    static String lastErrors(Path log, int n) {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+            long from = Math.max(0, f.length() - 4 * 1024 * 1024);
+            byte[] end = new byte[(int) (f.length() - from)];
+            f.seek(from);
+            f.readFully(end);
+            java.util.LinkedHashMap<String, String> last = new java.util.LinkedHashMap<>(); // message -> line, newest last
+            for (String line : new String(end, StandardCharsets.UTF_8).lines().toList()) {
+                if (line.length() > 13 && line.startsWith("ERROR", 13)) {
+                    int dash = line.indexOf(" - ");
+                    String message = dash < 0 ? line : line.substring(dash + 3);
+                    last.remove(message);
+                    last.put(message, line.length() > 600 ? line.substring(0, 600) + " ..." : line);
+                }
+            }
+            List<String> lines = List.copyOf(last.values());
+            return lines.isEmpty() ? "; it logged no ERROR" : "; its last errors:\n    "
+                    + String.join("\n    ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
 }

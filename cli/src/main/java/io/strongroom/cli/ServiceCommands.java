@@ -62,6 +62,34 @@ final class ServiceCommands {
         return 0;
     }
 
+    /**
+     * Completes exceptionally once the Kafka Streams client {@code state} reports reaches ERROR: a failed stream
+     * thread shut it down (a refused state, an undecodable record, an unexpected error). The process must then exit
+     * 1, naming why, so that its supervisor sees it and restarts or alerts; alive but stopped, it would only lag.
+     * Checked every second by a daemon thread.
+     *
+     * @param cause what failed it, if the service knows
+     */
+    static CompletableFuture<Void> whenStreamsFail(String name, java.util.function.Supplier<org.apache.kafka.streams.KafkaStreams.State> state,
+            java.util.function.Supplier<java.util.Optional<Throwable>> cause) {
+        CompletableFuture<Void> failed = new CompletableFuture<>();
+        Thread watch = new Thread(() -> {
+            try {
+                while (state.get() != org.apache.kafka.streams.KafkaStreams.State.ERROR) {
+                    Thread.sleep(1000);
+                }
+                Throwable why = cause.get().orElse(null);
+                failed.completeExceptionally(new IllegalStateException(name + " stopped: its Kafka Streams client is in state ERROR"
+                        + (why == null ? " (see the log above)" : ": " + why.getMessage()), why));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "strongroom-" + name + "-streams-watch");
+        watch.setDaemon(true);
+        watch.start();
+        return failed;
+    }
+
     /** {@code --metrics-port}. */
     static final class MetricsPort {
         @picocli.CommandLine.Option(names = "--metrics-port", paramLabel = "PORT",
@@ -140,12 +168,13 @@ final class ServiceCommands {
                 ingest.close();
                 kms.close();
             });
+            CompletableFuture<Void> streamsFailed = whenStreamsFail("ingest", ingest::state, java.util.Optional::empty);
             if (source == Source.kafka) {
                 return runUntilStopped("ingest", () -> {
                     closeQuietly(obs);
                     ingest.close();
                     kms.close();
-                });
+                }, streamsFailed);
             }
             PostgresSource pg;
             try {
@@ -161,7 +190,7 @@ final class ServiceCommands {
                 pg.close();
                 ingest.close();
                 kms.close();
-            }, pg.stopped());
+            }, CompletableFuture.anyOf(pg.stopped(), streamsFailed));
         }
     }
 
@@ -185,7 +214,7 @@ final class ServiceCommands {
                 closeQuietly(obs);
                 service.close();
                 kms.close();
-            });
+            }, whenStreamsFail("encryptor", service::state, service::failure));
         }
     }
 
@@ -225,7 +254,7 @@ final class ServiceCommands {
             return runUntilStopped("anomaly", () -> {
                 closeQuietly(obs);
                 service.close();
-            });
+            }, whenStreamsFail("anomaly", service::state, java.util.Optional::empty));
         }
     }
 

@@ -20,32 +20,38 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * The load generator's recovery logic against fake producers (Kafka's {@code MockProducer}): a stuck or failing
- * producer is replaced and exactly what it did not get acknowledged is sent again, in order; a dead thread is
- * reported by {@code check()}, naming it.
+ * The load generator's recovery logic against fake producers (Kafka's {@code MockProducer}): each slice is one
+ * transaction; a stuck or failing producer is replaced, its transaction never committed, and the whole slice is sent
+ * again, in order, in the replacement's transaction; a slice whose commit failed is counted as unsure (it may have
+ * committed); a dead thread is reported by {@code check()}, naming it.
  */
 class LoadGeneratorTest {
     private final List<CdcRecord> records = new CdcGenerator(CdcGenerator.Options.of(10, "acme")).generate();
     private final List<String> timeline = Collections.synchronizedList(new ArrayList<>());
 
     @Test
-    void aProducerThatStallsIsReplacedAndOnlyItsUnacknowledgedRecordsAreSentAgainInOrder() {
+    void aProducerThatStallsIsReplacedAndItsWholeSliceIsSentAgainInOrderInANewTransaction() {
         MockProducer<byte[], byte[]> stuck = manual();
         MockProducer<byte[], byte[]> next = automatic();
         LoadGenerator load = generator(producers(stuck, next), Duration.ofSeconds(3)); // ample for the 7 completions below
         load.start();
         Awaitility.await("all 10 records sent to the first producer").atMost(Duration.ofSeconds(10))
-                .until(() -> stuck.history().size() == 10);
+                .until(() -> stuck.uncommittedRecords().size() == 10);
         for (int i = 0; i < 7; i++) {
             stuck.completeNext(); // the broker acknowledges 7; the last 3 hang (a partition rejected in a loop)
         }
         Awaitility.await("the load generator to finish").atMost(Duration.ofSeconds(10)).until(load::done);
         load.check();
+        assertThat(stuck.transactionCommitted()).as("the stuck producer committed").isFalse();
+        assertThat(stuck.history()).as("committed by the stuck producer").isEmpty();
         assertThat(load.acknowledged()).isEqualTo(10);
         assertThat(load.replacements()).isEqualTo(1);
-        assertThat(load.resent()).isEqualTo(3);
-        assertThat(values(next.history())).containsExactlyElementsOf(values(records.subList(7, 10)));
-        assertThat(timeline).singleElement().asString().contains("had nothing acknowledged").contains("re-sending 3");
+        assertThat(load.resent()).isEqualTo(10);
+        assertThat(load.unsure()).as("never committing, the stuck one cannot have committed").isZero();
+        assertThat(next.transactionCommitted()).isTrue();
+        assertThat(values(next.history())).containsExactlyElementsOf(values(records));
+        assertThat(timeline).singleElement().asString().contains("had nothing acknowledged").contains("re-sending 10")
+                .contains("the failed one is aborted");
     }
 
     @Test
@@ -64,9 +70,24 @@ class LoadGeneratorTest {
             }
         }
         Awaitility.await("the load generator to finish").atMost(Duration.ofSeconds(20)).until(load::done);
-        assertThat(values(next.history())).containsExactlyElementsOf(values(List.of(records.get(2), records.get(5), records.get(8))));
+        assertThat(values(next.history())).containsExactlyElementsOf(values(records));
         // one stall for the slice, not one per hanging record after an acknowledged one (that was 3 x 3 s)
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(stall.multipliedBy(2));
+    }
+
+    @Test
+    void aSliceWhoseCommitFailedIsSentAgainAndCountedAsUnsure() {
+        MockProducer<byte[], byte[]> failing = automatic();
+        failing.commitTransactionException = new org.apache.kafka.common.errors.TimeoutException(
+                "Timeout expired after 60000ms while awaiting EndTxn(true)");
+        MockProducer<byte[], byte[]> next = automatic();
+        LoadGenerator load = generator(producers(failing, next), Duration.ofSeconds(30));
+        load.start();
+        Awaitility.await("the load generator to finish").atMost(Duration.ofSeconds(10)).until(load::done);
+        assertThat(load.resent()).isEqualTo(10);
+        assertThat(load.unsure()).as("the commit may have gone through before the time-out").isEqualTo(10);
+        assertThat(values(next.history())).containsExactlyElementsOf(values(records));
+        assertThat(timeline).singleElement().asString().contains("failed to commit").contains("may have committed too");
     }
 
     /** A producer whose sends complete when and in the order the test says. */
@@ -89,23 +110,34 @@ class LoadGeneratorTest {
     }
 
     @Test
-    void aProducerWhoseSendsFailIsReplacedAndTheFailedRecordsAreSentAgain() {
+    void aProducerWhoseSendsFailIsReplacedAndTheSliceIsSentAgain() {
         MockProducer<byte[], byte[]> failing = manual();
         MockProducer<byte[], byte[]> next = automatic();
         LoadGenerator load = generator(producers(failing, next), Duration.ofSeconds(30));
         load.start();
-        Awaitility.await("all 10 records sent").atMost(Duration.ofSeconds(10)).until(() -> failing.history().size() == 10);
-        for (int i = 0; i < 10; i++) {
-            if (i % 4 == 1) {
-                failing.errorNext(new OutOfOrderSequenceException("out of order sequence number"));
-            } else {
-                failing.completeNext();
-            }
-        }
+        Awaitility.await("all 10 records sent").atMost(Duration.ofSeconds(10)).until(() -> failing.uncommittedRecords().size() == 10);
+        failing.completeNext();
+        failing.errorNext(new OutOfOrderSequenceException("out of order sequence number"));
         Awaitility.await("the load generator to finish").atMost(Duration.ofSeconds(10)).until(load::done);
-        assertThat(load.resent()).isEqualTo(3); // records 1, 5 and 9
-        assertThat(values(next.history())).containsExactlyElementsOf(values(List.of(records.get(1), records.get(5), records.get(9))));
+        assertThat(failing.transactionCommitted()).isFalse();
+        assertThat(load.resent()).isEqualTo(10);
+        assertThat(load.unsure()).isZero();
+        assertThat(values(next.history())).containsExactlyElementsOf(values(records));
         assertThat(timeline).singleElement().asString().contains("OutOfOrderSequenceException");
+    }
+
+    @Test
+    void aProducerWhoseTransactionsCannotBeInitialisedIsReplaced() {
+        MockProducer<byte[], byte[]> broken = automatic();
+        broken.initTransactionException = new org.apache.kafka.common.errors.TimeoutException("Timeout expired while initializing");
+        MockProducer<byte[], byte[]> next = automatic();
+        LoadGenerator load = generator(producers(broken, next), Duration.ofSeconds(30));
+        load.start();
+        Awaitility.await("the load generator to finish").atMost(Duration.ofSeconds(10)).until(load::done);
+        assertThat(broken.closed()).as("the broken producer is closed").isTrue();
+        assertThat(load.resent()).isZero();
+        assertThat(values(next.history())).containsExactlyElementsOf(values(records));
+        assertThat(timeline).singleElement().asString().contains("could not be initialised");
     }
 
     @Test
@@ -113,7 +145,7 @@ class LoadGeneratorTest {
         MockProducer<byte[], byte[]> stuck = manual();
         LoadGenerator load = generator(producers(stuck), Duration.ofMinutes(5));
         load.start();
-        Awaitility.await("records sent").atMost(Duration.ofSeconds(10)).until(() -> stuck.history().size() == 10);
+        Awaitility.await("records sent").atMost(Duration.ofSeconds(10)).until(() -> stuck.uncommittedRecords().size() == 10);
         load.check(); // alive and waiting: nothing to report
         load.thread().interrupt();
         Awaitility.await("the thread to end").atMost(Duration.ofSeconds(10))
@@ -128,7 +160,8 @@ class LoadGeneratorTest {
     void itGivesUpAfterABoundedNumberOfReplacements() {
         LoadGenerator load = generator(() -> {
             MockProducer<byte[], byte[]> p = new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
-            p.close(); // every send throws: a producer that can never work
+            // every transaction fails to begin: a producer that can never work
+            p.beginTransactionException = new org.apache.kafka.common.errors.ProducerFencedException("fenced");
             return p;
         }, Duration.ofSeconds(1));
         load.start();

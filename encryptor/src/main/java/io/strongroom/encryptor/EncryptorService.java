@@ -66,9 +66,16 @@ public final class EncryptorService implements AutoCloseable {
     /** As above, decoding change events with {@code decoder} (tests stand in a newer encryptor with it). */
     static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
             Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder) {
+        return start(config, environment, kms, kafka, stateDir, registry, decoder, java.util.function.UnaryOperator.identity());
+    }
+
+    /** As above, checking the state root against {@code anchor} applied to the group's (tests stand in a Kafka that does not answer). */
+    static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
+            Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder,
+            java.util.function.UnaryOperator<InputAnchor> anchor) {
         Properties props = streamsProperties(config, kafka, stateDir);
         KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry, decoder,
-                InputAnchor.of(kafka, config.applicationId(), Duration.ofSeconds(30))), props);
+                anchor.apply(InputAnchor.of(kafka, config.applicationId(), Duration.ofSeconds(30)))), props);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         streams.setUncaughtExceptionHandler(e -> {
             failure.set(e);
@@ -99,15 +106,22 @@ public final class EncryptorService implements AutoCloseable {
 
     /**
      * Fail closed. The failed transaction is aborted, so nothing of it is visible downstream and no
-     * segment exists without its wrapped data key. A KMS (or audit) failure is expected to pass:
-     * the stream thread is replaced and resumes from the last committed offsets, losing nothing.
-     * Anything else stops the encryptor.
+     * segment exists without its wrapped data key. A KMS (or audit) failure is expected to pass, and so is Kafka
+     * not answering the state root's check against the committed offsets (a broker restarting): the stream thread
+     * is replaced and resumes from the last committed offsets, losing nothing. Anything else stops the encryptor
+     * (and the {@code strongroom encryptor} process, exit 1).
      */
     static StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onError(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof KmsException kms) {
                 LOG.atWarn().addKeyValue("error", kms.getClass().getSimpleName())
                         .log("KMS unavailable, nothing sealed; retrying from the last commit: {}", kms.getMessage());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+            if (t instanceof InputAnchor.UnavailableException unavailable) {
+                // the state is neither accepted nor refused while Kafka cannot say what the group committed
+                LOG.atWarn().log("cannot check the encryptor's state yet, nothing sealed; retrying from the last commit: {}",
+                        unavailable.getMessage());
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             }
             if (t instanceof StateBinding.TamperedStateException refused) {

@@ -24,6 +24,16 @@ interface InputAnchor {
     /** The offset of the first committed record of {@code strongroom.changes}/{@code partition} in [from, to), or -1. */
     long firstRecord(int partition, long from, long to);
 
+    /**
+     * Kafka could not answer in time (a broker restarting, a group coordinator loading): the state is neither
+     * accepted nor refused, and the task is retried from the last commit, as after a KMS outage.
+     */
+    final class UnavailableException extends RuntimeException {
+        UnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** No anchor (tests with the topology test driver): the state root is checked for consistency only. */
     InputAnchor NONE = null;
 
@@ -38,7 +48,7 @@ interface InputAnchor {
                             .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).get(tp);
                     return o == null ? null : o.offset();
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    throw new IllegalStateException("cannot read the committed offset of " + tp + " for group " + groupId
+                    throw new UnavailableException("cannot read the committed offset of " + tp + " for group " + groupId
                             + " to check the encryptor's state against: " + e, e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -67,8 +77,8 @@ interface InputAnchor {
                             return -1; // only transaction markers (or aborted records) in between
                         }
                     }
-                    throw new IllegalStateException("cannot read " + tp + " from offset " + from + " to " + to
-                            + " within " + timeout + " to check the encryptor's state against");
+                    throw new UnavailableException("cannot read " + tp + " from offset " + from + " to " + to
+                            + " within " + timeout + " to check the encryptor's state against", null);
                 }
             }
         };

@@ -18,6 +18,15 @@ class EncryptorErrorPolicyTest {
     }
 
     @Test
+    void kafkaNotAnsweringTheStateChecksReplacesTheThreadNeitherAcceptingNorRefusingTheState() {
+        assertThat(EncryptorService.onError(new StreamsException("in init", new InputAnchor.UnavailableException(
+                "cannot read the committed offset of strongroom.changes-0", new org.apache.kafka.common.errors.TimeoutException("x")))))
+                .isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+        assertThat(EncryptorService.onError(new StreamsException(new StateBinding.TamperedStateException("rolled back"))))
+                .as("a refused state still stops it").isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+    }
+
+    @Test
     void anythingElseStopsTheEncryptor() {
         assertThat(EncryptorService.onError(new StreamsException(new IllegalStateException("state store altered"))))
                 .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);

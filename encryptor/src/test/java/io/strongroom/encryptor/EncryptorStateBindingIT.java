@@ -331,4 +331,44 @@ class EncryptorStateBindingIT {
             assertThat(refused(registry)).isEqualTo(1);
         }
     }
+
+    @Test
+    void aStateKafkaCannotCheckYetIsRetriedNotRefusedAndNothingIsLost() throws Exception {
+        // a broker restarting while a task starts: the committed offset cannot be read for a while (seen in the fault
+        // run: the encryptor shut down on it, and sat there with 98,846 records behind)
+        String app = "anchor-down-it";
+        Kms kms = TestKms.local(kmsDir, true);
+        EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
+        bufferThree(app, kms, config);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.UnaryOperator<InputAnchor> down = real -> new InputAnchor() {
+            @Override
+            public Long committed(int partition) {
+                if (asked.incrementAndGet() <= 2) {
+                    throw new UnavailableException("cannot read the committed offset of strongroom.changes-" + partition
+                            + ": org.apache.kafka.common.errors.TimeoutException: timed out", null);
+                }
+                return real.committed(partition);
+            }
+
+            @Override
+            public long firstRecord(int partition, long from, long to) {
+                return real.firstRecord(partition, from, to);
+            }
+        };
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (EncryptorService second = EncryptorService.start(config, "test", kms, props, stateDir.resolve("2"), registry,
+                Topics.CHANGES.valueSerde().deserializer(), down)) {
+            produce(event("acme", 3)); // the fourth record: max-records seals the segment
+            // the stream thread that failed ends (and is replaced): an expected failure, not the test's
+            await("the buffered segment sealed once Kafka answers").dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(120))
+                    .until(() -> !sealed(kms).isEmpty());
+            assertThat(sealed(kms)).singleElement().extracting(Sealed::eventIds).asList()
+                    .containsExactly("cdc.x/0/0", "cdc.x/0/1", "cdc.x/0/2", "cdc.x/0/3");
+            assertThat(asked).as("asked again after each failure").hasValueGreaterThanOrEqualTo(3);
+            assertThat(second.failure()).get().extracting(Throwable::getCause).isInstanceOf(InputAnchor.UnavailableException.class);
+            assertThat(second.state()).isNotEqualTo(KafkaStreams.State.ERROR);
+            assertThat(refused(registry)).as("neither refused").isZero();
+        }
+    }
 }
