@@ -1,5 +1,8 @@
 package io.strongroom.archiver;
 
+
+import io.strongroom.archive.RetentionPolicy;
+import io.strongroom.archive.S3Settings;
 import java.time.Duration;
 import io.strongroom.avro.Classification;
 import java.util.List;
@@ -29,15 +32,7 @@ public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Setting
         replicas = List.copyOf(Objects.requireNonNullElse(replicas, List.of()));
         minAcks = Objects.requireNonNullElse(minAcks, 1 + replicas.size());
         putConcurrency = Objects.requireNonNullElse(putConcurrency, 4);
-        retention = Map.copyOf(Objects.requireNonNullElse(retention, Map.of()));
-        retention.forEach((c, d) -> {
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("archiver.retention." + c + " must be positive, got " + d);
-            }
-        });
-        if (objectLock != null && !objectLock.equals("GOVERNANCE") && !objectLock.equals("COMPLIANCE")) {
-            throw new IllegalArgumentException("archiver.object-lock must be GOVERNANCE or COMPLIANCE, got '" + objectLock + "'");
-        }
+        retention = new RetentionPolicy(retention, objectLock).retention(); // checks both
         if (putConcurrency < 1 || putConcurrency > 64) {
             throw new IllegalArgumentException("archiver.put-concurrency must be between 1 and 64, got " + putConcurrency);
         }
@@ -58,10 +53,9 @@ public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Setting
         return new ArchiverConfig(null, null, null, null, null, null, null);
     }
 
-    /** When a segment of {@code classification} sealed at {@code sealedAtMs} expires, or null if never. */
-    public java.time.Instant expiry(Classification classification, long sealedAtMs) {
-        Duration keep = classification == null ? null : retention.get(classification);
-        return keep == null ? null : java.time.Instant.ofEpochMilli(sealedAtMs).plus(keep);
+    /** Retention and Object Lock of what is archived. */
+    public RetentionPolicy retentionPolicy() {
+        return new RetentionPolicy(retention, objectLock);
     }
 
     /** Defaults with this group id and backoff. */

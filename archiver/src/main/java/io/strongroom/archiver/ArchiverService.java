@@ -1,5 +1,10 @@
 package io.strongroom.archiver;
 
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.Manifests;
+import io.strongroom.archive.S3Settings;
+import io.strongroom.archive.SegmentWriter;
 import io.strongroom.avro.ArchiveIndexEntry;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
@@ -40,8 +45,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Consumes {@code strongroom.segments} (read-committed) and archives each segment to every target
@@ -450,30 +453,23 @@ public final class ArchiverService implements AutoCloseable {
         try {
             h = Segment.check(where, frame);
         } catch (SegmentFormatException e) {
-            String key = environment + "/_quarantine/" + record.topic() + "-" + record.partition() + "-" + record.offset() + ".bin";
+            String key = ArchiveLayout.quarantineKey(environment, record.topic(), record.partition(), record.offset());
             byte[] bytes = new byte[frame == null ? 0 : frame.remaining()];
             if (frame != null) {
                 frame.duplicate().get(bytes);
             }
-            putEverywhere(key, (target, k) -> {
-                try {
-                    target.client().putObject(b -> b.bucket(target.bucket()).key(k).ifNoneMatch("*"), RequestBody.fromBytes(bytes));
-                } catch (S3Exception already) {
-                    if (already.statusCode() != 412) {
-                        throw already;
-                    } // quarantined on an earlier delivery of the same record
-                }
-            });
+            // already present: quarantined on an earlier delivery of the same record
+            putEverywhere(key, (target, k) -> target.putIfAbsent(k, bytes, "application/octet-stream", null));
             LOG.atError().addKeyValue("topic", record.topic()).addKeyValue("partition", record.partition())
                     .addKeyValue("offset", record.offset()).addKeyValue("object", key)
                     .log("not a valid segment, quarantined: {}", e.getMessage());
             return new Archived(null, null, null, 0, null);
         }
-        String key = ObjectNames.of(h);
+        String key = ArchiveLayout.segmentKey(h);
         byte[] sha256 = sha256(record);
         int size = frame.remaining();
         List<String> acked = putEverywhere(key,
-                (target, k) -> new SegmentWriter(target.client(), target.bucket(), config).write(k, h, frame));
+                (target, k) -> new SegmentWriter(target, config.retentionPolicy()).write(k, h, frame));
         Future<RecordMetadata> indexed = indexProducer.send(new ProducerRecord<>(Topics.ARCHIVE_INDEX.name(), h.getSegmentId(), ArchiveIndexEntry.newBuilder()
                 .setSegmentId(h.getSegmentId()).setEnvironment(h.getEnvironment()).setTenant(h.getTenant())
                 .setStream(h.getStream()).setSourceTopic(h.getSourceTopic()).setSourcePartition(h.getSourcePartition())
@@ -484,7 +480,7 @@ public final class ArchiverService implements AutoCloseable {
                 .setObjectSha256(ByteBuffer.wrap(sha256))
                 .setArchivedAtMs(System.currentTimeMillis()).build()));
         LOG.atDebug().addKeyValue("object", key).addKeyValue("targets", acked).log("archived segment");
-        return new Archived(h.getTenant(), Manifests.day(h), Manifests.Entry.of(h, key, size, sha256),
+        return new Archived(h.getTenant(), ArchiveLayout.day(h.getSealedAtMs()), Manifests.Entry.of(h, key, size, sha256),
                 h.getRecordCount(), indexed);
     }
 
@@ -503,18 +499,10 @@ public final class ArchiverService implements AutoCloseable {
         for (Map.Entry<String, List<Manifests.Entry>> e : manifest.entrySet()) {
             String tenant = e.getKey().substring(0, e.getKey().indexOf('|'));
             String day = e.getKey().substring(e.getKey().indexOf('|') + 1);
-            String key = Manifests.key(environment, tenant, day, segmentsPartition, first, last);
+            String key = ArchiveLayout.manifestKey(environment, tenant, day, segmentsPartition, first, last);
             byte[] bytes = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, e.getValue()));
-            putEverywhere(key, (target, k) -> {
-                try {
-                    target.client().putObject(b -> b.bucket(target.bucket()).key(k).ifNoneMatch("*")
-                            .contentType("application/json"), RequestBody.fromBytes(bytes));
-                } catch (S3Exception already) {
-                    if (already.statusCode() != 412) {
-                        throw already;
-                    } // the same batch, written before a crash
-                }
-            });
+            // already present: the same batch, written before a crash
+            putEverywhere(key, (target, k) -> target.putIfAbsent(k, bytes, "application/json", null));
         }
     }
 

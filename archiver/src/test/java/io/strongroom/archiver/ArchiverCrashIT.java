@@ -1,5 +1,7 @@
 package io.strongroom.archiver;
 
+import io.strongroom.archive.ArchiveLayout;
+
 import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -55,7 +57,7 @@ class ArchiverCrashIT {
         Set<String> keys = new HashSet<>();
         try (S3Client client = s3.client()) {
             for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket(BUCKET)).contents()) {
-                if (o.key().endsWith(ObjectNames.SUFFIX)) {
+                if (o.key().endsWith(ArchiveLayout.SEGMENT_SUFFIX)) {
                     keys.add(o.key());
                 }
             }
@@ -86,7 +88,7 @@ class ArchiverCrashIT {
                 Topics.SEGMENTS.keySerde().serializer(), Topics.SEGMENTS.valueSerde().serializer())) {
             for (int i = 0; i < segments; i++) {
                 byte[] s = TestSegments.seal(kms, i % 2, 10L * i, 10L * i + 9, "r" + i);
-                expected.add(ObjectNames.of(Segment.parse("t", s).header()));
+                expected.add(ArchiveLayout.segmentKey(Segment.parse("t", s).header()));
                 producer.send(new ProducerRecord<>(Topics.SEGMENTS.name(), "acme/" + (i % 2), s));
             }
         }

@@ -1,5 +1,8 @@
 package io.strongroom.archiver;
 
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.S3Settings;
+
 import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -39,7 +42,7 @@ class ArchiverFaultsIT {
                     Topics.SEGMENTS.keySerde().serializer(), Topics.SEGMENTS.valueSerde().serializer())) {
                 for (int i = 0; i < 30; i++) {
                     byte[] s = TestSegments.seal(kms, i % 2, 10L * i, 10L * i + 9, "r" + i);
-                    expected.put(ObjectNames.of(Segment.parse("t", s).header()), s);
+                    expected.put(ArchiveLayout.segmentKey(Segment.parse("t", s).header()), s);
                     producer.send(new ProducerRecord<>(Topics.SEGMENTS.name(), "acme/" + (i % 2), s));
                 }
             }
@@ -60,7 +63,7 @@ class ArchiverFaultsIT {
             Map<String, byte[]> stored = new HashMap<>();
             try (S3Client client = s3.client()) {
                 for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket("faults")).contents()) {
-                    if (o.key().endsWith(ObjectNames.SUFFIX)) {
+                    if (o.key().endsWith(ArchiveLayout.SEGMENT_SUFFIX)) {
                         stored.put(o.key(), client.getObjectAsBytes(b -> b.bucket("faults").key(o.key())).asByteArray());
                     }
                 }

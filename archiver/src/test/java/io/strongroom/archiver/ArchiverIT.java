@@ -1,5 +1,9 @@
 package io.strongroom.archiver;
 
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.Manifests;
+import io.strongroom.archive.S3Settings;
+
 import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -103,9 +107,9 @@ class ArchiverIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> archiver.segmentsArchived() == 3);
         }
         Map<String, byte[]> first = objects(bucket);
-        assertThat(first.keySet().stream().filter(k -> k.endsWith(ObjectNames.SUFFIX))).hasSize(3);
+        assertThat(first.keySet().stream().filter(k -> k.endsWith(ArchiveLayout.SEGMENT_SUFFIX))).hasSize(3);
         for (byte[] s : segments) {
-            assertThat(first.get(ObjectNames.of(Segment.parse("t", s).header()))).isEqualTo(s);
+            assertThat(first.get(ArchiveLayout.segmentKey(Segment.parse("t", s).header()))).isEqualTo(s);
         }
         assertThat(first.keySet()).anyMatch(k -> k.startsWith("it/_quarantine/strongroom.segments-"));
 
@@ -127,12 +131,12 @@ class ArchiverIT {
                 .flatMap(e -> Manifests.decode(e.getKey(), e.getValue()).segments().stream())
                 .map(Manifests.Entry::objectKey).collect(Collectors.toSet());
         assertThat(listed).as("the manifests list every segment").containsExactlyInAnyOrderElementsOf(
-                first.keySet().stream().filter(k -> k.endsWith(ObjectNames.SUFFIX)).toList());
+                first.keySet().stream().filter(k -> k.endsWith(ArchiveLayout.SEGMENT_SUFFIX)).toList());
 
         List<ArchiveIndexEntry> index = readIndex();
         Set<String> indexed = index.stream().map(ArchiveIndexEntry::getObjectKey).collect(Collectors.toSet());
         assertThat(indexed).containsExactlyInAnyOrderElementsOf(
-                first.keySet().stream().filter(k -> k.endsWith(ObjectNames.SUFFIX)).toList());
+                first.keySet().stream().filter(k -> k.endsWith(ArchiveLayout.SEGMENT_SUFFIX)).toList());
     }
 
     @Test
@@ -152,7 +156,7 @@ class ArchiverIT {
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
                     .until(() -> archiver.segmentsArchived() == 0 && archiver.isRunning());
             s3.createBucket(bucket);
-            await().atMost(Duration.ofSeconds(60)).until(() -> keys(bucket).contains(ObjectNames.of(Segment.parse("t", s).header())));
+            await().atMost(Duration.ofSeconds(60)).until(() -> keys(bucket).contains(ArchiveLayout.segmentKey(Segment.parse("t", s).header())));
             assertThat(archiver.isRunning()).isTrue();
         }
     }

@@ -1,5 +1,7 @@
 package io.strongroom.archiver;
 
+import io.strongroom.archive.S3Settings;
+
 import io.strongroom.testkit.EmbeddedS3;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;

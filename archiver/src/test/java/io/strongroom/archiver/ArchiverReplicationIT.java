@@ -1,5 +1,10 @@
 package io.strongroom.archiver;
 
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.S3Settings;
+import io.strongroom.archive.ArchiveRepair;
+
 import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -96,7 +101,7 @@ class ArchiverReplicationIT {
     }
 
     private static long segmentsOn(EmbeddedS3 s3) {
-        return objects(s3).keySet().stream().filter(k -> k.endsWith(ObjectNames.SUFFIX)).count();
+        return objects(s3).keySet().stream().filter(k -> k.endsWith(ArchiveLayout.SEGMENT_SUFFIX)).count();
     }
 
     private long committed(String group) throws Exception {
@@ -121,7 +126,7 @@ class ArchiverReplicationIT {
                     && committed("repl-all") == 4);
             assertIdentical(objects(east), objects(west));
             for (byte[] s : segments) {
-                assertThat(objects(west).get(ObjectNames.of(Segment.parse("t", s).header()))).isEqualTo(s);
+                assertThat(objects(west).get(ArchiveLayout.segmentKey(Segment.parse("t", s).header()))).isEqualTo(s);
             }
 
             west.close();

@@ -2,7 +2,7 @@ package io.strongroom.bench;
 
 import io.strongroom.archiver.ArchiverConfig;
 import io.strongroom.archiver.ArchiverService;
-import io.strongroom.archiver.S3Settings;
+import io.strongroom.archive.S3Settings;
 import io.strongroom.avro.Compression;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;

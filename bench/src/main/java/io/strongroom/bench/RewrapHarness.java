@@ -1,9 +1,9 @@
 package io.strongroom.bench;
 
-import io.strongroom.archiver.ArchiveTarget;
-import io.strongroom.archiver.Manifests;
-import io.strongroom.archiver.ObjectNames;
-import io.strongroom.archiver.S3Settings;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.Manifests;
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.S3Settings;
 import io.strongroom.avro.Compression;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.coordinator.Rewrap;
@@ -121,15 +121,15 @@ public final class RewrapHarness {
                     .setDekAlgorithm(dek.wrapped().algorithm());
             Segment segment = SegmentCrypto.seal(h, List.of(payload), dek.aead(), Compression.NONE);
             byte[] bytes = segment.toBytes();
-            String key = ObjectNames.of(segment.header());
+            String key = ArchiveLayout.segmentKey(segment.header());
             target.client().putObject(b -> b.bucket(target.bucket()).key(key), RequestBody.fromBytes(bytes));
-            byDay.computeIfAbsent(Manifests.day(segment.header()), d -> new ArrayList<>())
+            byDay.computeIfAbsent(ArchiveLayout.day(segment.header().getSealedAtMs()), d -> new ArrayList<>())
                     .add(Manifests.Entry.of(segment.header(), key, bytes.length, Segment.sha256(bytes)));
             predecessor = id;
         }
         byDay.forEach((day, entries) -> {
             byte[] part = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, ENV, TENANT, day, entries));
-            target.client().putObject(b -> b.bucket(target.bucket()).key(Manifests.key(ENV, TENANT, day, 0, 0, entries.size() - 1)),
+            target.client().putObject(b -> b.bucket(target.bucket()).key(ArchiveLayout.manifestKey(ENV, TENANT, day, 0, 0, entries.size() - 1)),
                     RequestBody.fromBytes(part));
         });
     }
@@ -142,7 +142,7 @@ public final class RewrapHarness {
         SegmentOpener opener = new SegmentOpener(kms, TIMEOUT);
         Map<String, Manifests.Entry> current = new TreeMap<>();
         for (var o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
-                .prefix(Manifests.prefix(ENV, TENANT))).contents()) {
+                .prefix(ArchiveLayout.manifestsPrefix(ENV, TENANT))).contents()) {
             Manifests.read(target, o.key()).segments().forEach(e -> current.merge(e.objectKey(), e, Manifests::newer));
         }
         List<Manifests.Entry> fresh = new ArrayList<>();
@@ -165,9 +165,9 @@ public final class RewrapHarness {
             target.client().putObject(b -> b.bucket(target.bucket()).key(key), RequestBody.fromBytes(bytes));
             fresh.add(Manifests.rewrapped(entry, sealed.header(), bytes, now++));
         }
-        String day = Manifests.day(fresh.get(0).sealedAtMs());
+        String day = ArchiveLayout.day(fresh.get(0).sealedAtMs());
         byte[] part = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, ENV, TENANT, day, fresh));
-        String partKey = Manifests.rewrapKey(ENV, TENANT, day, "reencrypt", now);
+        String partKey = ArchiveLayout.rewrapKey(ENV, TENANT, day, "reencrypt", now);
         target.client().putObject(b -> b.bucket(target.bucket()).key(partKey), RequestBody.fromBytes(part));
         return fresh.size();
     }

@@ -1,9 +1,9 @@
 package io.strongroom.cli;
 
-import io.strongroom.archiver.ArchiveRepair;
-import io.strongroom.archiver.ArchiveTarget;
-import io.strongroom.archiver.ObjectNames;
-import io.strongroom.archiver.Retention;
+import io.strongroom.archive.ArchiveRepair;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.Retention;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.crypto.audit.AuditRecord;
@@ -64,7 +64,7 @@ final class ArchiveCommand {
             try {
                 Retention.Result[] result = new Retention.Result[1];
                 java.util.function.Consumer<AuditTrail> run = trail -> result[0] = Retention.prune(targets, c.environment(),
-                        tenant == null ? null : List.of(tenant), c.archiver(), java.time.Instant.now(), who, dryRun,
+                        tenant == null ? null : List.of(tenant), c.archiver().retentionPolicy(), java.time.Instant.now(), who, dryRun,
                         key -> {
                             trail.record(new AuditRecord(who, AuditAction.PRUNE, AuditOutcome.SUCCESS, tenantOf(c, key), null,
                                     null, segmentIdOf(key), "deleted " + key + " from " + targets.size() + " targets (retention)"));
@@ -89,13 +89,11 @@ final class ArchiveCommand {
         }
 
         private static String tenantOf(StrongroomConfig c, String key) {
-            String rest = key.substring(c.environment().length() + 1);
-            return rest.substring(0, rest.indexOf('/'));
+            return ArchiveLayout.parse(key).tenant();
         }
 
         private static String segmentIdOf(String key) {
-            String name = key.substring(key.lastIndexOf('/') + 1, key.length() - ObjectNames.SUFFIX.length());
-            return name.substring(name.indexOf('-', name.indexOf('-') + 1) + 1);
+            return ArchiveLayout.parse(key).segmentId();
         }
     }
 
@@ -206,8 +204,8 @@ final class ArchiveCommand {
                 System.out.println("nothing to repair: one target (" + c.s3().bucket() + "); add archiver.replicas");
                 return 0;
             }
-            String prefix = tenant == null ? ObjectNames.environmentPrefix(c.environment())
-                    : ObjectNames.tenantPrefix(c.environment(), tenant);
+            String prefix = tenant == null ? ArchiveLayout.environmentPrefix(c.environment())
+                    : ArchiveLayout.tenantPrefix(c.environment(), tenant);
             List<ArchiveTarget> targets = targets(c);
             try {
                 ProgressPrinter progress = new ProgressPrinter("repair", System.err);

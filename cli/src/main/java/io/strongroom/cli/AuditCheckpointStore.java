@@ -1,6 +1,8 @@
 package io.strongroom.cli;
 
 import com.google.crypto.tink.PublicKeyVerify;
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditVerifier;
@@ -11,10 +13,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -32,11 +32,15 @@ final class AuditCheckpointStore {
     }
 
     String keyObject() {
-        return config.environment() + "/_audit/signing-key.json";
+        return ArchiveLayout.auditSigningKey(config.environment());
     }
 
     String checkpointPrefix() {
-        return config.environment() + "/_audit/checkpoints/";
+        return ArchiveLayout.auditCheckpointsPrefix(config.environment());
+    }
+
+    private ArchiveTarget target() {
+        return ArchiveTarget.over(s3, config.s3().bucket()); // the caller's client: never closed here
     }
 
     private String where(String key) {
@@ -59,16 +63,8 @@ final class AuditCheckpointStore {
             return existing;
         }
         byte[] made = AuditCheckpoints.newSigningKey(kms, config.environment(), config.kms().timeout());
-        try {
-            s3.putObject(b -> b.bucket(config.s3().bucket()).key(keyObject()).ifNoneMatch("*").contentType("application/json"),
-                    RequestBody.fromBytes(made));
-            return made;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 412) { // another process made one first: use that one
-                return signingKey();
-            }
-            throw e;
-        }
+        // another process made one first: use that one
+        return target().putIfAbsent(keyObject(), made, "application/json", null) == ArchiveTarget.Put.CREATED ? made : signingKey();
     }
 
     /** Signs the chain heads of {@code events} and stores the checkpoint; returns where. */
@@ -84,14 +80,14 @@ final class AuditCheckpointStore {
         var signer = AuditCheckpoints.signer(where(keyObject()), key, kms, config.environment(), config.kms().timeout());
         Instant now = Instant.now();
         byte[] signed = AuditCheckpoints.sign(tracker.body(config.environment(), now), signer);
-        String object = checkpointPrefix() + String.format("%020d", now.toEpochMilli()) + ".json";
+        String object = ArchiveLayout.auditCheckpointKey(config.environment(), now.toEpochMilli());
         String lock = config.archiver().objectLock();
-        s3.putObject(b -> {
-            b.bucket(config.s3().bucket()).key(object).ifNoneMatch("*").contentType("application/json");
-            if (lock != null) { // not even a leaked admin credential removes it before it expires
-                b.objectLockMode(lock).objectLockRetainUntilDate(now.plus(config.audit().checkpointRetention()));
-            }
-        }, RequestBody.fromBytes(signed));
+        // locked: not even a leaked admin credential removes it before it expires
+        if (target().putIfAbsent(object, signed, "application/json", lock == null ? null
+                : new ArchiveTarget.Lock(lock, now.plus(config.audit().checkpointRetention()))) != ArchiveTarget.Put.CREATED) {
+            throw new IllegalStateException(where(object) + " already exists: another checkpoint was made in the same "
+                    + "millisecond; try again");
+        }
         return where(object);
     }
 

@@ -1,7 +1,7 @@
 package io.strongroom.cli;
 
 import io.micrometer.core.instrument.Metrics;
-import io.strongroom.archiver.ArchiveTarget;
+import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.AdminApi;
 import io.strongroom.coordinator.DualControl;

@@ -1,7 +1,7 @@
 package io.strongroom.cli;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.strongroom.archiver.ArchiveTarget;
+import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.KeyPublisher;

@@ -1,8 +1,8 @@
 package io.strongroom.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.strongroom.archiver.Manifests;
-import io.strongroom.archiver.ObjectNames;
+import io.strongroom.archive.Manifests;
+import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.cli.config.StrongroomConfig;
@@ -95,7 +95,7 @@ final class ReportCommand implements Callable<Integer> {
     static Map<String, Object> report(StrongroomConfig c, AuditingKms kms, S3Client s3, String tenant, Instant from, Instant until) {
         List<String> problems = new ArrayList<>();
         ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
-        ArchiveReader.Catalog catalog = reader.catalog(ObjectNames.tenantPrefix(c.environment(), tenant));
+        ArchiveReader.Catalog catalog = reader.catalog(ArchiveLayout.tenantPrefix(c.environment(), tenant));
         problems.addAll(catalog.problems());
         List<Map<String, Object>> backups = new ArrayList<>();
         Map<String, List<KeyVersion>> keys = new TreeMap<>();

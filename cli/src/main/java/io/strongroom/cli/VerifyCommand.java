@@ -1,9 +1,9 @@
 package io.strongroom.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.strongroom.archiver.ArchiveRepair;
-import io.strongroom.archiver.ArchiveTarget;
-import io.strongroom.archiver.ObjectNames;
+import io.strongroom.archive.ArchiveRepair;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.cli.config.StrongroomConfig;
@@ -79,8 +79,8 @@ final class VerifyCommand implements Callable<Integer> {
         if (!c.archiver().replicas().isEmpty()) { // every target must hold the same objects
             List<ArchiveTarget> targets = ArchiveCommand.targets(c);
             try {
-                String prefix = tenant == null ? ObjectNames.environmentPrefix(c.environment())
-                        : ObjectNames.tenantPrefix(c.environment(), tenant);
+                String prefix = tenant == null ? ArchiveLayout.environmentPrefix(c.environment())
+                        : ArchiveLayout.tenantPrefix(c.environment(), tenant);
                 var differences = ArchiveRepair.differences(targets, prefix);
                 differences.forEach(d -> problems.add("replicas differ: " + d));
             } finally {

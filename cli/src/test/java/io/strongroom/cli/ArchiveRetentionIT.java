@@ -1,5 +1,6 @@
 package io.strongroom.cli;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strongroom.avro.AuditAction;

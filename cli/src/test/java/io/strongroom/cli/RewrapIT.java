@@ -2,7 +2,7 @@ package io.strongroom.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.strongroom.archiver.Manifests;
+import io.strongroom.archive.Manifests;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.cli.demo.Demo;

@@ -1,7 +1,9 @@
 package io.strongroom.restore;
 
-import io.strongroom.archiver.Manifests;
-import io.strongroom.archiver.ObjectNames;
+import io.strongroom.archive.ArchiveCatalog;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.Manifests;
+import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.DeadLetterPayload;
 import io.strongroom.avro.SegmentHeader;
@@ -25,11 +27,13 @@ public final class ArchiveReader {
 
     private final S3Client s3;
     private final String bucket;
+    private final ArchiveTarget target;
     private final SegmentOpener opener;
 
     public ArchiveReader(S3Client s3, String bucket, Kms kms, Duration kmsTimeout) {
         this.s3 = s3;
         this.bucket = bucket;
+        this.target = ArchiveTarget.over(s3, bucket); // the caller's client: never closed here
         this.opener = new SegmentOpener(kms, kmsTimeout);
     }
 
@@ -37,7 +41,7 @@ public final class ArchiveReader {
     public List<String> list(String prefix) {
         List<String> keys = new ArrayList<>();
         for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
-            if (o.key().endsWith(ObjectNames.SUFFIX) && !o.key().contains("/_quarantine/")) {
+            if (ArchiveLayout.parse(o.key()).kind() == ArchiveLayout.Kind.SEGMENT) {
                 keys.add(o.key());
             }
         }
@@ -63,58 +67,24 @@ public final class ArchiveReader {
      * segment visible even at the end of a chain, where no successor names it.
      */
     public Catalog catalog(String prefix) {
-        java.util.Map<String, Long> listed = new java.util.TreeMap<>();
-        List<String> manifestKeys = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
-        java.util.Set<String> pruned = new java.util.HashSet<>();
-        java.util.Set<String> prunedKeys = new java.util.HashSet<>();
-        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
-            if (o.key().contains("/_quarantine/") || o.key().contains("/_legal-holds/")) {
-                continue;
-            }
-            if (o.key().contains("/_pruned/")) { // deleted on purpose by retention: not a loss
-                String where = "s3://" + bucket + "/" + o.key();
-                try {
-                    var marker = io.strongroom.archiver.Retention.readPruned(where,
-                            s3.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asByteArray());
-                    pruned.addAll(marker.segments().keySet());
-                    prunedKeys.addAll(marker.segments().values());
-                } catch (IllegalArgumentException e) {
-                    problems.add(e.getMessage());
-                }
-                continue;
-            }
-            if (o.key().endsWith(ObjectNames.SUFFIX)) {
-                listed.put(o.key(), o.size());
-            } else if (o.key().contains("/_manifests/") && o.key().endsWith(".json")) {
-                manifestKeys.add(o.key());
-            }
-        }
-        java.util.Map<String, Manifests.Entry> named = new java.util.TreeMap<>();
-        for (String key : manifestKeys) {
-            String where = "s3://" + bucket + "/" + key;
-            try {
-                Manifests.decode(where, s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray())
-                        .segments().forEach(e -> named.merge(e.objectKey(), e, Manifests::newer));
-            } catch (IllegalArgumentException e) {
-                problems.add(e.getMessage());
-            }
-        }
-        java.util.TreeSet<String> keys = new java.util.TreeSet<>(listed.keySet());
-        named.forEach((key, entry) -> {
-            Long size = listed.get(key);
+        ArchiveCatalog read = ArchiveCatalog.read(target, prefix);
+        List<String> problems = new ArrayList<>(read.problems());
+        java.util.Set<String> prunedKeys = new java.util.HashSet<>(read.pruned().values());
+        read.entries().forEach((key, entry) -> {
+            Long size = read.listed().get(key);
             if (size == null && prunedKeys.contains(key)) {
                 return; // pruned by retention
             }
             if (size == null) {
-                problems.add("s3://" + bucket + "/" + key + ": segment " + entry.segmentId() + " (" + entry.recordCount()
+                problems.add(target.where(key) + ": segment " + entry.segmentId() + " (" + entry.recordCount()
                         + " events of " + entry.stream() + " partition " + entry.sourcePartition() + ", offsets "
                         + entry.firstOffset() + "-" + entry.lastOffset() + ") is in the manifests but missing from the bucket");
             } else if (size != entry.sizeBytes()) {
-                problems.add("s3://" + bucket + "/" + key + ": " + size + " bytes, the manifest says " + entry.sizeBytes());
+                problems.add(target.where(key) + ": " + size + " bytes, the manifest says " + entry.sizeBytes());
             }
         });
-        return new Catalog(List.copyOf(keys), manifestKeys.size(), problems, pruned, java.util.Map.copyOf(named));
+        return new Catalog(List.copyOf(read.listed().keySet()), read.manifestParts().size(), problems,
+                java.util.Set.copyOf(read.pruned().keySet()), java.util.Map.copyOf(read.entries()));
     }
 
     /**
@@ -145,9 +115,9 @@ public final class ArchiveReader {
         String where = "s3://" + bucket + "/" + key;
         byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray();
         Segment segment = Segment.parse(where, bytes);
-        if (!ObjectNames.of(segment.header()).equals(key)) {
+        if (!ArchiveLayout.segmentKey(segment.header()).equals(key)) {
             throw new SegmentFormatException(where + ": segment " + segment.header().getSegmentId() + " belongs at "
-                    + ObjectNames.of(segment.header()) + " (moved or renamed object)");
+                    + ArchiveLayout.segmentKey(segment.header()) + " (moved or renamed object)");
         }
         WrappedDek dek = dek(entry);
         if (dek != null && entry.segmentId().equals(segment.header().getSegmentId())) {

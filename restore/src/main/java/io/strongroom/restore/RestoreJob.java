@@ -1,6 +1,6 @@
 package io.strongroom.restore;
 
-import io.strongroom.archiver.ObjectNames;
+import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.SegmentFormatException;
@@ -125,8 +125,8 @@ public final class RestoreJob {
      */
     public static Result run(ArchiveReader reader, Options options, RestoreSink sink, Checkpoint checkpoint, Progress progress) {
         long start = System.nanoTime();
-        String prefix = options.tenant() == null ? ObjectNames.environmentPrefix(options.environment())
-                : ObjectNames.tenantPrefix(options.environment(), options.tenant());
+        String prefix = options.tenant() == null ? ArchiveLayout.environmentPrefix(options.environment())
+                : ArchiveLayout.tenantPrefix(options.environment(), options.tenant());
         ArchiveReader.Catalog catalog = reader.catalog(prefix);
         List<String> selected = catalog.segmentKeys();
         boolean partial = options.sample() != null || options.sealedSince() != null;
@@ -313,7 +313,7 @@ public final class RestoreJob {
      * encryptor reads one topic and chains each tenant's segments per partition, and a quarantine segment (stream
      * {@code strongroom-quarantine}) is a link of that chain, so ordering by stream, as the bucket lists keys, would
      * restore a quarantined event before every earlier event of its tenant. A key not named as
-     * {@link ObjectNames#of} names segments sorts after the others, in key order.
+     * {@link ArchiveLayout#segmentKey} names segments sorts after the others, in key order.
      */
     static List<String> inOffsetOrder(List<String> keys) {
         record Place(String tenant, int partition, long firstOffset, String key) {}
@@ -322,16 +322,10 @@ public final class RestoreJob {
         List<Place> places = new ArrayList<>(keys.size());
         List<String> unnamed = new ArrayList<>();
         for (String key : keys) {
-            // {env}/{tenant}/{stream}/{yyyy}/{MM}/{dd}/p{partition}/{first:020}-{last:020}-{id}.srseg
-            String[] parts = key.split("/");
-            int n = parts.length;
-            try {
-                if (n < 8 || !parts[n - 2].startsWith("p") || parts[n - 1].length() < 20) {
-                    throw new NumberFormatException(key);
-                }
-                places.add(new Place(parts[n - 7], Integer.parseInt(parts[n - 2].substring(1)),
-                        Long.parseLong(parts[n - 1].substring(0, 20)), key));
-            } catch (NumberFormatException e) {
+            ArchiveLayout.Name name = ArchiveLayout.parse(key);
+            if (name.kind() == ArchiveLayout.Kind.SEGMENT) {
+                places.add(new Place(name.tenant(), name.partition(), name.firstOffset(), key));
+            } else {
                 unnamed.add(key);
             }
         }
@@ -344,8 +338,8 @@ public final class RestoreJob {
 
     /** {@code yyyy/MM/dd} of an object key ({@code env/tenant/stream/yyyy/MM/dd/pN/...}). */
     static String sealedDay(String key) {
-        String[] parts = key.split("/");
-        return parts.length > 6 ? parts[parts.length - 5] + "/" + parts[parts.length - 4] + "/" + parts[parts.length - 3] : "";
+        String day = ArchiveLayout.parse(key).day();
+        return day == null ? "" : day;
     }
 
     static boolean matches(String wanted, String table) {

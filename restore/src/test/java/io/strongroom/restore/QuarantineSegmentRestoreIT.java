@@ -3,7 +3,7 @@ package io.strongroom.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.strongroom.archiver.ObjectNames;
+import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Classification;
 import io.strongroom.avro.DeadLetterPayload;
@@ -82,7 +82,7 @@ class QuarantineSegmentRestoreIT {
                 .setKeyId(dek.wrapped().keyId()).setKeyVersion(dek.wrapped().keyVersion())
                 .setWrappedDek(ByteBuffer.wrap(dek.wrapped().bytes())).setDekAlgorithm(dek.wrapped().algorithm());
         Segment segment = SegmentCrypto.seal(h, List.of(record), dek.aead());
-        s3.putObject(b -> b.bucket(BUCKET).key(ObjectNames.of(segment.header())), RequestBody.fromBytes(segment.toBytes()));
+        s3.putObject(b -> b.bucket(BUCKET).key(ArchiveLayout.segmentKey(segment.header())), RequestBody.fromBytes(segment.toBytes()));
         return id;
     }
 

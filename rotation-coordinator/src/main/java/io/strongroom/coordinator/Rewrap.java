@@ -1,9 +1,11 @@
 package io.strongroom.coordinator;
 
-import io.strongroom.archiver.ArchiveTarget;
-import io.strongroom.archiver.Manifests;
-import io.strongroom.archiver.ObjectNames;
-import io.strongroom.archiver.SegmentWriter;
+import io.strongroom.archive.ArchiveCatalog;
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.Manifests;
+import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.SegmentWriter;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.kms.DekContext;
@@ -17,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import software.amazon.awssdk.core.ResponseBytes;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -92,8 +93,8 @@ public final class Rewrap {
         // an object no manifest names yet (archived, its manifest not written when this started) is re-wrapped too
         Map<String, Long> orphans = new TreeMap<>();
         for (S3Object o : primary.client().listObjectsV2Paginator(b -> b.bucket(primary.bucket())
-                .prefix(ObjectNames.tenantPrefix(environment, tenant))).contents()) {
-            if (o.key().endsWith(ObjectNames.SUFFIX) && !o.key().contains("/_quarantine/") && !entries.containsKey(o.key())) {
+                .prefix(ArchiveLayout.tenantPrefix(environment, tenant))).contents()) {
+            if (ArchiveLayout.parse(o.key()).kind() == ArchiveLayout.Kind.SEGMENT && !entries.containsKey(o.key())) {
                 orphans.put(o.key(), o.size());
             }
         }
@@ -178,7 +179,7 @@ public final class Rewrap {
         for (ArchiveTarget t : targets) {
             String etag = t == primary ? object.response().eTag() : etagOrNull(t, key);
             if (etag != null) { // a target without the object gets it from repair, rewrapped
-                new SegmentWriter(t.client(), t.bucket()).replace(key, check, replacement, etag);
+                new SegmentWriter(t).replace(key, check, replacement, etag);
             }
         }
         return Manifests.rewrapped(entry, next, replacement, now);
@@ -199,7 +200,7 @@ public final class Rewrap {
         }
 
         void add(Manifests.Entry entry) {
-            byDay.computeIfAbsent(Manifests.day(entry.sealedAtMs()), d -> new ArrayList<>()).add(entry);
+            byDay.computeIfAbsent(ArchiveLayout.day(entry.sealedAtMs()), d -> new ArrayList<>()).add(entry);
             if (++size >= BATCH) {
                 flush();
             }
@@ -209,11 +210,10 @@ public final class Rewrap {
             long now = System.currentTimeMillis();
             byDay.forEach((day, list) -> {
                 byte[] part = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, list));
-                String partKey = Manifests.rewrapKey(environment, tenant, day, list.get(0).segmentId()
+                String partKey = ArchiveLayout.rewrapKey(environment, tenant, day, list.get(0).segmentId()
                         + (list.size() > 1 ? "-" + list.size() : ""), now);
                 for (ArchiveTarget t : targets) {
-                    t.client().putObject(b -> b.bucket(t.bucket()).key(partKey).contentType("application/json"),
-                            RequestBody.fromBytes(part));
+                    t.putIfAbsent(partKey, part, "application/json", null);
                 }
             });
             byDay.clear();
@@ -229,19 +229,7 @@ public final class Rewrap {
 
     /** The current manifest entry of every segment of {@code tenant} not pruned, by object key. */
     static Map<String, Manifests.Entry> currentEntries(ArchiveTarget target, String environment, String tenant) {
-        Map<String, Manifests.Entry> entries = new TreeMap<>();
-        for (S3Object o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
-                .prefix(Manifests.prefix(environment, tenant))).contents()) {
-            Manifests.read(target, o.key()).segments().forEach(e -> entries.merge(e.objectKey(), e, Manifests::newer));
-        }
-        java.util.Set<String> pruned = new java.util.HashSet<>();
-        for (S3Object o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
-                .prefix(io.strongroom.archiver.Retention.prunedPrefix(environment, tenant))).contents()) {
-            pruned.addAll(io.strongroom.archiver.Retention.readPruned(o.key(), target.client()
-                    .getObjectAsBytes(b -> b.bucket(target.bucket()).key(o.key())).asByteArray()).segments().values());
-        }
-        entries.keySet().removeAll(pruned);
-        return entries;
+        return ArchiveCatalog.read(target, ArchiveLayout.tenantPrefix(environment, tenant)).current();
     }
 
     /** How many segments of {@code tenant} each key version still protects, from the manifests. */

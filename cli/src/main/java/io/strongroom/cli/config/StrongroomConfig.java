@@ -1,7 +1,7 @@
 package io.strongroom.cli.config;
 
 import io.strongroom.archiver.ArchiverConfig;
-import io.strongroom.archiver.S3Settings;
+import io.strongroom.archive.S3Settings;
 import io.strongroom.encryptor.EncryptorConfig;
 import io.strongroom.coordinator.RotationPolicy;
 import io.strongroom.ingest.IngestConfig;

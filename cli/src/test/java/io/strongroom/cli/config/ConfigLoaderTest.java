@@ -132,8 +132,8 @@ class ConfigLoaderTest {
     void theConfigurationShippedForDockerComposeIsValid() {
         StrongroomConfig c = ConfigLoader.load(Path.of("..", "deploy", "strongroom.compose.yaml"), Map.of());
         assertThat(c.archiver().objectLock()).isEqualTo("GOVERNANCE");
-        assertThat(c.archiver().expiry(io.strongroom.avro.Classification.PUBLIC, 0)).isEqualTo(java.time.Instant.EPOCH.plus(java.time.Duration.ofDays(90)));
-        assertThat(c.archiver().expiry(null, 0)).as("unclassified: kept").isNull();
+        assertThat(c.archiver().retentionPolicy().expiry(io.strongroom.avro.Classification.PUBLIC, 0)).isEqualTo(java.time.Instant.EPOCH.plus(java.time.Duration.ofDays(90)));
+        assertThat(c.archiver().retentionPolicy().expiry(null, 0)).as("unclassified: kept").isNull();
     }
 
     @Test

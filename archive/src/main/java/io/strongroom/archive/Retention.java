@@ -1,4 +1,4 @@
-package io.strongroom.archiver;
+package io.strongroom.archive;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,14 +6,11 @@ import io.strongroom.avro.Classification;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -66,28 +63,19 @@ public final class Retention {
      */
     public record Result(int examined, List<String> expired, List<String> heldTenants) {}
 
-    public static String holdsPrefix(String environment, String tenant) {
-        return environment + "/" + tenant + "/_legal-holds/";
-    }
-
-    public static String prunedPrefix(String environment, String tenant) {
-        return environment + "/" + tenant + "/_pruned/";
-    }
-
     /** Places a hold on every target; returns it. */
     public static Hold hold(List<ArchiveTarget> targets, String environment, String tenant, String reason, String by) {
         Hold hold = new Hold(UUID.randomUUID().toString(), tenant, reason, by, System.currentTimeMillis());
         byte[] bytes = json(hold);
         for (ArchiveTarget t : targets) {
-            t.client().putObject(b -> b.bucket(t.bucket()).key(holdsPrefix(environment, tenant) + hold.id() + ".json")
-                    .contentType("application/json"), RequestBody.fromBytes(bytes));
+            t.putIfAbsent(ArchiveLayout.holdKey(environment, tenant, hold.id()), bytes, "application/json", null);
         }
         return hold;
     }
 
     /** Releases a hold on every target; false if no target had it. */
     public static boolean release(List<ArchiveTarget> targets, String environment, String tenant, String id) {
-        String key = holdsPrefix(environment, tenant) + id + ".json";
+        String key = ArchiveLayout.holdKey(environment, tenant, id);
         boolean found = false;
         for (ArchiveTarget t : targets) {
             found |= t.client().listObjectsV2(b -> b.bucket(t.bucket()).prefix(key)).keyCount() > 0;
@@ -100,7 +88,7 @@ public final class Retention {
     public static List<Hold> holds(ArchiveTarget target, String environment, String tenant) {
         List<Hold> holds = new ArrayList<>();
         for (S3Object o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
-                .prefix(holdsPrefix(environment, tenant))).contents()) {
+                .prefix(ArchiveLayout.holdsPrefix(environment, tenant))).contents()) {
             holds.add(read(target, o.key(), Hold.class));
         }
         return holds;
@@ -112,7 +100,7 @@ public final class Retention {
         for (var page : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket()).prefix(environment + "/").delimiter("/"))) {
             for (CommonPrefix p : page.commonPrefixes()) {
                 String name = p.prefix().substring(environment.length() + 1, p.prefix().length() - 1);
-                if (!name.startsWith("_")) {
+                if (!ArchiveLayout.isReserved(name)) {
                     tenants.add(name);
                 }
             }
@@ -120,22 +108,13 @@ public final class Retention {
         return tenants;
     }
 
-    /** Segment ids pruned on purpose under a tenant (from the first target). */
-    public static Set<String> pruned(software.amazon.awssdk.services.s3.S3Client s3, String bucket, String environment, String tenant) {
-        Set<String> ids = new HashSet<>();
-        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prunedPrefix(environment, tenant))).contents()) {
-            byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asByteArray();
-            ids.addAll(parse("s3://" + bucket + "/" + o.key(), bytes, Pruned.class).segments().keySet());
-        }
-        return ids;
-    }
-
     /**
-     * Prunes expired segments of {@code tenants} (null: every tenant).
+     * Prunes expired segments of {@code tenants} (null: every tenant). Only entries of the tenant's own catalog (see
+     * {@link ArchiveCatalog}) are considered, so nothing outside the tenant's prefix is ever deleted.
      *
      * @param deleted called after each object is gone from every target, with its key (audit it)
      */
-    public static Result prune(List<ArchiveTarget> targets, String environment, List<String> tenants, ArchiverConfig config,
+    public static Result prune(List<ArchiveTarget> targets, String environment, List<String> tenants, RetentionPolicy policy,
             Instant now, String by, boolean dryRun, Consumer<String> deleted) {
         ArchiveTarget primary = targets.get(0);
         int examined = 0;
@@ -146,18 +125,14 @@ public final class Retention {
                 held.add(tenant);
                 continue;
             }
-            Set<String> gone = pruned(primary.client(), primary.bucket(), environment, tenant);
-            Map<String, Manifests.Entry> entries = new LinkedHashMap<>();
-            for (S3Object o : primary.client().listObjectsV2Paginator(b -> b.bucket(primary.bucket())
-                    .prefix(Manifests.prefix(environment, tenant))).contents()) {
-                Manifests.read(primary, o.key()).segments().forEach(e -> entries.put(e.segmentId(), e));
-            }
+            ArchiveCatalog catalog = ArchiveCatalog.read(primary, ArchiveLayout.tenantPrefix(environment, tenant));
+            Map<String, Manifests.Entry> entries = catalog.current();
             examined += entries.size();
             Map<String, String> due = new LinkedHashMap<>();
             for (Manifests.Entry e : entries.values()) {
-                Instant expiry = config.expiry(e.classification() == null ? null : Classification.valueOf(e.classification()),
+                Instant expiry = policy.expiry(e.classification() == null ? null : Classification.valueOf(e.classification()),
                         e.sealedAtMs());
-                if (!gone.contains(e.segmentId()) && expiry != null && !expiry.isAfter(now)) {
+                if (expiry != null && !expiry.isAfter(now)) {
                     due.put(e.segmentId(), e.objectKey());
                 }
             }
@@ -166,10 +141,9 @@ public final class Retention {
                 continue;
             }
             byte[] marker = json(new Pruned(1, tenant, by, now.toEpochMilli(), due));
-            String markerKey = prunedPrefix(environment, tenant) + now.toEpochMilli() + "-" + UUID.randomUUID() + ".json";
+            String markerKey = ArchiveLayout.prunedKey(environment, tenant, now.toEpochMilli(), UUID.randomUUID().toString());
             for (ArchiveTarget t : targets) { // first say what is going, then delete: a restore never mistakes it for loss
-                t.client().putObject(b -> b.bucket(t.bucket()).key(markerKey).contentType("application/json"),
-                        RequestBody.fromBytes(marker));
+                t.putIfAbsent(markerKey, marker, "application/json", null);
             }
             for (String key : due.values()) {
                 for (ArchiveTarget t : targets) {
@@ -195,8 +169,7 @@ public final class Retention {
     }
 
     private static <T> T read(ArchiveTarget target, String key, Class<T> type) {
-        return parse("s3://" + target.bucket() + "/" + key,
-                target.client().getObjectAsBytes(b -> b.bucket(target.bucket()).key(key)).asByteArray(), type);
+        return parse(target.where(key), target.get(key), type);
     }
 
     private static <T> T parse(String where, byte[] bytes, Class<T> type) {

@@ -1,4 +1,4 @@
-package io.strongroom.archiver;
+package io.strongroom.archive;
 
 import java.net.URI;
 import java.util.Objects;

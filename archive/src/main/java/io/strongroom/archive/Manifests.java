@@ -1,4 +1,4 @@
-package io.strongroom.archiver;
+package io.strongroom.archive;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.crypto.Segment;
 import io.strongroom.avro.SegmentHeader;
 import java.io.IOException;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -33,7 +30,6 @@ import java.util.List;
 public final class Manifests {
     /** Format version of manifest parts. */
     public static final int FORMAT_VERSION = 2;
-    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
     private static final ObjectMapper JSON = new ObjectMapper()
             .setSerializationInclusion(JsonInclude.Include.NON_NULL)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES); // newer writers may add fields
@@ -131,31 +127,6 @@ public final class Manifests {
         long ra = a.rewrappedAtMs() == null ? 0 : a.rewrappedAtMs();
         long rb = b.rewrappedAtMs() == null ? 0 : b.rewrappedAtMs();
         return rb >= ra ? b : a;
-    }
-
-    /** The key of a manifest part recording rewraps ({@code id}: a segment id, or a batch id). */
-    public static String rewrapKey(String environment, String tenant, String day, String id, long atMs) {
-        return String.format("%s%s/rewrap-%d-%s.json", prefix(environment, tenant), day, atMs, id);
-    }
-
-    /** The day (UTC) a segment is filed under. */
-    public static String day(SegmentHeader h) {
-        return day(h.getSealedAtMs());
-    }
-
-    /** The day (UTC) a segment sealed at {@code sealedAtMs} is filed under. */
-    public static String day(long sealedAtMs) {
-        return DAY.format(Instant.ofEpochMilli(sealedAtMs));
-    }
-
-    /** Where every manifest of a tenant lies. */
-    public static String prefix(String environment, String tenant) {
-        return environment + "/" + tenant + "/_manifests/";
-    }
-
-    /** The key of a manifest part. */
-    public static String key(String environment, String tenant, String day, int segmentsPartition, long firstOffset, long lastOffset) {
-        return String.format("%s%s/s%d-%020d-%020d.json", prefix(environment, tenant), day, segmentsPartition, firstOffset, lastOffset);
     }
 
     public static byte[] encode(Part part) {

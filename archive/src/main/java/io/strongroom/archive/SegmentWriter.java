@@ -1,34 +1,28 @@
-package io.strongroom.archiver;
+package io.strongroom.archive;
 
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import java.util.Map;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Writes one segment as one object, never overwriting: a conditional PUT ({@code If-None-Match: *})
  * that finds the object present checks that the stored object is the same segment.
  */
 public final class SegmentWriter {
-    /** What happened to a segment. */
-    enum Outcome { WRITTEN, ALREADY_PRESENT }
+    private final ArchiveTarget target;
+    private final RetentionPolicy policy;
 
-    private final S3Client s3;
-    private final String bucket;
-    private final ArchiverConfig config;
-
-    public SegmentWriter(S3Client s3, String bucket) {
-        this(s3, bucket, ArchiverConfig.defaults());
+    /** A writer to {@code target} without Object Lock. */
+    public SegmentWriter(ArchiveTarget target) {
+        this(target, RetentionPolicy.none());
     }
 
-    /** A writer that applies {@code config}'s Object Lock retention, if any. */
-    SegmentWriter(S3Client s3, String bucket, ArchiverConfig config) {
-        this.s3 = s3;
-        this.bucket = bucket;
-        this.config = config;
+    /** A writer that applies {@code policy}'s Object Lock retention, if any. */
+    public SegmentWriter(ArchiveTarget target, RetentionPolicy policy) {
+        this.target = target;
+        this.policy = policy;
     }
 
     /**
@@ -36,7 +30,7 @@ public final class SegmentWriter {
      * the object is still the version with {@code etag}: a concurrent change makes this fail, never lose.
      */
     public void replace(String key, Segment segment, byte[] bytes, String etag) {
-        s3.putObject(b -> b.bucket(bucket).key(key).ifMatch(etag).contentType("application/vnd.strongroom.segment")
+        target.client().putObject(b -> b.bucket(target.bucket()).key(key).ifMatch(etag).contentType("application/vnd.strongroom.segment")
                 .metadata(metadata(segment.header())), body(java.nio.ByteBuffer.wrap(bytes)));
     }
 
@@ -70,30 +64,26 @@ public final class SegmentWriter {
                 "application/vnd.strongroom.segment");
     }
 
-    /** Writes the segment with header {@code h} whose frame lies from {@code frame}'s position to its limit. */
-    Outcome write(String key, SegmentHeader h, java.nio.ByteBuffer frame) {
+    /**
+     * Writes the segment with header {@code h} whose frame lies from {@code frame}'s position to its limit.
+     *
+     * @return {@link ArchiveTarget.Put#ALREADY_PRESENT} if the same segment (same body CRC32C) was there already
+     * @throws IllegalStateException if another object has that name: never overwritten
+     */
+    public ArchiveTarget.Put write(String key, SegmentHeader h, java.nio.ByteBuffer frame) {
         String bodyCrc = java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes());
-        try {
-            Map<String, String> metadata = metadata(h);
-            java.time.Instant retainUntil = config.objectLock() == null ? null : config.expiry(h.getClassification(), h.getSealedAtMs());
-            s3.putObject(b -> {
-                b.bucket(bucket).key(key).ifNoneMatch("*").contentType("application/vnd.strongroom.segment").metadata(metadata);
-                if (retainUntil != null) { // WORM until it expires: not even a leaked admin credential deletes it earlier
-                    b.objectLockMode(config.objectLock()).objectLockRetainUntilDate(retainUntil);
-                }
-            }, body(frame));
-            return Outcome.WRITTEN;
-        } catch (S3Exception e) {
-            if (e.statusCode() != 412) {
-                throw e;
-            }
+        java.time.Instant retainUntil = policy.objectLock() == null ? null : policy.expiry(h.getClassification(), h.getSealedAtMs());
+        ArchiveTarget.Put put = target.putIfAbsent(key, body(frame), "application/vnd.strongroom.segment", metadata(h),
+                retainUntil == null ? null : new ArchiveTarget.Lock(policy.objectLock(), retainUntil));
+        if (put == ArchiveTarget.Put.CREATED) {
+            return put;
         }
-        HeadObjectResponse existing = s3.headObject(b -> b.bucket(bucket).key(key));
+        HeadObjectResponse existing = target.client().headObject(b -> b.bucket(target.bucket()).key(key));
         if (!bodyCrc.equals(existing.metadata().get("body-crc32c"))) {
-            throw new IllegalStateException("s3://" + bucket + "/" + key + " already exists with a different body "
+            throw new IllegalStateException(target.where(key) + " already exists with a different body "
                     + "(body-crc32c " + existing.metadata().get("body-crc32c") + ", segment has " + bodyCrc
                     + "); refusing to overwrite");
         }
-        return Outcome.ALREADY_PRESENT;
+        return put;
     }
 }

@@ -1,4 +1,4 @@
-package io.strongroom.archiver;
+package io.strongroom.archive;
 
 import io.strongroom.crypto.Segment;
 import java.util.ArrayList;
@@ -8,8 +8,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
-import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -120,19 +118,13 @@ public final class ArchiveRepair {
     }
 
     private static void copy(ArchiveTarget to, String key, byte[] bytes, String fromName) {
-        if (key.endsWith(ObjectNames.SUFFIX)) {
+        if (ArchiveLayout.parse(key).kind() == ArchiveLayout.Kind.SEGMENT) {
             // parse checks the body's CRC32C: a damaged source copy is never spread
             Segment segment = Segment.parse("s3://" + fromName + "/" + key, bytes);
-            new SegmentWriter(to.client(), to.bucket()).write(key, segment.header(), java.nio.ByteBuffer.wrap(bytes));
+            new SegmentWriter(to).write(key, segment.header(), java.nio.ByteBuffer.wrap(bytes));
             return;
         }
-        try {
-            to.client().putObject(b -> b.bucket(to.bucket()).key(key).ifNoneMatch("*")
-                    .contentType(key.endsWith(".json") ? "application/json" : "application/octet-stream"), RequestBody.fromBytes(bytes));
-        } catch (S3Exception e) {
-            if (e.statusCode() != 412) {
-                throw e;
-            } // written meanwhile (by the archiver)
-        }
+        // written meanwhile (by the archiver) if already present
+        to.putIfAbsent(key, bytes, key.endsWith(".json") ? "application/json" : "application/octet-stream", null);
     }
 }

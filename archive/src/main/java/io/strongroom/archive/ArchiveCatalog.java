@@ -1,0 +1,100 @@
+package io.strongroom.archive;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * What the archive under a prefix says it holds, read from one target with one listing: the segment
+ * objects, the manifest and rewrap parts, and the prune markers. The one place that decides the
+ * current entry of each segment (of two entries for one object, the one rewrapped last) and which
+ * entries a reader may act on: an entry whose object name is not a segment of the part's own
+ * tenant, or names another segment id, is a problem, never an entry — so no part can make a prune
+ * delete another tenant's objects or a restore read them.
+ *
+ * @param listed segment objects found: key → size
+ * @param manifestParts manifest and rewrap parts read
+ * @param entries the current entry of each segment object the parts name, by object key (pruned ones included)
+ * @param pruned segments deleted on purpose by retention: segment id → object key
+ * @param problems unreadable parts and markers, and entries that do not belong where they are
+ */
+public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestParts, Map<String, Manifests.Entry> entries,
+        Map<String, String> pruned, List<String> problems) {
+
+    /** Reads the catalog of everything under {@code prefix} on {@code target}. */
+    public static ArchiveCatalog read(ArchiveTarget target, String prefix) {
+        Map<String, Long> listed = new TreeMap<>();
+        List<String> parts = new ArrayList<>();
+        List<String> markers = new ArrayList<>();
+        for (S3Object o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket()).prefix(prefix)).contents()) {
+            switch (ArchiveLayout.parse(o.key()).kind()) {
+                case SEGMENT -> listed.put(o.key(), o.size());
+                case MANIFEST_PART, REWRAP_PART -> parts.add(o.key());
+                case PRUNE_MARKER -> markers.add(o.key());
+                default -> { } // quarantine, holds, audit: not part of what a restore reads
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, String> pruned = new HashMap<>();
+        for (String key : markers) {
+            try {
+                Retention.Pruned marker = Retention.readPruned(target.where(key), target.get(key));
+                ArchiveLayout.Name at = ArchiveLayout.parse(key);
+                marker.segments().forEach((id, objectKey) -> {
+                    String wrong = misplaced(objectKey, id, at);
+                    if (wrong != null) {
+                        problems.add(target.where(key) + ": prune marker names " + wrong);
+                    } else {
+                        pruned.put(id, objectKey);
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        Map<String, Manifests.Entry> entries = new TreeMap<>();
+        for (String key : parts) {
+            try {
+                ArchiveLayout.Name at = ArchiveLayout.parse(key);
+                for (Manifests.Entry e : Manifests.decode(target.where(key), target.get(key)).segments()) {
+                    String wrong = misplaced(e.objectKey(), e.segmentId(), at);
+                    if (wrong != null) {
+                        problems.add(target.where(key) + ": manifest entry for segment " + e.segmentId() + " names " + wrong
+                                + "; the entry is ignored");
+                    } else {
+                        entries.merge(e.objectKey(), e, Manifests::newer);
+                    }
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        return new ArchiveCatalog(listed, parts, entries, pruned, problems);
+    }
+
+    /** Why {@code objectKey} may not be named as segment {@code segmentId} by an object at {@code at}, or null. */
+    private static String misplaced(String objectKey, String segmentId, ArchiveLayout.Name at) {
+        ArchiveLayout.Name named = ArchiveLayout.parse(objectKey == null ? "" : objectKey);
+        if (named.kind() != ArchiveLayout.Kind.SEGMENT) {
+            return objectKey + ", which is not a segment's name";
+        }
+        if (!named.isOf(at.environment(), at.tenant())) {
+            return objectKey + ", outside tenant " + at.tenant() + "'s prefix " + ArchiveLayout.tenantPrefix(at.environment(),
+                    at.tenant());
+        }
+        if (!named.segmentId().equals(segmentId)) {
+            return objectKey + ", the object of segment " + named.segmentId() + ", not " + segmentId;
+        }
+        return null;
+    }
+
+    /** The current entry of every segment not pruned, by object key. */
+    public Map<String, Manifests.Entry> current() {
+        Map<String, Manifests.Entry> current = new TreeMap<>(entries);
+        current.keySet().removeAll(pruned.values());
+        return current;
+    }
+}

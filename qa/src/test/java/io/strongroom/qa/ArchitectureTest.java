@@ -1,0 +1,96 @@
+package io.strongroom.qa;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The module boundaries around the archive: one module ({@code archive}) owns the layout of the bucket, and
+ * what reads the archive (restore, the coordinator) does not depend on what writes it (the archiver).
+ */
+class ArchitectureTest {
+    private static final JavaClasses MAIN = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.strongroom");
+
+    @Test
+    void restoreAndTheCoordinatorDoNotDependOnTheArchiver() {
+        noClasses().that().resideInAnyPackage("io.strongroom.restore..", "io.strongroom.coordinator..")
+                .should().dependOnClassesThat().resideInAPackage("io.strongroom.archiver..")
+                .because("the archive's layout and catalog live in module archive; reading it needs no writer")
+                .check(MAIN);
+    }
+
+    @Test
+    void theArchiveModuleDependsOnCryptoAndSchemasOnly() {
+        noClasses().that().resideInAPackage("io.strongroom.archive")
+                .should().dependOnClassesThat().resideInAnyPackage("io.strongroom.archiver..", "io.strongroom.restore..",
+                        "io.strongroom.coordinator..", "io.strongroom.cli..", "io.strongroom.ingest..",
+                        "io.strongroom.encryptor..", "io.strongroom.anomaly..", "io.strongroom.testkit..")
+                .check(MAIN);
+    }
+
+    @Test
+    void theArchiveModuleHoldsNoKeyThatDecrypts() {
+        noClasses().that().resideInAPackage("io.strongroom.archive")
+                .should().dependOnClassesThat().resideInAnyPackage("io.strongroom.crypto.kms..", "javax.crypto..")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("io.strongroom.crypto.SegmentOpener")
+                .because("the archiver uses it, and the archiver holds no key that decrypts anything (DESIGN.md invariant 8)")
+                .check(MAIN);
+    }
+
+    /** A reserved name of the bucket's layout, as a string literal would spell it. */
+    static final Pattern RESERVED = Pattern.compile("\"[^\"\\n]*(_manifests|_pruned|_legal-holds|_quarantine|_audit/|/rewrap-)");
+
+    /** Main sources outside module {@code archive} that spell a reserved name of the archive's layout. */
+    static List<String> spellers(Path root) throws IOException {
+        List<String> found = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                Path rel = root.relativize(p);
+                if (rel.getNameCount() < 3 || !rel.subpath(1, 3).toString().equals(Path.of("src", "main").toString())
+                        || rel.getName(0).toString().equals("archive")) {
+                    continue;
+                }
+                List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+                for (int i = 0; i < lines.size(); i++) {
+                    String line = lines.get(i).trim();
+                    if (!line.startsWith("*") && !line.startsWith("//") && RESERVED.matcher(line).find()) {
+                        found.add(rel + ":" + (i + 1) + ": " + line);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    @Test
+    void noModuleButArchiveSpellsAReservedPrefix() throws IOException {
+        assertThat(spellers(Path.of("..").toAbsolutePath().normalize()))
+                .as("use io.strongroom.archive.ArchiveLayout for every object name of the archive").isEmpty();
+    }
+
+    @Test
+    void theScanFindsASpelledPrefix(@TempDir Path root) throws IOException {
+        Path file = Files.createDirectories(root.resolve("restore/src/main/java/x")).resolve("X.java");
+        Files.writeString(file, "class X {\n  String k = env + \"/_quarantine/\";\n}\n");
+        Files.writeString(Files.createDirectories(root.resolve("archive/src/main/java/x")).resolve("Y.java"),
+                "class Y { String k = \"_pruned\"; }\n");
+        Files.writeString(Files.createDirectories(root.resolve("cli/src/test/java/x")).resolve("Z.java"),
+                "class Z { String k = \"_legal-holds\"; }\n");
+
+        assertThat(spellers(root)).containsExactly(Path.of("restore/src/main/java/x/X.java") + ":2: String k = env + \"/_quarantine/\";");
+    }
+}
