@@ -19,13 +19,24 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * @param manifestParts manifest and rewrap parts read
  * @param entries the current entry of each segment object the parts name, by object key (pruned ones included)
  * @param pruned segments deleted on purpose by retention: segment id → object key
- * @param problems unreadable parts and markers, and entries that do not belong where they are
+ * @param problems unreadable parts and markers, parts and markers not signed by a trusted writer, and entries that do
+ *     not belong where they are
+ * @param authenticated whether parts and markers were verified against a trust file (else read as they are)
  */
 public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestParts, Map<String, Manifests.Entry> entries,
-        Map<String, String> pruned, List<String> problems) {
+        Map<String, String> pruned, List<String> problems, boolean authenticated) {
 
-    /** Reads the catalog of everything under {@code prefix} on {@code target}. */
+    /** Reads the catalog of everything under {@code prefix} on {@code target}, without authenticating it. */
     public static ArchiveCatalog read(ArchiveTarget target, String prefix) {
+        return read(target, prefix, null);
+    }
+
+    /**
+     * Reads the catalog of everything under {@code prefix} on {@code target}. With {@code trust}, a part or marker
+     * that is unsigned, or not signed by a trusted key of a role that may write it (see {@link CatalogSignatures}),
+     * is a problem and none of its entries is used.
+     */
+    public static ArchiveCatalog read(ArchiveTarget target, String prefix, io.strongroom.crypto.identity.TrustFile trust) {
         Map<String, Long> listed = new TreeMap<>();
         List<String> parts = new ArrayList<>();
         List<String> markers = new ArrayList<>();
@@ -41,7 +52,8 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
         Map<String, String> pruned = new HashMap<>();
         for (String key : markers) {
             try {
-                Retention.Pruned marker = Retention.readPruned(target.where(key), target.get(key));
+                Retention.Pruned marker = Retention.readPruned(target.where(key),
+                        CatalogSignatures.open(target.where(key), key, target.get(key), trust));
                 ArchiveLayout.Name at = ArchiveLayout.parse(key);
                 marker.segments().forEach((id, objectKey) -> {
                     String wrong = misplaced(objectKey, id, at);
@@ -59,7 +71,8 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
         for (String key : parts) {
             try {
                 ArchiveLayout.Name at = ArchiveLayout.parse(key);
-                for (Manifests.Entry e : Manifests.decode(target.where(key), target.get(key)).segments()) {
+                byte[] payload = CatalogSignatures.open(target.where(key), key, target.get(key), trust);
+                for (Manifests.Entry e : Manifests.decode(target.where(key), payload).segments()) {
                     String wrong = misplaced(e.objectKey(), e.segmentId(), at);
                     if (wrong != null) {
                         problems.add(target.where(key) + ": manifest entry for segment " + e.segmentId() + " names " + wrong
@@ -72,7 +85,7 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
                 problems.add(e.getMessage());
             }
         }
-        return new ArchiveCatalog(listed, parts, entries, pruned, problems);
+        return new ArchiveCatalog(listed, parts, entries, pruned, problems, trust != null);
     }
 
     /** Why {@code objectKey} may not be named as segment {@code segmentId} by an object at {@code at}, or null. */

@@ -3,6 +3,8 @@ package io.strongroom.archive;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.avro.Classification;
+import io.strongroom.crypto.identity.SigningIdentity;
+import io.strongroom.crypto.identity.TrustFile;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,10 +67,17 @@ public final class Retention {
 
     /** Places a hold on every target; returns it. */
     public static Hold hold(List<ArchiveTarget> targets, String environment, String tenant, String reason, String by) {
+        return hold(targets, environment, tenant, reason, by, null);
+    }
+
+    /** Places a hold on every target, signed by {@code identity} (an operator's; null: unsigned); returns it. */
+    public static Hold hold(List<ArchiveTarget> targets, String environment, String tenant, String reason, String by,
+            SigningIdentity identity) {
         Hold hold = new Hold(UUID.randomUUID().toString(), tenant, reason, by, System.currentTimeMillis());
-        byte[] bytes = json(hold);
+        String key = ArchiveLayout.holdKey(environment, tenant, hold.id());
+        byte[] bytes = CatalogSignatures.seal(identity, key, json(hold));
         for (ArchiveTarget t : targets) {
-            t.putIfAbsent(ArchiveLayout.holdKey(environment, tenant, hold.id()), bytes, "application/json", null);
+            t.putIfAbsent(key, bytes, "application/json", null);
         }
         return hold;
     }
@@ -89,7 +98,9 @@ public final class Retention {
         List<Hold> holds = new ArrayList<>();
         for (S3Object o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
                 .prefix(ArchiveLayout.holdsPrefix(environment, tenant))).contents()) {
-            holds.add(read(target, o.key(), Hold.class));
+            // read whether signed or not: a forged hold only keeps data longer
+            holds.add(parse(target.where(o.key()), CatalogSignatures.open(target.where(o.key()), o.key(), target.get(o.key()),
+                    null), Hold.class));
         }
         return holds;
     }
@@ -116,6 +127,17 @@ public final class Retention {
      */
     public static Result prune(List<ArchiveTarget> targets, String environment, List<String> tenants, RetentionPolicy policy,
             Instant now, String by, boolean dryRun, Consumer<String> deleted) {
+        return prune(targets, environment, tenants, policy, now, by, dryRun, deleted, null, null);
+    }
+
+    /**
+     * Prunes expired segments of {@code tenants} (null: every tenant), from the catalog as {@code trust} authenticates
+     * it (null: unauthenticated), writing prune markers signed by {@code identity} (an operator's; null: unsigned).
+     *
+     * @param deleted called after each object is gone from every target, with its key (audit it)
+     */
+    public static Result prune(List<ArchiveTarget> targets, String environment, List<String> tenants, RetentionPolicy policy,
+            Instant now, String by, boolean dryRun, Consumer<String> deleted, SigningIdentity identity, TrustFile trust) {
         ArchiveTarget primary = targets.get(0);
         int examined = 0;
         List<String> expired = new ArrayList<>();
@@ -125,7 +147,7 @@ public final class Retention {
                 held.add(tenant);
                 continue;
             }
-            ArchiveCatalog catalog = ArchiveCatalog.read(primary, ArchiveLayout.tenantPrefix(environment, tenant));
+            ArchiveCatalog catalog = ArchiveCatalog.read(primary, ArchiveLayout.tenantPrefix(environment, tenant), trust);
             Map<String, Manifests.Entry> entries = catalog.current();
             examined += entries.size();
             Map<String, String> due = new LinkedHashMap<>();
@@ -140,8 +162,8 @@ public final class Retention {
             if (dryRun || due.isEmpty()) {
                 continue;
             }
-            byte[] marker = json(new Pruned(1, tenant, by, now.toEpochMilli(), due));
             String markerKey = ArchiveLayout.prunedKey(environment, tenant, now.toEpochMilli(), UUID.randomUUID().toString());
+            byte[] marker = CatalogSignatures.seal(identity, markerKey, json(new Pruned(1, tenant, by, now.toEpochMilli(), due)));
             for (ArchiveTarget t : targets) { // first say what is going, then delete: a restore never mistakes it for loss
                 t.putIfAbsent(markerKey, marker, "application/json", null);
             }
@@ -166,10 +188,6 @@ public final class Retention {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static <T> T read(ArchiveTarget target, String key, Class<T> type) {
-        return parse(target.where(key), target.get(key), type);
     }
 
     private static <T> T parse(String where, byte[] bytes, Class<T> type) {

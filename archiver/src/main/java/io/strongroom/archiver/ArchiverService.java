@@ -2,6 +2,7 @@ package io.strongroom.archiver;
 
 import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.CatalogSignatures;
 import io.strongroom.archive.Manifests;
 import io.strongroom.archive.S3Settings;
 import io.strongroom.archive.SegmentWriter;
@@ -9,17 +10,19 @@ import io.strongroom.avro.ArchiveIndexEntry;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentFormatException;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Set;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.LinkedHashMap;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -61,6 +64,7 @@ public final class ArchiverService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ArchiverService.class);
 
     private final ArchiverConfig config;
+    private final SigningIdentity identity;
     private final String environment;
     private final KafkaConsumer<String, ByteBuffer> consumer;
     private final KafkaProducer<String, ArchiveIndexEntry> indexProducer;
@@ -76,8 +80,10 @@ public final class ArchiverService implements AutoCloseable {
     private volatile boolean running = true;
     private volatile Throwable failure;
 
-    private ArchiverService(ArchiverConfig config, S3Settings s3Settings, String environment, Map<String, Object> kafka) {
+    private ArchiverService(ArchiverConfig config, S3Settings s3Settings, String environment, Map<String, Object> kafka,
+            SigningIdentity identity) {
         this.config = config;
+        this.identity = identity;
         this.environment = environment;
         Map<String, Object> c = new HashMap<>(kafka);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
@@ -116,7 +122,19 @@ public final class ArchiverService implements AutoCloseable {
 
     /** Starts archiving on a background thread. */
     public static ArchiverService start(ArchiverConfig config, S3Settings s3, String environment, Map<String, Object> kafka) {
-        ArchiverService service = new ArchiverService(config, s3, environment, kafka);
+        return start(config, s3, environment, kafka, null);
+    }
+
+    /**
+     * Starts archiving on a background thread, signing every manifest part with {@code identity} (the archiver's
+     * signing identity: it signs, it decrypts nothing; null: manifest parts are unsigned).
+     */
+    public static ArchiverService start(ArchiverConfig config, S3Settings s3, String environment, Map<String, Object> kafka,
+            SigningIdentity identity) {
+        if (identity != null && identity.role() != Role.ARCHIVER) {
+            throw new IllegalArgumentException("the archiver signs with an archiver identity, not " + identity.keyId());
+        }
+        ArchiverService service = new ArchiverService(config, s3, environment, kafka, identity);
         service.thread.start();
         LOG.atInfo().addKeyValue("groupId", config.groupId()).addKeyValue("targets", service.targets.stream()
                 .map(ArchiveTarget::name).toList()).addKeyValue("minAcks", config.minAcks()).log("archiver started");
@@ -500,7 +518,8 @@ public final class ArchiverService implements AutoCloseable {
             String tenant = e.getKey().substring(0, e.getKey().indexOf('|'));
             String day = e.getKey().substring(e.getKey().indexOf('|') + 1);
             String key = ArchiveLayout.manifestKey(environment, tenant, day, segmentsPartition, first, last);
-            byte[] bytes = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, e.getValue()));
+            byte[] bytes = CatalogSignatures.seal(identity, key,
+                    Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, e.getValue())));
             // already present: the same batch, written before a crash
             putEverywhere(key, (target, k) -> target.putIfAbsent(k, bytes, "application/json", null));
         }

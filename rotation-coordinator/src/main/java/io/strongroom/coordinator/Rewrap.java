@@ -3,11 +3,13 @@ package io.strongroom.coordinator;
 import io.strongroom.archive.ArchiveCatalog;
 import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.CatalogSignatures;
 import io.strongroom.archive.Manifests;
-import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.archive.SegmentWriter;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
+import io.strongroom.crypto.identity.SigningIdentity;
+import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.Kmses;
@@ -85,11 +87,20 @@ public final class Rewrap {
      */
     public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
             String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress) {
+        return run(targets, environment, tenant, source, target, targetKeyId, kmsTimeout, mode, progress, null, null);
+    }
+
+    /**
+     * Re-wraps every segment of {@code tenant}, reading the catalog as {@code trust} authenticates it and signing the
+     * rewrap parts with {@code identity} (a coordinator's or an operator's). Either may be null: unauthenticated.
+     */
+    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
+            String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress, SigningIdentity identity, TrustFile trust) {
         ArchiveTarget primary = targets.get(0);
         String targetVersion = Kmses.await(target.describe(targetKeyId), kmsTimeout).stream()
                 .filter(v -> v.primary()).findFirst().orElseThrow(() -> new IllegalStateException(targetKeyId + " has no primary"))
                 .version();
-        Map<String, Manifests.Entry> entries = currentEntries(primary, environment, tenant);
+        Map<String, Manifests.Entry> entries = currentEntries(primary, environment, tenant, trust);
         // an object no manifest names yet (archived, its manifest not written when this started) is re-wrapped too
         Map<String, Long> orphans = new TreeMap<>();
         for (S3Object o : primary.client().listObjectsV2Paginator(b -> b.bucket(primary.bucket())
@@ -100,7 +111,7 @@ public final class Rewrap {
         }
         List<String> keys = new ArrayList<>(entries.keySet());
         keys.addAll(orphans.keySet());
-        Batch batch = new Batch(targets, environment, tenant);
+        Batch batch = new Batch(targets, environment, tenant, identity);
         int rewrapped = 0;
         int current = 0;
         for (int i = 0; i < keys.size(); i++) {
@@ -191,9 +202,11 @@ public final class Rewrap {
         private final String environment;
         private final String tenant;
         private final Map<String, List<Manifests.Entry>> byDay = new TreeMap<>();
+        private final SigningIdentity identity;
         private int size;
 
-        Batch(List<ArchiveTarget> targets, String environment, String tenant) {
+        Batch(List<ArchiveTarget> targets, String environment, String tenant, SigningIdentity identity) {
+            this.identity = identity;
             this.targets = targets;
             this.environment = environment;
             this.tenant = tenant;
@@ -209,9 +222,10 @@ public final class Rewrap {
         void flush() {
             long now = System.currentTimeMillis();
             byDay.forEach((day, list) -> {
-                byte[] part = Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, list));
                 String partKey = ArchiveLayout.rewrapKey(environment, tenant, day, list.get(0).segmentId()
                         + (list.size() > 1 ? "-" + list.size() : ""), now);
+                byte[] part = CatalogSignatures.seal(identity, partKey,
+                        Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, list)));
                 for (ArchiveTarget t : targets) {
                     t.putIfAbsent(partKey, part, "application/json", null);
                 }
@@ -228,14 +242,24 @@ public final class Rewrap {
     }
 
     /** The current manifest entry of every segment of {@code tenant} not pruned, by object key. */
-    static Map<String, Manifests.Entry> currentEntries(ArchiveTarget target, String environment, String tenant) {
-        return ArchiveCatalog.read(target, ArchiveLayout.tenantPrefix(environment, tenant)).current();
+    static Map<String, Manifests.Entry> currentEntries(ArchiveTarget target, String environment, String tenant,
+            TrustFile trust) {
+        return ArchiveCatalog.read(target, ArchiveLayout.tenantPrefix(environment, tenant), trust).current();
     }
 
     /** How many segments of {@code tenant} each key version still protects, from the manifests. */
     public static Map<String, Integer> references(ArchiveTarget target, String environment, String tenant) {
+        return references(target, environment, tenant, null);
+    }
+
+    /**
+     * How many segments of {@code tenant} each key version still protects, from the manifests as {@code trust}
+     * authenticates them: a rewrap part not signed by a trusted coordinator or operator moves no segment off a
+     * version, so a forged one cannot make a needed version look unused (null: unauthenticated).
+     */
+    public static Map<String, Integer> references(ArchiveTarget target, String environment, String tenant, TrustFile trust) {
         Map<String, Integer> counts = new TreeMap<>();
-        currentEntries(target, environment, tenant).values()
+        currentEntries(target, environment, tenant, trust).values()
                 .forEach(e -> counts.merge(e.keyId() + "/" + e.keyVersion(), 1, Integer::sum));
         return counts;
     }

@@ -135,6 +135,21 @@ public final class Signed {
         return new Opened(payload, e.keyId(), trustedRole, e.signedAtMs());
     }
 
+    /**
+     * The payload of an envelope without verifying it, for a reader configured without a trust file (it reports the
+     * archive as not authenticated); {@code bytes} themselves if they are not an envelope.
+     */
+    public static byte[] unverifiedPayload(String where, byte[] bytes) {
+        if (!isEnvelope(bytes)) {
+            return bytes;
+        }
+        try {
+            return Base64.getDecoder().decode(JSON.readValue(bytes, Envelope.class).payload());
+        } catch (IOException | IllegalArgumentException | NullPointerException x) {
+            throw new UntrustedObjectException(Reason.MALFORMED, where + ": not a valid signed envelope: " + x.getMessage());
+        }
+    }
+
     static byte[] message(String type, String environment, String context, String role, String keyId, long at, byte[] payload) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(payload.length + 256);
         for (String field : new String[] {"strongroom-signed-v1", type, environment, context, role, keyId, Long.toString(at)}) {
