@@ -18,6 +18,7 @@ import java.time.format.DateTimeFormatter;
  * {env}/{tenant}/_legal-holds/{id}.json                                                                       legal hold
  * {env}/_quarantine/{topic}-{partition}-{offset}.bin                                                          not a segment, kept as received
  * {env}/_audit/signing-key.json, {env}/_audit/checkpoints/{createdAtMs:020}.json                               audit checkpoints
+ * {env}/_chain-heads/{sequence:020}.json                                                                      signed chain heads (coordinator)
  * </pre>
  *
  * The date is the segment's seal time (UTC). Zero-padded offsets make a listing sort in offset order.
@@ -32,6 +33,7 @@ public final class ArchiveLayout {
     static final String LEGAL_HOLDS = "_legal-holds";
     static final String QUARANTINE = "_quarantine";
     static final String AUDIT = "_audit";
+    static final String CHAIN_HEADS = "_chain-heads";
     private static final String REWRAP = "rewrap-";
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
 
@@ -133,9 +135,19 @@ public final class ArchiveLayout {
         return auditCheckpointsPrefix(environment) + String.format("%020d", createdAtMs) + ".json";
     }
 
+    /** Where the signed chain-head checkpoints lie. */
+    public static String chainHeadsPrefix(String environment) {
+        return environment + "/" + CHAIN_HEADS + "/";
+    }
+
+    /** The key of chain-head checkpoint {@code sequence}. */
+    public static String chainHeadsKey(String environment, long sequence) {
+        return chainHeadsPrefix(environment) + String.format("%020d", sequence) + ".json";
+    }
+
     /** What an object name is. */
     public enum Kind {
-        SEGMENT, MANIFEST_PART, REWRAP_PART, PRUNE_MARKER, LEGAL_HOLD, QUARANTINED, AUDIT, OTHER
+        SEGMENT, MANIFEST_PART, REWRAP_PART, PRUNE_MARKER, LEGAL_HOLD, QUARANTINED, AUDIT, OTHER, CHAIN_HEADS
     }
 
     /**
@@ -180,6 +192,9 @@ public final class ArchiveLayout {
         }
         if (p[1].equals(AUDIT)) {
             return Name.of(Kind.AUDIT, env, null);
+        }
+        if (p[1].equals(CHAIN_HEADS)) {
+            return p.length == 3 && p[2].matches("\\d{20}\\.json") ? Name.of(Kind.CHAIN_HEADS, env, null) : other;
         }
         if (isReserved(p[1])) {
             return other;

@@ -19,6 +19,7 @@ import java.util.Set;
  *   <tr><td>rewrap part</td><td>{@code rewrap}</td><td>COORDINATOR, OPERATOR</td></tr>
  *   <tr><td>prune marker</td><td>{@code prune-marker}</td><td>OPERATOR</td></tr>
  *   <tr><td>legal hold</td><td>{@code legal-hold}</td><td>OPERATOR</td></tr>
+ *   <tr><td>chain-head checkpoint</td><td>{@code chain-heads}</td><td>COORDINATOR</td></tr>
  * </table>
  */
 public final class CatalogSignatures {
@@ -28,7 +29,8 @@ public final class CatalogSignatures {
             ArchiveLayout.Kind.MANIFEST_PART, new Rule("manifest", Set.of(Role.ARCHIVER, Role.OPERATOR)),
             ArchiveLayout.Kind.REWRAP_PART, new Rule("rewrap", Set.of(Role.COORDINATOR, Role.OPERATOR)),
             ArchiveLayout.Kind.PRUNE_MARKER, new Rule("prune-marker", Set.of(Role.OPERATOR)),
-            ArchiveLayout.Kind.LEGAL_HOLD, new Rule("legal-hold", Set.of(Role.OPERATOR)));
+            ArchiveLayout.Kind.LEGAL_HOLD, new Rule("legal-hold", Set.of(Role.OPERATOR)),
+            ArchiveLayout.Kind.CHAIN_HEADS, new Rule("chain-heads", Set.of(Role.COORDINATOR)));
 
     private CatalogSignatures() {}
 

@@ -69,7 +69,7 @@ final class ArchiveCommand {
                             trail.record(new AuditRecord(who, AuditAction.PRUNE, AuditOutcome.SUCCESS, tenantOf(c, key), null,
                                     null, segmentIdOf(key), "deleted " + key + " from " + targets.size() + " targets (retention)"));
                             System.out.println("deleted " + key);
-                        });
+                        }, c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust());
                 if (dryRun) {
                     run.accept(null);
                 } else {
@@ -116,7 +116,8 @@ final class ArchiveCommand {
             List<ArchiveTarget> targets = targets(c);
             try {
                 audit(c, who, trail -> {
-                    Retention.Hold hold = Retention.hold(targets, c.environment(), tenant, reason, who);
+                    Retention.Hold hold = Retention.hold(targets, c.environment(), tenant, reason, who,
+                            c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR));
                     trail.record(new AuditRecord(who, AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null, null, null,
                             "legal hold " + hold.id() + " placed: " + reason));
                     System.out.println("hold " + hold.id() + " placed on tenant " + tenant);

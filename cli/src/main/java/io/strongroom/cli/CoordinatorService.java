@@ -52,6 +52,8 @@ final class CoordinatorService implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong verifyRuns = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong verifySuccesses = new java.util.concurrent.atomic.AtomicLong();
     private final StrongroomConfig config;
+    private io.strongroom.coordinator.ChainHeadSigner chainHeads;
+    private final java.util.concurrent.atomic.AtomicLong lastHeadsSeconds = new java.util.concurrent.atomic.AtomicLong();
 
     private CoordinatorService(StrongroomConfig c, boolean withApi) throws Exception {
         this.config = c;
@@ -69,7 +71,7 @@ final class CoordinatorService implements AutoCloseable {
         this.api = !withApi || c.coordinator().adminPort() == null ? null : new AdminApi(
                 new InetSocketAddress(c.coordinator().adminBind(), c.coordinator().adminPort()), kms, rotator, publisher,
                 principals, dualControl,
-                tenant -> Rewrap.references(archive, c.environment(), tenant), c::rotationPolicy,
+                tenant -> Rewrap.references(archive, c.environment(), tenant, c.trust()), c::rotationPolicy,
                 c.coordinator().tenants(), c.kms().timeout(), Clock.systemUTC());
     }
 
@@ -93,6 +95,20 @@ final class CoordinatorService implements AutoCloseable {
                 every, every, TimeUnit.MILLISECONDS);
         long review = c.coordinator().accessReviewInterval().toMillis();
         service.auditSigner.scheduleWithFixedDelay(service::reviewAccessQuietly, review, review, TimeUnit.MILLISECONDS);
+        io.strongroom.crypto.identity.SigningIdentity identity = c.signingIdentity(io.strongroom.crypto.identity.Role.COORDINATOR);
+        if (identity != null) {
+            service.chainHeads = new io.strongroom.coordinator.ChainHeadSigner(c.kafka().clientProperties(),
+                    List.of(service.archive), c.environment(), identity, c.trust(), c.heads().interval(),
+                    c.archiver().objectLock(), c.audit().checkpointRetention(), Clock.systemUTC());
+            long heads = c.heads().interval().toMillis();
+            service.auditSigner.scheduleWithFixedDelay(service::signChainHeadsQuietly, 0, heads, TimeUnit.MILLISECONDS);
+            io.micrometer.core.instrument.Gauge.builder("strongroom.archive.heads.last.seconds", service.lastHeadsSeconds::get)
+                    .description("When the last signed chain-head checkpoint was stored (epoch seconds)")
+                    .register(Metrics.globalRegistry);
+        } else {
+            LOG.warn("no coordinator identity (identity.directory): chain heads are not signed, a deleted newest segment "
+                    + "and its manifest entry go unnoticed");
+        }
         long sign = c.audit().checkpointInterval().toMillis();
         service.auditSigner.scheduleWithFixedDelay(service::checkpointAuditQuietly, sign, sign, TimeUnit.MILLISECONDS);
         io.micrometer.core.instrument.Gauge.builder("strongroom.audit.checkpoint.last.seconds", service.lastCheckpointSeconds::get)
@@ -238,6 +254,24 @@ final class CoordinatorService implements AutoCloseable {
         }
     }
 
+    /** Signs the chain heads now (the scheduler does so every {@code heads.interval}); null without an identity. */
+    io.strongroom.archive.ChainHeads.Stored signChainHeads() {
+        if (chainHeads == null) {
+            return null;
+        }
+        io.strongroom.archive.ChainHeads.Stored stored = chainHeads.checkpoint();
+        lastHeadsSeconds.set(stored.checkpoint().createdAtMs() / 1000);
+        return stored;
+    }
+
+    private void signChainHeadsQuietly() {
+        try {
+            signChainHeads();
+        } catch (RuntimeException e) {
+            LOG.atError().setCause(e).log("chain heads not signed, retried in {}: {}", config.heads().interval(), e.getMessage());
+        }
+    }
+
     private void checkpointAuditQuietly() {
         try {
             checkpointAudit();
@@ -271,7 +305,7 @@ final class CoordinatorService implements AutoCloseable {
                 h.append("<td>").append(ReportCommand.esc(s.keyId())).append("</td><td>v").append(ReportCommand.esc(s.primaryVersion()))
                         .append("</td><td>").append(s.primarySince()).append("</td><td>").append(s.nextRotation()).append("</td><td class=\"")
                         .append(overdue ? "bad\">OVERDUE" : "ok\">on schedule").append("</td><td>")
-                        .append(ReportCommand.esc(Rewrap.references(archive, config.environment(), t).entrySet().stream()
+                        .append(ReportCommand.esc(Rewrap.references(archive, config.environment(), t, config.trust()).entrySet().stream()
                                 .map(r -> "v" + r.getKey().substring(r.getKey().lastIndexOf('/') + 1) + ": " + r.getValue())
                                 .collect(java.util.stream.Collectors.joining(", ")))).append("</td>");
             } catch (io.strongroom.crypto.kms.UnknownKeyException e) {
@@ -355,6 +389,9 @@ final class CoordinatorService implements AutoCloseable {
         }
         if (auditReader != null) {
             auditReader.close();
+        }
+        if (chainHeads != null) {
+            chainHeads.close();
         }
         producer.close();
         admin.close();

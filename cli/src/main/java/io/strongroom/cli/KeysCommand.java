@@ -78,7 +78,7 @@ final class KeysCommand {
                 try (ArchiveTarget archive = ArchiveTarget.of(c.s3())) {
                     for (String t : tenants) {
                         KeyRotator.Status s = tools.rotator().statusOf(t, tools.kms().keyIdFor(t));
-                        Map<String, Integer> refs = Rewrap.references(archive, c.environment(), t);
+                        Map<String, Integer> refs = Rewrap.references(archive, c.environment(), t, c.trust());
                         System.out.printf("%s  %s  primary %s since %s (%s old), next rotation %s%s%n", t, s.keyId(),
                                 s.primaryVersion(), s.primarySince(), Duration.between(s.primarySince(), now).withNanos(0),
                                 s.nextRotation(), s.overdue(now) ? "  OVERDUE" : "");
@@ -133,7 +133,7 @@ final class KeysCommand {
                 String keyId = tools.kms().keyIdFor(tenant);
                 int needed;
                 try (ArchiveTarget archive = ArchiveTarget.of(c.s3())) {
-                    needed = Rewrap.references(archive, c.environment(), tenant).getOrDefault(keyId + "/" + version, 0);
+                    needed = Rewrap.references(archive, c.environment(), tenant, c.trust()).getOrDefault(keyId + "/" + version, 0);
                 }
                 if (needed > 0) {
                     tools.kms().record(io.strongroom.avro.AuditAction.DISABLE_KEY, io.strongroom.avro.AuditOutcome.DENIED, tenant,
@@ -189,7 +189,8 @@ final class KeysCommand {
                 String keyId = Kmses.await(into.createKek(tenant), c.kms().timeout());
                 ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
                 Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, source, into, keyId, c.kms().timeout(),
-                        rewriteObjects ? Rewrap.Mode.OBJECT : Rewrap.Mode.MANIFEST, (done, total) -> progress.update(done, total, 0));
+                        rewriteObjects ? Rewrap.Mode.OBJECT : Rewrap.Mode.MANIFEST, (done, total) -> progress.update(done, total, 0),
+                        c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust());
                 System.out.printf("tenant %s: %,d segments, %,d rewrapped, %,d already under %s version %s%n", tenant,
                         r.segments(), r.rewrapped(), r.alreadyCurrent(), keyId, r.targetVersion());
                 return 0;
@@ -236,10 +237,11 @@ final class KeysCommand {
                     ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
                     // objects rewritten: no live object keeps its data key wrapped under the compromised version
                     Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, tools.kms(), tools.kms(), keyId,
-                            c.kms().timeout(), Rewrap.Mode.OBJECT, (done, total) -> progress.update(done, total, 0));
+                            c.kms().timeout(), Rewrap.Mode.OBJECT, (done, total) -> progress.update(done, total, 0),
+                            c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust());
                     System.out.printf("2/4 rewrapped %,d of %,d segments onto version %s%n", r.rewrapped(), r.segments(),
                             r.targetVersion());
-                    int left = Rewrap.references(targets.get(0), c.environment(), tenant).getOrDefault(keyId + "/" + version, 0);
+                    int left = Rewrap.references(targets.get(0), c.environment(), tenant, c.trust()).getOrDefault(keyId + "/" + version, 0);
                     if (left > 0) {
                         System.err.println("strongroom keys compromised: " + left + " segments still need version " + version
                                 + "; version not disabled");

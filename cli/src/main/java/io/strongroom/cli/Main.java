@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         description = "Streaming, encrypted, key-rotating backups for SaaS data on Kafka.",
         subcommands = {DemoCommand.class, ServiceCommands.Ingest.class, ServiceCommands.Encryptor.class,
             ServiceCommands.Archiver.class, ServiceCommands.Coordinator.class, ServiceCommands.Anomaly.class, RestoreCommand.class,
-            VerifyCommand.class, ReportCommand.class, AuditCommand.class, AccessCommand.class, AclsCommand.class, LocalCommand.class, DlqCommand.class, ArchiveCommand.class, KeysCommand.class,
+            VerifyCommand.class, ReportCommand.class, AuditCommand.class, AccessCommand.class, AclsCommand.class, LocalCommand.class, DlqCommand.class, ArchiveCommand.class, KeysCommand.class, IdentityCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code for bad usage or configuration. */

@@ -94,7 +94,7 @@ final class ReportCommand implements Callable<Integer> {
     /** The evidence, as a JSON-ready map. */
     static Map<String, Object> report(StrongroomConfig c, AuditingKms kms, S3Client s3, String tenant, Instant from, Instant until) {
         List<String> problems = new ArrayList<>();
-        ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
+        ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), c.trust());
         ArchiveReader.Catalog catalog = reader.catalog(ArchiveLayout.tenantPrefix(c.environment(), tenant));
         problems.addAll(catalog.problems());
         List<Map<String, Object>> backups = new ArrayList<>();

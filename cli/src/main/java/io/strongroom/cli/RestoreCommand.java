@@ -124,7 +124,7 @@ final class RestoreCommand implements Callable<Integer> {
                         ? new io.strongroom.restore.KafkaSink(c.kafka().clientProperties(), kafkaTopic,
                                 checkpoint != null ? checkpoint.restoreId() : java.util.UUID.randomUUID().toString())
                         : jdbcUrl != null ? postgres(jdbcUrl) : null) {
-            ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
+            ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), c.trust());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
                     c.restore().parallelism(), fromTime, untilTime, masking(), null, null), sink, checkpoint,
                     new ProgressPrinter("restore " + tenant, System.err));

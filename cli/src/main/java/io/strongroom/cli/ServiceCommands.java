@@ -227,7 +227,8 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            ArchiverService service = ArchiverService.start(c.archiver(), c.s3(), c.environment(), c.kafka().clientProperties());
+            ArchiverService service = ArchiverService.start(c.archiver(), c.s3(), c.environment(), c.kafka().clientProperties(),
+                    c.signingIdentity(io.strongroom.crypto.identity.Role.ARCHIVER));
             ServiceMeters.archiver(service, io.micrometer.core.instrument.Metrics.globalRegistry);
             Observability obs = observe(c, "archiver", metrics.port, () -> new Observability.Health(service.isRunning(),
                     Map.of("segmentsArchived", service.segmentsArchived(), "targetMisses", service.targetMisses())), service);

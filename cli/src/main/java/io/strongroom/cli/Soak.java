@@ -271,7 +271,7 @@ public final class Soak {
         Path out = dir.resolve("restored.jsonl");
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(c.restore().parallelism());
         try (Kms kms = KmsFactory.create(c, "restore"); S3Client s3 = c.s3().client()) {
-            ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout());
+            ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), c.trust());
             List<Future<RestoreJob.Result>> results = new ArrayList<>();
             for (String tenant : tenants) {
                 results.add(pool.submit(() -> RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, null,

@@ -1,15 +1,17 @@
 package io.strongroom.restore;
 
 import io.strongroom.archive.ArchiveCatalog;
-import io.strongroom.archive.ArchiveTarget;
-import io.strongroom.archive.Manifests;
 import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.ChainHeads;
+import io.strongroom.archive.Manifests;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.DeadLetterPayload;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
-import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.SegmentFormatException;
+import io.strongroom.crypto.SegmentOpener;
+import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
@@ -29,8 +31,41 @@ public final class ArchiveReader {
     private final String bucket;
     private final ArchiveTarget target;
     private final SegmentOpener opener;
+    private final TrustFile trust;
+    private final int staleAfterIntervals;
 
     public ArchiveReader(S3Client s3, String bucket, Kms kms, Duration kmsTimeout) {
+        this(s3, bucket, kms, kmsTimeout, null);
+    }
+
+    private ArchiveReader(ArchiveReader r, int staleAfterIntervals) {
+        this.s3 = r.s3;
+        this.bucket = r.bucket;
+        this.target = r.target;
+        this.opener = r.opener;
+        this.trust = r.trust;
+        this.staleAfterIntervals = staleAfterIntervals;
+    }
+
+    /**
+     * This reader, for which a newest chain-head checkpoint older than {@code intervals} times the interval it was
+     * written at, or none at all, is a problem (what {@code verify} requires; a restore only reports the age).
+     */
+    public ArchiveReader requiringHeadsWithin(int intervals) {
+        if (intervals < 1) {
+            throw new IllegalArgumentException("intervals must be at least 1, got " + intervals);
+        }
+        return new ArchiveReader(this, intervals);
+    }
+
+    /**
+     * A reader that authenticates the catalog against {@code trust} (null: reads it as it is): an unsigned or
+     * untrusted manifest part, rewrap part or prune marker is a problem, not a source of truth, and every chain must
+     * reach the head the newest signed chain-head checkpoint recorded ({@link ChainHeads}).
+     */
+    public ArchiveReader(S3Client s3, String bucket, Kms kms, Duration kmsTimeout, TrustFile trust) {
+        this.trust = trust;
+        this.staleAfterIntervals = 0;
         this.s3 = s3;
         this.bucket = bucket;
         this.target = ArchiveTarget.over(s3, bucket); // the caller's client: never closed here
@@ -58,17 +93,40 @@ public final class ArchiveReader {
      * @param pruned ids of segments deleted on purpose by retention
      * @param entries the current manifest entry of each object the manifests name (after rewraps, the one rewrapped
      *     last: its data key is the one to unwrap)
+     * @param authenticated whether the catalog was authenticated against a trust file
+     * @param heads the newest signed chain-head checkpoint (null: none, or not authenticated)
      */
     public record Catalog(List<String> segmentKeys, int manifests, List<String> problems, java.util.Set<String> pruned,
-            java.util.Map<String, Manifests.Entry> entries) {}
+            java.util.Map<String, Manifests.Entry> entries, boolean authenticated, ChainHeads.Stored heads) {}
 
     /**
      * Reads the manifests under {@code prefix} and lists its objects once. The manifests make a deleted
      * segment visible even at the end of a chain, where no successor names it.
      */
     public Catalog catalog(String prefix) {
-        ArchiveCatalog read = ArchiveCatalog.read(target, prefix);
+        ArchiveCatalog read = ArchiveCatalog.read(target, prefix, trust);
         List<String> problems = new ArrayList<>(read.problems());
+        ChainHeads.Stored heads = null;
+        if (trust != null) {
+            ChainHeads.History history = ChainHeads.read(target, trust.environment(), trust);
+            problems.addAll(history.problems());
+            heads = history.newest();
+            problems.addAll(ChainHeads.missing(target, read, heads, prefix));
+            if (staleAfterIntervals > 0) {
+                String where = target.where(io.strongroom.archive.ArchiveLayout.chainHeadsPrefix(trust.environment()));
+                if (heads == null) {
+                    problems.add(where + ": no signed chain-head checkpoint (is the coordinator running with its identity?)");
+                } else {
+                    Duration age = history.newestAge(java.time.Instant.now());
+                    Duration allowed = Duration.ofMillis(heads.checkpoint().intervalMs()).multipliedBy(staleAfterIntervals);
+                    if (age.compareTo(allowed) > 0) {
+                        problems.add(target.where(heads.key()) + ": the newest chain-head checkpoint is " + age.toSeconds()
+                                + "s old, more than " + staleAfterIntervals + " intervals (" + allowed.toSeconds()
+                                + "s): newer ones deleted, or the coordinator stopped signing");
+                    }
+                }
+            }
+        }
         java.util.Set<String> prunedKeys = new java.util.HashSet<>(read.pruned().values());
         read.entries().forEach((key, entry) -> {
             Long size = read.listed().get(key);
@@ -84,7 +142,7 @@ public final class ArchiveReader {
             }
         });
         return new Catalog(List.copyOf(read.listed().keySet()), read.manifestParts().size(), problems,
-                java.util.Set.copyOf(read.pruned().keySet()), java.util.Map.copyOf(read.entries()));
+                java.util.Set.copyOf(read.pruned().keySet()), java.util.Map.copyOf(read.entries()), trust != null, heads);
     }
 
     /**

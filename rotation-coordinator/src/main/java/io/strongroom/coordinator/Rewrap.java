@@ -259,8 +259,20 @@ public final class Rewrap {
      */
     public static Map<String, Integer> references(ArchiveTarget target, String environment, String tenant, TrustFile trust) {
         Map<String, Integer> counts = new TreeMap<>();
-        currentEntries(target, environment, tenant, trust).values()
-                .forEach(e -> counts.merge(e.keyId() + "/" + e.keyVersion(), 1, Integer::sum));
+        ArchiveCatalog catalog = ArchiveCatalog.read(target, ArchiveLayout.tenantPrefix(environment, tenant), trust);
+        Map<String, Manifests.Entry> current = catalog.current();
+        current.values().forEach(e -> counts.merge(e.keyId() + "/" + e.keyVersion(), 1, Integer::sum));
+        // a segment no (authentic) manifest names needs the key its own header names: one deleted or forged part
+        // cannot make a version look unused
+        java.util.Set<String> pruned = new java.util.HashSet<>(catalog.pruned().values());
+        for (String key : catalog.listed().keySet()) {
+            if (!current.containsKey(key) && !pruned.contains(key)) {
+                byte[] prefix = target.client().getObjectAsBytes(b -> b.bucket(target.bucket()).key(key)
+                        .range("bytes=0-" + (Segment.maxHeaderPrefix() - 1))).asByteArray();
+                SegmentHeader h = Segment.parseHeader(target.where(key), prefix);
+                counts.merge(h.getKeyId() + "/" + h.getKeyVersion(), 1, Integer::sum);
+            }
+        }
         return counts;
     }
 

@@ -29,10 +29,13 @@ import java.util.Optional;
  * @param audit the audit trail's signed checkpoints
  * @param anomaly the anomaly detector's rules
  * @param metrics each service's {@code /metrics} and {@code /health}
+ * @param identity the services' signing identities and the keys readers trust
+ * @param heads the signed chain heads of the archive
  */
 public record StrongroomConfig(String environment, String dataDir, Kafka kafka, S3Settings s3, KmsSettings kms,
         IngestConfig ingest, EncryptorConfig encryptor, ArchiverConfig archiver, Coordinator coordinator,
-        Restore restore, Audit audit, io.strongroom.anomaly.AnomalyConfig anomaly, MetricsSettings metrics) {
+        Restore restore, Audit audit, io.strongroom.anomaly.AnomalyConfig anomaly, MetricsSettings metrics,
+        Identity identity, Heads heads) {
 
     /** The rotation policy of {@code tenant}: its own, its classification's, or the default. */
     public RotationPolicy rotationPolicy(String tenant) {
@@ -60,6 +63,84 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         audit = Objects.requireNonNullElse(audit, new Audit(null, null, null));
         anomaly = Objects.requireNonNullElse(anomaly, io.strongroom.anomaly.AnomalyConfig.defaults());
         metrics = Objects.requireNonNullElse(metrics, new MetricsSettings(null, null, null));
+        identity = Objects.requireNonNullElse(identity, new Identity(null, null));
+        heads = Objects.requireNonNullElse(heads, new Heads(null, null));
+    }
+
+    /**
+     * {@code role}'s signing identity, {@code {identity.directory}/{role}.identity.json}, or null if no directory is
+     * configured (the deployment signs nothing).
+     *
+     * @throws IllegalArgumentException naming the file and the command that makes it if it is missing or unsafe
+     */
+    public io.strongroom.crypto.identity.SigningIdentity signingIdentity(io.strongroom.crypto.identity.Role role) {
+        if (identity.directory() == null) {
+            return null;
+        }
+        java.nio.file.Path file = identity.file(role);
+        if (!java.nio.file.Files.exists(file)) {
+            throw new IllegalArgumentException("identity.directory is set but " + file + " does not exist: create it with "
+                    + "'strongroom identity init --role " + role.name().toLowerCase(java.util.Locale.ROOT) + "'");
+        }
+        io.strongroom.crypto.identity.SigningIdentity id = io.strongroom.crypto.identity.IdentityFile.load(file);
+        if (id.role() != role || !id.environment().equals(environment)) {
+            throw new IllegalArgumentException(file + " is " + id.keyId() + " of environment " + id.environment()
+                    + ", not a " + role + " identity of " + environment);
+        }
+        return id;
+    }
+
+    /**
+     * The keys readers trust, from {@code identity.trust-file}, or null if none is configured (the catalog is read
+     * unauthenticated, as before signing).
+     *
+     * @throws IllegalArgumentException naming the file if it cannot be read or is of another environment
+     */
+    public io.strongroom.crypto.identity.TrustFile trust() {
+        if (identity.trustFile() == null) {
+            return null;
+        }
+        io.strongroom.crypto.identity.TrustFile trust = io.strongroom.crypto.identity.TrustFile.load(
+                java.nio.file.Path.of(identity.trustFile()));
+        if (!trust.environment().equals(environment)) {
+            throw new IllegalArgumentException(identity.trustFile() + " is the trust file of environment "
+                    + trust.environment() + ", not " + environment);
+        }
+        return trust;
+    }
+
+    /**
+     * Signing identities (see the README's "Service identities").
+     *
+     * @param directory where each service's {@code {role}.identity.json} lies (readable by that service only); unset:
+     *     nothing is signed
+     * @param trustFile the public keys readers trust; unset: the catalog is not authenticated
+     */
+    public record Identity(String directory, String trustFile) {
+        /** The identity file of {@code role}. */
+        public java.nio.file.Path file(io.strongroom.crypto.identity.Role role) {
+            return java.nio.file.Path.of(Objects.requireNonNull(directory, "identity.directory"),
+                    role.name().toLowerCase(java.util.Locale.ROOT) + ".identity.json");
+        }
+    }
+
+    /**
+     * Signed chain heads (written by the coordinator when it has an identity).
+     *
+     * @param interval how often the coordinator signs the heads of every chain from {@code strongroom.archive.index}
+     * @param staleAfterIntervals {@code verify} fails when the newest checkpoint is older than this many intervals
+     */
+    public record Heads(Duration interval, Integer staleAfterIntervals) {
+        public Heads {
+            interval = Objects.requireNonNullElse(interval, Duration.ofMinutes(5));
+            staleAfterIntervals = Objects.requireNonNullElse(staleAfterIntervals, 3);
+            if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("heads.interval must be at least PT1S, got " + interval);
+            }
+            if (staleAfterIntervals < 1) {
+                throw new IllegalArgumentException("heads.stale-after-intervals must be at least 1, got " + staleAfterIntervals);
+            }
+        }
     }
 
     /**

@@ -127,7 +127,7 @@ public final class Demo {
         Path restoreFile = sandbox.dir().resolve("restore").resolve("events.jsonl");
         RestoreJob.Result restore;
         try (Kms kms = KmsFactory.create(config, "restore"); S3Client s3 = config.s3().client()) {
-            ArchiveReader reader = new ArchiveReader(s3, config.s3().bucket(), kms, config.kms().timeout());
+            ArchiveReader reader = new ArchiveReader(s3, config.s3().bucket(), kms, config.kms().timeout(), config.trust());
             restore = RestoreJob.run(reader, new RestoreJob.Options(config.environment(), null, null, restoreFile,
                     config.restore().parallelism()), (done, total, events) -> { });
         }

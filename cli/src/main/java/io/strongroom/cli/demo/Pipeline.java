@@ -1,8 +1,13 @@
 package io.strongroom.cli.demo;
 
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.ChainHeads;
 import io.strongroom.archiver.ArchiverService;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.coordinator.ChainHeadSigner;
 import io.strongroom.coordinator.TopicProvisioner;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
 import io.strongroom.ingest.DeadLetterSealer;
@@ -16,9 +21,14 @@ public final class Pipeline implements AutoCloseable {
     private final EncryptorService encryptor;
     private final ArchiverService archiver;
     private final io.micrometer.core.instrument.simple.SimpleMeterRegistry encryptorMeters;
+    private final ChainHeadSigner heads;
+    private final java.util.concurrent.ScheduledExecutorService headsLoop;
 
     private Pipeline(IngestService ingest, EncryptorService encryptor, ArchiverService archiver,
-            io.micrometer.core.instrument.simple.SimpleMeterRegistry encryptorMeters) {
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry encryptorMeters, ChainHeadSigner heads) {
+        this.heads = heads;
+        this.headsLoop = heads == null ? null : java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                r -> new Thread(r, "strongroom-chain-heads"));
         this.ingest = ingest;
         this.encryptor = encryptor;
         this.archiver = archiver;
@@ -49,9 +59,39 @@ public final class Pipeline implements AutoCloseable {
         EncryptorService encryptor = EncryptorService.start(config.encryptor(), config.environment(), kms,
                 config.kafka().clientProperties(), state, meters);
         ArchiverService archiver = ArchiverService.start(config.archiver(), config.s3(), config.environment(),
-                config.kafka().clientProperties());
+                config.kafka().clientProperties(), config.signingIdentity(io.strongroom.crypto.identity.Role.ARCHIVER));
         io.strongroom.cli.ServiceMeters.archiver(archiver, io.micrometer.core.instrument.Metrics.globalRegistry);
-        return new Pipeline(ingest, encryptor, archiver, encryptorMeters);
+        SigningIdentity coordinator = config.signingIdentity(Role.COORDINATOR);
+        ChainHeadSigner heads = coordinator == null ? null : new ChainHeadSigner(config.kafka().clientProperties(),
+                java.util.List.of(ArchiveTarget.of(config.s3())), config.environment(), coordinator, config.trust(),
+                config.heads().interval(), null, null, java.time.Clock.systemUTC());
+        Pipeline pipeline = new Pipeline(ingest, encryptor, archiver, encryptorMeters, heads);
+        if (heads != null) { // the coordinator's part the pipeline needs: the chain heads restore and verify check
+            long every = config.heads().interval().toMillis();
+            pipeline.headsLoop.scheduleWithFixedDelay(pipeline::signQuietly, 0, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        return pipeline;
+    }
+
+    /**
+     * Signs the chain heads of everything archived so far now, as the coordinator does every {@code heads.interval}.
+     *
+     * @throws IllegalStateException if there is no coordinator identity
+     */
+    public synchronized ChainHeads.Stored signChainHeads() {
+        if (heads == null) {
+            throw new IllegalStateException("no coordinator identity (identity.directory): chain heads are not signed");
+        }
+        return heads.checkpoint();
+    }
+
+    private void signQuietly() {
+        try {
+            signChainHeads();
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(Pipeline.class).atWarn().setCause(e).log("chain heads not signed: {}",
+                    e.getMessage());
+        }
     }
 
     /** Segments the encryptor sealed, by what sealed them ({@code max-age}, {@code max-records}, {@code key-version} ...). */
@@ -79,6 +119,15 @@ public final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        if (headsLoop != null) {
+            headsLoop.shutdownNow();
+            try {
+                headsLoop.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            heads.close();
+        }
         ingest.close();
         encryptor.close();
         archiver.close();

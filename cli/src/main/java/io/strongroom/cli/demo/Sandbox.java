@@ -77,6 +77,7 @@ public final class Sandbox implements AutoCloseable {
                     tls == null ? "" : "  trust-store: " + tls.truststore() + "\n  trust-store-password: " + tls.password(),
                     localKmsYaml(dir.resolve("kms"), passphrase),
                     dlqDigestYaml(dlqDigestKeyFile(dir)),
+                    identityYaml(dir.resolve("identity"), "demo"),
                     "encryptor:",
                     "  segment-max-records: " + segmentMaxRecords,
                     "  segment-max-age: " + segmentMaxAge,
@@ -122,6 +123,26 @@ public final class Sandbox implements AutoCloseable {
     /** {@code dir/dlq-digest-key}: the secret of dead letters' payload digests, made like the passphrase. */
     public static Path dlqDigestKeyFile(Path dir) throws IOException {
         return secretFile(dir.resolve("dlq-digest-key"));
+    }
+
+    /**
+     * The {@code identity:} section for signing identities of every role in {@code directory} and a trust file of all
+     * of them beside, made unless they exist (what {@code strongroom identity init --all} does on a real deployment).
+     */
+    public static String identityYaml(Path directory, String environment) throws IOException {
+        Files.createDirectories(directory);
+        Path trustFile = directory.resolve("trust.json");
+        io.strongroom.crypto.identity.TrustFile trust = Files.exists(trustFile)
+                ? io.strongroom.crypto.identity.TrustFile.load(trustFile)
+                : io.strongroom.crypto.identity.TrustFile.empty(environment);
+        for (io.strongroom.crypto.identity.Role role : io.strongroom.crypto.identity.Role.values()) {
+            Path file = directory.resolve(role.name().toLowerCase(java.util.Locale.ROOT) + ".identity.json");
+            if (!Files.exists(file)) {
+                trust = trust.with(io.strongroom.crypto.identity.IdentityFile.create(file, role, environment));
+            }
+        }
+        trust.write(trustFile);
+        return "identity:\n  directory: " + directory + "\n  trust-file: " + trustFile;
     }
 
     /** The {@code ingest:} section naming the DLQ digest key file. */

@@ -80,10 +80,46 @@ public final class TrustFile {
             throw new IllegalArgumentException(id.keyId() + " is of environment " + id.environment() + ", this trust file of "
                     + environment);
         }
+        return with(entryOf(id));
+    }
+
+    /** The trust-file entry of {@code id}'s public key (what {@code strongroom identity show} prints). */
+    public static Key entryOf(SigningIdentity id) {
+        return new Key(id.keyId(), id.role().name(), id.publicKeyset(), System.currentTimeMillis());
+    }
+
+    /**
+     * This trust plus {@code key} (an entry another host printed).
+     *
+     * @throws IllegalArgumentException if its key id is not derived from its keyset and role
+     */
+    public TrustFile with(Key key) {
         List<Key> more = new ArrayList<>(keys);
-        more.removeIf(k -> k.keyId().equals(id.keyId()));
-        more.add(new Key(id.keyId(), id.role().name(), id.publicKeyset(), System.currentTimeMillis()));
+        more.removeIf(k -> k.keyId().equals(key.keyId()));
+        more.add(key);
         return new TrustFile("(trust file)", environment, more);
+    }
+
+    /** Reads one entry ({@link Key} as JSON) from {@code file}. */
+    public static Key readEntry(Path file) {
+        try {
+            Key k = JSON.readValue(file.toFile(), Key.class);
+            if (k.keyId() == null || k.role() == null || k.publicKeyset() == null) {
+                throw new IllegalArgumentException(file + " is not a public-key entry (keyId, role, publicKeyset)");
+            }
+            return k;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + " cannot be read as a public-key entry: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code key} as JSON, as {@link #readEntry} reads it. */
+    public static String entryJson(Key key) {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(key);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** This trust without key {@code keyId}. */
