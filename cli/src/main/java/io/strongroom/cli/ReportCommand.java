@@ -5,9 +5,12 @@ import io.strongroom.archive.Manifests;
 import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
+import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditVerifier;
 import io.strongroom.crypto.audit.AuditingKms;
+import io.strongroom.crypto.identity.IdentityFile;
+import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.restore.ArchiveReader;
@@ -34,17 +37,21 @@ import software.amazon.awssdk.services.s3.S3Client;
  * trail's status — as JSON and as a readable HTML page. Reads manifests, key metadata and the audit
  * topic; decrypts nothing. Audited.
  */
-@Command(name = "report", mixinStandardHelpOptions = true,
+@Command(name = "report", mixinStandardHelpOptions = true, subcommands = ReportVerifyCommand.class,
         description = "Compliance evidence for a tenant: every backup sealed in the range with its encryption, key id and "
                 + "version, the key's rotation timestamps, verification results and the audit-chain status, as JSON (stdout or "
-                + "--json) and HTML (--html). Decrypts nothing; exit 1 if the evidence shows a problem.")
+                + "--json) and HTML (--html), signed with --sign-with (FILE.sig beside each; check it with report verify). Decrypts "
+                + "nothing; exit 1 if the evidence shows a problem.")
 final class ReportCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
-    @Mixin ConfigOption config;
+    // --config and --tenant are checked in call(), not by picocli: it would ask for them before "report verify" too.
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML configuration file (see README: Configuration). Keys can be overridden with STRONGROOM_* variables.")
+    Path configFile;
     @Mixin PrincipalOption principal;
     @Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--tenant", required = true, description = "The tenant.")
+    @Option(names = "--tenant", description = "The tenant (required).")
     String tenant;
 
     @Option(names = "--from", paramLabel = "TIME", description = "Backups sealed at or after TIME (ISO-8601 instant; default: all).")
@@ -59,31 +66,67 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "FILE", description = "Also write a readable HTML page.")
     Path html;
 
+    @Option(names = "--sign-with", paramLabel = "IDENTITY_FILE",
+            description = "Sign the report with this identity (role operator or coordinator): writes FILE.sig beside --json "
+                    + "and --html; strongroom report verify checks it offline.")
+    Path signWith;
+
     private Instant time(String option, String value, Instant otherwise) {
         return value == null ? otherwise : RestoreCommand.instant(spec, option, value);
     }
 
     @Override
     public Integer call() throws Exception {
+        if (configFile == null || tenant == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '"
+                    + (configFile == null ? "--config=FILE" : "--tenant=<tenant>") + "'");
+        }
+        SigningIdentity signer = null;
+        if (signWith != null) { // before any service is asked: a report that cannot be signed is not made
+            if (json == null && html == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--sign-with needs --json FILE or --html FILE (the signature is written beside it as FILE.sig)");
+            }
+            signer = IdentityFile.load(signWith);
+            if (!ReportSignature.SIGNERS.contains(signer.role())) {
+                throw new IllegalArgumentException("--sign-with " + signWith + ": " + signer.keyId() + " is an identity of role "
+                        + signer.role() + ", which may not sign a report (allowed: " + ReportSignature.SIGNERS + ")");
+            }
+        }
         Instant fromTime = time("--from", from, Instant.EPOCH);
         Instant untilTime = time("--until", until, Instant.now());
         if (fromTime.isAfter(untilTime)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--from " + fromTime + " is after --until " + untilTime);
         }
-        StrongroomConfig c = config.load();
+        StrongroomConfig c = ConfigLoader.load(configFile, System.getenv());
+        if (signer != null && !signer.environment().equals(c.environment())) {
+            throw new IllegalArgumentException("--sign-with " + signWith + ": " + signer.keyId() + " is of environment "
+                    + signer.environment() + ", this report of " + c.environment());
+        }
         Map<String, Object> report;
         try (AuditingKms kms = KmsFactory.create(c, principal.audited()); S3Client s3 = c.s3().client()) {
             report = report(c, kms, s3, tenant, fromTime, untilTime);
         }
-        byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report);
+        byte[] body = json(report);
         if (json != null) {
             Files.write(json, body);
         } else {
             System.out.write(body);
             System.out.println();
         }
+        byte[] page = html == null ? null : html(report).getBytes(StandardCharsets.UTF_8);
         if (html != null) {
-            Files.writeString(html, html(report), StandardCharsets.UTF_8);
+            Files.write(html, page);
+        }
+        if (signer != null) {
+            if (json != null) {
+                System.err.println("signed " + json + ": " + ReportSignature.sign(signer, json, body, report));
+            }
+            if (html != null) {
+                System.err.println("signed " + html + ": " + ReportSignature.sign(signer, html, page, report));
+            }
+            System.err.println("as " + signer.keyId() + " (role " + signer.role() + ", environment " + signer.environment()
+                    + "); check with: strongroom report verify FILE --trust TRUSTFILE");
         }
         System.err.printf("report for tenant %s: %s backups, audit trail %s%s%n", tenant, report.get("backupCount"),
                 ((Map<?, ?>) report.get("auditTrail")).get("status"), json != null || html != null ? " (written to "
@@ -180,6 +223,11 @@ final class ReportCommand implements Callable<Integer> {
         kms.record(AuditAction.OTHER, io.strongroom.avro.AuditOutcome.SUCCESS, tenant, null,
                 "compliance report " + from + " .. " + until + ": " + backups.size() + " backups");
         return report;
+    }
+
+    /** The evidence as written to --json: pretty-printed, one field per line. */
+    static byte[] json(Map<String, Object> report) throws java.io.IOException {
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report);
     }
 
     /** A readable page of the same evidence; every value is HTML-escaped. */

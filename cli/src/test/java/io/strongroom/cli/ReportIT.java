@@ -4,21 +4,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.crypto.identity.IdentityFile;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
+import io.strongroom.crypto.identity.TrustFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** The compliance report names every backup of the tenant with its key and version, the rotations, verifications and audit status. */
+/**
+ * The compliance report names every backup of the tenant with its key and version, the rotations, verifications and audit
+ * status; signed, it verifies offline, and a copy with one backup removed does not.
+ */
 class ReportIT {
 
     @Test
-    void theReportListsEveryBackupWithItsKeyTheRotationsTheVerificationsAndTheAuditStatus() throws Exception {
+    void theReportListsEveryBackupWithItsKeyTheRotationsTheVerificationsAndTheAuditStatusAndIsSigned() throws Exception {
         Path dir = Files.createTempDirectory("strongroom-report-it-");
         try (Sandbox sandbox = Sandbox.start(dir, "PT1S")) {
             assertThat(Demo.run(sandbox, new Demo.Options(400, 2, 59, Duration.ofMinutes(3)), System.out).ok()).isTrue();
@@ -34,9 +44,19 @@ class ReportIT {
 
             Path json = dir.resolve("report.json");
             Path html = dir.resolve("report.html");
+            String env = sandbox.config().environment();
+            SigningIdentity operator = IdentityFile.create(dir.resolve("operator.identity"), Role.OPERATOR, env);
+            Path trust = dir.resolve("trust.json");
+            TrustFile.empty(env).with(operator).write(trust);
             PipelineIT.Run run = PipelineIT.run("report", "--config", cfg, "--tenant", "acme", "--json", json.toString(),
-                    "--html", html.toString(), "--principal", "auditor");
+                    "--html", html.toString(), "--principal", "auditor", "--sign-with", dir.resolve("operator.identity").toString());
             assertThat(run.code()).as(run.err()).isZero();
+            for (Path signed : List.of(json, html)) { // offline: only the files and the trust file
+                PipelineIT.Run checked = PipelineIT.run("report", "verify", signed.toString(), "--trust", trust.toString());
+                assertThat(checked.code()).as(checked.out() + checked.err()).isZero();
+                assertThat(checked.out()).contains("intact, signed by " + operator.keyId() + " (role OPERATOR)")
+                        .contains("environment " + env).contains("tenant acme");
+            }
             JsonNode r = new ObjectMapper().readTree(json.toFile());
             assertThat(r.get("ok").asBoolean()).as(r.get("problems").toString()).isTrue();
             assertThat(r.get("backupCount").asInt()).isEqualTo(segments.size());
@@ -54,6 +74,15 @@ class ReportIT {
             assertThat(r.get("keyHistory").findValuesAsText("state")).contains("PRIMARY", "ENABLED");
             assertThat(r.get("verifications").findValuesAsText("outcome")).isNotEmpty().allMatch("SUCCESS"::equals);
             assertThat(r.get("auditTrail").get("status").asText()).isEqualTo("intact");
+
+            ObjectNode edited = (ObjectNode) new ObjectMapper().readTree(json.toFile()); // one backup hidden from the auditor
+            ((ArrayNode) edited.get("backups")).remove(0);
+            Path copy = dir.resolve("edited.json");
+            Files.write(copy, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(edited));
+            Files.copy(ReportSignature.signatureOf(json), ReportSignature.signatureOf(copy));
+            PipelineIT.Run altered = PipelineIT.run("report", "verify", copy.toString(), "--trust", trust.toString());
+            assertThat(altered.code()).isEqualTo(1);
+            assertThat(altered.out()).contains("NOT TRUSTED, altered: ");
 
             String page = Files.readString(html);
             assertThat(page).startsWith("<!DOCTYPE html>").contains("Compliance report: tenant acme")
