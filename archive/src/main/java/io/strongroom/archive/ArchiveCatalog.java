@@ -40,20 +40,23 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
         Map<String, Long> listed = new TreeMap<>();
         List<String> parts = new ArrayList<>();
         List<String> markers = new ArrayList<>();
+        List<String> attestations = new ArrayList<>();
         for (S3Object o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket()).prefix(prefix)).contents()) {
             switch (ArchiveLayout.parse(o.key()).kind()) {
                 case SEGMENT -> listed.put(o.key(), o.size());
                 case MANIFEST_PART, REWRAP_PART -> parts.add(o.key());
                 case PRUNE_MARKER -> markers.add(o.key());
+                case ATTESTATION -> attestations.add(o.key());
                 default -> { } // quarantine, holds, audit: not part of what a restore reads
             }
         }
         List<String> problems = new ArrayList<>();
+        Map<String, String> attested = trust == null ? Map.of() : LegacyAttestation.read(target, attestations, trust, problems);
         Map<String, String> pruned = new HashMap<>();
         for (String key : markers) {
             try {
                 Retention.Pruned marker = Retention.readPruned(target.where(key),
-                        CatalogSignatures.open(target.where(key), key, target.get(key), trust));
+                        CatalogSignatures.open(target.where(key), key, target.get(key), trust, attested));
                 ArchiveLayout.Name at = ArchiveLayout.parse(key);
                 marker.segments().forEach((id, objectKey) -> {
                     String wrong = misplaced(objectKey, id, at);
@@ -71,7 +74,7 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
         for (String key : parts) {
             try {
                 ArchiveLayout.Name at = ArchiveLayout.parse(key);
-                byte[] payload = CatalogSignatures.open(target.where(key), key, target.get(key), trust);
+                byte[] payload = CatalogSignatures.open(target.where(key), key, target.get(key), trust, attested);
                 for (Manifests.Entry e : Manifests.decode(target.where(key), payload).segments()) {
                     String wrong = misplaced(e.objectKey(), e.segmentId(), at);
                     if (wrong != null) {

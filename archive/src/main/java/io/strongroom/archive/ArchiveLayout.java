@@ -16,6 +16,7 @@ import java.time.format.DateTimeFormatter;
  * {env}/{tenant}/_manifests/{yyyy}/{MM}/{dd}/rewrap-{atMs}-{id}.json                                          rewrap part
  * {env}/{tenant}/_pruned/{atMs}-{id}.json                                                                     prune marker
  * {env}/{tenant}/_legal-holds/{id}.json                                                                       legal hold
+ * {env}/{tenant}/_attested/{atMs}-{id}.json                                                                   an operator's attestation of unsigned (legacy) catalog objects
  * {env}/_quarantine/{topic}-{partition}-{offset}.bin                                                          not a segment, kept as received
  * {env}/_audit/signing-key.json, {env}/_audit/checkpoints/{createdAtMs:020}.json                               audit checkpoints
  * {env}/_chain-heads/{sequence:020}.json                                                                      signed chain heads (coordinator)
@@ -34,6 +35,7 @@ public final class ArchiveLayout {
     static final String QUARANTINE = "_quarantine";
     static final String AUDIT = "_audit";
     static final String CHAIN_HEADS = "_chain-heads";
+    static final String ATTESTED = "_attested";
     private static final String REWRAP = "rewrap-";
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
 
@@ -147,7 +149,17 @@ public final class ArchiveLayout {
 
     /** What an object name is. */
     public enum Kind {
-        SEGMENT, MANIFEST_PART, REWRAP_PART, PRUNE_MARKER, LEGAL_HOLD, QUARANTINED, AUDIT, OTHER, CHAIN_HEADS
+        SEGMENT, MANIFEST_PART, REWRAP_PART, PRUNE_MARKER, LEGAL_HOLD, QUARANTINED, AUDIT, OTHER, CHAIN_HEADS, ATTESTATION
+    }
+
+    /** Where a tenant's attestations of legacy catalog objects lie. */
+    public static String attestedPrefix(String environment, String tenant) {
+        return tenantPrefix(environment, tenant) + ATTESTED + "/";
+    }
+
+    /** The key of an attestation of legacy catalog objects. */
+    public static String attestationKey(String environment, String tenant, long atMs, String id) {
+        return attestedPrefix(environment, tenant) + atMs + "-" + id + ".json";
     }
 
     /**
@@ -217,6 +229,9 @@ public final class ArchiveLayout {
             }
             case LEGAL_HOLDS -> {
                 return p.length == 4 && last.endsWith(".json") ? Name.of(Kind.LEGAL_HOLD, env, tenant) : other;
+            }
+            case ATTESTED -> {
+                return p.length == 4 && last.endsWith(".json") ? Name.of(Kind.ATTESTATION, env, tenant) : other;
             }
             default -> {
                 return parseSegment(key, p, env, tenant, other);

@@ -20,6 +20,7 @@ import java.util.Set;
  *   <tr><td>prune marker</td><td>{@code prune-marker}</td><td>OPERATOR</td></tr>
  *   <tr><td>legal hold</td><td>{@code legal-hold}</td><td>OPERATOR</td></tr>
  *   <tr><td>chain-head checkpoint</td><td>{@code chain-heads}</td><td>COORDINATOR</td></tr>
+ *   <tr><td>legacy attestation</td><td>{@code legacy-attestation}</td><td>OPERATOR</td></tr>
  * </table>
  */
 public final class CatalogSignatures {
@@ -30,7 +31,8 @@ public final class CatalogSignatures {
             ArchiveLayout.Kind.REWRAP_PART, new Rule("rewrap", Set.of(Role.COORDINATOR, Role.OPERATOR)),
             ArchiveLayout.Kind.PRUNE_MARKER, new Rule("prune-marker", Set.of(Role.OPERATOR)),
             ArchiveLayout.Kind.LEGAL_HOLD, new Rule("legal-hold", Set.of(Role.OPERATOR)),
-            ArchiveLayout.Kind.CHAIN_HEADS, new Rule("chain-heads", Set.of(Role.COORDINATOR)));
+            ArchiveLayout.Kind.CHAIN_HEADS, new Rule("chain-heads", Set.of(Role.COORDINATOR)),
+            ArchiveLayout.Kind.ATTESTATION, new Rule("legacy-attestation", Set.of(Role.OPERATOR)));
 
     private CatalogSignatures() {}
 
@@ -68,8 +70,20 @@ public final class CatalogSignatures {
      *     it is unsigned or not signed by a trusted key of a role that may write it
      */
     public static byte[] open(String where, String key, byte[] bytes, TrustFile trust) {
+        return open(where, key, bytes, trust, Map.of());
+    }
+
+    /**
+     * As {@link #open(String, String, byte[], TrustFile)}, also accepting an unsigned object written before signing
+     * whose SHA-256 an authenticated operator attestation records for that name ({@code attested}: name → hex).
+     */
+    public static byte[] open(String where, String key, byte[] bytes, TrustFile trust, Map<String, String> attested) {
         if (trust == null) {
             return Signed.unverifiedPayload(where, bytes);
+        }
+        String sha = attested.get(key);
+        if (sha != null && !Signed.isEnvelope(bytes) && sha.equals(ChainHeads.sha256(bytes))) {
+            return bytes;
         }
         Rule rule = rule(key);
         return Signed.open(where, bytes, rule.type(), key, trust, rule.roles()).payload();

@@ -12,9 +12,19 @@ import java.util.Objects;
  * @param retention how long segments of each classification are kept; a classification without an entry is kept until
  *     deleted by hand
  * @param objectLock {@code GOVERNANCE} or {@code COMPLIANCE} to write objects with S3 Object Lock retention, or null
+ * @param defaultLock with {@code objectLock}, how long a segment of a classification without a retention is locked
+ *     (null: not locked); its manifest parts are locked as long as the longest-locked segment they name
  */
-public record RetentionPolicy(Map<Classification, Duration> retention, String objectLock) {
+public record RetentionPolicy(Map<Classification, Duration> retention, String objectLock, Duration defaultLock) {
+    /** A policy without a default lock. */
+    public RetentionPolicy(Map<Classification, Duration> retention, String objectLock) {
+        this(retention, objectLock, null);
+    }
+
     public RetentionPolicy {
+        if (defaultLock != null && (defaultLock.isNegative() || defaultLock.isZero())) {
+            throw new IllegalArgumentException("archiver.default-lock must be positive, got " + defaultLock);
+        }
         retention = Map.copyOf(Objects.requireNonNullElse(retention, Map.of()));
         retention.forEach((c, d) -> {
             if (d.isNegative() || d.isZero()) {
@@ -29,6 +39,30 @@ public record RetentionPolicy(Map<Classification, Duration> retention, String ob
     /** Keep everything, lock nothing. */
     public static RetentionPolicy none() {
         return new RetentionPolicy(Map.of(), null);
+    }
+
+    /**
+     * Until when a segment of {@code classification} sealed at {@code sealedAtMs} is locked: its expiry, else the
+     * default lock; null if it is not locked (no Object Lock, or neither applies).
+     */
+    public Instant lockUntil(Classification classification, long sealedAtMs) {
+        if (objectLock == null) {
+            return null;
+        }
+        Instant expiry = expiry(classification, sealedAtMs);
+        return expiry != null || defaultLock == null ? expiry : Instant.ofEpochMilli(sealedAtMs).plus(defaultLock);
+    }
+
+    /** The lock of a catalog object naming {@code entries}: as long as the longest-locked of them, or null. */
+    public ArchiveTarget.Lock lockOf(java.util.Collection<Manifests.Entry> entries) {
+        Instant until = null;
+        for (Manifests.Entry e : entries) {
+            Instant u = lockUntil(e.classification() == null ? null : Classification.valueOf(e.classification()), e.sealedAtMs());
+            if (u != null && (until == null || u.isAfter(until))) {
+                until = u;
+            }
+        }
+        return until == null ? null : new ArchiveTarget.Lock(objectLock, until);
     }
 
     /** When a segment of {@code classification} sealed at {@code sealedAtMs} expires, or null if never. */

@@ -72,7 +72,7 @@ public final class SegmentWriter {
      */
     public ArchiveTarget.Put write(String key, SegmentHeader h, java.nio.ByteBuffer frame) {
         String bodyCrc = java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes());
-        java.time.Instant retainUntil = policy.objectLock() == null ? null : policy.expiry(h.getClassification(), h.getSealedAtMs());
+        java.time.Instant retainUntil = policy.lockUntil(h.getClassification(), h.getSealedAtMs());
         ArchiveTarget.Put put = target.putIfAbsent(key, body(frame), "application/vnd.strongroom.segment", metadata(h),
                 retainUntil == null ? null : new ArchiveTarget.Lock(policy.objectLock(), retainUntil));
         if (put == ArchiveTarget.Put.CREATED) {

@@ -23,16 +23,24 @@ import java.util.Objects;
  *     until deleted by hand. {@code strongroom archive prune} deletes what has expired and is not on legal hold
  * @param objectLock {@code GOVERNANCE} or {@code COMPLIANCE} to write each segment with S3 Object Lock retention
  *     until it expires (the bucket must have Object Lock enabled); null for none
+ * @param defaultLock with {@code objectLock}, how long a segment of a classification without a retention is locked
+ *     instead of not at all; null for none
  */
 public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Settings> replicas, Integer minAcks,
-        Integer putConcurrency, Map<Classification, Duration> retention, String objectLock) {
+        Integer putConcurrency, Map<Classification, Duration> retention, String objectLock, Duration defaultLock) {
+    /** A configuration without a default lock. */
+    public ArchiverConfig(String groupId, Duration maxBackoff, List<S3Settings> replicas, Integer minAcks,
+            Integer putConcurrency, Map<Classification, Duration> retention, String objectLock) {
+        this(groupId, maxBackoff, replicas, minAcks, putConcurrency, retention, objectLock, null);
+    }
+
     public ArchiverConfig {
         groupId = Objects.requireNonNullElse(groupId, "strongroom-archiver");
         maxBackoff = Objects.requireNonNullElse(maxBackoff, Duration.ofSeconds(30));
         replicas = List.copyOf(Objects.requireNonNullElse(replicas, List.of()));
         minAcks = Objects.requireNonNullElse(minAcks, 1 + replicas.size());
         putConcurrency = Objects.requireNonNullElse(putConcurrency, 4);
-        retention = new RetentionPolicy(retention, objectLock).retention(); // checks both
+        retention = new RetentionPolicy(retention, objectLock, defaultLock).retention(); // checks all three
         if (putConcurrency < 1 || putConcurrency > 64) {
             throw new IllegalArgumentException("archiver.put-concurrency must be between 1 and 64, got " + putConcurrency);
         }
@@ -55,7 +63,7 @@ public record ArchiverConfig(String groupId, Duration maxBackoff, List<S3Setting
 
     /** Retention and Object Lock of what is archived. */
     public RetentionPolicy retentionPolicy() {
-        return new RetentionPolicy(retention, objectLock);
+        return new RetentionPolicy(retention, objectLock, defaultLock);
     }
 
     /** Defaults with this group id and backoff. */

@@ -521,7 +521,8 @@ public final class ArchiverService implements AutoCloseable {
             byte[] bytes = CatalogSignatures.seal(identity, key,
                     Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, e.getValue())));
             // already present: the same batch, written before a crash
-            putEverywhere(key, (target, k) -> target.putIfAbsent(k, bytes, "application/json", null));
+            ArchiveTarget.Lock lock = config.retentionPolicy().lockOf(e.getValue()); // lives as long as its segments
+            putEverywhere(key, (target, k) -> target.putIfAbsent(k, bytes, "application/json", lock));
         }
     }
 

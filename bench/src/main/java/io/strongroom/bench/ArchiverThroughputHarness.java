@@ -61,6 +61,11 @@ import software.amazon.awssdk.services.s3.S3Client;
  * <pre>java -cp bench/target/benchmarks.jar io.strongroom.bench.ArchiverThroughputHarness [segments] [bytes] [rounds]</pre>
  */
 public final class ArchiverThroughputHarness {
+    /** Whether the archiver signs its manifest parts, as with {@code identity.directory}: {@code -Dbench.sign}. */
+    private static final boolean SIGN = Boolean.getBoolean("bench.sign");
+    private static final io.strongroom.crypto.identity.SigningIdentity IDENTITY = SIGN
+            ? io.strongroom.crypto.identity.SigningIdentity.generate(io.strongroom.crypto.identity.Role.ARCHIVER, "bench") : null;
+
     /** Requests in flight on both sides: {@code -Dbench.put-concurrency}, default the archiver's default. */
     private static final int CONCURRENCY = Integer.getInteger("bench.put-concurrency", ArchiverConfig.defaults().putConcurrency());
 
@@ -330,7 +335,7 @@ public final class ArchiverThroughputHarness {
         long start = System.nanoTime();
         try (ArchiverService archiver = ArchiverService.start(
                 new ArchiverConfig(bucket, null, null, null, CONCURRENCY, null, null), settings,
-                "bench", kafkaConfig(bootstrap))) {
+                "bench", kafkaConfig(bootstrap), SIGN ? IDENTITY : null)) {
             // segmentsArchived counts segments whose offsets are committed (manifests written, index acknowledged);
             // reading it asks the broker nothing, so the wait does not take CPU from what is measured
             while (archiver.segmentsArchived() < count) {

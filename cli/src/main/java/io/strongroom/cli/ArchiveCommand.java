@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 /** {@code strongroom archive ...}: work on the archive in object storage. */
 @Command(name = "archive", mixinStandardHelpOptions = true, description = "Work on the archive in object storage.",
         subcommands = {ArchiveCommand.Repair.class, ArchiveCommand.Prune.class, ArchiveCommand.Hold.class,
-            ArchiveCommand.Release.class, ArchiveCommand.Holds.class})
+            ArchiveCommand.Release.class, ArchiveCommand.Holds.class, ArchiveCommand.SignLegacy.class})
 final class ArchiveCommand {
     private ArchiveCommand() {}
 
@@ -36,6 +36,70 @@ final class ArchiveCommand {
         try (AuditTrail trail = KafkaAuditTrail.create(c.kafka().clientProperties(), principal, c.kms().auditBuffer(),
                 KmsFactory.auditSpoolDir(c))) {
             work.accept(trail);
+        }
+    }
+
+    @Command(name = "sign-legacy", mixinStandardHelpOptions = true,
+            description = "Attest, signed with the operator identity, the unsigned manifest parts, rewrap parts and prune "
+                    + "markers a tenant's archive holds from before signing, so that readers with a trust file accept them "
+                    + "as they are now. Run strongroom verify first: this trusts what the bucket holds. Refused while the "
+                    + "catalog does not add up. Audited.")
+    static final class SignLegacy implements Callable<Integer> {
+        @Mixin ConfigOption config;
+        @Mixin PrincipalOption principal;
+
+        @Option(names = "--tenant", required = true, description = "The tenant whose catalog to attest.")
+        String tenant;
+
+        @Option(names = "--dry-run", description = "List what would be attested; write nothing.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            StrongroomConfig c = config.load();
+            String who = principal.audited();
+            io.strongroom.crypto.identity.SigningIdentity operator = c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR);
+            if (operator == null) {
+                throw new IllegalArgumentException("sign-legacy signs with the operator identity: set identity.directory "
+                        + "and run 'strongroom identity init --role operator'");
+            }
+            List<ArchiveTarget> targets = targets(c);
+            try {
+                ArchiveTarget primary = targets.get(0);
+                var catalog = io.strongroom.archive.ArchiveCatalog.read(primary, ArchiveLayout.tenantPrefix(c.environment(), tenant));
+                List<String> problems = new ArrayList<>(catalog.problems());
+                catalog.current().forEach((key, e) -> {
+                    Long size = catalog.listed().get(key);
+                    if (size == null || size != e.sizeBytes()) {
+                        problems.add(primary.where(key) + ": " + (size == null ? "missing" : size + " bytes")
+                                + ", its manifest says " + e.sizeBytes() + " bytes");
+                    }
+                });
+                if (!problems.isEmpty()) {
+                    problems.forEach(p -> System.err.println("problem: " + p));
+                    System.err.println("strongroom archive sign-legacy: tenant " + tenant + "'s catalog does not add up ("
+                            + problems.size() + " problems): nothing attested");
+                    return 1;
+                }
+                java.util.Map<String, String> unsigned = io.strongroom.archive.LegacyAttestation.unsigned(primary,
+                        c.environment(), tenant);
+                unsigned.keySet().forEach(k -> System.out.println((dryRun ? "would attest " : "attest ") + k));
+                if (unsigned.isEmpty() || dryRun) {
+                    System.out.printf("%s %d unsigned catalog objects of tenant %s%n", dryRun ? "would attest" : "nothing to "
+                            + "attest:", unsigned.size(), tenant);
+                    return 0;
+                }
+                audit(c, who, trail -> {
+                    String key = io.strongroom.archive.LegacyAttestation.write(targets, c.environment(), tenant, operator, who,
+                            unsigned, System.currentTimeMillis());
+                    trail.record(new AuditRecord(who, AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null, null, null,
+                            "attested " + unsigned.size() + " legacy catalog objects in " + key + " (" + operator.keyId() + ")"));
+                    System.out.printf("attested %d unsigned catalog objects of tenant %s in %s%n", unsigned.size(), tenant, key);
+                });
+                return 0;
+            } finally {
+                targets.forEach(ArchiveTarget::close);
+            }
         }
     }
 

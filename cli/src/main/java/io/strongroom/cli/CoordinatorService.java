@@ -95,11 +95,7 @@ final class CoordinatorService implements AutoCloseable {
                 every, every, TimeUnit.MILLISECONDS);
         long review = c.coordinator().accessReviewInterval().toMillis();
         service.auditSigner.scheduleWithFixedDelay(service::reviewAccessQuietly, review, review, TimeUnit.MILLISECONDS);
-        io.strongroom.crypto.identity.SigningIdentity identity = c.signingIdentity(io.strongroom.crypto.identity.Role.COORDINATOR);
-        if (identity != null) {
-            service.chainHeads = new io.strongroom.coordinator.ChainHeadSigner(c.kafka().clientProperties(),
-                    List.of(service.archive), c.environment(), identity, c.trust(), c.heads().interval(),
-                    c.archiver().objectLock(), c.audit().checkpointRetention(), Clock.systemUTC());
+        if (service.openChainHeads()) {
             long heads = c.heads().interval().toMillis();
             service.auditSigner.scheduleWithFixedDelay(service::signChainHeadsQuietly, 0, heads, TimeUnit.MILLISECONDS);
             io.micrometer.core.instrument.Gauge.builder("strongroom.archive.heads.last.seconds", service.lastHeadsSeconds::get)
@@ -254,9 +250,21 @@ final class CoordinatorService implements AutoCloseable {
         }
     }
 
+    /** Opens the chain-head signer if this coordinator has an identity; whether it does. */
+    private boolean openChainHeads() {
+        io.strongroom.crypto.identity.SigningIdentity identity = config.signingIdentity(
+                io.strongroom.crypto.identity.Role.COORDINATOR, kms);
+        if (identity != null && chainHeads == null) {
+            chainHeads = new io.strongroom.coordinator.ChainHeadSigner(config.kafka().clientProperties(), List.of(archive),
+                    config.environment(), identity, config.trust(), config.heads().interval(), config.archiver().objectLock(),
+                    config.audit().checkpointRetention(), Clock.systemUTC());
+        }
+        return chainHeads != null;
+    }
+
     /** Signs the chain heads now (the scheduler does so every {@code heads.interval}); null without an identity. */
     io.strongroom.archive.ChainHeads.Stored signChainHeads() {
-        if (chainHeads == null) {
+        if (!openChainHeads()) {
             return null;
         }
         io.strongroom.archive.ChainHeads.Stored stored = chainHeads.checkpoint();

@@ -71,6 +71,10 @@ final class IdentityCommand {
         @Mixin ConfigOption config;
         @ArgGroup(multiplicity = "1") Roles roles;
 
+        @Option(names = "--kms", description = "Encrypt each identity's private key under the KMS (kms.*): a copy of the "
+                + "file then signs nothing without it. For services that have a KMS (not the archiver).")
+        boolean underKms;
+
         @Option(names = "--no-trust", description = "Only make the identity (the trust file is kept on another host: add "
                 + "the entry 'identity show' prints there).")
         boolean noTrust;
@@ -87,7 +91,18 @@ final class IdentityCommand {
                     System.out.println("kept " + file + " (exists)");
                     continue;
                 }
-                SigningIdentity id = IdentityFile.create(file, r, c.environment());
+                if (underKms && r == Role.ARCHIVER) {
+                    throw new IllegalArgumentException("the archiver has no KMS (it holds no key that decrypts): make its "
+                            + "identity without --kms and keep the file readable by the archiver only");
+                }
+                SigningIdentity id;
+                if (underKms) {
+                    try (io.strongroom.crypto.audit.AuditingKms kms = KmsFactory.create(c, "operator")) {
+                        id = IdentityFile.createWrapped(file, r, c.environment(), kms, c.kms().timeout());
+                    }
+                } else {
+                    id = IdentityFile.create(file, r, c.environment());
+                }
                 made.add(r);
                 System.out.println("made " + file + ": " + id.keyId());
                 if (trust != null) {
@@ -117,10 +132,18 @@ final class IdentityCommand {
             StrongroomConfig c = config.load();
             Role r = role(role);
             Path file = c.identity().file(r);
-            SigningIdentity old = IdentityFile.load(file);
+            SigningIdentity old = c.signingIdentity(r);
+            boolean wrapped = IdentityFile.isWrapped(file);
             Path retired = file.resolveSibling(file.getFileName() + ".retired-" + old.keyId());
             Files.move(file, retired, StandardCopyOption.ATOMIC_MOVE);
-            SigningIdentity id = IdentityFile.create(file, r, c.environment());
+            SigningIdentity id;
+            if (wrapped) { // as protected as the one it replaces
+                try (io.strongroom.crypto.audit.AuditingKms kms = KmsFactory.create(c, "operator")) {
+                    id = IdentityFile.createWrapped(file, r, c.environment(), kms, c.kms().timeout());
+                }
+            } else {
+                id = IdentityFile.create(file, r, c.environment());
+            }
             trustOrEmpty(c).with(id).write(trustFile(c));
             System.out.println("rotated " + r + ": " + old.keyId() + " -> " + id.keyId() + " (old identity kept as " + retired
                     + ", still trusted); restart the " + r.name().toLowerCase(java.util.Locale.ROOT) + " to sign with it");
@@ -139,7 +162,7 @@ final class IdentityCommand {
         @Override
         public Integer call() {
             StrongroomConfig c = config.load();
-            System.out.println(TrustFile.entryJson(TrustFile.entryOf(IdentityFile.load(c.identity().file(role(role))))));
+            System.out.println(TrustFile.entryJson(TrustFile.entryOf(c.signingIdentity(role(role)))));
             return 0;
         }
     }

@@ -68,7 +68,8 @@ final class ReportCommand implements Callable<Integer> {
 
     @Option(names = "--sign-with", paramLabel = "IDENTITY_FILE",
             description = "Sign the report with this identity (role operator or coordinator): writes FILE.sig beside --json "
-                    + "and --html; strongroom report verify checks it offline.")
+                    + "and --html; strongroom report verify checks it offline. Default: the operator identity of "
+                    + "identity.directory, if configured.")
     Path signWith;
 
     private Instant time(String option, String value, Instant otherwise) {
@@ -102,6 +103,9 @@ final class ReportCommand implements Callable<Integer> {
         if (signer != null && !signer.environment().equals(c.environment())) {
             throw new IllegalArgumentException("--sign-with " + signWith + ": " + signer.keyId() + " is of environment "
                     + signer.environment() + ", this report of " + c.environment());
+        }
+        if (signer == null && (json != null || html != null) && c.identity().directory() != null) {
+            signer = c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR); // identity.directory: signed by default
         }
         Map<String, Object> report;
         try (AuditingKms kms = KmsFactory.create(c, principal.audited()); S3Client s3 = c.s3().client()) {
@@ -214,6 +218,12 @@ final class ReportCommand implements Callable<Integer> {
         report.put("until", until.toString());
         report.put("generatedAt", Instant.now().toString());
         report.put("ok", problems.isEmpty());
+        // whether the backups listed were read from a catalog signed by its writers (identity.trust-file), and the
+        // newest signed chain heads they were checked against
+        report.put("catalogAuthenticated", catalog.authenticated());
+        report.put("chainHeads", catalog.heads() == null ? null : Map.of("checkpoint", catalog.heads().key(),
+                "sequence", catalog.heads().checkpoint().sequence(),
+                "signedAt", Instant.ofEpochMilli(catalog.heads().checkpoint().createdAtMs()).toString()));
         report.put("backupCount", backups.size());
         report.put("backups", backups);
         report.put("keyHistory", keyHistory);
@@ -242,6 +252,12 @@ final class ReportCommand implements Callable<Integer> {
                 .append(" until ").append(esc(r.get("until"))).append("; generated ").append(esc(r.get("generatedAt"))).append(".</p>");
         boolean ok = Boolean.TRUE.equals(r.get("ok"));
         h.append("<p>Result: <span class=\"").append(ok ? "ok\">no problems" : "bad\">problems found").append("</span></p>");
+        Map<?, ?> heads = (Map<?, ?>) r.get("chainHeads");
+        h.append("<p>Catalog: ").append(Boolean.TRUE.equals(r.get("catalogAuthenticated"))
+                ? "<span class=\"ok\">signed by its writers, checked against the trust file</span>"
+                : "<span class=\"bad\">not authenticated (no identity.trust-file)</span>")
+                .append(heads == null ? "; no signed chain heads" : "; chain heads checked against signed checkpoint "
+                        + esc(heads.get("sequence")) + " of " + esc(heads.get("signedAt"))).append(".</p>");
         table(h, "Backups (" + r.get("backupCount") + ")", r.get("backups"),
                 List.of("sealedAt", "segmentId", "stream", "events", "classification", "encryption", "keyId", "keyVersion", "keyState",
                         "rewrappedAt", "object"));

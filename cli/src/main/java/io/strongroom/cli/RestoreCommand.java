@@ -132,6 +132,7 @@ final class RestoreCommand implements Callable<Integer> {
                     dryRun ? "verified" : "restored", r.events(), r.segments(), r.bytes(), tenant,
                     r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic
                             : jdbcUrl != null ? " to PostgreSQL" : "");
+            System.out.println(r.authenticity(java.time.Instant.now()));
             r.problems().forEach(p -> System.err.println("problem: " + p));
             return r.ok() ? 0 : 1;
         }

@@ -278,6 +278,10 @@ final class ServiceCommands {
                     List<String> rotated = service.pass();
                     System.out.println("checked " + (c.coordinator().tenants().size() + 1) + " tenant keys"
                             + (rotated.isEmpty() ? "" : ", rotated: " + String.join(", ", rotated)));
+                    io.strongroom.archive.ChainHeads.Stored heads = service.signChainHeads();
+                    System.out.println(heads == null ? "chain heads not signed (no coordinator identity)"
+                            : "signed chain heads: checkpoint " + heads.checkpoint().sequence() + " ("
+                                    + heads.checkpoint().heads().size() + " chains)");
                 }
                 return 0;
             }

@@ -74,7 +74,7 @@ final class VerifyCommand implements Callable<Integer> {
             io.strongroom.crypto.identity.TrustFile trust = c.trust();
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), trust);
             if (trust != null) {
-                reader = reader.requiringHeadsWithin(c.heads().staleAfterIntervals());
+                reader = reader.requiringHeadsWithin(c.heads().interval().multipliedBy(c.heads().staleAfterIntervals()));
             }
             r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, null, null, c.restore().parallelism(),
                     null, null, null, sample, since), progress);
@@ -97,6 +97,7 @@ final class VerifyCommand implements Callable<Integer> {
         report.put("tenant", tenant == null ? "*" : tenant);
         report.put("ok", ok);
         report.put("authenticated", c.identity().trustFile() != null);
+        report.put("catalog", r.authenticity(Instant.now()));
         report.put("sample", sample == null ? 1.0 : sample);
         report.put("since", since == null ? null : since.toString());
         report.put("segments", r.segments());

@@ -81,10 +81,12 @@ class PipelineIT {
     void noS3ObjectContainsTheCanary() {
         List<String> keys = new ArrayList<>();
         List<String> leaking = new ArrayList<>();
+        int signed = 0;
         try (S3Client s3 = sandbox.config().s3().client()) {
             for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(Sandbox.BUCKET)).contents()) {
                 keys.add(o.key());
                 byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(o.key())).asByteArray();
+                signed += io.strongroom.crypto.identity.Signed.isEnvelope(bytes) ? 1 : 0;
                 if (new String(bytes, StandardCharsets.ISO_8859_1).contains(CANARY)) {
                     leaking.add(o.key());
                 }
@@ -92,8 +94,10 @@ class PipelineIT {
         }
         List<String> segmentKeys = keys.stream().filter(k -> k.endsWith(".srseg")).toList();
         assertThat(segmentKeys).hasSize(result.segments()).allMatch(k -> k.startsWith("demo/"));
-        assertThat(keys).as("besides segments, only manifests").filteredOn(k -> !k.endsWith(".srseg"))
-                .isNotEmpty().allMatch(k -> k.contains("/_manifests/") && k.endsWith(".json"));
+        assertThat(keys).as("besides segments, only manifests and signed chain heads").filteredOn(k -> !k.endsWith(".srseg"))
+                .isNotEmpty().allMatch(k -> (k.contains("/_manifests/") || k.startsWith("demo/_chain-heads/")) && k.endsWith(".json"));
+        assertThat(signed).as("every manifest part and checkpoint is signed by its writer")
+                .isEqualTo(keys.size() - segmentKeys.size());
         assertThat(leaking).isEmpty();
     }
 

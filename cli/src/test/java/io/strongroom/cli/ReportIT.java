@@ -60,6 +60,7 @@ class ReportIT {
             JsonNode r = new ObjectMapper().readTree(json.toFile());
             assertThat(r.get("ok").asBoolean()).as(r.get("problems").toString()).isTrue();
             assertThat(r.get("backupCount").asInt()).isEqualTo(segments.size());
+            assertThat(r.get("catalogAuthenticated").asBoolean()).as("read from the signed catalog").isTrue();
             Set<String> listed = new HashSet<>();
             for (JsonNode b : r.get("backups")) {
                 listed.add(b.get("object").asText());

@@ -41,7 +41,8 @@ class RewrapIT {
         Map<String, Manifests.Entry> out = new TreeMap<>();
         try (S3Client s3 = sandbox.config().s3().client()) {
             for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(Sandbox.BUCKET).prefix("demo/acme/_manifests/")).contents()) {
-                Manifests.decode(o.key(), s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(o.key())).asByteArray())
+                Manifests.decode(o.key(), io.strongroom.archive.CatalogSignatures.open(o.key(), o.key(),
+                        s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(o.key())).asByteArray(), sandbox.config().trust()))
                         .segments().forEach(e -> out.merge(e.objectKey(), e, Manifests::newer));
             }
         }

@@ -52,7 +52,7 @@ class ArchitectureTest {
     }
 
     /** A reserved name of the bucket's layout, as a string literal would spell it. */
-    static final Pattern RESERVED = Pattern.compile("\"[^\"\\n]*(_manifests|_pruned|_legal-holds|_quarantine|_audit/|_chain-heads|/rewrap-)");
+    static final Pattern RESERVED = Pattern.compile("\"[^\"\\n]*(_manifests|_pruned|_legal-holds|_quarantine|_audit/|_chain-heads|_attested|/rewrap-)");
 
     /** Main sources outside module {@code archive} that spell a reserved name of the archive's layout. */
     static List<String> spellers(Path root) throws IOException {

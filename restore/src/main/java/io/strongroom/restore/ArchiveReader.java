@@ -32,30 +32,30 @@ public final class ArchiveReader {
     private final ArchiveTarget target;
     private final SegmentOpener opener;
     private final TrustFile trust;
-    private final int staleAfterIntervals;
+    private final Duration maxHeadAge;
 
     public ArchiveReader(S3Client s3, String bucket, Kms kms, Duration kmsTimeout) {
         this(s3, bucket, kms, kmsTimeout, null);
     }
 
-    private ArchiveReader(ArchiveReader r, int staleAfterIntervals) {
+    private ArchiveReader(ArchiveReader r, Duration maxHeadAge) {
         this.s3 = r.s3;
         this.bucket = r.bucket;
         this.target = r.target;
         this.opener = r.opener;
         this.trust = r.trust;
-        this.staleAfterIntervals = staleAfterIntervals;
+        this.maxHeadAge = maxHeadAge;
     }
 
     /**
-     * This reader, for which a newest chain-head checkpoint older than {@code intervals} times the interval it was
-     * written at, or none at all, is a problem (what {@code verify} requires; a restore only reports the age).
+     * This reader, for which a newest chain-head checkpoint older than {@code maxAge}, or none at all, is a problem
+     * (what {@code verify} requires; a restore only reports the age).
      */
-    public ArchiveReader requiringHeadsWithin(int intervals) {
-        if (intervals < 1) {
-            throw new IllegalArgumentException("intervals must be at least 1, got " + intervals);
+    public ArchiveReader requiringHeadsWithin(Duration maxAge) {
+        if (maxAge.isNegative() || maxAge.isZero()) {
+            throw new IllegalArgumentException("maxAge must be positive, got " + maxAge);
         }
-        return new ArchiveReader(this, intervals);
+        return new ArchiveReader(this, maxAge);
     }
 
     /**
@@ -65,7 +65,7 @@ public final class ArchiveReader {
      */
     public ArchiveReader(S3Client s3, String bucket, Kms kms, Duration kmsTimeout, TrustFile trust) {
         this.trust = trust;
-        this.staleAfterIntervals = 0;
+        this.maxHeadAge = null;
         this.s3 = s3;
         this.bucket = bucket;
         this.target = ArchiveTarget.over(s3, bucket); // the caller's client: never closed here
@@ -112,17 +112,16 @@ public final class ArchiveReader {
             problems.addAll(history.problems());
             heads = history.newest();
             problems.addAll(ChainHeads.missing(target, read, heads, prefix));
-            if (staleAfterIntervals > 0) {
+            if (maxHeadAge != null) {
                 String where = target.where(io.strongroom.archive.ArchiveLayout.chainHeadsPrefix(trust.environment()));
                 if (heads == null) {
                     problems.add(where + ": no signed chain-head checkpoint (is the coordinator running with its identity?)");
                 } else {
                     Duration age = history.newestAge(java.time.Instant.now());
-                    Duration allowed = Duration.ofMillis(heads.checkpoint().intervalMs()).multipliedBy(staleAfterIntervals);
-                    if (age.compareTo(allowed) > 0) {
+                    if (age.compareTo(maxHeadAge) > 0) {
                         problems.add(target.where(heads.key()) + ": the newest chain-head checkpoint is " + age.toSeconds()
-                                + "s old, more than " + staleAfterIntervals + " intervals (" + allowed.toSeconds()
-                                + "s): newer ones deleted, or the coordinator stopped signing");
+                                + "s old, more than the " + maxHeadAge.toSeconds() + "s allowed: newer ones deleted, or the "
+                                + "coordinator stopped signing");
                     }
                 }
             }

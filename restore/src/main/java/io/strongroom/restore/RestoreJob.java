@@ -90,7 +90,29 @@ public final class RestoreJob {
      * @param problems one line per failed segment or broken chain; empty on success
      * @param elapsed wall time
      */
-    public record Result(int segments, long events, long bytes, List<String> problems, Duration elapsed) {
+    public record Result(int segments, long events, long bytes, List<String> problems, Duration elapsed,
+            ArchiveReader.Catalog catalog) {
+        /** A result without its catalog. */
+        public Result(int segments, long events, long bytes, List<String> problems, Duration elapsed) {
+            this(segments, events, bytes, problems, elapsed, null);
+        }
+
+        /**
+         * What the catalog was checked against: "authenticated, chain heads of checkpoint N signed at T (age)", or why
+         * not.
+         */
+        public String authenticity(java.time.Instant now) {
+            if (catalog == null || !catalog.authenticated()) {
+                return "catalog not authenticated (no identity.trust-file)";
+            }
+            if (catalog.heads() == null) {
+                return "catalog authenticated; no signed chain-head checkpoint";
+            }
+            java.time.Instant at = java.time.Instant.ofEpochMilli(catalog.heads().checkpoint().createdAtMs());
+            return "catalog authenticated; chain heads of checkpoint " + catalog.heads().checkpoint().sequence() + ", signed at "
+                    + at + " (" + Duration.between(at, now).toSeconds() + " s ago)";
+        }
+
         public boolean ok() {
             return problems.isEmpty();
         }
@@ -295,7 +317,8 @@ public final class RestoreJob {
         if (checkpoint != null) {
             checkpoint.finish();
         }
-        return new Result(links.size(), events[0], bytes, List.copyOf(problems), Duration.ofNanos(System.nanoTime() - start));
+        return new Result(links.size(), events[0], bytes, List.copyOf(problems), Duration.ofNanos(System.nanoTime() - start),
+                catalog);
     }
 
     private static void deleteQuietly(Path path) {

@@ -74,6 +74,16 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @throws IllegalArgumentException naming the file and the command that makes it if it is missing or unsafe
      */
     public io.strongroom.crypto.identity.SigningIdentity signingIdentity(io.strongroom.crypto.identity.Role role) {
+        return signingIdentity(role, null);
+    }
+
+    /**
+     * As {@link #signingIdentity(io.strongroom.crypto.identity.Role)}; an identity encrypted under the KMS is unwrapped
+     * through {@code kms} (audited there), or, if it is null, through a KMS client opened for the role's principal for
+     * this one call.
+     */
+    public io.strongroom.crypto.identity.SigningIdentity signingIdentity(io.strongroom.crypto.identity.Role role,
+            io.strongroom.crypto.kms.Kms kms) {
         if (identity.directory() == null) {
             return null;
         }
@@ -82,7 +92,17 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             throw new IllegalArgumentException("identity.directory is set but " + file + " does not exist: create it with "
                     + "'strongroom identity init --role " + role.name().toLowerCase(java.util.Locale.ROOT) + "'");
         }
-        io.strongroom.crypto.identity.SigningIdentity id = io.strongroom.crypto.identity.IdentityFile.load(file);
+        io.strongroom.crypto.identity.SigningIdentity id;
+        if (!io.strongroom.crypto.identity.IdentityFile.isWrapped(file)) {
+            id = io.strongroom.crypto.identity.IdentityFile.load(file);
+        } else if (kms != null) {
+            id = io.strongroom.crypto.identity.IdentityFile.load(file, kms, this.kms.timeout());
+        } else {
+            try (io.strongroom.crypto.audit.AuditingKms own = io.strongroom.cli.KmsFactory.create(this,
+                    role.name().toLowerCase(java.util.Locale.ROOT))) {
+                id = io.strongroom.crypto.identity.IdentityFile.load(file, own, this.kms.timeout());
+            }
+        }
         if (id.role() != role || !id.environment().equals(environment)) {
             throw new IllegalArgumentException(file + " is " + id.keyId() + " of environment " + id.environment()
                     + ", not a " + role + " identity of " + environment);

@@ -61,7 +61,7 @@ public final class Pipeline implements AutoCloseable {
         ArchiverService archiver = ArchiverService.start(config.archiver(), config.s3(), config.environment(),
                 config.kafka().clientProperties(), config.signingIdentity(io.strongroom.crypto.identity.Role.ARCHIVER));
         io.strongroom.cli.ServiceMeters.archiver(archiver, io.micrometer.core.instrument.Metrics.globalRegistry);
-        SigningIdentity coordinator = config.signingIdentity(Role.COORDINATOR);
+        SigningIdentity coordinator = config.signingIdentity(Role.COORDINATOR, kms);
         ChainHeadSigner heads = coordinator == null ? null : new ChainHeadSigner(config.kafka().clientProperties(),
                 java.util.List.of(ArchiveTarget.of(config.s3())), config.environment(), coordinator, config.trust(),
                 config.heads().interval(), null, null, java.time.Clock.systemUTC());

@@ -19,14 +19,75 @@ import java.util.Set;
  * </pre>
  *
  * A file that group or others may read is refused: whoever reads it can sign as the service.
+ *
+ * <p>For a service that has a KMS, the private keyset can instead be encrypted under it ({@link #createWrapped}): the
+ * file then holds {@code "wrappedDek"} (a data key wrapped by the KEK of tenant {@value #KEK_TENANT}, context
+ * environment/{@value #KEK_TENANT}/{@code identity-{role}}) and {@code "encryptedKeyset"} (the keyset encrypted with
+ * it, Tink's encrypted keyset format, associated data the environment and role) instead of {@code "keyset"}; reading
+ * it unwraps through the KMS, where it is audited, so a copy of the file alone signs nothing.
  */
 public final class IdentityFile {
     static final int FORMAT_VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
+    /** The KMS tenant whose KEK wraps identities' data keys. */
+    public static final String KEK_TENANT = "strongroom-identity";
+
     record Stored(int formatVersion, String role, String environment, String keyId, long createdAtMs, String publicKeyset,
-            String keyset) {}
+            String keyset, WrappedKey wrappedDek, String encryptedKeyset) {
+        Stored(int formatVersion, String role, String environment, String keyId, long createdAtMs, String publicKeyset,
+                String keyset) {
+            this(formatVersion, role, environment, keyId, createdAtMs, publicKeyset, keyset, null, null);
+        }
+    }
+
+    /** A wrapped data key as JSON. */
+    record WrappedKey(String keyId, String keyVersion, String algorithm, String bytes) {}
+
+    private static io.strongroom.crypto.kms.DekContext context(String environment, Role role) {
+        return new io.strongroom.crypto.kms.DekContext(environment, KEK_TENANT, "identity-" + role.name().toLowerCase(
+                java.util.Locale.ROOT));
+    }
+
+    /**
+     * Writes a new identity to {@code file} (mode 0600) with its private keyset encrypted under {@code kms}; refuses to
+     * replace one.
+     */
+    public static SigningIdentity createWrapped(Path file, Role role, String environment, io.strongroom.crypto.kms.Kms kms,
+            java.time.Duration timeout) throws IOException {
+        SigningIdentity id = SigningIdentity.generate(role, environment);
+        byte[] bytes;
+        try {
+            String kek = io.strongroom.crypto.kms.Kmses.await(kms.createKek(KEK_TENANT), timeout);
+            io.strongroom.crypto.kms.DataKey dek = io.strongroom.crypto.kms.Kmses.await(
+                    kms.generateDek(kek, context(environment, role)), timeout);
+            byte[] encrypted = com.google.crypto.tink.TinkProtoKeysetFormat.serializeEncryptedKeyset(id.privateKeyset(),
+                    dek.aead(), associatedData(environment, role));
+            io.strongroom.crypto.kms.WrappedDek w = dek.wrapped();
+            bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new Stored(FORMAT_VERSION, role.name(), environment,
+                    id.keyId(), System.currentTimeMillis(), id.publicKeyset(), null, new WrappedKey(w.keyId(), w.keyVersion(),
+                    w.algorithm(), java.util.Base64.getEncoder().encodeToString(w.bytes())),
+                    java.util.Base64.getEncoder().encodeToString(encrypted)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot encrypt the " + role + " identity under the KMS: " + e.getMessage(), e);
+        }
+        write(file, bytes);
+        return id;
+    }
+
+    private static byte[] associatedData(String environment, Role role) {
+        return (environment + "/" + role.name()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Whether the identity in {@code file} is encrypted under a KMS (and so needs one to load). */
+    public static boolean isWrapped(Path file) {
+        try {
+            return JSON.readValue(file.toFile(), Stored.class).encryptedKeyset() != null;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + " cannot be read as an identity: " + e.getMessage(), e);
+        }
+    }
 
     private IdentityFile() {}
 
@@ -35,13 +96,17 @@ public final class IdentityFile {
         SigningIdentity id = SigningIdentity.generate(role, environment);
         byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new Stored(FORMAT_VERSION, role.name(),
                 environment, id.keyId(), System.currentTimeMillis(), id.publicKeyset(), id.privateKeysetJson()));
+        write(file, bytes);
+        return id;
+    }
+
+    private static void write(Path file, byte[] bytes) throws IOException {
         try {
             Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         } catch (FileAlreadyExistsException e) {
             throw new IllegalArgumentException(file + " already exists: an identity is never replaced (rotate it instead)");
         }
         Files.write(file, bytes);
-        return id;
     }
 
     /**
@@ -50,6 +115,16 @@ public final class IdentityFile {
      * @throws IllegalArgumentException naming the file if it is missing, readable by others or not an identity
      */
     public static SigningIdentity load(Path file) {
+        return load(file, null, null);
+    }
+
+    /**
+     * Reads the identity in {@code file}, unwrapping its keyset through {@code kms} if it is encrypted under one.
+     *
+     * @throws IllegalArgumentException naming the file if it is missing, readable by others, not an identity, or
+     *     encrypted under a KMS and {@code kms} is null
+     */
+    public static SigningIdentity load(Path file, io.strongroom.crypto.kms.Kms kms, java.time.Duration timeout) {
         try {
             if (!Files.exists(file)) {
                 throw new IllegalArgumentException(file + " does not exist (strongroom identity init makes one)");
@@ -60,16 +135,43 @@ public final class IdentityFile {
                         + "): whoever reads it can sign as its service; chmod 600 " + file);
             }
             Stored s = JSON.readValue(file.toFile(), Stored.class);
-            if (s.formatVersion() != FORMAT_VERSION || s.keyset() == null || s.role() == null || s.environment() == null) {
+            if (s.formatVersion() != FORMAT_VERSION || (s.keyset() == null && s.encryptedKeyset() == null) || s.role() == null
+                    || s.environment() == null) {
                 throw new IllegalArgumentException(file + " is not a Strongroom identity of format " + FORMAT_VERSION);
             }
-            SigningIdentity id = SigningIdentity.parse(Role.parse(s.role()), s.environment(), s.keyset());
+            Role role = Role.parse(s.role());
+            SigningIdentity id;
+            if (s.keyset() != null) {
+                id = SigningIdentity.parse(role, s.environment(), s.keyset());
+            } else if (kms == null) {
+                throw new IllegalArgumentException(file + " is encrypted under the KMS: this process has none to unwrap it");
+            } else {
+                id = unwrap(file, s, role, kms, timeout);
+            }
             if (!id.keyId().equals(s.keyId())) {
                 throw new IllegalArgumentException(file + ": its key id " + s.keyId() + " is not its key's (" + id.keyId() + ")");
             }
             return id;
         } catch (IOException e) {
             throw new IllegalArgumentException(file + " cannot be read as an identity: " + e.getMessage(), e);
+        }
+    }
+
+    private static SigningIdentity unwrap(Path file, Stored s, Role role, io.strongroom.crypto.kms.Kms kms,
+            java.time.Duration timeout) {
+        WrappedKey w = s.wrappedDek();
+        if (w == null) {
+            throw new IllegalArgumentException(file + " has an encrypted keyset but no wrapped data key");
+        }
+        try {
+            com.google.crypto.tink.Aead aead = io.strongroom.crypto.kms.Kmses.await(kms.unwrapDek(
+                    new io.strongroom.crypto.kms.WrappedDek(w.keyId(), w.keyVersion(), w.algorithm(),
+                            java.util.Base64.getDecoder().decode(w.bytes())), context(s.environment(), role)), timeout);
+            return SigningIdentity.of(role, s.environment(), com.google.crypto.tink.TinkProtoKeysetFormat.parseEncryptedKeyset(
+                    java.util.Base64.getDecoder().decode(s.encryptedKeyset()), aead, associatedData(s.environment(), role)));
+        } catch (java.security.GeneralSecurityException | io.strongroom.crypto.kms.DataKeyRejectedException e) {
+            throw new IllegalArgumentException(file + ": the identity does not decrypt under the KMS (another environment "
+                    + "or role, or altered): " + e.getMessage(), e);
         }
     }
 }

@@ -114,6 +114,15 @@ public final class SigningIdentity {
         }
     }
 
+    /** The private keyset: only for storing it encrypted (see {@link IdentityFile}). */
+    com.google.crypto.tink.KeysetHandle privateKeyset() {
+        return privateKeyset;
+    }
+
+    static SigningIdentity of(Role role, String environment, com.google.crypto.tink.KeysetHandle privateKeyset) {
+        return new SigningIdentity(role, environment, privateKeyset);
+    }
+
     static SigningIdentity parse(Role role, String environment, String privateKeysetJson) {
         try {
             return new SigningIdentity(role, environment,
