@@ -6,7 +6,8 @@ RUN mvn -B -q -DskipTests -Dmaven.test.skip=true install -pl cli -am
 
 FROM eclipse-temurin:17.0.16_8-jre
 RUN useradd --system --uid 10001 --home /var/lib/strongroom strongroom \
- && mkdir -p /var/lib/strongroom /etc/strongroom && chown strongroom /var/lib/strongroom
+ && mkdir -p /var/lib/strongroom/kms /var/lib/strongroom/identity /etc/strongroom \
+ && chown -R strongroom /var/lib/strongroom
 COPY --from=build /src/cli/target/strongroom.jar /opt/strongroom/strongroom.jar
 COPY deploy/strongroom.compose.yaml /etc/strongroom/strongroom.yaml
 USER strongroom
