@@ -40,7 +40,7 @@ public class AuditRecordBenchmark {
             "acme", "local://acme", "1", "segment-0001", null);
 
     private Path dir;
-    private MockProducer<String, AuditEvent> producer;
+    private MockProducer<String, byte[]> producer;
     private KafkaAuditTrail trail;
     private HashChain chain;
 
@@ -49,7 +49,7 @@ public class AuditRecordBenchmark {
         Path base = Path.of(System.getProperty("bench.spool.dir", System.getProperty("java.io.tmpdir")));
         dir = Files.createTempDirectory(base, "strongroom-bench-spool-");
         producer = new MockProducer<>(true, null, Topics.AUDIT.keySerde().serializer(),
-                Topics.AUDIT.valueSerde().serializer());
+                new org.apache.kafka.common.serialization.ByteArraySerializer());
         trail = new KafkaAuditTrail(producer, "bench", 100_000, dir, (e, from) -> -1);
         chain = new HashChain("bench-chain");
     }

@@ -39,13 +39,14 @@ final class AuditSpoolShipper {
     private AuditSpoolShipper() {}
 
     /** Ships {@code orphan}; returns how many events were sent. */
-    static int ship(AuditSpool.Orphan orphan, Producer<String, AuditEvent> producer, TopicHead head) throws Exception {
+    static int ship(AuditSpool.Orphan orphan, Producer<String, byte[]> producer, TopicHead head) throws Exception {
         AuditSpool.Contents contents = orphan.read();
         String emitter = orphan.emitter();
         long highest = head.highestSequence(emitter, contents.latestAck());
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         long expected = highest + 1;
-        for (AuditEvent e : contents.events()) {
+        for (HashChain.Written w : contents.events()) {
+            AuditEvent e = w.event();
             if (!e.getEmitter().equals(emitter) || e.getSequence() <= highest) {
                 continue;
             }
@@ -54,7 +55,7 @@ final class AuditSpoolShipper {
                         .addKeyValue("sequence", e.getSequence()).log("audit spool {} has a gap", orphan.file());
             }
             expected = e.getSequence() + 1;
-            sent.add(producer.send(new ProducerRecord<>(Topics.AUDIT.name(), emitter, e)));
+            sent.add(producer.send(new ProducerRecord<>(Topics.AUDIT.name(), emitter, w.bytes()))); // as written: its hash covers them
         }
         producer.flush();
         for (Future<RecordMetadata> f : sent) {
@@ -76,7 +77,7 @@ final class AuditSpoolShipper {
      * Without READ on the topic (services only write it) it trusts the spool's latest acknowledgement
      * marker instead: the events in flight when the emitter stopped may then reach the topic twice.
      */
-    static TopicHead reading(Map<String, Object> kafka, Producer<String, AuditEvent> producer, Duration timeout) {
+    static TopicHead reading(Map<String, Object> kafka, Producer<String, byte[]> producer, Duration timeout) {
         TopicHead read = readingTopic(kafka, producer, timeout);
         return (emitter, from) -> {
             try {
@@ -90,7 +91,7 @@ final class AuditSpoolShipper {
         };
     }
 
-    private static TopicHead readingTopic(Map<String, Object> kafka, Producer<String, AuditEvent> producer, Duration timeout) {
+    private static TopicHead readingTopic(Map<String, Object> kafka, Producer<String, byte[]> producer, Duration timeout) {
         return (emitter, from) -> {
             int partition = from != null ? from.partition()
                     : Utils.toPositive(Utils.murmur2(Topics.AUDIT.keySerde().serializer().serialize(Topics.AUDIT.name(), emitter)))

@@ -28,8 +28,14 @@ public final class AuditVerifier {
      *
      * @param position where (e.g. {@code strongroom.audit/0/1234}), for the report
      * @param event the event
+     * @param written the bytes it was read from (Avro single-object encoding), or null if not known
      */
-    public record Positioned(String position, AuditEvent event) {}
+    public record Positioned(String position, AuditEvent event, byte[] written) {
+        /** An event whose written bytes are not known: its hash is checked against the current schema's encoding. */
+        public Positioned(String position, AuditEvent event) {
+            this(position, event, null);
+        }
+    }
 
     /**
      * The verdict.
@@ -74,7 +80,7 @@ public final class AuditVerifier {
             AuditEvent e = p.event();
             emitters.add(e.getEmitter());
             String at = p.position() + " (emitter " + e.getEmitter() + ", sequence " + e.getSequence() + ")";
-            boolean intact = ByteBuffer.wrap(HashChain.hash(e)).equals(e.getHash());
+            boolean intact = ByteBuffer.wrap(HashChain.hash(e, p.written())).equals(e.getHash());
             if (!intact) {
                 problems.add(at + ": modified: the event does not match its hash");
             }

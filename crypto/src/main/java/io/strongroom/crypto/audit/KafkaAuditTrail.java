@@ -18,6 +18,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,13 +38,13 @@ public final class KafkaAuditTrail implements AuditTrail {
     /** A spool whose events are all on the topic is emptied past this size. */
     static final long COMPACT_ABOVE = 1 << 20;
 
-    private final Producer<String, AuditEvent> producer;
+    private final Producer<String, byte[]> producer;
     private final HashChain chain;
     private final Semaphore inFlight;
     private final AuditSpool spool;
     private final Path spoolDir;
     private final AuditSpoolShipper.TopicHead topicHead;
-    private final BlockingQueue<AuditEvent> toSend = new LinkedBlockingQueue<>();
+    private final BlockingQueue<HashChain.Written> toSend = new LinkedBlockingQueue<>();
     private final Thread sender;
     private volatile AuditSpool.Ack lastAck;
     private volatile Exception failure;
@@ -54,7 +55,7 @@ public final class KafkaAuditTrail implements AuditTrail {
      * @param spoolDir where emitters keep their spools (created 0700)
      * @param topicHead how to find the highest sequence of a stopped emitter on the topic
      */
-    KafkaAuditTrail(Producer<String, AuditEvent> producer, String emitter, int capacity, Path spoolDir,
+    KafkaAuditTrail(Producer<String, byte[]> producer, String emitter, int capacity, Path spoolDir,
             AuditSpoolShipper.TopicHead topicHead) {
         this.producer = producer;
         this.chain = new HashChain(emitter);
@@ -82,8 +83,8 @@ public final class KafkaAuditTrail implements AuditTrail {
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE); // retry until Kafka is back
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Duration.ofMinutes(10).toMillis());
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        KafkaProducer<String, AuditEvent> producer = new KafkaProducer<>(props, Topics.AUDIT.keySerde().serializer(),
-                Topics.AUDIT.valueSerde().serializer());
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, Topics.AUDIT.keySerde().serializer(),
+                new ByteArraySerializer()); // the bytes HashChain wrote and hashed, never re-encoded
         try {
             return new KafkaAuditTrail(producer, service + "-" + UUID.randomUUID().toString().substring(0, 8), capacity,
                     spoolDir, AuditSpoolShipper.reading(kafka, producer, Duration.ofSeconds(30)));
@@ -116,7 +117,7 @@ public final class KafkaAuditTrail implements AuditTrail {
                 Thread.currentThread().interrupt();
                 throw new AuditUnavailableException("interrupted while waiting for the audit trail", e);
             }
-            AuditEvent event = chain.next(record, System.currentTimeMillis());
+            HashChain.Written event = chain.append(record, System.currentTimeMillis());
             try {
                 position = spool.append(event, lastAck);
             } catch (RuntimeException e) {
@@ -133,7 +134,7 @@ public final class KafkaAuditTrail implements AuditTrail {
         try {
             shipOrphans();
             while (true) {
-                AuditEvent event = toSend.poll(100, TimeUnit.MILLISECONDS);
+                HashChain.Written event = toSend.poll(100, TimeUnit.MILLISECONDS);
                 if (event == null) {
                     if (closing) {
                         return;
@@ -177,11 +178,12 @@ public final class KafkaAuditTrail implements AuditTrail {
         }
     }
 
-    private void sendOne(AuditEvent event) throws InterruptedException {
+    private void sendOne(HashChain.Written written) throws InterruptedException {
         long backoff = 100;
         while (true) {
             try {
-                producer.send(new ProducerRecord<>(Topics.AUDIT.name(), chain.emitter(), event), (md, error) -> {
+                AuditEvent event = written.event();
+                producer.send(new ProducerRecord<>(Topics.AUDIT.name(), chain.emitter(), written.bytes()), (md, error) -> {
                     inFlight.release();
                     synchronized (acked) {
                         if (error == null) {
