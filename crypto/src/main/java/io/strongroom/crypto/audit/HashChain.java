@@ -100,7 +100,22 @@ public final class HashChain {
 
     /** The next event of the chain (hash format 2) and the bytes to write: write exactly these. */
     public Written append(AuditRecord record, long timestampMs) {
-        TreeMap<String, String> attributes = new TreeMap<>();
+        return append(record, timestampMs, Map.of());
+    }
+
+    /** The sequence the next event will carry. */
+    long nextSequence() {
+        return sequence;
+    }
+
+    /** The hash of the latest event (GENESIS before the first). */
+    byte[] previousHash() {
+        return previous.clone();
+    }
+
+    /** As {@link #append(AuditRecord, long)}, with {@code extra} attributes. */
+    Written append(AuditRecord record, long timestampMs, Map<String, String> extra) {
+        TreeMap<String, String> attributes = new TreeMap<>(extra);
         attributes.put(FORMAT_ATTRIBUTE, FORMAT_2);
         AuditEvent event = AuditEvent.newBuilder()
                 .setEventId(UUID.randomUUID().toString()).setEmitter(emitter).setSequence(sequence).setTimestampMs(timestampMs)

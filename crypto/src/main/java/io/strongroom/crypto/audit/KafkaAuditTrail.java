@@ -50,6 +50,10 @@ public final class KafkaAuditTrail implements AuditTrail {
     private volatile Exception failure;
     private volatile boolean closing;
     private final Object acked = new Object();
+    private final AuditSigning signing;
+    private final String principal;
+    private int sinceHead; // events appended since the last signed head (guarded by chain)
+    private long lastHeadAt;
 
     /**
      * @param spoolDir where emitters keep their spools (created 0700)
@@ -57,12 +61,32 @@ public final class KafkaAuditTrail implements AuditTrail {
      */
     KafkaAuditTrail(Producer<String, byte[]> producer, String emitter, int capacity, Path spoolDir,
             AuditSpoolShipper.TopicHead topicHead) {
+        this(producer, emitter, capacity, spoolDir, topicHead, null, null);
+    }
+
+    /**
+     * @param signing how to sign the chain, or null for an unsigned chain (as before issue 19)
+     * @param principal the principal the chain's heads name (the service)
+     */
+    KafkaAuditTrail(Producer<String, byte[]> producer, String emitter, int capacity, Path spoolDir,
+            AuditSpoolShipper.TopicHead topicHead, AuditSigning signing, String principal) {
+        this.signing = signing;
+        this.principal = principal;
+        if (signing != null && !AuditChainHead.mayName(signing.identity().role(), principal)) {
+            throw new IllegalArgumentException("audit signing identity " + signing.identity().keyId() + " (role "
+                    + signing.identity().role() + ") may not sign the audit chain of " + principal);
+        }
         this.producer = producer;
         this.chain = new HashChain(emitter);
         this.inFlight = new Semaphore(capacity);
         this.spoolDir = spoolDir;
         this.topicHead = topicHead;
         this.spool = AuditSpool.create(spoolDir, emitter, COMPACT_ABOVE);
+        if (signing != null) {
+            synchronized (chain) {
+                head(AuditChainHead.Kind.OPEN, true); // binds this emitter to its key before any event
+            }
+        }
         this.sender = new Thread(this::send, "strongroom-audit-" + emitter);
         sender.setDaemon(true);
         sender.start();
@@ -76,6 +100,16 @@ public final class KafkaAuditTrail implements AuditTrail {
      * @param spoolDir where the service's emitters keep their spools (its data directory)
      */
     public static KafkaAuditTrail create(Map<String, Object> kafka, String service, int capacity, Path spoolDir) {
+        return create(kafka, service, capacity, spoolDir, null);
+    }
+
+    /**
+     * As {@link #create(Map, String, int, Path)}, signing the chain with {@code signing} (null: unsigned).
+     *
+     * @throws IllegalArgumentException if the identity's role may not name {@code service} ({@link AuditChainHead#mayName})
+     */
+    public static KafkaAuditTrail create(Map<String, Object> kafka, String service, int capacity, Path spoolDir,
+            AuditSigning signing) {
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -87,7 +121,7 @@ public final class KafkaAuditTrail implements AuditTrail {
                 new ByteArraySerializer()); // the bytes HashChain wrote and hashed, never re-encoded
         try {
             return new KafkaAuditTrail(producer, service + "-" + UUID.randomUUID().toString().substring(0, 8), capacity,
-                    spoolDir, AuditSpoolShipper.reading(kafka, producer, Duration.ofSeconds(30)));
+                    spoolDir, AuditSpoolShipper.reading(kafka, producer, Duration.ofSeconds(30)), signing, service);
         } catch (RuntimeException e) {
             producer.close(Duration.ZERO);
             throw e;
@@ -117,17 +151,63 @@ public final class KafkaAuditTrail implements AuditTrail {
                 Thread.currentThread().interrupt();
                 throw new AuditUnavailableException("interrupted while waiting for the audit trail", e);
             }
-            HashChain.Written event = chain.append(record, System.currentTimeMillis());
-            try {
-                position = spool.append(event, lastAck);
-            } catch (RuntimeException e) {
-                inFlight.release();
-                failure = e;
-                throw e;
+            position = enqueue(chain.append(record, System.currentTimeMillis()));
+            if (signing != null && ++sinceHead >= signing.everyEvents()
+                    || signing != null && System.nanoTime() - lastHeadAt >= signing.every().toNanos()) {
+                position = head(AuditChainHead.Kind.PERIODIC, true);
             }
-            toSend.add(event);
         }
         spool.awaitDurable(position); // outside the lock: concurrent callers share one fsync
+    }
+
+    /** Spools and queues {@code event}; the caller holds the chain's lock and a permit. */
+    private long enqueue(HashChain.Written event) {
+        try {
+            long position = spool.append(event, lastAck);
+            toSend.add(event);
+            return position;
+        } catch (RuntimeException e) {
+            inFlight.release();
+            failure = e;
+            throw e;
+        }
+    }
+
+    /**
+     * Appends a signed head (caller holds the chain's lock); returns its spool position, or -1 if
+     * {@code wait} is false and Kafka's buffer is full (the next chance signs).
+     */
+    private long head(AuditChainHead.Kind kind, boolean wait) {
+        if (wait) {
+            try {
+                inFlight.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AuditUnavailableException("interrupted while waiting for the audit trail", e);
+            }
+        } else if (!inFlight.tryAcquire()) {
+            return -1;
+        }
+        long position = enqueue(AuditChainHead.append(chain, signing.identity(), principal, kind, System.currentTimeMillis()));
+        sinceHead = 0;
+        lastHeadAt = System.nanoTime();
+        return position;
+    }
+
+    /** Signs a head once {@code signing.every} has passed with events unsigned (sender thread). */
+    private void signIfDue() {
+        if (signing == null) {
+            return;
+        }
+        long position = -1;
+        synchronized (chain) {
+            if (failure == null && sinceHead > 0 && System.nanoTime() - lastHeadAt >= signing.every().toNanos()) {
+                position = head(AuditChainHead.Kind.PERIODIC, false);
+            }
+        }
+        if (position >= 0) {
+            spool.awaitDurable(position);
+        }
     }
 
     private void send() {
@@ -139,6 +219,7 @@ public final class KafkaAuditTrail implements AuditTrail {
                     if (closing) {
                         return;
                     }
+                    signIfDue();
                     continue;
                 }
                 sendOne(event);
@@ -240,6 +321,17 @@ public final class KafkaAuditTrail implements AuditTrail {
      */
     @Override
     public void close() {
+        if (signing != null) {
+            long position = -1;
+            synchronized (chain) {
+                if (failure == null && !closing) {
+                    position = head(AuditChainHead.Kind.CLOSE, true); // nothing may follow it
+                }
+            }
+            if (position >= 0) {
+                spool.awaitDurable(position);
+            }
+        }
         closing = true;
         try {
             sender.join(Duration.ofSeconds(30).toMillis());
