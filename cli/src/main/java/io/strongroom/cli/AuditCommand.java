@@ -46,12 +46,19 @@ final class AuditCommand {
             } else {
                 events.addAll(read(c, topic));
             }
-            AuditVerifier.Report report = AuditVerifier.verify(events);
+            var trust = c == null ? null : AuditIdentity.trust(c);
+            AuditVerifier.Report report = AuditVerifier.verify(events, trust);
             List<String> problems = new ArrayList<>(report.problems());
             String against = "";
+            if (report.authenticity() != null) {
+                var a = report.authenticity();
+                against += String.format("; %,d authentic (signed by the principal they name)%s", a.authentic().size(),
+                        a.awaitingSignature() == 0 ? "" : String.format(", %,d awaiting their emitter's next signed head",
+                                a.awaitingSignature()));
+            }
             if (file == null && !noCheckpoints) {
                 Checked checked = againstCheckpoints(c, events, problems);
-                against = checked.checkpoints() < 0 ? "; no signed checkpoints yet (strongroom audit init-key, then the "
+                against += checked.checkpoints() < 0 ? "; no signed checkpoints yet (strongroom audit init-key, then the "
                         + "coordinator signs one every audit.checkpoint-interval)"
                         : String.format("; checked against %,d signed checkpoints", checked.checkpoints());
             }
