@@ -242,7 +242,7 @@ public final class KafkaAuditTrail implements AuditTrail {
             long backoff = 100;
             while (true) {
                 try {
-                    AuditSpoolShipper.ship(orphan, producer, topicHead);
+                    AuditSpoolShipper.ship(orphan, producer, topicHead, signing == null ? null : this::closeOrphan);
                     break;
                 } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
                     throw new InterruptedException("closed while shipping " + orphan.file());
@@ -257,6 +257,20 @@ public final class KafkaAuditTrail implements AuditTrail {
                 }
             }
         }
+    }
+
+    /**
+     * The signed closing head of a dead emitter's chain whose last event is {@code last}, if it was
+     * one of this principal's emitters (a spool directory may be shared: an operator's chain is
+     * never closed by a service's key); else null.
+     */
+    private HashChain.Written closeOrphan(AuditEvent last) {
+        String emitter = last.getEmitter();
+        if (!emitter.startsWith(principal + "-") || emitter.length() != principal.length() + 9) {
+            return null;
+        }
+        return AuditChainHead.append(HashChain.resume(last), signing.identity(), principal, AuditChainHead.Kind.CLOSE,
+                System.currentTimeMillis());
     }
 
     private void sendOne(HashChain.Written written) throws InterruptedException {

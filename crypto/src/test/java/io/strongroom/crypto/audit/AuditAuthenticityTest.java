@@ -213,6 +213,33 @@ class AuditAuthenticityTest {
     }
 
     @Test
+    void aDeadEmittersUnsignedTailIsClosedBySignedHeadWhenItsSpoolIsShipped() {
+        // an encryptor killed after 2 events: opened and spooled, never signed beyond the opening head
+        AuditSpool dead = AuditSpool.create(dir, "encryptor-0000dead", 1 << 20);
+        HashChain chain = new HashChain("encryptor-0000dead");
+        dead.awaitDurable(dead.append(AuditChainHead.append(chain, ENCRYPTOR, "encryptor", AuditChainHead.Kind.OPEN, 1), null));
+        for (int i = 0; i < 2; i++) {
+            dead.awaitDurable(dead.append(chain.append(record("encryptor", i), 2 + i), null));
+        }
+        // an operator's orphan in the same directory is shipped but never closed by the encryptor's key
+        AuditSpool operator = AuditSpool.create(dir, "operator:alice-0000dead", 1 << 20);
+        HashChain alice = new HashChain("operator:alice-0000dead");
+        operator.awaitDurable(operator.append(alice.append(record("operator:alice", 0), 1), null));
+        dead.close();
+        operator.close();
+
+        KafkaAuditTrail next = trail("encryptor", AuditSigning.of(ENCRYPTOR));
+        await().atMost(Duration.ofSeconds(5)).until(() -> producer.history().size() == 6); // 3 + its close, alice's 1, our open
+        next.close();
+        collect();
+
+        AuditVerifier.Report report = verify();
+        assertThat(topic).filteredOn(p -> p.event().getEmitter().equals("encryptor-0000dead")).hasSize(4)
+                .allMatch(p -> report.authenticity().isAuthentic(p.position()));
+        assertThat(report.problems()).singleElement().asString().contains("(emitter operator:alice-0000dead): unsigned chain");
+    }
+
+    @Test
     void aTrailRefusesAnIdentityWhoseRoleMayNotNameItsPrincipal() {
         assertThatThrownBy(() -> trail("coordinator", AuditSigning.of(INGEST)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("may not sign the audit chain of coordinator");
