@@ -54,6 +54,7 @@ public final class KafkaAuditTrail implements AuditTrail {
     private final String principal;
     private int sinceHead; // events appended since the last signed head (guarded by chain)
     private long lastHeadAt;
+    private boolean closedHead; // the closing head is written: nothing may follow (guarded by chain)
 
     /**
      * @param spoolDir where emitters keep their spools (created 0700)
@@ -145,6 +146,9 @@ public final class KafkaAuditTrail implements AuditTrail {
             if (failure != null) {
                 throw new AuditUnavailableException("audit trail " + chain.emitter() + " failed earlier; refusing to run unaudited", failure);
             }
+            if (closedHead) {
+                throw new AuditUnavailableException("audit trail " + chain.emitter() + " is closed; refusing to run unaudited", null);
+            }
             try {
                 inFlight.acquire();
             } catch (InterruptedException e) {
@@ -201,7 +205,7 @@ public final class KafkaAuditTrail implements AuditTrail {
         }
         long position = -1;
         synchronized (chain) {
-            if (failure == null && sinceHead > 0 && System.nanoTime() - lastHeadAt >= signing.every().toNanos()) {
+            if (failure == null && !closedHead && sinceHead > 0 && System.nanoTime() - lastHeadAt >= signing.every().toNanos()) {
                 position = head(AuditChainHead.Kind.PERIODIC, false);
             }
         }
@@ -338,8 +342,9 @@ public final class KafkaAuditTrail implements AuditTrail {
         if (signing != null) {
             long position = -1;
             synchronized (chain) {
-                if (failure == null && !closing) {
+                if (failure == null && !closedHead) {
                     position = head(AuditChainHead.Kind.CLOSE, true); // nothing may follow it
+                    closedHead = true;
                 }
             }
             if (position >= 0) {
