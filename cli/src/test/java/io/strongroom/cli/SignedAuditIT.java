@@ -94,6 +94,10 @@ class SignedAuditIT {
                                 AuditAction.OTHER, AuditOutcome.SUCCESS, null, null, null, null, "GET /v1/keys"),
                                 System.currentTimeMillis()).bytes())).get();
                     }
+                    // and a test restore that never ran, as evidence for the compliance report
+                    producer.send(new ProducerRecord<>(Topics.AUDIT.name(), forged.emitter(), forged.append(new AuditRecord("restore",
+                            AuditAction.VERIFY, AuditOutcome.SUCCESS, "acme", null, null, null, "verified 100 segments"),
+                            System.currentTimeMillis()).bytes())).get();
                 }
 
                 assertThat(keys(port, "carol")).isEqualTo(200);
@@ -112,10 +116,20 @@ class SignedAuditIT {
                 assertThat(verify.code()).as(verify.out() + verify.err()).isEqualTo(1);
                 assertThat(verify.out()).contains("problem: strongroom.audit/")
                         .contains("(emitter coordinator-0badc0de): unsigned chain")
-                        .contains("2 event(s) naming [erin] are not authentic")
+                        .contains("3 event(s) naming [erin, restore] are not authentic")
                         .contains("authentic (signed by the principal they name)");
                 assertThat(verify.out().lines().filter(l -> l.startsWith("problem:")))
                         .as("the coordinator's signed chain is intact: the forgery is the only problem").hasSize(1);
+
+                Path json = dir.resolve("report.json");
+                PipelineIT.Run report = PipelineIT.run("report", "--config", cfg.toString(), "--tenant", "acme", "--json",
+                        json.toString());
+                assertThat(report.code()).as(report.out() + report.err()).isEqualTo(1); // the trail shows a forgery
+                var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+                assertThat(tree.path("verifications")).as("the forged verification is not evidence").isEmpty();
+                assertThat(tree.path("auditTrail").path("status").asText()).isEqualTo("DAMAGED");
+                assertThat(tree.path("auditTrail").path("problems").toString()).contains("(emitter coordinator-0badc0de): unsigned chain");
+                assertThat(tree.path("auditTrail").path("authenticEvents").asInt()).isPositive();
             }
         } finally {
             io.strongroom.testkit.Dirs.deleteRecursively(dir);
