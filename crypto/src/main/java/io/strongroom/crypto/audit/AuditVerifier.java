@@ -137,7 +137,8 @@ public final class AuditVerifier {
                 problems.add(at + ": chain broken: its previous hash is not the hash of sequence " + head.sequence
                         + " at " + head.position);
             }
-            if (!heads.containsKey(e.getEmitter()) || e.getSequence() > head.sequence) {
+            boolean advances = !heads.containsKey(e.getEmitter()) || e.getSequence() > head.sequence;
+            if (advances) {
                 head.sequence = e.getSequence(); // an out-of-order event does not move the head back
                 head.hash = e.getHash();
                 head.position = p.position();
@@ -146,7 +147,7 @@ public final class AuditVerifier {
                 }
                 heads.put(e.getEmitter(), head);
             }
-            if (authenticator != null) {
+            if (authenticator != null && advances) { // an event out of order is a problem already, and never authentic
                 authenticator.accept(p, at, problems.size() == problemsBefore);
             }
         }

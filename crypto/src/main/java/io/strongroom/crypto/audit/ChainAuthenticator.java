@@ -89,7 +89,7 @@ final class ChainAuthenticator {
             v = AuditChainHead.verify(at, e, trust);
         } catch (IllegalArgumentException x) { // UntrustedObjectException among them
             problems.add(x.getMessage() + " [chain head not trusted: it vouches for nothing]");
-                chain.pending.clear();
+            chain.pending.clear();
             return;
         }
         if (!AuditChainHead.mayName(v.role(), e.getPrincipal())) {
@@ -99,10 +99,18 @@ final class ChainAuthenticator {
             return;
         }
         if (v.kind() == AuditChainHead.Kind.OPEN) {
+            if (chain.role != null) {
+                problems.add(at + ": a second opening head for this emitter (by " + v.keyId() + "; the chain was opened by "
+                        + chain.keyId + "): a chain started again under its name");
+                chain.pending.clear();
+                return;
+            }
             chain.keyId = v.keyId();
             chain.role = v.role();
             chain.broken = !chainOk;
-            accepted(p, e);
+            if (chainOk) {
+                accepted(p, e);
+            }
             return;
         }
         if (chain.role == null) {

@@ -39,6 +39,7 @@ class AuditAuthenticityTest {
             new ByteArraySerializer());
     /** Everything on the topic, in order: what the trails sent, then what the attacker appends. */
     private final List<AuditVerifier.Positioned> topic = new ArrayList<>();
+    private int collected;
 
     private static AuditRecord record(String principal, int i) {
         return new AuditRecord(principal, AuditAction.UNWRAP_DEK, AuditOutcome.SUCCESS, "acme", "local://acme", "1", "seg-" + i,
@@ -51,9 +52,11 @@ class AuditAuthenticityTest {
 
     /** What the trails sent so far, appended to the topic. */
     private void collect() {
-        for (var r : producer.history().subList(topic.size(), producer.history().size())) {
+        var history = producer.history();
+        for (var r : history.subList(collected, history.size())) {
             add(r.value());
         }
+        collected = history.size();
     }
 
     private void add(byte[] bytes) {
@@ -170,6 +173,29 @@ class AuditAuthenticityTest {
         assertThat(report.problems()).anyMatch(p -> p.contains("encryptor-2") && p.contains("moved or copied"));
         assertThat(report.problems()).anyMatch(p -> p.contains("(emitter encryptor-2): unsigned chain"));
         assertThat(report.authenticity().authentic()).hasSize(3); // the real chain only
+    }
+
+    @Test
+    void aSecondChainStartedUnderALiveEmittersNameIsAProblem() {
+        KafkaAuditTrail trail = trail("coordinator", AuditSigning.of(COORDINATOR));
+        trail.record(record("coordinator", 0));
+        await().atMost(Duration.ofSeconds(5)).until(() -> producer.history().size() == 2);
+        collect();
+        // the attacker (ingest, with its own trusted key) starts a chain of the same emitter id, naming itself
+        HashChain forged = new HashChain("coordinator-1");
+        add(AuditChainHead.append(forged, INGEST, "ingest", AuditChainHead.Kind.OPEN, 1).bytes());
+        add(forged.append(record("ingest", 0), 2).bytes());
+        add(AuditChainHead.append(forged, INGEST, "ingest", AuditChainHead.Kind.CLOSE, 3).bytes());
+        trail.close();
+        collect();
+
+        AuditVerifier.Report report = verify();
+        assertThat(report.problems()).allMatch(p -> p.contains("(emitter coordinator-1, sequence "))
+                .anyMatch(p -> p.contains("out of order"))
+                .anyMatch(p -> p.contains("chain head signed by " + INGEST.keyId() + ", but the chain was opened by "
+                        + COORDINATOR.keyId()));
+        // the attacker's events are never authentic (the real chain's tail, whose place it took, is not either)
+        assertThat(report.authenticity().byPrincipal()).containsOnlyKeys("coordinator");
     }
 
     @Test
