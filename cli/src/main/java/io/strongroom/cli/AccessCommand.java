@@ -18,10 +18,19 @@ import picocli.CommandLine.Option;
         subcommands = {AccessCommand.Review.class, AccessCommand.Reinstate.class})
 final class AccessCommand {
 
-    /** Each principal's newest event in the audit trail. */
+    /**
+     * Each principal's newest event in the audit trail; with {@code identity.trust-file}, its newest
+     * authentic event only (an event forged in its name does not keep it active).
+     */
     static Map<String, Instant> lastActivity(StrongroomConfig c) {
         Map<String, Instant> last = new HashMap<>();
-        for (AuditVerifier.Positioned p : AuditCommand.read(c, io.strongroom.schemas.Topics.AUDIT.name())) {
+        List<AuditVerifier.Positioned> events = AuditCommand.read(c, io.strongroom.schemas.Topics.AUDIT.name());
+        var trust = AuditIdentity.trust(c);
+        var authenticity = trust == null ? null : AuditVerifier.verify(events, trust).authenticity();
+        for (AuditVerifier.Positioned p : events) {
+            if (authenticity != null && !authenticity.isAuthentic(p.position())) {
+                continue;
+            }
             last.merge(p.event().getPrincipal(), Instant.ofEpochMilli(p.event().getTimestampMs()), (a, b) -> a.isAfter(b) ? a : b);
         }
         return last;

@@ -8,6 +8,7 @@ import io.strongroom.schemas.Topic;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import java.util.ArrayList;
+import org.apache.kafka.common.serialization.Serdes;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,19 +42,23 @@ final class AuditCommand {
             List<AuditVerifier.Positioned> events = new ArrayList<>();
             StrongroomConfig c = file == null ? config.load() : null;
             if (file != null) {
-                List<AuditEvent> read = FileAuditTrail.read(file);
-                for (int i = 0; i < read.size(); i++) {
-                    events.add(new AuditVerifier.Positioned(file + " event " + (i + 1), read.get(i)));
-                }
+                events.addAll(readFile(file));
             } else {
                 events.addAll(read(c, topic));
             }
-            AuditVerifier.Report report = AuditVerifier.verify(events);
+            var trust = c == null ? null : AuditIdentity.trust(c);
+            AuditVerifier.Report report = AuditVerifier.verify(events, trust);
             List<String> problems = new ArrayList<>(report.problems());
             String against = "";
+            if (report.authenticity() != null) {
+                var a = report.authenticity();
+                against += String.format("; %,d authentic (signed by the principal they name)%s", a.authentic().size(),
+                        a.awaitingSignature() == 0 ? "" : String.format(", %,d awaiting their emitter's next signed head",
+                                a.awaitingSignature()));
+            }
             if (file == null && !noCheckpoints) {
                 Checked checked = againstCheckpoints(c, events, problems);
-                against = checked.checkpoints() < 0 ? "; no signed checkpoints yet (strongroom audit init-key, then the "
+                against += checked.checkpoints() < 0 ? "; no signed checkpoints yet (strongroom audit init-key, then the "
                         + "coordinator signs one every audit.checkpoint-interval)"
                         : String.format("; checked against %,d signed checkpoints", checked.checkpoints());
             }
@@ -84,12 +89,30 @@ final class AuditCommand {
         }
     }
 
-    /** Every event of {@code topic}, with where it was read. */
+    /**
+     * Every event of {@code topic}, with where it was read and the bytes it was written as (its
+     * hash covers them: an event written under an older schema version verifies as written).
+     */
     static List<AuditVerifier.Positioned> read(StrongroomConfig c, String topic) {
         List<AuditVerifier.Positioned> events = new ArrayList<>();
-        Topic<String, AuditEvent> audit = new Topic<>(topic, Topics.AUDIT.keySerde(), Topics.AUDIT.valueSerde());
-        TopicReader.readToEnd(c.kafka().clientProperties(), audit, r -> events.add(
-                new AuditVerifier.Positioned(r.topic() + "/" + r.partition() + "/" + r.offset(), r.value())));
+        Topic<String, byte[]> audit = new Topic<>(topic, Topics.AUDIT.keySerde(), Serdes.ByteArray());
+        var serde = Topics.AUDIT.valueSerde();
+        TopicReader.readToEnd(c.kafka().clientProperties(), audit, r -> {
+            String where = r.topic() + "/" + r.partition() + "/" + r.offset();
+            if (r.value() != null) {
+                events.add(new AuditVerifier.Positioned(where, serde.deserializer().deserialize(r.topic(), r.value()), r.value()));
+            }
+        });
+        return events;
+    }
+
+    /** Every event of a local audit file, with the bytes it was written as. */
+    static List<AuditVerifier.Positioned> readFile(java.nio.file.Path file) throws java.io.IOException {
+        List<AuditVerifier.Positioned> events = new ArrayList<>();
+        var read = FileAuditTrail.readWritten(file);
+        for (int i = 0; i < read.size(); i++) {
+            events.add(new AuditVerifier.Positioned(file + " event " + (i + 1), read.get(i).event(), read.get(i).bytes()));
+        }
         return events;
     }
 
@@ -105,11 +128,7 @@ final class AuditCommand {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            List<AuditEvent> read = FileAuditTrail.read(file);
-            List<AuditVerifier.Positioned> positioned = new ArrayList<>();
-            for (int i = 0; i < read.size(); i++) {
-                positioned.add(new AuditVerifier.Positioned(file + " event " + (i + 1), read.get(i)));
-            }
+            List<AuditVerifier.Positioned> positioned = readFile(file);
             AuditVerifier.Report report = AuditVerifier.verify(positioned);
             if (!report.ok()) {
                 report.problems().forEach(p -> System.out.println("problem: " + p));
@@ -120,15 +139,17 @@ final class AuditCommand {
             TopicReader.readToEnd(c.kafka().clientProperties(), Topics.AUDIT, r -> present.add(r.value().getEventId()));
             int sent = 0;
             try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(c.kafka().clientProperties(),
-                    Topics.AUDIT.keySerde().serializer(), Topics.AUDIT.valueSerde().serializer())) {
-                for (AuditEvent e : read) {
-                    if (present.add(e.getEventId())) {
-                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.AUDIT.name(), e.getEmitter(), e)).get();
+                    Topics.AUDIT.keySerde().serializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                for (AuditVerifier.Positioned p : positioned) {
+                    AuditEvent e = p.event();
+                    if (present.add(e.getEventId())) { // the bytes as written: their hash covers them
+                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.AUDIT.name(), e.getEmitter(),
+                                p.written())).get();
                         sent++;
                     }
                 }
             }
-            System.out.printf("shipped %,d of %,d events from %s to %s%n", sent, read.size(), file, Topics.AUDIT.name());
+            System.out.printf("shipped %,d of %,d events from %s to %s%n", sent, positioned.size(), file, Topics.AUDIT.name());
             return 0;
         }
     }
@@ -168,9 +189,7 @@ final class AuditCommand {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            List<AuditVerifier.Positioned> events = new ArrayList<>();
-            TopicReader.readToEnd(c.kafka().clientProperties(), Topics.AUDIT, r -> events.add(
-                    new AuditVerifier.Positioned(r.topic() + "/" + r.partition() + "/" + r.offset(), r.value())));
+            List<AuditVerifier.Positioned> events = read(c, Topics.AUDIT.name());
             try (var kms = KmsFactory.create(c, principal.audited()); var s3 = c.s3().client()) {
                 String where = new AuditCheckpointStore(c, s3).checkpoint(kms, events);
                 System.out.printf("signed the heads of %,d audit events into %s%n", events.size(), where);

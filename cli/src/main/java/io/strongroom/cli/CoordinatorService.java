@@ -209,7 +209,10 @@ final class CoordinatorService implements AutoCloseable {
     List<String> reviewAccess() {
         readAudit();
         var review = accessReview(config);
-        var rows = review.review(config.coordinator().principals(), lastActivity);
+        // with a trust file only authentic events count: the chains are checked again from the start (heads sign
+        // events in batches, so the incremental map cannot tell yet)
+        var activity = config.identity().trustFile() == null ? lastActivity : AccessCommand.lastActivity(config);
+        var rows = review.review(config.coordinator().principals(), activity);
         List<String> revoked = review.revokeInactive(rows, kms, "coordinator");
         if (!revoked.isEmpty()) {
             LOG.atWarn().addKeyValue("revoked", revoked).log("access review revoked inactive principals");

@@ -58,7 +58,7 @@ public final class KmsFactory {
             }
             return new AuditingKms(cached, auditFile != null ? FileAuditTrail.open(auditFile, principal + "@file")
                     : KafkaAuditTrail.create(config.kafka().clientProperties(), principal, k.auditBuffer(),
-                            auditSpoolDir(config)), principal);
+                            auditSpoolDir(config), AuditIdentity.signing(config, principal, backend)), principal);
         } catch (RuntimeException e) {
             backend.close();
             throw e;

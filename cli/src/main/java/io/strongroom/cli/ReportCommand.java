@@ -187,9 +187,14 @@ final class ReportCommand implements Callable<Integer> {
             }
         }
         List<AuditVerifier.Positioned> events = AuditCommand.read(c, io.strongroom.schemas.Topics.AUDIT.name());
+        // with identity.trust-file, only verifications on chains signed by the principal they name are listed
+        AuditVerifier.Report chain = AuditVerifier.verify(events, AuditIdentity.trust(c));
         List<Map<String, Object>> verifications = new ArrayList<>();
         for (AuditVerifier.Positioned p : events) {
             AuditEvent e = p.event();
+            if (chain.authenticity() != null && !chain.authenticity().isAuthentic(p.position())) {
+                continue;
+            }
             if (e.getAction() == AuditAction.VERIFY && (tenant.equals(e.getTenant()) || e.getTenant() == null)) {
                 Map<String, Object> v = new LinkedHashMap<>();
                 v.put("at", Instant.ofEpochMilli(e.getTimestampMs()).toString());
@@ -200,13 +205,16 @@ final class ReportCommand implements Callable<Integer> {
                 verifications.add(v);
             }
         }
-        AuditVerifier.Report chain = AuditVerifier.verify(events);
         List<String> auditProblems = new ArrayList<>(chain.problems());
         AuditCommand.Checked checked = AuditCommand.againstCheckpoints(c, events, auditProblems);
         Map<String, Object> audit = new LinkedHashMap<>();
         audit.put("status", auditProblems.isEmpty() ? "intact" : "DAMAGED");
         audit.put("events", chain.events());
         audit.put("emitters", chain.emitters().size());
+        if (chain.authenticity() != null) {
+            audit.put("authenticEvents", chain.authenticity().authentic().size());
+            audit.put("awaitingSignature", chain.authenticity().awaitingSignature());
+        }
         audit.put("signedCheckpoints", Math.max(0, checked.checkpoints()));
         audit.put("problems", auditProblems);
         problems.addAll(auditProblems);

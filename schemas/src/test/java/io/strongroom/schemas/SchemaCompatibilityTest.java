@@ -10,7 +10,11 @@ import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.avro.OpenSegment;
 import io.strongroom.avro.SegmentHeader;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.SchemaCompatibility;
@@ -80,6 +84,104 @@ class SchemaCompatibilityTest {
 
         assertThat(incompatibilities(List.of(v1, broken)))
                 .singleElement().asString().contains("mandatoryNewField");
+    }
+
+    /**
+     * The one enum insertion released before the rule existed: AuditEvent v2 put
+     * {@code DESCRIBE_KEY} between {@code DESTROY_KEY} and {@code REWRAP}. Avro resolves enums by
+     * name, so readers were fine, but anything that depends on a symbol's ordinal (the old
+     * audit hash re-encoded events under the current schema) broke. Kept, never extended.
+     */
+    static final Set<String> HISTORICAL_ENUM_EXCEPTIONS = Set.of("AuditEvent v2: io.strongroom.avro.AuditAction");
+
+    @ParameterizedTest
+    @MethodSource("recordSchemas")
+    void enumSymbolsOnlyGrowAtTheEnd(String name) throws Exception {
+        List<Schema> versions = new ArrayList<>(SchemaHistory.versions(name));
+        versions.add(current(name));
+        List<String> problems = enumReorderings(name, versions).stream()
+                .filter(p -> HISTORICAL_ENUM_EXCEPTIONS.stream().noneMatch(p::startsWith)).toList();
+        assertThat(problems).as("%s: append new enum symbols at the end, never in between", name).isEmpty();
+    }
+
+    @Test
+    void theHistoricalExceptionIsStillDetectedByTheRule() {
+        // the exception list must stay honest: it names a real violation, and only that one
+        List<String> problems = enumReorderings("AuditEvent", SchemaHistory.versions("AuditEvent"));
+        assertThat(problems).singleElement().asString()
+                .startsWith("AuditEvent v2: io.strongroom.avro.AuditAction")
+                .contains("DESCRIBE_KEY");
+    }
+
+    @Test
+    void theEnumRuleCatchesASymbolInsertedMidEnum() throws Exception {
+        Schema latest = current("KeyVersionEvent");
+        Schema inserted = withEnumSymbols(latest, symbols -> symbols.add(1, "INSERTED"));
+        Schema appended = withEnumSymbols(latest, symbols -> symbols.add("APPENDED"));
+
+        assertThat(enumReorderings("KeyVersionEvent", List.of(latest, inserted)))
+                .singleElement().asString().contains("INSERTED").startsWith("KeyVersionEvent v2");
+        assertThat(enumReorderings("KeyVersionEvent", List.of(latest, appended))).isEmpty();
+        // a removed or reordered symbol breaks the prefix too
+        Schema removed = withEnumSymbols(latest, symbols -> symbols.remove(0));
+        assertThat(enumReorderings("KeyVersionEvent", List.of(latest, removed))).hasSize(1);
+    }
+
+    /**
+     * For each named enum in version N+1, its symbols must start with all of version N's symbols
+     * in the same order: new symbols only at the end.
+     */
+    static List<String> enumReorderings(String name, List<Schema> versions) {
+        List<String> problems = new ArrayList<>();
+        for (int newer = 1; newer < versions.size(); newer++) {
+            Map<String, List<String>> before = enums(versions.get(newer - 1));
+            Map<String, List<String>> after = enums(versions.get(newer));
+            for (var e : before.entrySet()) {
+                List<String> now = after.get(e.getKey());
+                if (now == null) {
+                    continue; // a type that went away is the compatibility check's business
+                }
+                List<String> old = e.getValue();
+                if (now.size() < old.size() || !now.subList(0, old.size()).equals(old)) {
+                    problems.add(name + " v" + (newer + 1) + ": " + e.getKey()
+                            + " symbols must only grow at the end: was " + old + ", now " + now);
+                }
+            }
+        }
+        return problems;
+    }
+
+    private static Map<String, List<String>> enums(Schema schema) {
+        Map<String, List<String>> out = new TreeMap<>();
+        collectEnums(schema, out, new HashSet<>());
+        return out;
+    }
+
+    private static void collectEnums(Schema s, Map<String, List<String>> out, Set<String> seen) {
+        switch (s.getType()) {
+            case ENUM -> out.put(s.getFullName(), s.getEnumSymbols());
+            case RECORD -> {
+                if (seen.add(s.getFullName())) {
+                    s.getFields().forEach(f -> collectEnums(f.schema(), out, seen));
+                }
+            }
+            case ARRAY -> collectEnums(s.getElementType(), out, seen);
+            case MAP -> collectEnums(s.getValueType(), out, seen);
+            case UNION -> s.getTypes().forEach(t -> collectEnums(t, out, seen));
+            default -> { }
+        }
+    }
+
+    /** A copy of {@code schema} (parsed anew) whose first enum's symbols were changed by {@code edit}. */
+    private static Schema withEnumSymbols(Schema schema, java.util.function.Consumer<List<String>> edit) {
+        String enumName = enums(schema).keySet().iterator().next();
+        List<String> symbols = new ArrayList<>(enums(schema).get(enumName));
+        String json = schema.toString();
+        String oldList = symbols.stream().map(x -> "\"" + x + "\"").collect(java.util.stream.Collectors.joining(","));
+        edit.accept(symbols);
+        String newList = symbols.stream().map(x -> "\"" + x + "\"").collect(java.util.stream.Collectors.joining(","));
+        assertThat(json).contains(oldList);
+        return new Schema.Parser().parse(json.replace(oldList, newList));
     }
 
     @Test

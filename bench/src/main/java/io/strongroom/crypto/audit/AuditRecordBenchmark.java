@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -28,6 +29,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Run with {@code -t 1} and {@code -t 8} to see the group commit: concurrent callers share an fsync.
  * The spool sits in {@code java.io.tmpdir} unless {@code -Dbench.spool.dir} names a directory on the
  * disk that would hold the service's data directory.
+ *
+ * <p>{@code signing} (issue 19): {@code none} is the unsigned chain; {@code 1} signs a head after
+ * every event (Ed25519 through Tink, one more event on the chain, in the same fsync); {@code 1000}
+ * signs every 1,000 events (the default). {@code signHead} is one signed head alone.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -40,18 +45,27 @@ public class AuditRecordBenchmark {
             "acme", "local://acme", "1", "segment-0001", null);
 
     private Path dir;
-    private MockProducer<String, AuditEvent> producer;
+    private MockProducer<String, byte[]> producer;
     private KafkaAuditTrail trail;
     private HashChain chain;
+    private HashChain headChain;
+    private io.strongroom.crypto.identity.SigningIdentity identity;
+
+    @Param({"none", "1", "1000"})
+    public String signing;
 
     @Setup
     public void setUp() throws Exception {
         Path base = Path.of(System.getProperty("bench.spool.dir", System.getProperty("java.io.tmpdir")));
         dir = Files.createTempDirectory(base, "strongroom-bench-spool-");
         producer = new MockProducer<>(true, null, Topics.AUDIT.keySerde().serializer(),
-                Topics.AUDIT.valueSerde().serializer());
-        trail = new KafkaAuditTrail(producer, "bench", 100_000, dir, (e, from) -> -1);
+                new org.apache.kafka.common.serialization.ByteArraySerializer());
+        identity = io.strongroom.crypto.identity.SigningIdentity.generate(io.strongroom.crypto.identity.Role.ENCRYPTOR, "bench");
+        AuditSigning sign = signing.equals("none") ? null
+                : new AuditSigning(identity, Integer.parseInt(signing), java.time.Duration.ofHours(1));
+        trail = new KafkaAuditTrail(producer, "bench", 100_000, dir, (e, from) -> -1, sign, "encryptor");
         chain = new HashChain("bench-chain");
+        headChain = new HashChain("bench-heads");
     }
 
     /** The mock keeps every record it was sent: forget them between iterations. */
@@ -69,6 +83,13 @@ public class AuditRecordBenchmark {
     @Benchmark
     public void durableRecord() {
         trail.record(RECORD);
+    }
+
+    @Benchmark
+    public HashChain.Written signHead() {
+        synchronized (headChain) {
+            return AuditChainHead.append(headChain, identity, "encryptor", AuditChainHead.Kind.PERIODIC, 0);
+        }
     }
 
     @Benchmark

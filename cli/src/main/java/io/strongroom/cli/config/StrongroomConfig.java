@@ -60,7 +60,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
         coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
-        audit = Objects.requireNonNullElse(audit, new Audit(null, null, null));
+        audit = Objects.requireNonNullElse(audit, new Audit(null, null, null, null, null));
         anomaly = Objects.requireNonNullElse(anomaly, io.strongroom.anomaly.AnomalyConfig.defaults());
         metrics = Objects.requireNonNullElse(metrics, new MetricsSettings(null, null, null));
         identity = Objects.requireNonNullElse(identity, new Identity(null, null));
@@ -395,9 +395,26 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param publicKeyFile the public keyset (Tink JSON) that {@code audit verify} checks checkpoints with: pin it; without
      *     it, the one stored beside the signing key in S3 is used, with a warning
      * @param checkpointRetention with {@code archiver.object-lock}, how long each checkpoint is locked
+     * @param signEveryEvents an emitter with an identity ({@code identity.directory}) signs a head of its chain at least
+     *     every this many events; readers with {@code identity.trust-file} count only events its heads cover
+     * @param signEvery and at least this often while it has unsigned events
      */
-    public record Audit(Duration checkpointInterval, String publicKeyFile, Duration checkpointRetention) {
+    public record Audit(Duration checkpointInterval, String publicKeyFile, Duration checkpointRetention,
+            Integer signEveryEvents, Duration signEvery) {
+        /** With the default signing cadence. */
+        public Audit(Duration checkpointInterval, String publicKeyFile, Duration checkpointRetention) {
+            this(checkpointInterval, publicKeyFile, checkpointRetention, null, null);
+        }
+
         public Audit {
+            signEveryEvents = Objects.requireNonNullElse(signEveryEvents, io.strongroom.crypto.audit.AuditSigning.DEFAULT_EVERY_EVENTS);
+            signEvery = Objects.requireNonNullElse(signEvery, io.strongroom.crypto.audit.AuditSigning.DEFAULT_EVERY);
+            if (signEveryEvents < 1 || signEveryEvents > 1_000_000) {
+                throw new IllegalArgumentException("audit.sign-every-events must be between 1 and 1000000, got " + signEveryEvents);
+            }
+            if (signEvery.compareTo(Duration.ofMillis(100)) < 0 || signEvery.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("audit.sign-every must be between PT0.1S and PT1H, got " + signEvery);
+            }
             checkpointInterval = Objects.requireNonNullElse(checkpointInterval, Duration.ofMinutes(5));
             checkpointRetention = Objects.requireNonNullElse(checkpointRetention, Duration.ofDays(2557));
             if (checkpointInterval.compareTo(Duration.ofSeconds(1)) < 0) {

@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  * lock while the emitter lives), mode 0600 in a 0700 directory; one line per entry in the spool:
  *
  * <pre>
- * event line:   Base64(Avro single-object encoding of the AuditEvent) "\n"
+ * event line:   Base64(the AuditEvent's bytes as written: Avro single-object encoding) "\n"
  * marker line:  "#acked " partition " " offset " " sequence "\n"   (Kafka acknowledged that sequence there)
  * </pre>
  *
@@ -54,7 +54,7 @@ final class AuditSpool implements AutoCloseable {
     record Ack(int partition, long offset, long sequence) {}
 
     /** What a spool file holds: its events in order, and the latest acknowledgement it recorded (or null). */
-    record Contents(List<AuditEvent> events, Ack latestAck) {}
+    record Contents(List<HashChain.Written> events, Ack latestAck) {}
 
     private record Line(long sequence, byte[] bytes) {}
 
@@ -120,7 +120,7 @@ final class AuditSpool implements AutoCloseable {
      * @param ack the latest acknowledgement from Kafka, or null
      * @return the position to pass to {@link #awaitDurable}
      */
-    synchronized long append(AuditEvent event, Ack ack) {
+    synchronized long append(HashChain.Written event, Ack ack) {
         try {
             if (failure != null) {
                 throw failure;
@@ -136,13 +136,13 @@ final class AuditSpool implements AutoCloseable {
                 text.append(marker(ack));
                 markedAck = ack;
             }
-            byte[] line = (Base64.getEncoder().encodeToString(SERDE.encode(event)) + "\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] line = (Base64.getEncoder().encodeToString(event.bytes()) + "\n").getBytes(StandardCharsets.US_ASCII);
             byte[] bytes = text.length() == 0 ? line : concat(text.toString().getBytes(StandardCharsets.US_ASCII), line);
             write(channel, bytes);
             fileSize += bytes.length;
             written += bytes.length;
-            unacknowledged.addLast(new Line(event.getSequence(), line));
-            lastAppended = event.getSequence();
+            unacknowledged.addLast(new Line(event.event().getSequence(), line));
+            lastAppended = event.event().getSequence();
             return written;
         } catch (IOException e) {
             failure = e;
@@ -355,7 +355,7 @@ final class AuditSpool implements AutoCloseable {
      * writing it; its operation never returned) is ignored; any other unreadable line is an error.
      */
     static Contents read(Path file) throws IOException {
-        List<AuditEvent> events = new ArrayList<>();
+        List<HashChain.Written> events = new ArrayList<>();
         Ack latest = null;
         String text;
         try {
@@ -377,7 +377,8 @@ final class AuditSpool implements AutoCloseable {
                         latest = ack;
                     }
                 } else {
-                    events.add(SERDE.decode(file + " line " + (i + 1), Base64.getDecoder().decode(line)));
+                    byte[] bytes = Base64.getDecoder().decode(line);
+                    events.add(new HashChain.Written(SERDE.decode(file + " line " + (i + 1), bytes), bytes));
                 }
             } catch (RuntimeException e) {
                 if (i == lines.length - 1) {

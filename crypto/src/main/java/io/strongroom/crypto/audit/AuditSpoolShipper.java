@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -39,13 +40,26 @@ final class AuditSpoolShipper {
     private AuditSpoolShipper() {}
 
     /** Ships {@code orphan}; returns how many events were sent. */
-    static int ship(AuditSpool.Orphan orphan, Producer<String, AuditEvent> producer, TopicHead head) throws Exception {
+    static int ship(AuditSpool.Orphan orphan, Producer<String, byte[]> producer, TopicHead head) throws Exception {
+        return ship(orphan, producer, head, null);
+    }
+
+    /**
+     * As {@link #ship(AuditSpool.Orphan, Producer, TopicHead)}; then, with {@code closer}, also sends
+     * the head it makes to follow the orphan's newest spooled event: a signed closing head, so the
+     * events the dead emitter had not signed yet become authentic and nothing can follow them. Not
+     * when the spool holds no event (all acknowledged and compacted away) or ends with a closing head,
+     * nor when {@code closer} returns null (not its emitter).
+     */
+    static int ship(AuditSpool.Orphan orphan, Producer<String, byte[]> producer, TopicHead head,
+            Function<AuditEvent, HashChain.Written> closer) throws Exception {
         AuditSpool.Contents contents = orphan.read();
         String emitter = orphan.emitter();
         long highest = head.highestSequence(emitter, contents.latestAck());
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         long expected = highest + 1;
-        for (AuditEvent e : contents.events()) {
+        for (HashChain.Written w : contents.events()) {
+            AuditEvent e = w.event();
             if (!e.getEmitter().equals(emitter) || e.getSequence() <= highest) {
                 continue;
             }
@@ -54,7 +68,16 @@ final class AuditSpoolShipper {
                         .addKeyValue("sequence", e.getSequence()).log("audit spool {} has a gap", orphan.file());
             }
             expected = e.getSequence() + 1;
-            sent.add(producer.send(new ProducerRecord<>(Topics.AUDIT.name(), emitter, e)));
+            sent.add(producer.send(new ProducerRecord<>(Topics.AUDIT.name(), emitter, w.bytes()))); // as written: its hash covers them
+        }
+        List<HashChain.Written> spooled = contents.events().stream().filter(w -> w.event().getEmitter().equals(emitter)).toList();
+        if (closer != null && !spooled.isEmpty()) {
+            AuditEvent last = spooled.get(spooled.size() - 1).event();
+            HashChain.Written close = AuditChainHead.Kind.CLOSE.name().equalsIgnoreCase(
+                    last.getAttributes().get(AuditChainHead.KIND_ATTRIBUTE)) ? null : closer.apply(last);
+            if (close != null) {
+                sent.add(producer.send(new ProducerRecord<>(Topics.AUDIT.name(), emitter, close.bytes())));
+            }
         }
         producer.flush();
         for (Future<RecordMetadata> f : sent) {
@@ -76,7 +99,7 @@ final class AuditSpoolShipper {
      * Without READ on the topic (services only write it) it trusts the spool's latest acknowledgement
      * marker instead: the events in flight when the emitter stopped may then reach the topic twice.
      */
-    static TopicHead reading(Map<String, Object> kafka, Producer<String, AuditEvent> producer, Duration timeout) {
+    static TopicHead reading(Map<String, Object> kafka, Producer<String, byte[]> producer, Duration timeout) {
         TopicHead read = readingTopic(kafka, producer, timeout);
         return (emitter, from) -> {
             try {
@@ -90,7 +113,7 @@ final class AuditSpoolShipper {
         };
     }
 
-    private static TopicHead readingTopic(Map<String, Object> kafka, Producer<String, AuditEvent> producer, Duration timeout) {
+    private static TopicHead readingTopic(Map<String, Object> kafka, Producer<String, byte[]> producer, Duration timeout) {
         return (emitter, from) -> {
             int partition = from != null ? from.partition()
                     : Utils.toPositive(Utils.murmur2(Topics.AUDIT.keySerde().serializer().serialize(Topics.AUDIT.name(), emitter)))

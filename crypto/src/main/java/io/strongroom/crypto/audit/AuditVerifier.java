@@ -28,8 +28,14 @@ public final class AuditVerifier {
      *
      * @param position where (e.g. {@code strongroom.audit/0/1234}), for the report
      * @param event the event
+     * @param written the bytes it was read from (Avro single-object encoding), or null if not known
      */
-    public record Positioned(String position, AuditEvent event) {}
+    public record Positioned(String position, AuditEvent event, byte[] written) {
+        /** An event whose written bytes are not known: its hash is checked against the current schema's encoding. */
+        public Positioned(String position, AuditEvent event) {
+            this(position, event, null);
+        }
+    }
 
     /**
      * The verdict.
@@ -39,13 +45,31 @@ public final class AuditVerifier {
      * @param problems one line per problem, naming position, emitter and sequence; empty if intact
      * @param duplicates events that repeat an earlier event of their chain byte for byte (counted in {@code events})
      */
-    public record Report(long events, Set<String> emitters, List<String> problems, long duplicates) {
+    public record Report(long events, Set<String> emitters, List<String> problems, long duplicates, Authenticity authenticity) {
         public Report(long events, Set<String> emitters, List<String> problems) {
-            this(events, emitters, problems, 0);
+            this(events, emitters, problems, 0, null);
+        }
+
+        public Report(long events, Set<String> emitters, List<String> problems, long duplicates) {
+            this(events, emitters, problems, duplicates, null);
         }
 
         public boolean ok() {
             return problems.isEmpty();
+        }
+    }
+
+    /**
+     * Which events are authentic (only when verified with a trust file).
+     *
+     * @param authentic positions of the events covered by a trusted signed head of a chain whose key may name their principal
+     * @param byPrincipal how many authentic events name each principal
+     * @param awaitingSignature events on trusted chains after their newest signed head (not authentic yet, no problem)
+     */
+    public record Authenticity(Set<String> authentic, Map<String, Long> byPrincipal, long awaitingSignature) {
+        /** Whether the event read at {@code position} is authentic. */
+        public boolean isAuthentic(String position) {
+            return authentic.contains(position);
         }
     }
 
@@ -62,8 +86,21 @@ public final class AuditVerifier {
         };
     }
 
-    /** Verifies {@code events}, given in topic order. */
+    /** Verifies {@code events}, given in topic order: the hash chains only (no trust file: as before issue 19). */
     public static Report verify(Iterable<Positioned> events) {
+        return verify(events, null);
+    }
+
+    /**
+     * Verifies {@code events}, given in topic order: the hash chains, and with {@code trust} also
+     * who wrote them ({@link ChainAuthenticator}: unsigned chains, events under another
+     * principal's name and bad heads are problems; {@link Report#authenticity()} names the
+     * authentic events).
+     *
+     * @param trust the pinned signing keys, or null to check the hash chains only
+     */
+    public static Report verify(Iterable<Positioned> events, io.strongroom.crypto.identity.TrustFile trust) {
+        ChainAuthenticator authenticator = trust == null ? null : new ChainAuthenticator(trust);
         Map<String, Head> heads = new HashMap<>();
         Set<String> emitters = new LinkedHashSet<>();
         List<String> problems = new ArrayList<>();
@@ -74,7 +111,8 @@ public final class AuditVerifier {
             AuditEvent e = p.event();
             emitters.add(e.getEmitter());
             String at = p.position() + " (emitter " + e.getEmitter() + ", sequence " + e.getSequence() + ")";
-            boolean intact = ByteBuffer.wrap(HashChain.hash(e)).equals(e.getHash());
+            int problemsBefore = problems.size();
+            boolean intact = ByteBuffer.wrap(HashChain.hash(e, p.written())).equals(e.getHash());
             if (!intact) {
                 problems.add(at + ": modified: the event does not match its hash");
             }
@@ -99,7 +137,8 @@ public final class AuditVerifier {
                 problems.add(at + ": chain broken: its previous hash is not the hash of sequence " + head.sequence
                         + " at " + head.position);
             }
-            if (!heads.containsKey(e.getEmitter()) || e.getSequence() > head.sequence) {
+            boolean advances = !heads.containsKey(e.getEmitter()) || e.getSequence() > head.sequence;
+            if (advances) {
                 head.sequence = e.getSequence(); // an out-of-order event does not move the head back
                 head.hash = e.getHash();
                 head.position = p.position();
@@ -108,7 +147,16 @@ public final class AuditVerifier {
                 }
                 heads.put(e.getEmitter(), head);
             }
+            if (authenticator != null && advances) { // an event out of order is a problem already, and never authentic
+                authenticator.accept(p, at, problems.size() == problemsBefore);
+            }
         }
-        return new Report(count, emitters, List.copyOf(problems), duplicates);
+        Authenticity authenticity = null;
+        if (authenticator != null) {
+            problems.addAll(authenticator.problems());
+            authenticity = new Authenticity(Set.copyOf(authenticator.authentic()), Map.copyOf(authenticator.authenticByPrincipal()),
+                    authenticator.awaitingSignature());
+        }
+        return new Report(count, emitters, List.copyOf(problems), duplicates, authenticity);
     }
 }

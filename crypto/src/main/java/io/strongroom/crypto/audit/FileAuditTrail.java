@@ -56,8 +56,8 @@ public final class FileAuditTrail implements AuditTrail {
 
     @Override
     public synchronized void record(AuditRecord record) {
-        AuditEvent event = chain.next(record, System.currentTimeMillis());
-        byte[] line = (Base64.getEncoder().encodeToString(SERDE.encode(event)) + "\n").getBytes(StandardCharsets.US_ASCII);
+        HashChain.Written event = chain.append(record, System.currentTimeMillis());
+        byte[] line = (Base64.getEncoder().encodeToString(event.bytes()) + "\n").getBytes(StandardCharsets.US_ASCII);
         try {
             ByteBuffer buffer = ByteBuffer.wrap(line);
             while (buffer.hasRemaining()) {
@@ -71,7 +71,12 @@ public final class FileAuditTrail implements AuditTrail {
 
     /** Every event in {@code file}, in order. */
     public static List<AuditEvent> read(Path file) throws IOException {
-        List<AuditEvent> events = new ArrayList<>();
+        return readWritten(file).stream().map(HashChain.Written::event).toList();
+    }
+
+    /** Every event in {@code file}, in order, with the bytes it was written as (to verify and ship them unchanged). */
+    public static List<HashChain.Written> readWritten(Path file) throws IOException {
+        List<HashChain.Written> events = new ArrayList<>();
         int n = 0;
         for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
             n++;
@@ -79,7 +84,8 @@ public final class FileAuditTrail implements AuditTrail {
                 continue;
             }
             try {
-                events.add(SERDE.decode(file + " line " + n, Base64.getDecoder().decode(line.strip())));
+                byte[] bytes = Base64.getDecoder().decode(line.strip());
+                events.add(new HashChain.Written(SERDE.decode(file + " line " + n, bytes), bytes));
             } catch (IllegalArgumentException e) {
                 throw new IOException(file + " line " + n + " is not an audit event: " + e.getMessage(), e);
             }

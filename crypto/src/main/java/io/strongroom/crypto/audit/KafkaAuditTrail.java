@@ -18,6 +18,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,31 +38,56 @@ public final class KafkaAuditTrail implements AuditTrail {
     /** A spool whose events are all on the topic is emptied past this size. */
     static final long COMPACT_ABOVE = 1 << 20;
 
-    private final Producer<String, AuditEvent> producer;
+    private final Producer<String, byte[]> producer;
     private final HashChain chain;
     private final Semaphore inFlight;
     private final AuditSpool spool;
     private final Path spoolDir;
     private final AuditSpoolShipper.TopicHead topicHead;
-    private final BlockingQueue<AuditEvent> toSend = new LinkedBlockingQueue<>();
+    private final BlockingQueue<HashChain.Written> toSend = new LinkedBlockingQueue<>();
     private final Thread sender;
     private volatile AuditSpool.Ack lastAck;
     private volatile Exception failure;
     private volatile boolean closing;
     private final Object acked = new Object();
+    private final AuditSigning signing;
+    private final String principal;
+    private int sinceHead; // events appended since the last signed head (guarded by chain)
+    private long lastHeadAt;
+    private boolean closedHead; // the closing head is written: nothing may follow (guarded by chain)
 
     /**
      * @param spoolDir where emitters keep their spools (created 0700)
      * @param topicHead how to find the highest sequence of a stopped emitter on the topic
      */
-    KafkaAuditTrail(Producer<String, AuditEvent> producer, String emitter, int capacity, Path spoolDir,
+    KafkaAuditTrail(Producer<String, byte[]> producer, String emitter, int capacity, Path spoolDir,
             AuditSpoolShipper.TopicHead topicHead) {
+        this(producer, emitter, capacity, spoolDir, topicHead, null, null);
+    }
+
+    /**
+     * @param signing how to sign the chain, or null for an unsigned chain (as before issue 19)
+     * @param principal the principal the chain's heads name (the service)
+     */
+    KafkaAuditTrail(Producer<String, byte[]> producer, String emitter, int capacity, Path spoolDir,
+            AuditSpoolShipper.TopicHead topicHead, AuditSigning signing, String principal) {
+        this.signing = signing;
+        this.principal = principal;
+        if (signing != null && !AuditChainHead.mayName(signing.identity().role(), principal)) {
+            throw new IllegalArgumentException("audit signing identity " + signing.identity().keyId() + " (role "
+                    + signing.identity().role() + ") may not sign the audit chain of " + principal);
+        }
         this.producer = producer;
         this.chain = new HashChain(emitter);
         this.inFlight = new Semaphore(capacity);
         this.spoolDir = spoolDir;
         this.topicHead = topicHead;
         this.spool = AuditSpool.create(spoolDir, emitter, COMPACT_ABOVE);
+        if (signing != null) {
+            synchronized (chain) {
+                head(AuditChainHead.Kind.OPEN, true); // binds this emitter to its key before any event
+            }
+        }
         this.sender = new Thread(this::send, "strongroom-audit-" + emitter);
         sender.setDaemon(true);
         sender.start();
@@ -75,6 +101,16 @@ public final class KafkaAuditTrail implements AuditTrail {
      * @param spoolDir where the service's emitters keep their spools (its data directory)
      */
     public static KafkaAuditTrail create(Map<String, Object> kafka, String service, int capacity, Path spoolDir) {
+        return create(kafka, service, capacity, spoolDir, null);
+    }
+
+    /**
+     * As {@link #create(Map, String, int, Path)}, signing the chain with {@code signing} (null: unsigned).
+     *
+     * @throws IllegalArgumentException if the identity's role may not name {@code service} ({@link AuditChainHead#mayName})
+     */
+    public static KafkaAuditTrail create(Map<String, Object> kafka, String service, int capacity, Path spoolDir,
+            AuditSigning signing) {
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -82,11 +118,11 @@ public final class KafkaAuditTrail implements AuditTrail {
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE); // retry until Kafka is back
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Duration.ofMinutes(10).toMillis());
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        KafkaProducer<String, AuditEvent> producer = new KafkaProducer<>(props, Topics.AUDIT.keySerde().serializer(),
-                Topics.AUDIT.valueSerde().serializer());
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, Topics.AUDIT.keySerde().serializer(),
+                new ByteArraySerializer()); // the bytes HashChain wrote and hashed, never re-encoded
         try {
             return new KafkaAuditTrail(producer, service + "-" + UUID.randomUUID().toString().substring(0, 8), capacity,
-                    spoolDir, AuditSpoolShipper.reading(kafka, producer, Duration.ofSeconds(30)));
+                    spoolDir, AuditSpoolShipper.reading(kafka, producer, Duration.ofSeconds(30)), signing, service);
         } catch (RuntimeException e) {
             producer.close(Duration.ZERO);
             throw e;
@@ -110,34 +146,84 @@ public final class KafkaAuditTrail implements AuditTrail {
             if (failure != null) {
                 throw new AuditUnavailableException("audit trail " + chain.emitter() + " failed earlier; refusing to run unaudited", failure);
             }
+            if (closedHead) {
+                throw new AuditUnavailableException("audit trail " + chain.emitter() + " is closed; refusing to run unaudited", null);
+            }
             try {
                 inFlight.acquire();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AuditUnavailableException("interrupted while waiting for the audit trail", e);
             }
-            AuditEvent event = chain.next(record, System.currentTimeMillis());
-            try {
-                position = spool.append(event, lastAck);
-            } catch (RuntimeException e) {
-                inFlight.release();
-                failure = e;
-                throw e;
+            position = enqueue(chain.append(record, System.currentTimeMillis()));
+            if (signing != null && ++sinceHead >= signing.everyEvents()
+                    || signing != null && System.nanoTime() - lastHeadAt >= signing.every().toNanos()) {
+                position = head(AuditChainHead.Kind.PERIODIC, true);
             }
-            toSend.add(event);
         }
         spool.awaitDurable(position); // outside the lock: concurrent callers share one fsync
+    }
+
+    /** Spools and queues {@code event}; the caller holds the chain's lock and a permit. */
+    private long enqueue(HashChain.Written event) {
+        try {
+            long position = spool.append(event, lastAck);
+            toSend.add(event);
+            return position;
+        } catch (RuntimeException e) {
+            inFlight.release();
+            failure = e;
+            throw e;
+        }
+    }
+
+    /**
+     * Appends a signed head (caller holds the chain's lock); returns its spool position, or -1 if
+     * {@code wait} is false and Kafka's buffer is full (the next chance signs).
+     */
+    private long head(AuditChainHead.Kind kind, boolean wait) {
+        if (wait) {
+            try {
+                inFlight.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AuditUnavailableException("interrupted while waiting for the audit trail", e);
+            }
+        } else if (!inFlight.tryAcquire()) {
+            return -1;
+        }
+        long position = enqueue(AuditChainHead.append(chain, signing.identity(), principal, kind, System.currentTimeMillis()));
+        sinceHead = 0;
+        lastHeadAt = System.nanoTime();
+        return position;
+    }
+
+    /** Signs a head once {@code signing.every} has passed with events unsigned (sender thread). */
+    private void signIfDue() {
+        if (signing == null) {
+            return;
+        }
+        long position = -1;
+        synchronized (chain) {
+            if (failure == null && !closedHead && sinceHead > 0 && System.nanoTime() - lastHeadAt >= signing.every().toNanos()) {
+                position = head(AuditChainHead.Kind.PERIODIC, false);
+            }
+        }
+        if (position >= 0) {
+            spool.awaitDurable(position);
+        }
     }
 
     private void send() {
         try {
             shipOrphans();
             while (true) {
-                AuditEvent event = toSend.poll(100, TimeUnit.MILLISECONDS);
+                HashChain.Written event = toSend.poll(100, TimeUnit.MILLISECONDS);
                 if (event == null) {
                     if (closing) {
                         return;
                     }
+                    signIfDue();
                     continue;
                 }
                 sendOne(event);
@@ -160,7 +246,7 @@ public final class KafkaAuditTrail implements AuditTrail {
             long backoff = 100;
             while (true) {
                 try {
-                    AuditSpoolShipper.ship(orphan, producer, topicHead);
+                    AuditSpoolShipper.ship(orphan, producer, topicHead, signing == null ? null : this::closeOrphan);
                     break;
                 } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
                     throw new InterruptedException("closed while shipping " + orphan.file());
@@ -177,11 +263,26 @@ public final class KafkaAuditTrail implements AuditTrail {
         }
     }
 
-    private void sendOne(AuditEvent event) throws InterruptedException {
+    /**
+     * The signed closing head of a dead emitter's chain whose last event is {@code last}, if it was
+     * one of this principal's emitters (a spool directory may be shared: an operator's chain is
+     * never closed by a service's key); else null.
+     */
+    private HashChain.Written closeOrphan(AuditEvent last) {
+        String emitter = last.getEmitter();
+        if (!emitter.startsWith(principal + "-") || emitter.length() != principal.length() + 9) {
+            return null;
+        }
+        return AuditChainHead.append(HashChain.resume(last), signing.identity(), principal, AuditChainHead.Kind.CLOSE,
+                System.currentTimeMillis());
+    }
+
+    private void sendOne(HashChain.Written written) throws InterruptedException {
         long backoff = 100;
         while (true) {
             try {
-                producer.send(new ProducerRecord<>(Topics.AUDIT.name(), chain.emitter(), event), (md, error) -> {
+                AuditEvent event = written.event();
+                producer.send(new ProducerRecord<>(Topics.AUDIT.name(), chain.emitter(), written.bytes()), (md, error) -> {
                     inFlight.release();
                     synchronized (acked) {
                         if (error == null) {
@@ -238,6 +339,18 @@ public final class KafkaAuditTrail implements AuditTrail {
      */
     @Override
     public void close() {
+        if (signing != null) {
+            long position = -1;
+            synchronized (chain) {
+                if (failure == null && !closedHead) {
+                    position = head(AuditChainHead.Kind.CLOSE, true); // nothing may follow it
+                    closedHead = true;
+                }
+            }
+            if (position >= 0) {
+                spool.awaitDurable(position);
+            }
+        }
         closing = true;
         try {
             sender.join(Duration.ofSeconds(30).toMillis());

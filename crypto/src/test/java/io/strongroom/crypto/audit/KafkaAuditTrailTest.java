@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.avro.AuditOutcome;
+import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,8 +28,13 @@ class KafkaAuditTrailTest {
 
     @TempDir Path dir;
 
-    private final MockProducer<String, AuditEvent> producer = new MockProducer<>(false, null,
-            Topics.AUDIT.keySerde().serializer(), Topics.AUDIT.valueSerde().serializer());
+    private static final AvroSerde<AuditEvent> SERDE = AvroSerde.of(AuditEvent.class);
+    private final MockProducer<String, byte[]> producer = new MockProducer<>(false, null,
+            Topics.AUDIT.keySerde().serializer(), new ByteArraySerializer());
+
+    private static AuditEvent value(org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> r) {
+        return SERDE.decode("mock", r.value());
+    }
 
     private KafkaAuditTrail trail(String emitter, int capacity, AuditSpoolShipper.TopicHead head) {
         return new KafkaAuditTrail(producer, emitter, capacity, dir, head);
@@ -44,7 +51,7 @@ class KafkaAuditTrailTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> producer.history().size() == 2);
         producer.completeNext();
         await().atMost(Duration.ofSeconds(5)).until(() -> third.isDone() && producer.history().size() == 3);
-        assertThat(producer.history()).extracting(r -> r.value().getSequence()).containsExactly(0L, 1L, 2L);
+        assertThat(producer.history()).extracting(r -> value(r).getSequence()).containsExactly(0L, 1L, 2L);
         assertThat(producer.history()).allMatch(r -> r.key().equals("e") && r.topic().equals("strongroom.audit"));
     }
 
@@ -66,7 +73,7 @@ class KafkaAuditTrailTest {
         Path spool = trail.spoolFile();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(spool))).isEqualTo("rw-------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
-        assertThat(AuditSpool.read(spool).events()).extracting(AuditEvent::getSequence).containsExactly(0L, 1L);
+        assertThat(AuditSpool.read(spool).events()).extracting(w -> w.event().getSequence()).containsExactly(0L, 1L);
     }
 
     @Test
@@ -75,8 +82,8 @@ class KafkaAuditTrailTest {
         HashChain chain = new HashChain("dead");
         List<AuditEvent> events = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            AuditEvent e = chain.next(RECORD, 1000 + i);
-            events.add(e);
+            HashChain.Written e = chain.append(RECORD, 1000 + i);
+            events.add(e.event());
             dead.awaitDurable(dead.append(e, i == 2 ? new AuditSpool.Ack(1, 41, 1) : null));
         }
         dead.close(); // killed: the file stays
@@ -88,7 +95,7 @@ class KafkaAuditTrailTest {
         trail.record(RECORD);
         await().atMost(Duration.ofSeconds(5)).until(() -> producer.history().size() == 3);
         assertThat(asked).containsExactly(new AuditSpool.Ack(1, 41, 1));
-        assertThat(producer.history()).extracting(r -> r.key() + "/" + r.value().getSequence())
+        assertThat(producer.history()).extracting(r -> r.key() + "/" + value(r).getSequence())
                 .containsExactly("dead/2", "dead/3", "alive/0");
         assertThat(Files.exists(dir.resolve("dead.spool"))).as("a shipped spool is deleted").isFalse();
         assertThat(Files.exists(dir.resolve("dead.lock"))).isFalse();
@@ -99,11 +106,11 @@ class KafkaAuditTrailTest {
         AuditSpool spool = AuditSpool.create(dir, "e", 1); // rewritten before every append
         HashChain chain = new HashChain("e");
         for (int i = 0; i < 5; i++) {
-            spool.awaitDurable(spool.append(chain.next(RECORD, i), i >= 3 ? new AuditSpool.Ack(0, 100 + i - 3, i - 3) : null));
+            spool.awaitDurable(spool.append(chain.append(RECORD, i), i >= 3 ? new AuditSpool.Ack(0, 100 + i - 3, i - 3) : null));
         }
         AuditSpool.Contents contents = AuditSpool.read(spool.file());
         assertThat(contents.latestAck()).isEqualTo(new AuditSpool.Ack(0, 101, 1));
-        assertThat(contents.events()).extracting(AuditEvent::getSequence).containsExactly(2L, 3L, 4L);
+        assertThat(contents.events()).extracting(w -> w.event().getSequence()).containsExactly(2L, 3L, 4L);
         spool.closeAndDelete();
         assertThat(dir).isEmptyDirectory();
     }

@@ -1,0 +1,38 @@
+package io.strongroom.cli;
+
+import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.audit.AuditChainHead;
+import io.strongroom.crypto.audit.AuditSigning;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
+import io.strongroom.crypto.identity.TrustFile;
+
+/** Who signs an audit chain ({@code identity.directory}) and whom verifiers trust ({@code identity.trust-file}). */
+final class AuditIdentity {
+    private AuditIdentity() {}
+
+    /**
+     * How {@code principal}'s emitter signs its chain, or null when {@code identity.directory} is not set.
+     *
+     * @param kms unwraps an identity encrypted under the KMS (the backend, before any audit trail exists), or null
+     * @throws IllegalArgumentException if the principal has no role, or its identity is missing or not that role's or
+     *     environment's (fail closed: signing was asked for)
+     */
+    static AuditSigning signing(StrongroomConfig c, String principal, io.strongroom.crypto.kms.Kms kms) {
+        if (c.identity().directory() == null) {
+            return null;
+        }
+        Role role = AuditChainHead.roleOf(principal);
+        if (role == null) {
+            throw new IllegalArgumentException("identity.directory is set, but principal '" + principal
+                    + "' has no role to sign its audit chain as");
+        }
+        SigningIdentity id = c.signingIdentity(role, kms);
+        return new AuditSigning(id, c.audit().signEveryEvents(), c.audit().signEvery());
+    }
+
+    /** The trust file of {@code identity.trust-file}, or null when it is not set. */
+    static TrustFile trust(StrongroomConfig c) {
+        return c.trust();
+    }
+}
