@@ -54,7 +54,9 @@ final class AuditCommand {
                 var a = report.authenticity();
                 against += String.format("; %,d authentic (signed by the principal they name)%s", a.authentic().size(),
                         a.awaitingSignature() == 0 ? "" : String.format(", %,d awaiting their emitter's next signed head",
-                                a.awaitingSignature()));
+                                a.awaitingSignature()))
+                        + (a.legacy() == 0 ? "" : String.format(", %,d written before signed chains (hash format 1; "
+                                + "not authentic)", a.legacy()));
             }
             if (file == null && !noCheckpoints) {
                 Checked checked = againstCheckpoints(c, events, problems);

@@ -65,8 +65,15 @@ public final class AuditVerifier {
      * @param authentic positions of the events covered by a trusted signed head of a chain whose key may name their principal
      * @param byPrincipal how many authentic events name each principal
      * @param awaitingSignature events on trusted chains after their newest signed head (not authentic yet, no problem)
+     * @param legacy events written before signed chains (hash format 1, before any trusted head on their partition): not
+     *     authentic, no problem
      */
-    public record Authenticity(Set<String> authentic, Map<String, Long> byPrincipal, long awaitingSignature) {
+    public record Authenticity(Set<String> authentic, Map<String, Long> byPrincipal, long awaitingSignature, long legacy) {
+        /** Without legacy events. */
+        public Authenticity(Set<String> authentic, Map<String, Long> byPrincipal, long awaitingSignature) {
+            this(authentic, byPrincipal, awaitingSignature, 0);
+        }
+
         /** Whether the event read at {@code position} is authentic. */
         public boolean isAuthentic(String position) {
             return authentic.contains(position);
@@ -155,7 +162,7 @@ public final class AuditVerifier {
         if (authenticator != null) {
             problems.addAll(authenticator.problems());
             authenticity = new Authenticity(Set.copyOf(authenticator.authentic()), Map.copyOf(authenticator.authenticByPrincipal()),
-                    authenticator.awaitingSignature());
+                    authenticator.awaitingSignature(), authenticator.legacy());
         }
         return new Report(count, emitters, List.copyOf(problems), duplicates, authenticity);
     }

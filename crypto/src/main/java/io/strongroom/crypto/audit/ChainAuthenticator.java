@@ -21,6 +21,12 @@ import java.util.Set;
  * event naming a principal its chain's key may not speak for, an event after the closing head.
  * Events after a chain's newest head are not authentic yet ({@link #awaitingSignature}); they are no
  * problem: a live emitter signs them within its interval.
+ *
+ * <p>Events from before signed chains — hash format 1 (no {@code hashFormat} attribute), on a
+ * partition where no trusted head has been seen before them — are legacy ({@link #legacy}): never
+ * authentic, but no problem either, so an upgraded trail does not read as forged. The same event
+ * after a trusted head on its partition is an unsigned chain like any other: a writer of the topic
+ * cannot pass a new forgery off as history.
  */
 final class ChainAuthenticator {
     private final TrustFile trust;
@@ -28,6 +34,8 @@ final class ChainAuthenticator {
     private final List<String> problems = new ArrayList<>();
     private final Set<String> authentic = new LinkedHashSet<>();
     private final Map<String, Long> authenticByPrincipal = new LinkedHashMap<>();
+    private final Set<String> signedPartitions = new java.util.HashSet<>();
+    private long legacy;
 
     private static final class Chain {
         String keyId;
@@ -37,6 +45,7 @@ final class ChainAuthenticator {
         String firstPosition;
         final Set<String> principals = new LinkedHashSet<>();
         long unsignedEvents;
+        long legacyEvents;
         final List<AuditVerifier.Positioned> pending = new ArrayList<>();
     }
 
@@ -68,8 +77,13 @@ final class ChainAuthenticator {
             return;
         }
         if (chain.role == null) {
-            chain.unsignedEvents++;
-            chain.principals.add(e.getPrincipal());
+            if (!HashChain.isFormat2(e) && !signedPartitions.contains(partitionOf(p.position()))) {
+                chain.legacyEvents++;
+                legacy++;
+            } else {
+                chain.unsignedEvents++;
+                chain.principals.add(e.getPrincipal());
+            }
             return;
         }
         if (!AuditChainHead.mayName(chain.role, e.getPrincipal())) {
@@ -107,6 +121,7 @@ final class ChainAuthenticator {
             }
             chain.keyId = v.keyId();
             chain.role = v.role();
+            signedPartitions.add(partitionOf(p.position()));
             chain.broken = !chainOk;
             if (chainOk) {
                 accepted(p, e);
@@ -149,6 +164,17 @@ final class ChainAuthenticator {
             }
         });
         return all;
+    }
+
+    /** The partition part ({@code topic/partition}) of a position {@code topic/partition/offset}. */
+    private static String partitionOf(String position) {
+        int last = position.lastIndexOf('/');
+        return last < 0 ? position : position.substring(0, last);
+    }
+
+    /** Events written before signed chains (see the class comment): not authentic, not a problem. */
+    long legacy() {
+        return legacy;
     }
 
     /** Positions of the authentic events. */

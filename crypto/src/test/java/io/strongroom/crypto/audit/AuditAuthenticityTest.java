@@ -75,6 +75,36 @@ class AuditAuthenticityTest {
         return AuditVerifier.verify(topic, TRUST);
     }
 
+    private void appendLegacy() throws Exception {
+        for (AuditVerifier.Positioned p : AuditUpgradeTest.v1Chain(1)) { // hash format 1: written before signed chains
+            topic.add(new AuditVerifier.Positioned("audit/0/" + topic.size(), p.event(), p.written()));
+        }
+    }
+
+    @Test
+    void eventsFromBeforeSignedChainsAreLegacyNotForgedAndNotAuthentic() throws Exception {
+        appendLegacy();
+        writeClosedChain(trail("encryptor", new AuditSigning(ENCRYPTOR, 3, Duration.ofHours(1))), "encryptor", 2);
+
+        AuditVerifier.Report report = verify();
+
+        assertThat(report.problems()).isEmpty();
+        assertThat(report.authenticity().legacy()).isEqualTo(3);
+        assertThat(report.authenticity().authentic()).doesNotContain("audit/0/0", "audit/0/1", "audit/0/2");
+        assertThat(report.authenticity().byPrincipal()).containsExactly(Map.entry("encryptor", 4L));
+    }
+
+    @Test
+    void aLegacyLookingEventAppendedAfterASignedHeadIsAnUnsignedChain() throws Exception {
+        writeClosedChain(trail("encryptor", new AuditSigning(ENCRYPTOR, 3, Duration.ofHours(1))), "encryptor", 2);
+        appendLegacy(); // the attacker: format-1 events, as if history, after the partition's first signed head
+
+        AuditVerifier.Report report = verify();
+
+        assertThat(report.authenticity().legacy()).isZero();
+        assertThat(report.problems()).singleElement().asString().contains("emitter encryptor-v1").contains("unsigned chain");
+    }
+
     @Test
     void aSignedChainIsAuthenticEndToEnd() {
         writeClosedChain(trail("encryptor", new AuditSigning(ENCRYPTOR, 3, Duration.ofHours(1))), "encryptor", 7);
