@@ -22,9 +22,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * @param problems unreadable parts and markers, parts and markers not signed by a trusted writer, and entries that do
  *     not belong where they are
  * @param authenticated whether parts and markers were verified against a trust file (else read as they are)
+ * @param disputed segment objects whose archiver entries contradict each other: only their headers can be believed
  */
 public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestParts, Map<String, Manifests.Entry> entries,
-        Map<String, String> pruned, List<String> problems, boolean authenticated) {
+        Map<String, String> pruned, List<String> problems, boolean authenticated, java.util.Set<String> disputed) {
 
     /** Reads the catalog of everything under {@code prefix} on {@code target}, without authenticating it. */
     public static ArchiveCatalog read(ArchiveTarget target, String prefix) {
@@ -66,29 +67,58 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
                         pruned.put(id, objectKey);
                     }
                 });
-            } catch (IllegalArgumentException e) {
-                problems.add(e.getMessage());
+            } catch (IllegalArgumentException | software.amazon.awssdk.core.exception.SdkException e) {
+                problems.add(e instanceof IllegalArgumentException ? e.getMessage()
+                        : target.where(key) + ": cannot be read: " + e.getMessage());
             }
         }
         Map<String, Manifests.Entry> entries = new TreeMap<>();
+        Map<String, Manifests.Entry> archived = new HashMap<>(); // each object's entry from the archiver's parts
+        Map<String, String> archivedIn = new HashMap<>();
+        java.util.Set<String> disputed = new java.util.TreeSet<>();
+        // the archiver's parts first, then rewraps: only a rewrap part may move a segment to another key
+        parts.sort(java.util.Comparator.comparing(k -> ArchiveLayout.parse(k).kind() == ArchiveLayout.Kind.REWRAP_PART));
         for (String key : parts) {
             try {
                 ArchiveLayout.Name at = ArchiveLayout.parse(key);
+                boolean rewrap = at.kind() == ArchiveLayout.Kind.REWRAP_PART;
                 byte[] payload = CatalogSignatures.open(target.where(key), key, target.get(key), trust, attested);
                 for (Manifests.Entry e : Manifests.decode(target.where(key), payload).segments()) {
                     String wrong = misplaced(e.objectKey(), e.segmentId(), at);
                     if (wrong != null) {
                         problems.add(target.where(key) + ": manifest entry for segment " + e.segmentId() + " names " + wrong
                                 + "; the entry is ignored");
+                    } else if (!rewrap && e.rewrappedAtMs() != null) {
+                        problems.add(target.where(key) + ": manifest entry for segment " + e.segmentId() + " claims a rewrap, "
+                                + "which only a rewrap part may record; the entry is ignored");
+                    } else if (!rewrap && archived.containsKey(e.objectKey()) && !sameSegment(archived.get(e.objectKey()), e)) {
+                        disputed.add(e.objectKey());
+                        problems.add(target.where(key) + ": manifest entry for segment " + e.segmentId() + " contradicts the "
+                                + "one in " + target.where(archivedIn.get(e.objectKey())) + " (key, size, digest, seal time or "
+                                + "classification); the segment's own header decides, and retention leaves it alone");
+                    } else if (rewrap && !archived.containsKey(e.objectKey()) && !entries.containsKey(e.objectKey())) {
+                        entries.put(e.objectKey(), e); // rewrapped before its part was read (an orphan), or legacy
                     } else {
+                        if (!rewrap) {
+                            archived.putIfAbsent(e.objectKey(), e);
+                            archivedIn.putIfAbsent(e.objectKey(), key);
+                        }
                         entries.merge(e.objectKey(), e, Manifests::newer);
                     }
                 }
-            } catch (IllegalArgumentException e) {
-                problems.add(e.getMessage());
+            } catch (IllegalArgumentException | software.amazon.awssdk.core.exception.SdkException e) {
+                problems.add(e instanceof IllegalArgumentException ? e.getMessage()
+                        : target.where(key) + ": cannot be read: " + e.getMessage());
             }
         }
-        return new ArchiveCatalog(listed, parts, entries, pruned, problems, trust != null);
+        return new ArchiveCatalog(listed, parts, entries, pruned, problems, trust != null, disputed);
+    }
+
+    /** Whether two archiver entries describe the same segment object the same way. */
+    private static boolean sameSegment(Manifests.Entry a, Manifests.Entry b) {
+        return java.util.Objects.equals(a.keyId(), b.keyId()) && java.util.Objects.equals(a.keyVersion(), b.keyVersion())
+                && a.sizeBytes() == b.sizeBytes() && java.util.Objects.equals(a.sha256(), b.sha256())
+                && a.sealedAtMs() == b.sealedAtMs() && java.util.Objects.equals(a.classification(), b.classification());
     }
 
     /** Why {@code objectKey} may not be named as segment {@code segmentId} by an object at {@code at}, or null. */

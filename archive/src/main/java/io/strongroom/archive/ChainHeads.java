@@ -5,12 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -84,20 +83,24 @@ public final class ChainHeads {
     }
 
     /**
-     * Folds index entries into heads. An entry counts only if it advances its chain (a larger last offset), so the
-     * archiver's retries and a re-read of the compacted index count each segment once.
+     * Folds index entries into heads, in any order (one chain's entries are spread over the index's partitions). The
+     * segments of a chain cover disjoint offset ranges, so a chain's segments are counted by their distinct last
+     * offsets: the archiver's retries and a re-read of the compacted index count each segment once. Holds one long
+     * per segment.
      */
     public static final class Tracker {
         private final Map<String, Head> heads = new TreeMap<>();
+        private final Map<String, java.util.Set<Long>> seen = new HashMap<>();
 
         /** Adds one archived segment. */
         public synchronized void add(String tenant, String stream, int partition, String segmentId, long lastOffset) {
             String chain = tenant + "/" + stream + "/p" + partition;
+            java.util.Set<Long> offsets = seen.computeIfAbsent(chain, c -> new java.util.HashSet<>());
+            offsets.add(lastOffset);
             Head head = heads.get(chain);
-            if (head == null || lastOffset > head.lastOffset()) {
-                heads.put(chain, new Head(tenant, stream, partition, segmentId, lastOffset,
-                        head == null ? 1 : head.segments() + 1));
-            }
+            boolean newest = head == null || lastOffset > head.lastOffset();
+            heads.put(chain, new Head(tenant, stream, partition, newest ? segmentId : head.segmentId(),
+                    newest ? lastOffset : head.lastOffset(), offsets.size()));
         }
 
         /** The heads now, in chain order. */
@@ -158,6 +161,8 @@ public final class ChainHeads {
                 read.add(new Stored(key, c, sha256(bytes)));
             } catch (IllegalArgumentException e) {
                 problems.add(e.getMessage());
+            } catch (software.amazon.awssdk.core.exception.SdkException e) {
+                problems.add(where + ": cannot be read: " + e.getMessage());
             }
         }
         read.sort(Comparator.comparingLong(s -> s.checkpoint().sequence()));
@@ -242,10 +247,6 @@ public final class ChainHeads {
     }
 
     static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(io.strongroom.crypto.Segment.sha256(bytes));
     }
 }

@@ -32,9 +32,20 @@ public final class LegacyAttestation {
 
     private LegacyAttestation() {}
 
-    /** The unsigned catalog objects (parts and markers) of {@code tenant} on {@code target}: name → SHA-256 hex. */
-    public static Map<String, String> unsigned(ArchiveTarget target, String environment, String tenant) {
-        Map<String, String> found = new TreeMap<>();
+    /**
+     * A tenant's unsigned catalog objects.
+     *
+     * @param legacy those written before its first signed one (or all, if none is signed): name → SHA-256 hex
+     * @param afterSigning those written since: not legacy but unsigned writes (forged, or by a service without an
+     *     identity), never attested
+     */
+    public record Unsigned(Map<String, String> legacy, List<String> afterSigning) {}
+
+    /** The unsigned catalog objects (parts and markers) of {@code tenant} on {@code target}, by when they were written. */
+    public static Unsigned unsigned(ArchiveTarget target, String environment, String tenant) {
+        Map<String, byte[]> unsignedBytes = new TreeMap<>();
+        Map<String, java.time.Instant> written = new HashMap<>();
+        java.time.Instant firstSigned = null;
         for (var o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
                 .prefix(ArchiveLayout.tenantPrefix(environment, tenant))).contents()) {
             ArchiveLayout.Kind kind = ArchiveLayout.parse(o.key()).kind();
@@ -42,11 +53,23 @@ public final class LegacyAttestation {
                     || kind == ArchiveLayout.Kind.PRUNE_MARKER) {
                 byte[] bytes = target.get(o.key());
                 if (!Signed.isEnvelope(bytes)) {
-                    found.put(o.key(), ChainHeads.sha256(bytes));
+                    unsignedBytes.put(o.key(), bytes);
+                    written.put(o.key(), o.lastModified());
+                } else if (firstSigned == null || o.lastModified().isBefore(firstSigned)) {
+                    firstSigned = o.lastModified();
                 }
             }
         }
-        return found;
+        Map<String, String> legacy = new TreeMap<>();
+        List<String> after = new java.util.ArrayList<>();
+        for (Map.Entry<String, byte[]> e : unsignedBytes.entrySet()) {
+            if (firstSigned == null || written.get(e.getKey()).isBefore(firstSigned)) {
+                legacy.put(e.getKey(), ChainHeads.sha256(e.getValue()));
+            } else {
+                after.add(e.getKey());
+            }
+        }
+        return new Unsigned(legacy, after);
     }
 
     /** Signs an attestation of {@code objects} with an operator's identity onto every target; returns its key. */

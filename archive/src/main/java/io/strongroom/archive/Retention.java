@@ -152,6 +152,12 @@ public final class Retention {
             examined += entries.size();
             Map<String, String> due = new LinkedHashMap<>();
             for (Manifests.Entry e : entries.values()) {
+                // a disputed entry, or one whose seal time is not the day its object is filed under, says nothing
+                // about when the segment expires: kept
+                if (catalog.disputed().contains(e.objectKey())
+                        || !ArchiveLayout.day(e.sealedAtMs()).equals(ArchiveLayout.parse(e.objectKey()).day())) {
+                    continue;
+                }
                 Instant expiry = policy.expiry(e.classification() == null ? null : Classification.valueOf(e.classification()),
                         e.sealedAtMs());
                 if (expiry != null && !expiry.isAfter(now)) {

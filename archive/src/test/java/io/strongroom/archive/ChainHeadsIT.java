@@ -89,6 +89,17 @@ class ChainHeadsIT {
     }
 
     @Test
+    void theTrackerCountsAChainSpreadOverTheIndexsPartitionsInAnyOrder() {
+        // one chain's index entries lie on several index partitions (keyed by segment id): read newest first
+        ChainHeads.Tracker t = new ChainHeads.Tracker();
+        t.add("acme", "changes", 0, "s3", 29);
+        t.add("acme", "changes", 0, "s1", 9);
+        t.add("acme", "changes", 0, "s2", 19);
+
+        assertThat(t.heads()).containsExactly(new ChainHeads.Head("acme", "changes", 0, "s3", 29, 3));
+    }
+
+    @Test
     void theNewestSegmentDeletedWithItsManifestPartIsDetectedFromTheSignedHead() {
         ChainHeads.Tracker t = new ChainHeads.Tracker();
         archive("s1", 0);

@@ -170,6 +170,33 @@ class SignedCatalogIT {
     }
 
     @Test
+    void theArchiversKeyCannotRecordARewrapNorRedateASegment() {
+        // a compromised archiver host signs a second part for a1: "rewrapped" onto version 2, and sealed in 1970
+        String rewrapClaim = ArchiveLayout.manifestKey(ENV, "acme", DAY, 1, 0, 9);
+        target.putIfAbsent(rewrapClaim, CatalogSignatures.seal(ARCHIVER, rewrapClaim, part(entry("2", SEALED + 5))),
+                "application/json", null);
+        Manifests.Entry e = entry("1", null);
+        String redate = ArchiveLayout.manifestKey(ENV, "acme", DAY, 2, 0, 9);
+        target.putIfAbsent(redate, CatalogSignatures.seal(ARCHIVER, redate, part(new Manifests.Entry(e.segmentId(),
+                e.objectKey(), e.stream(), e.sourcePartition(), e.firstOffset(), e.lastOffset(), e.recordCount(), 0, 0, 0,
+                null, e.keyId(), e.keyVersion(), e.sizeBytes(), e.sha256(), e.bodyCrc32c(), e.classification(), null, null,
+                null))), "application/json", null);
+
+        ArchiveCatalog catalog = catalog();
+
+        assertThat(catalog.current().get(a1).keyVersion()).as("still version 1").isEqualTo("1");
+        assertThat(catalog.disputed()).containsExactly(a1);
+        assertThat(catalog.problems()).hasSize(2)
+                .anySatisfy(p -> assertThat(p).contains(rewrapClaim).contains("only a rewrap part may record"))
+                .anySatisfy(p -> assertThat(p).contains(redate).contains("contradicts"));
+        RetentionPolicy policy = new RetentionPolicy(Map.of(Classification.PUBLIC, Duration.ofDays(1)), null);
+        Retention.Result result = Retention.prune(List.of(target), ENV, List.of("acme"), policy,
+                Instant.ofEpochMilli(SEALED).plus(Duration.ofDays(2)), "operator:test", false, k -> { }, OPERATOR, TRUST);
+        assertThat(result.expired()).as("a disputed segment is never pruned").isEmpty();
+        assertThat(target.getIfPresent(a1)).isNotNull();
+    }
+
+    @Test
     void aRoleThatMayNotWriteAnObjectCannotSealIt() {
         String marker = ArchiveLayout.prunedKey(ENV, "acme", SEALED, "m");
         assertThatThrownBy(() -> CatalogSignatures.seal(ARCHIVER, marker, new byte[0]))

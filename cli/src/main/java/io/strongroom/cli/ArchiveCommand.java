@@ -81,8 +81,16 @@ final class ArchiveCommand {
                             + problems.size() + " problems): nothing attested");
                     return 1;
                 }
-                java.util.Map<String, String> unsigned = io.strongroom.archive.LegacyAttestation.unsigned(primary,
-                        c.environment(), tenant);
+                io.strongroom.archive.LegacyAttestation.Unsigned found = io.strongroom.archive.LegacyAttestation.unsigned(
+                        primary, c.environment(), tenant);
+                if (!found.afterSigning().isEmpty()) { // not history: a forgery, or a writer without its identity
+                    found.afterSigning().forEach(k -> System.err.println("problem: " + primary.where(k) + ": unsigned, but "
+                            + "written after the tenant's first signed catalog object: not legacy"));
+                    System.err.println("strongroom archive sign-legacy: " + found.afterSigning().size() + " unsigned catalog "
+                            + "objects of tenant " + tenant + " are newer than signing: nothing attested (investigate them)");
+                    return 1;
+                }
+                java.util.Map<String, String> unsigned = found.legacy();
                 unsigned.keySet().forEach(k -> System.out.println((dryRun ? "would attest " : "attest ") + k));
                 if (unsigned.isEmpty() || dryRun) {
                     System.out.printf("%s %d unsigned catalog objects of tenant %s%n", dryRun ? "would attest" : "nothing to "

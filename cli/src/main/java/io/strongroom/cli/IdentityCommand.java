@@ -89,15 +89,23 @@ final class IdentityCommand {
                 Path file = c.identity().file(r);
                 if (Files.exists(file) && roles.all) {
                     System.out.println("kept " + file + " (exists)");
+                    if (trust != null && !IdentityFile.isWrapped(file)) { // trusted, also if the trust file is new
+                        trust = trust.with(IdentityFile.load(file));
+                    } else if (trust != null) {
+                        trust = trust.with(c.signingIdentity(r));
+                    }
                     continue;
                 }
-                if (underKms && r == Role.ARCHIVER) {
+                boolean wrap = underKms && r != Role.ARCHIVER;
+                if (underKms && r == Role.ARCHIVER && !roles.all) {
                     throw new IllegalArgumentException("the archiver has no KMS (it holds no key that decrypts): make its "
                             + "identity without --kms and keep the file readable by the archiver only");
+                } else if (underKms && r == Role.ARCHIVER) {
+                    System.out.println("the archiver has no KMS: its identity is an owner-only file");
                 }
                 SigningIdentity id;
-                if (underKms) {
-                    try (io.strongroom.crypto.audit.AuditingKms kms = KmsFactory.create(c, "operator")) {
+                if (wrap) {
+                    try (io.strongroom.crypto.audit.AuditingKms kms = KmsFactory.createUnsigned(c, "operator")) {
                         id = IdentityFile.createWrapped(file, r, c.environment(), kms, c.kms().timeout());
                     }
                 } else {
@@ -135,15 +143,19 @@ final class IdentityCommand {
             SigningIdentity old = c.signingIdentity(r);
             boolean wrapped = IdentityFile.isWrapped(file);
             Path retired = file.resolveSibling(file.getFileName() + ".retired-" + old.keyId());
-            Files.move(file, retired, StandardCopyOption.ATOMIC_MOVE);
+            // the new identity is made beside the old one first: a failure leaves the service its identity
+            Path next = file.resolveSibling(file.getFileName() + ".new");
+            Files.deleteIfExists(next);
             SigningIdentity id;
             if (wrapped) { // as protected as the one it replaces
-                try (io.strongroom.crypto.audit.AuditingKms kms = KmsFactory.create(c, "operator")) {
-                    id = IdentityFile.createWrapped(file, r, c.environment(), kms, c.kms().timeout());
+                try (io.strongroom.crypto.audit.AuditingKms kms = KmsFactory.createUnsigned(c, "operator")) {
+                    id = IdentityFile.createWrapped(next, r, c.environment(), kms, c.kms().timeout());
                 }
             } else {
-                id = IdentityFile.create(file, r, c.environment());
+                id = IdentityFile.create(next, r, c.environment());
             }
+            Files.move(file, retired, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(next, file, StandardCopyOption.ATOMIC_MOVE);
             trustOrEmpty(c).with(id).write(trustFile(c));
             System.out.println("rotated " + r + ": " + old.keyId() + " -> " + id.keyId() + " (old identity kept as " + retired
                     + ", still trusted); restart the " + r.name().toLowerCase(java.util.Locale.ROOT) + " to sign with it");

@@ -133,7 +133,7 @@ final class KeysCommand {
                 String keyId = tools.kms().keyIdFor(tenant);
                 int needed;
                 try (ArchiveTarget archive = ArchiveTarget.of(c.s3())) {
-                    needed = Rewrap.references(archive, c.environment(), tenant, c.trust()).getOrDefault(keyId + "/" + version, 0);
+                    needed = Rewrap.needing(Rewrap.references(archive, c.environment(), tenant, c.trust()), keyId, version);
                 }
                 if (needed > 0) {
                     tools.kms().record(io.strongroom.avro.AuditAction.DISABLE_KEY, io.strongroom.avro.AuditOutcome.DENIED, tenant,
@@ -241,7 +241,7 @@ final class KeysCommand {
                             c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust());
                     System.out.printf("2/4 rewrapped %,d of %,d segments onto version %s%n", r.rewrapped(), r.segments(),
                             r.targetVersion());
-                    int left = Rewrap.references(targets.get(0), c.environment(), tenant, c.trust()).getOrDefault(keyId + "/" + version, 0);
+                    int left = Rewrap.needing(Rewrap.references(targets.get(0), c.environment(), tenant, c.trust()), keyId, version);
                     if (left > 0) {
                         System.err.println("strongroom keys compromised: " + left + " segments still need version " + version
                                 + "; version not disabled");

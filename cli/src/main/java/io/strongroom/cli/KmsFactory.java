@@ -46,6 +46,19 @@ public final class KmsFactory {
      * instead of Kafka when it is not null: for work that must run while Kafka is down.
      */
     public static AuditingKms create(StrongroomConfig config, String principal, java.nio.file.Path auditFile) {
+        return create(config, principal, auditFile, true);
+    }
+
+    /**
+     * As {@link #create(StrongroomConfig, String)}, audited on an unsigned chain: for {@code strongroom identity}, whose
+     * KMS use makes the identity that would sign it.
+     */
+    static AuditingKms createUnsigned(StrongroomConfig config, String principal) {
+        return create(config, principal, null, false);
+    }
+
+    private static AuditingKms create(StrongroomConfig config, String principal, java.nio.file.Path auditFile,
+            boolean signed) {
         Kms backend = backend(config, System.getenv());
         try {
             StrongroomConfig.KmsSettings k = config.kms();
@@ -58,7 +71,8 @@ public final class KmsFactory {
             }
             return new AuditingKms(cached, auditFile != null ? FileAuditTrail.open(auditFile, principal + "@file")
                     : KafkaAuditTrail.create(config.kafka().clientProperties(), principal, k.auditBuffer(),
-                            auditSpoolDir(config), AuditIdentity.signing(config, principal, backend)), principal);
+                            auditSpoolDir(config), signed ? AuditIdentity.signing(config, principal, backend) : null),
+                    principal);
         } catch (RuntimeException e) {
             backend.close();
             throw e;

@@ -272,6 +272,33 @@ class ArchiveAttackIT {
     }
 
     @Test
+    void everyChainHeadCheckpointDeletedTogetherWithTheNewestSegment() throws Exception {
+        Manifests.Entry newest = newestOfAChain();
+        delete(newest.objectKey());
+        delete(partNaming(newest.objectKey()));
+        pristine.keySet().stream().filter(k -> k.startsWith("demo/_chain-heads/")).forEach(ArchiveAttackIT::delete);
+
+        detectedFor(false, "no signed chain-head checkpoint");
+    }
+
+    @Test
+    void signLegacyDoesNotAttestAnUnsignedObjectWrittenAfterSigningBegan() {
+        Manifests.Entry newest = newestOfAChain();
+        delete(newest.objectKey());
+        // the forgery reads "unsigned" like history would: a marker excusing the deleted segment
+        String marker = ArchiveLayout.prunedKey("demo", "acme", System.currentTimeMillis(), "planted");
+        put(marker, ("{\"formatVersion\":1,\"tenant\":\"acme\",\"by\":\"operator:retention\",\"prunedAtMs\":1,"
+                + "\"segments\":{\"" + newest.segmentId() + "\":\"" + newest.objectKey() + "\"}}").getBytes(StandardCharsets.UTF_8));
+
+        PipelineIT.Run sign = PipelineIT.run("archive", "sign-legacy", "--config", cfg, "--tenant", "acme");
+
+        assertThat(sign.code()).as(sign.out() + sign.err()).isEqualTo(1);
+        assertThat(sign.err()).contains(marker).contains("written after the tenant's first signed catalog object")
+                .contains("nothing attested");
+        assertThat(snapshot().keySet()).noneMatch(k -> k.contains("/_attested/"));
+    }
+
+    @Test
     void theNewestChainHeadCheckpointDeleted() throws Exception {
         ChainHeads.History before = ChainHeads.read(io.strongroom.archive.ArchiveTarget.over(s3, Sandbox.BUCKET), "demo",
                 sandbox.config().trust());

@@ -112,11 +112,13 @@ public final class ArchiveReader {
             problems.addAll(history.problems());
             heads = history.newest();
             problems.addAll(ChainHeads.missing(target, read, heads, prefix));
+            String where = target.where(io.strongroom.archive.ArchiveLayout.chainHeadsPrefix(trust.environment()));
+            if (heads == null) { // all deleted, or never written: nothing could show a deleted newest segment
+                problems.add(where + ": no signed chain-head checkpoint, so a deleted newest segment could not be told "
+                        + "(is the coordinator running with its identity?)");
+            }
             if (maxHeadAge != null) {
-                String where = target.where(io.strongroom.archive.ArchiveLayout.chainHeadsPrefix(trust.environment()));
-                if (heads == null) {
-                    problems.add(where + ": no signed chain-head checkpoint (is the coordinator running with its identity?)");
-                } else {
+                if (heads != null) {
                     Duration age = history.newestAge(java.time.Instant.now());
                     if (age.compareTo(maxHeadAge) > 0) {
                         problems.add(target.where(heads.key()) + ": the newest chain-head checkpoint is " + age.toSeconds()

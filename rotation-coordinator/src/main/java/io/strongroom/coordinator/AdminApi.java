@@ -220,7 +220,7 @@ public final class AdminApi implements AutoCloseable {
             String tenant = m.group(1);
             String version = m.group(2);
             String keyId = kms.keyIdFor(tenant);
-            int needed = references.apply(tenant).getOrDefault(keyId + "/" + version, 0);
+            int needed = Rewrap.needing(references.apply(tenant), keyId, version);
             if (needed > 0) {
                 kms.recordFor(caller, AuditAction.DISABLE_KEY, AuditOutcome.DENIED, tenant, keyId, version,
                         "refused (status 409): " + needed + " archived segments still need it");
@@ -310,7 +310,7 @@ public final class AdminApi implements AutoCloseable {
                 yield "version " + r.version() + " enabled";
             }
             case DESTROY_VERSION -> {
-                int needed = references.apply(r.tenant()).getOrDefault(keyId + "/" + r.version(), 0);
+                int needed = Rewrap.needing(references.apply(r.tenant()), keyId, r.version());
                 if (needed > 0) {
                     yield "refused: " + needed + " archived segments still need version " + r.version() + "; rewrap them, then request again";
                 }

@@ -65,13 +65,37 @@ public final class ChainHeadSigner implements AutoCloseable {
         this.lockFor = lockFor;
         this.clock = clock;
         this.pollDeadline = Duration.ofSeconds(30);
+        try {
+            ChainHeads.History history = ChainHeads.read(targets.get(0), environment, trust);
+            history.problems().forEach(p -> LOG.atWarn().addKeyValue("problem", p).log("chain-head checkpoints"));
+            this.previous = history.newest();
+        } catch (RuntimeException e) {
+            index.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Assigns every partition of the index not assigned yet, from its beginning: the topic may be created after this
+     * signer, and may grow.
+     *
+     * @throws IllegalStateException if the index has no partitions (not created yet): nothing is signed then, rather
+     *     than heads of nothing
+     */
+    private void assignAll() {
         List<TopicPartition> partitions = index.partitionsFor(Topics.ARCHIVE_INDEX.name(), pollDeadline).stream()
                 .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        index.assign(partitions);
-        index.seekToBeginning(partitions);
-        ChainHeads.History history = ChainHeads.read(targets.get(0), environment, trust);
-        history.problems().forEach(p -> LOG.atWarn().addKeyValue("problem", p).log("chain-head checkpoints"));
-        this.previous = history.newest();
+        if (partitions.isEmpty()) {
+            throw new IllegalStateException(Topics.ARCHIVE_INDEX.name() + " has no partitions (not created yet?): "
+                    + "chain heads not signed");
+        }
+        List<TopicPartition> added = partitions.stream().filter(p -> !index.assignment().contains(p)).toList();
+        if (!added.isEmpty()) {
+            List<TopicPartition> all = new java.util.ArrayList<>(index.assignment());
+            all.addAll(added);
+            index.assign(all);
+            index.seekToBeginning(added);
+        }
     }
 
     /**
@@ -80,6 +104,7 @@ public final class ChainHeadSigner implements AutoCloseable {
      * @throws IllegalStateException if the index cannot be read to its end within the deadline
      */
     public ChainHeads.Stored checkpoint() {
+        assignAll();
         Map<TopicPartition, Long> end = index.endOffsets(index.assignment(), pollDeadline);
         Instant deadline = clock.instant().plus(pollDeadline);
         while (end.entrySet().stream().anyMatch(e -> index.position(e.getKey(), pollDeadline) < e.getValue())) {

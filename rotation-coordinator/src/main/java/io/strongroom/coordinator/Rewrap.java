@@ -247,6 +247,20 @@ public final class Rewrap {
         return ArchiveCatalog.read(target, ArchiveLayout.tenantPrefix(environment, tenant), trust).current();
     }
 
+    /**
+     * The key of {@link #references}' count of segment objects whose header cannot be read: they may need any version,
+     * so no version of the tenant may be disabled while there are any.
+     */
+    public static final String UNREADABLE = "?/unreadable";
+
+    /**
+     * How many segments in {@code references} may still need {@code keyId} version {@code version}: those that do, and
+     * those whose version cannot be read.
+     */
+    public static int needing(Map<String, Integer> references, String keyId, String version) {
+        return references.getOrDefault(keyId + "/" + version, 0) + references.getOrDefault(UNREADABLE, 0);
+    }
+
     /** How many segments of {@code tenant} each key version still protects, from the manifests. */
     public static Map<String, Integer> references(ArchiveTarget target, String environment, String tenant) {
         return references(target, environment, tenant, null);
@@ -264,13 +278,18 @@ public final class Rewrap {
         current.values().forEach(e -> counts.merge(e.keyId() + "/" + e.keyVersion(), 1, Integer::sum));
         // a segment no (authentic) manifest names needs the key its own header names: one deleted or forged part
         // cannot make a version look unused
+        // so does one whose archiver entries contradict each other
         java.util.Set<String> pruned = new java.util.HashSet<>(catalog.pruned().values());
         for (String key : catalog.listed().keySet()) {
-            if (!current.containsKey(key) && !pruned.contains(key)) {
-                byte[] prefix = target.client().getObjectAsBytes(b -> b.bucket(target.bucket()).key(key)
-                        .range("bytes=0-" + (Segment.maxHeaderPrefix() - 1))).asByteArray();
-                SegmentHeader h = Segment.parseHeader(target.where(key), prefix);
-                counts.merge(h.getKeyId() + "/" + h.getKeyVersion(), 1, Integer::sum);
+            if ((!current.containsKey(key) || catalog.disputed().contains(key)) && !pruned.contains(key)) {
+                try {
+                    byte[] prefix = target.client().getObjectAsBytes(b -> b.bucket(target.bucket()).key(key)
+                            .range("bytes=0-" + (Segment.maxHeaderPrefix() - 1))).asByteArray();
+                    SegmentHeader h = Segment.parseHeader(target.where(key), prefix);
+                    counts.merge(h.getKeyId() + "/" + h.getKeyVersion(), 1, Integer::sum);
+                } catch (io.strongroom.crypto.SegmentFormatException | software.amazon.awssdk.core.exception.SdkException e) {
+                    counts.merge(UNREADABLE, 1, Integer::sum); // which version it needs is unknown: any may be
+                }
             }
         }
         return counts;
