@@ -120,6 +120,11 @@ public final class Demo {
             log.printf("produced %,d events (+1 malformed) in %.1f s; waiting for the pipeline to archive them%n",
                     produced.size(), (System.nanoTime() - start) / 1e9);
             awaitArchived(pipeline, produced.size(), options.timeout(), log);
+            if (config.identity().directory() != null) { // what the coordinator does every heads.interval, now
+                var heads = pipeline.signChainHeads();
+                log.printf("signed the heads of %d chains (checkpoint %d) as the coordinator%n",
+                        heads.checkpoint().heads().size(), heads.checkpoint().sequence());
+            }
             sealReasons = pipeline.sealReasons();
         }
         List<String> deadLetters = deadLetters(config);
@@ -131,6 +136,7 @@ public final class Demo {
             restore = RestoreJob.run(reader, new RestoreJob.Options(config.environment(), null, null, restoreFile,
                     config.restore().parallelism()), (done, total, events) -> { });
         }
+        log.println(restore.authenticity(java.time.Instant.now()));
         RestoreComparison comparison = RestoreComparison.compare(produced, restoreFile);
         List<String> canary = objectsContaining(sandbox.s3().directory().resolve(Sandbox.BUCKET), CdcGenerator.DEFAULT_CANARY);
         return new Result(produced.size(), tenants.size(), restore.segments(), restore.bytes(), deadLetters, comparison,
