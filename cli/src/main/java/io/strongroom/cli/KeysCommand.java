@@ -190,7 +190,8 @@ final class KeysCommand {
                 ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
                 Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, source, into, keyId, c.kms().timeout(),
                         rewriteObjects ? Rewrap.Mode.OBJECT : Rewrap.Mode.MANIFEST, (done, total) -> progress.update(done, total, 0),
-                        c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust());
+                        c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust(),
+                        c.archiver().retentionPolicy());
                 System.out.printf("tenant %s: %,d segments, %,d rewrapped, %,d already under %s version %s%n", tenant,
                         r.segments(), r.rewrapped(), r.alreadyCurrent(), keyId, r.targetVersion());
                 return 0;
@@ -238,7 +239,8 @@ final class KeysCommand {
                     // objects rewritten: no live object keeps its data key wrapped under the compromised version
                     Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, tools.kms(), tools.kms(), keyId,
                             c.kms().timeout(), Rewrap.Mode.OBJECT, (done, total) -> progress.update(done, total, 0),
-                            c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust());
+                            c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust(),
+                        c.archiver().retentionPolicy());
                     System.out.printf("2/4 rewrapped %,d of %,d segments onto version %s%n", r.rewrapped(), r.segments(),
                             r.targetVersion());
                     int left = Rewrap.needing(Rewrap.references(targets.get(0), c.environment(), tenant, c.trust()), keyId, version);

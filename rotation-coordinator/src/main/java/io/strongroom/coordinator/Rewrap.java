@@ -96,6 +96,18 @@ public final class Rewrap {
      */
     public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
             String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress, SigningIdentity identity, TrustFile trust) {
+        return run(targets, environment, tenant, source, target, targetKeyId, kmsTimeout, mode, progress, identity, trust,
+                io.strongroom.archive.RetentionPolicy.none());
+    }
+
+    /**
+     * As above, writing each rewrap part under {@code policy}'s Object Lock for as long as the longest-locked segment it
+     * names: in {@link Mode#MANIFEST} a rewrap part is the only copy of a data key wrapped under the new version, so
+     * deleting it once the old version is gone would lose the segment.
+     */
+    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
+            String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress, SigningIdentity identity, TrustFile trust,
+            io.strongroom.archive.RetentionPolicy policy) {
         ArchiveTarget primary = targets.get(0);
         String targetVersion = Kmses.await(target.describe(targetKeyId), kmsTimeout).stream()
                 .filter(v -> v.primary()).findFirst().orElseThrow(() -> new IllegalStateException(targetKeyId + " has no primary"))
@@ -111,7 +123,7 @@ public final class Rewrap {
         }
         List<String> keys = new ArrayList<>(entries.keySet());
         keys.addAll(orphans.keySet());
-        Batch batch = new Batch(targets, environment, tenant, identity);
+        Batch batch = new Batch(targets, environment, tenant, identity, policy);
         int rewrapped = 0;
         int current = 0;
         for (int i = 0; i < keys.size(); i++) {
@@ -205,8 +217,12 @@ public final class Rewrap {
         private final SigningIdentity identity;
         private int size;
 
-        Batch(List<ArchiveTarget> targets, String environment, String tenant, SigningIdentity identity) {
+        private final io.strongroom.archive.RetentionPolicy policy;
+
+        Batch(List<ArchiveTarget> targets, String environment, String tenant, SigningIdentity identity,
+                io.strongroom.archive.RetentionPolicy policy) {
             this.identity = identity;
+            this.policy = policy;
             this.targets = targets;
             this.environment = environment;
             this.tenant = tenant;
@@ -226,8 +242,9 @@ public final class Rewrap {
                         + (list.size() > 1 ? "-" + list.size() : ""), now);
                 byte[] part = CatalogSignatures.seal(identity, partKey,
                         Manifests.encode(new Manifests.Part(Manifests.FORMAT_VERSION, environment, tenant, day, list)));
+                ArchiveTarget.Lock lock = policy.lockOf(list);
                 for (ArchiveTarget t : targets) {
-                    t.putIfAbsent(partKey, part, "application/json", null);
+                    t.putIfAbsent(partKey, part, "application/json", lock);
                 }
             });
             byDay.clear();
