@@ -389,6 +389,9 @@ final class CoordinatorService implements AutoCloseable {
         loop.shutdownNow();
         verifier.shutdownNow();
         auditSigner.shutdownNow();
+        if (chainHeads != null) { // a checkpoint reading the index gives up, so its consumer can be closed below
+            chainHeads.wakeup();
+        }
         try {
             loop.awaitTermination(30, TimeUnit.SECONDS);
             auditSigner.awaitTermination(30, TimeUnit.SECONDS);

@@ -127,6 +127,11 @@ public final class ChainHeadSigner implements AutoCloseable {
         return previous;
     }
 
+    /** Makes a {@link #checkpoint} under way on another thread give up at once (thread-safe): before {@link #close}. */
+    public void wakeup() {
+        index.wakeup();
+    }
+
     @Override
     public void close() {
         index.close();

@@ -22,11 +22,14 @@ public final class Pipeline implements AutoCloseable {
     private final ArchiverService archiver;
     private final io.micrometer.core.instrument.simple.SimpleMeterRegistry encryptorMeters;
     private final ChainHeadSigner heads;
+    private final ArchiveTarget headsTarget;
     private final java.util.concurrent.ScheduledExecutorService headsLoop;
 
     private Pipeline(IngestService ingest, EncryptorService encryptor, ArchiverService archiver,
-            io.micrometer.core.instrument.simple.SimpleMeterRegistry encryptorMeters, ChainHeadSigner heads) {
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry encryptorMeters, ChainHeadSigner heads,
+            ArchiveTarget headsTarget) {
         this.heads = heads;
+        this.headsTarget = headsTarget;
         this.headsLoop = heads == null ? null : java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                 r -> new Thread(r, "strongroom-chain-heads"));
         this.ingest = ingest;
@@ -62,10 +65,11 @@ public final class Pipeline implements AutoCloseable {
                 config.kafka().clientProperties(), config.signingIdentity(io.strongroom.crypto.identity.Role.ARCHIVER));
         io.strongroom.cli.ServiceMeters.archiver(archiver, io.micrometer.core.instrument.Metrics.globalRegistry);
         SigningIdentity coordinator = config.signingIdentity(Role.COORDINATOR, kms);
+        ArchiveTarget headsTarget = coordinator == null ? null : ArchiveTarget.of(config.s3()); // closed with the signer
         ChainHeadSigner heads = coordinator == null ? null : new ChainHeadSigner(config.kafka().clientProperties(),
-                java.util.List.of(ArchiveTarget.of(config.s3())), config.environment(), coordinator, config.trust(),
+                java.util.List.of(headsTarget), config.environment(), coordinator, config.trust(),
                 config.heads().interval(), null, null, java.time.Clock.systemUTC());
-        Pipeline pipeline = new Pipeline(ingest, encryptor, archiver, encryptorMeters, heads);
+        Pipeline pipeline = new Pipeline(ingest, encryptor, archiver, encryptorMeters, heads, headsTarget);
         if (heads != null) { // the coordinator's part the pipeline needs: the chain heads restore and verify check
             long every = config.heads().interval().toMillis();
             pipeline.headsLoop.scheduleWithFixedDelay(pipeline::signQuietly, 0, every, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -121,12 +125,14 @@ public final class Pipeline implements AutoCloseable {
     public void close() {
         if (headsLoop != null) {
             headsLoop.shutdownNow();
+            heads.wakeup();
             try {
                 headsLoop.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             heads.close();
+            headsTarget.close();
         }
         ingest.close();
         encryptor.close();
