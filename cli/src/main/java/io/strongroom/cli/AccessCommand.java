@@ -25,7 +25,7 @@ final class AccessCommand {
     static Map<String, Instant> lastActivity(StrongroomConfig c) {
         Map<String, Instant> last = new HashMap<>();
         List<AuditVerifier.Positioned> events = AuditCommand.read(c, io.strongroom.schemas.Topics.AUDIT.name());
-        var trust = AuditIdentity.trust(c);
+        var trust = c.trust();
         var authenticity = trust == null ? null : AuditVerifier.verify(events, trust).authenticity();
         for (AuditVerifier.Positioned p : events) {
             if (authenticity != null && !authenticity.isAuthentic(p.position())) {

@@ -46,7 +46,7 @@ final class AuditCommand {
             } else {
                 events.addAll(read(c, topic));
             }
-            var trust = c == null ? null : AuditIdentity.trust(c);
+            var trust = c == null ? null : c.trust();
             AuditVerifier.Report report = AuditVerifier.verify(events, trust);
             List<String> problems = new ArrayList<>(report.problems());
             String against = "";

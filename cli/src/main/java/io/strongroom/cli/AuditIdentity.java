@@ -5,7 +5,6 @@ import io.strongroom.crypto.audit.AuditChainHead;
 import io.strongroom.crypto.audit.AuditSigning;
 import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.identity.SigningIdentity;
-import io.strongroom.crypto.identity.TrustFile;
 
 /** Who signs an audit chain ({@code identity.directory}) and whom verifiers trust ({@code identity.trust-file}). */
 final class AuditIdentity {
@@ -30,10 +29,5 @@ final class AuditIdentity {
         }
         SigningIdentity id = c.signingIdentity(role, kms);
         return new AuditSigning(id, c.audit().signEveryEvents(), c.audit().signEvery());
-    }
-
-    /** The trust file of {@code identity.trust-file}, or null when it is not set. */
-    static TrustFile trust(StrongroomConfig c) {
-        return c.trust();
     }
 }

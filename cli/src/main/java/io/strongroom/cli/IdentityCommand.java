@@ -89,9 +89,7 @@ final class IdentityCommand {
                 Path file = c.identity().file(r);
                 if (Files.exists(file) && roles.all) {
                     System.out.println("kept " + file + " (exists)");
-                    if (trust != null && !IdentityFile.isWrapped(file)) { // trusted, also if the trust file is new
-                        trust = trust.with(IdentityFile.load(file));
-                    } else if (trust != null) {
+                    if (trust != null) { // trusted, also if the trust file is new
                         trust = trust.with(c.signingIdentity(r));
                     }
                     continue;

@@ -141,7 +141,8 @@ final class ReportCommand implements Callable<Integer> {
     /** The evidence, as a JSON-ready map. */
     static Map<String, Object> report(StrongroomConfig c, AuditingKms kms, S3Client s3, String tenant, Instant from, Instant until) {
         List<String> problems = new ArrayList<>();
-        ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), c.trust());
+        io.strongroom.crypto.identity.TrustFile trust = c.trust(); // read once: catalog and audit trail alike
+        ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), trust);
         ArchiveReader.Catalog catalog = reader.catalog(ArchiveLayout.tenantPrefix(c.environment(), tenant));
         problems.addAll(catalog.problems());
         List<Map<String, Object>> backups = new ArrayList<>();
@@ -188,7 +189,7 @@ final class ReportCommand implements Callable<Integer> {
         }
         List<AuditVerifier.Positioned> events = AuditCommand.read(c, io.strongroom.schemas.Topics.AUDIT.name());
         // with identity.trust-file, only verifications on chains signed by the principal they name are listed
-        AuditVerifier.Report chain = AuditVerifier.verify(events, AuditIdentity.trust(c));
+        AuditVerifier.Report chain = AuditVerifier.verify(events, trust);
         List<Map<String, Object>> verifications = new ArrayList<>();
         for (AuditVerifier.Positioned p : events) {
             AuditEvent e = p.event();
