@@ -5,6 +5,7 @@ import java.util.Map;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ObjectLockLegalHoldStatus;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -46,12 +47,30 @@ public record ArchiveTarget(String name, S3Settings settings, S3Client client) i
     }
 
     /**
-     * An S3 Object Lock retention.
+     * An S3 Object Lock: a retention, a legal hold, or both. The bucket must have Object Lock enabled; S3 then refuses
+     * to delete the object (or any version of it) while either holds.
      *
-     * @param mode {@code GOVERNANCE} or {@code COMPLIANCE}
-     * @param retainUntil until when
+     * @param mode {@code GOVERNANCE} or {@code COMPLIANCE}, or null for no retention
+     * @param retainUntil with {@code mode}, until when
+     * @param legalHold whether the object is under a legal hold (no end date: lifted by {@code s3:PutObjectLegalHold})
      */
-    public record Lock(String mode, Instant retainUntil) {}
+    public record Lock(String mode, Instant retainUntil, boolean legalHold) {
+        /** A retention until {@code retainUntil}. */
+        public Lock(String mode, Instant retainUntil) {
+            this(mode, retainUntil, false);
+        }
+
+        public Lock {
+            if ((mode == null) != (retainUntil == null) || (mode == null && !legalHold)) {
+                throw new IllegalArgumentException("an Object Lock is a mode with a retain-until date, a legal hold, or both");
+            }
+        }
+
+        /** A legal hold without a retention. */
+        public static Lock legalHoldOnly() {
+            return new Lock(null, null, true);
+        }
+    }
 
     /**
      * Writes {@code key} only if no object has that name: the one conditional-put path of the archive.
@@ -63,8 +82,11 @@ public record ArchiveTarget(String name, S3Settings settings, S3Client client) i
         try {
             client.putObject(b -> {
                 b.bucket(bucket()).key(key).ifNoneMatch("*").contentType(contentType).metadata(metadata);
-                if (lock != null) { // WORM until then: not even a leaked admin credential deletes it earlier
+                if (lock != null && lock.mode() != null) { // WORM until then: not even a leaked admin credential deletes it earlier
                     b.objectLockMode(lock.mode()).objectLockRetainUntilDate(lock.retainUntil());
+                }
+                if (lock != null && lock.legalHold()) {
+                    b.objectLockLegalHoldStatus(ObjectLockLegalHoldStatus.ON);
                 }
             }, body);
             return Put.CREATED;
@@ -79,6 +101,20 @@ public record ArchiveTarget(String name, S3Settings settings, S3Client client) i
     /** {@link #putIfAbsent} of a small JSON (or other) object without metadata. */
     public Put putIfAbsent(String key, byte[] bytes, String contentType, Lock lock) {
         return putIfAbsent(key, RequestBody.fromBytes(bytes), contentType, Map.of(), lock);
+    }
+
+    /**
+     * Lifts the legal hold on {@code key}, so that it can be deleted (needs {@code s3:PutObjectLegalHold}, which only the
+     * operator should have). A store without Object Lock answers 501 Not Implemented: it never held the object.
+     */
+    public void liftLegalHold(String key) {
+        try {
+            client.putObjectLegalHold(b -> b.bucket(bucket()).key(key).legalHold(h -> h.status(ObjectLockLegalHoldStatus.OFF)));
+        } catch (S3Exception e) {
+            if (e.statusCode() != 501) {
+                throw e;
+            }
+        }
     }
 
     /** The object's bytes. */

@@ -33,10 +33,17 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * COORDINATOR, context the object name):
  *
  * <pre>
- * {"formatVersion":1, "environment":"prod", "sequence":41, "createdAtMs":..., "intervalMs":300000,
- *  "previousSha256":"hex of checkpoint 40's stored bytes" | null for the first,
+ * {"formatVersion":1, "environment":"prod", "sequence":43, "createdAtMs":..., "intervalMs":300000,
+ *  "previousSha256":"hex of checkpoint 41's stored bytes" | null for the first,
+ *  "previousSequence":41, "skipped":[42],
  *  "heads":[{"tenant":"acme","stream":"changes","partition":0,"segmentId":"…","lastOffset":1234,"segments":17}, …]}
  * </pre>
+ *
+ * <p>{@code previousSequence} and {@code skipped} are optional: a checkpoint without them follows {@code sequence - 1}.
+ * A coordinator that finds the next name taken by an object it did not write (an S3 writer squatting on it) does not
+ * stop signing: it takes the first free sequence, names the taken ones in {@code skipped} and its predecessor in
+ * {@code previousSequence}. The squatting objects remain named problems (they authenticate as nothing); the chain
+ * itself stays unbroken.
  */
 public final class ChainHeads {
     /** Format of the checkpoint payload. */
@@ -58,7 +65,15 @@ public final class ChainHeads {
 
     /** One checkpoint's payload. */
     public record Checkpoint(int formatVersion, String environment, long sequence, long createdAtMs, long intervalMs,
-            String previousSha256, List<Head> heads) {}
+            String previousSha256, Long previousSequence, List<Long> skipped, List<Head> heads) {
+        /** The checkpoint this one follows: {@code previousSequence}, or {@code sequence - 1} if it does not say. */
+        public long follows() {
+            return previousSequence != null ? previousSequence : sequence - 1;
+        }
+    }
+
+    /** At most this many taken names are skipped before signing gives up (someone is filling the namespace). */
+    static final int MAX_SKIPPED = 1000;
 
     /** A checkpoint as stored, with the SHA-256 (hex) of its stored bytes. */
     public record Stored(String key, Checkpoint checkpoint, String sha256) {}
@@ -110,15 +125,35 @@ public final class ChainHeads {
     }
 
     /**
-     * Stores the checkpoint after {@code previous} (null: the first) on every target, signed by {@code coordinator}.
+     * Stores the checkpoint after {@code previous} (null: the first) on every target, signed by {@code coordinator}. Its
+     * sequence is the first after {@code previous} that no target holds an object under: names taken by objects this
+     * coordinator did not write are skipped (and listed in the checkpoint), so squatting on the next name does not stop
+     * the signing.
      *
      * @param lock Object Lock for it, or null
+     * @throws IllegalStateException if more than {@value #MAX_SKIPPED} names after {@code previous} are taken, or one is
+     *     taken between choosing it and writing it (another coordinator writes chain heads)
      */
     public static Stored write(List<ArchiveTarget> targets, String environment, SigningIdentity coordinator, Stored previous,
             List<Head> heads, Instant now, Duration interval, ArchiveTarget.Lock lock) {
-        long sequence = previous == null ? 0 : previous.checkpoint().sequence() + 1;
+        long first = previous == null ? 0 : previous.checkpoint().sequence() + 1;
+        java.util.TreeSet<Long> taken = new java.util.TreeSet<>();
+        for (ArchiveTarget t : targets) {
+            taken.addAll(takenFrom(t, environment, first));
+        }
+        long sequence = first;
+        List<Long> skipped = new ArrayList<>();
+        while (taken.contains(sequence)) {
+            skipped.add(sequence++);
+        }
+        if (skipped.size() > MAX_SKIPPED) {
+            throw new IllegalStateException(targets.get(0).where(ArchiveLayout.chainHeadsPrefix(environment)) + ": "
+                    + skipped.size() + " checkpoint names after " + (first - 1) + " are taken by objects this coordinator "
+                    + "did not write: chain heads not signed (remove them, and find out who writes there)");
+        }
         Checkpoint c = new Checkpoint(FORMAT_VERSION, environment, sequence, now.toEpochMilli(), interval.toMillis(),
-                previous == null ? null : previous.sha256(), List.copyOf(heads));
+                previous == null ? null : previous.sha256(), previous == null ? null : previous.checkpoint().sequence(),
+                List.copyOf(skipped), List.copyOf(heads));
         String key = ArchiveLayout.chainHeadsKey(environment, sequence);
         byte[] bytes;
         try {
@@ -128,11 +163,31 @@ public final class ChainHeads {
         }
         for (ArchiveTarget t : targets) {
             if (t.putIfAbsent(key, bytes, "application/json", lock) == ArchiveTarget.Put.ALREADY_PRESENT) {
-                throw new IllegalStateException(t.where(key) + " exists already: another coordinator writes chain heads, "
-                        + "or this one's predecessor is not the newest");
+                throw new IllegalStateException(t.where(key) + " was written by someone else while this coordinator "
+                        + "wrote it: another coordinator writes chain heads (the next checkpoint skips it)");
             }
         }
         return new Stored(key, c, sha256(bytes));
+    }
+
+    /** Sequences of checkpoint names at or after {@code from} in {@code target} (names sort as their sequences). */
+    private static List<Long> takenFrom(ArchiveTarget target, String environment, long from) {
+        List<Long> taken = new ArrayList<>();
+        String prefix = ArchiveLayout.chainHeadsPrefix(environment);
+        software.amazon.awssdk.services.s3.model.ListObjectsV2Request.Builder request =
+                software.amazon.awssdk.services.s3.model.ListObjectsV2Request.builder().bucket(target.bucket()).prefix(prefix);
+        if (from > 0) {
+            request.startAfter(ArchiveLayout.chainHeadsKey(environment, from - 1));
+        }
+        for (S3Object o : target.client().listObjectsV2Paginator(request.build()).contents()) {
+            if (ArchiveLayout.parse(o.key()).kind() == ArchiveLayout.Kind.CHAIN_HEADS) {
+                taken.add(sequenceOf(o.key()));
+                if (taken.size() > MAX_SKIPPED) {
+                    break;
+                }
+            }
+        }
+        return taken;
     }
 
     /**
@@ -169,14 +224,19 @@ public final class ChainHeads {
         for (int i = 1; i < read.size(); i++) {
             Stored before = read.get(i - 1);
             Stored s = read.get(i);
-            long expected = before.checkpoint().sequence() + 1;
-            if (s.checkpoint().sequence() != expected) {
-                problems.add(target.where(ArchiveLayout.chainHeadsKey(environment, expected)) + ": chain-head checkpoint"
-                        + (s.checkpoint().sequence() - expected > 1 ? "s " + expected + "-" + (s.checkpoint().sequence() - 1)
-                        : " " + expected) + " missing between " + before.checkpoint().sequence() + " and "
-                        + s.checkpoint().sequence() + " (deleted)");
+            long follows = s.checkpoint().follows();
+            long seq = s.checkpoint().sequence();
+            if (follows < before.checkpoint().sequence()) { // both follow the same one, or s names one older still
+                problems.add(target.where(s.key()) + ": chain-head checkpoint " + seq + " follows " + follows
+                        + ", and so does " + before.checkpoint().sequence() + " (" + target.where(before.key())
+                        + "): two coordinators write chain heads, or one of them was replaced");
+            } else if (follows > before.checkpoint().sequence()) {
+                long from = before.checkpoint().sequence() + 1;
+                problems.add(target.where(ArchiveLayout.chainHeadsKey(environment, from)) + ": chain-head checkpoint"
+                        + (follows > from ? "s " + from + "-" + follows : " " + from) + " missing between "
+                        + before.checkpoint().sequence() + " and " + seq + " (deleted)");
             } else if (!before.sha256().equals(s.checkpoint().previousSha256())) {
-                problems.add(target.where(before.key()) + ": is not the checkpoint its successor " + s.checkpoint().sequence()
+                problems.add(target.where(before.key()) + ": is not the checkpoint its successor " + seq
                         + " was written after (SHA-256 " + before.sha256() + ", the successor names "
                         + s.checkpoint().previousSha256() + "): replaced");
             }

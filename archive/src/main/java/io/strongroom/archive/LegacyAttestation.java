@@ -72,9 +72,19 @@ public final class LegacyAttestation {
         return new Unsigned(legacy, after);
     }
 
-    /** Signs an attestation of {@code objects} with an operator's identity onto every target; returns its key. */
+    /** Signs an attestation of {@code objects} with an operator's identity onto every target, unlocked; returns its key. */
     public static String write(List<ArchiveTarget> targets, String environment, String tenant, SigningIdentity operator,
             String by, Map<String, String> objects, long nowMs) {
+        return write(targets, environment, tenant, operator, by, objects, nowMs, RetentionPolicy.none());
+    }
+
+    /**
+     * Signs an attestation of {@code objects} with an operator's identity onto every target, under {@code policy}'s
+     * {@link RetentionPolicy#catalogLock catalog lock} (deleted, the objects it vouches for would read as unsigned
+     * again); returns its key.
+     */
+    public static String write(List<ArchiveTarget> targets, String environment, String tenant, SigningIdentity operator,
+            String by, Map<String, String> objects, long nowMs, RetentionPolicy policy) {
         if (operator == null || operator.role() != Role.OPERATOR) {
             throw new IllegalArgumentException("legacy objects are attested with an operator identity (identity.directory), not "
                     + (operator == null ? "none" : operator.keyId()));
@@ -83,8 +93,9 @@ public final class LegacyAttestation {
         try {
             byte[] bytes = CatalogSignatures.seal(operator, key, JSON.writeValueAsBytes(
                     new Attestation(FORMAT_VERSION, tenant, by, nowMs, new TreeMap<>(objects))));
+            ArchiveTarget.Lock lock = policy.catalogLock(java.time.Instant.ofEpochMilli(nowMs));
             for (ArchiveTarget t : targets) {
-                t.putIfAbsent(key, bytes, "application/json", null);
+                t.putIfAbsent(key, bytes, "application/json", lock);
             }
         } catch (IOException e) {
             throw new IllegalStateException(e);

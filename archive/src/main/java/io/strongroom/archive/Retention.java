@@ -73,21 +73,45 @@ public final class Retention {
     /** Places a hold on every target, signed by {@code identity} (an operator's; null: unsigned); returns it. */
     public static Hold hold(List<ArchiveTarget> targets, String environment, String tenant, String reason, String by,
             SigningIdentity identity) {
+        return hold(targets, environment, tenant, reason, by, identity, RetentionPolicy.none());
+    }
+
+    /**
+     * Places a hold on every target, signed by {@code identity} (an operator's; null: unsigned), under {@code policy}'s
+     * {@link RetentionPolicy#holdLock() lock}: with Object Lock, an S3 writer without {@code s3:PutObjectLegalHold}
+     * cannot delete the hold to let a prune through. Returns it.
+     */
+    public static Hold hold(List<ArchiveTarget> targets, String environment, String tenant, String reason, String by,
+            SigningIdentity identity, RetentionPolicy policy) {
         Hold hold = new Hold(UUID.randomUUID().toString(), tenant, reason, by, System.currentTimeMillis());
         String key = ArchiveLayout.holdKey(environment, tenant, hold.id());
         byte[] bytes = CatalogSignatures.seal(identity, key, json(hold));
+        ArchiveTarget.Lock lock = policy.holdLock();
         for (ArchiveTarget t : targets) {
-            t.putIfAbsent(key, bytes, "application/json", null);
+            t.putIfAbsent(key, bytes, "application/json", lock);
         }
         return hold;
     }
 
-    /** Releases a hold on every target; false if no target had it. */
+    /** Releases a hold placed without Object Lock on every target; false if no target had it. */
     public static boolean release(List<ArchiveTarget> targets, String environment, String tenant, String id) {
+        return release(targets, environment, tenant, id, RetentionPolicy.none());
+    }
+
+    /**
+     * Releases a hold on every target, lifting its S3 legal hold first under {@code policy}'s Object Lock; false if no
+     * target had it.
+     */
+    public static boolean release(List<ArchiveTarget> targets, String environment, String tenant, String id,
+            RetentionPolicy policy) {
         String key = ArchiveLayout.holdKey(environment, tenant, id);
         boolean found = false;
         for (ArchiveTarget t : targets) {
-            found |= t.client().listObjectsV2(b -> b.bucket(t.bucket()).prefix(key)).keyCount() > 0;
+            boolean here = t.client().listObjectsV2(b -> b.bucket(t.bucket()).prefix(key)).keyCount() > 0;
+            if (here && policy.holdLock() != null) {
+                t.liftLegalHold(key);
+            }
+            found |= here;
             t.client().deleteObject(b -> b.bucket(t.bucket()).key(key));
         }
         return found;
@@ -170,8 +194,9 @@ public final class Retention {
             }
             String markerKey = ArchiveLayout.prunedKey(environment, tenant, now.toEpochMilli(), UUID.randomUUID().toString());
             byte[] marker = CatalogSignatures.seal(identity, markerKey, json(new Pruned(1, tenant, by, now.toEpochMilli(), due)));
+            ArchiveTarget.Lock lock = policy.catalogLock(now); // outlives the segments after the gap it excuses
             for (ArchiveTarget t : targets) { // first say what is going, then delete: a restore never mistakes it for loss
-                t.putIfAbsent(markerKey, marker, "application/json", null);
+                t.putIfAbsent(markerKey, marker, "application/json", lock);
             }
             for (String key : due.values()) {
                 for (ArchiveTarget t : targets) {

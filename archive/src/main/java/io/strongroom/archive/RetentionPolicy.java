@@ -65,6 +65,33 @@ public record RetentionPolicy(Map<Classification, Duration> retention, String ob
         return until == null ? null : new ArchiveTarget.Lock(objectLock, until);
     }
 
+    /**
+     * The lock of a catalog object written at {@code now} that explains segments it does not list by name — a prune
+     * marker (the gap it excuses lies before segments that live at most the longest retention from now) or a legacy
+     * attestation (the objects it vouches for describe segments that do): {@code now} plus the longest of the
+     * retentions and the default lock; null without Object Lock, or if none of them is set.
+     */
+    public ArchiveTarget.Lock catalogLock(Instant now) {
+        if (objectLock == null) {
+            return null;
+        }
+        Duration longest = defaultLock;
+        for (Duration d : retention.values()) {
+            if (longest == null || d.compareTo(longest) > 0) {
+                longest = d;
+            }
+        }
+        return longest == null ? null : new ArchiveTarget.Lock(objectLock, now.plus(longest));
+    }
+
+    /**
+     * The lock of a legal hold object: an S3 legal hold (no end date; released by lifting it, which takes
+     * {@code s3:PutObjectLegalHold}), or null without Object Lock.
+     */
+    public ArchiveTarget.Lock holdLock() {
+        return objectLock == null ? null : ArchiveTarget.Lock.legalHoldOnly();
+    }
+
     /** When a segment of {@code classification} sealed at {@code sealedAtMs} expires, or null if never. */
     public Instant expiry(Classification classification, long sealedAtMs) {
         Duration keep = classification == null ? null : retention.get(classification);

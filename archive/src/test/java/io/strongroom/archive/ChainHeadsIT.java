@@ -1,7 +1,6 @@
 package io.strongroom.archive;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.strongroom.avro.Classification;
 import io.strongroom.crypto.identity.Role;
@@ -121,7 +120,7 @@ class ChainHeadsIT {
     @Test
     void aSegmentArchivedAfterTheNewestCheckpointIsNoProblem() {
         ChainHeads.Tracker t = new ChainHeads.Tracker();
-        archive("s1", 0);
+        String part = archive("s1", 0);
         t.add("acme", "changes", 0, "s1", 9);
         sign(null, t, Instant.ofEpochMilli(SEALED));
         archive("s2", 10);
@@ -169,13 +168,65 @@ class ChainHeadsIT {
     }
 
     @Test
-    void aCoordinatorThatIsNotTheNewestCannotOverwriteACheckpoint() {
+    void aCoordinatorThatIsNotTheNewestCannotOverwriteACheckpointAndItsOwnIsAForkReadersName() {
         ChainHeads.Tracker t = new ChainHeads.Tracker();
         ChainHeads.Stored c0 = sign(null, t, Instant.ofEpochMilli(SEALED));
-        sign(c0, t, Instant.ofEpochMilli(SEALED).plus(INTERVAL));
+        ChainHeads.Stored c1 = sign(c0, t, Instant.ofEpochMilli(SEALED).plus(INTERVAL));
+        byte[] c1Bytes = target.get(c1.key());
 
-        assertThatThrownBy(() -> sign(c0, t, Instant.ofEpochMilli(SEALED).plus(INTERVAL.multipliedBy(2))))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("exists already");
+        ChainHeads.Stored stale = sign(c0, t, Instant.ofEpochMilli(SEALED).plus(INTERVAL.multipliedBy(2)));
+
+        assertThat(target.get(c1.key())).isEqualTo(c1Bytes);
+        assertThat(stale.checkpoint().sequence()).isEqualTo(2);
+        assertThat(stale.checkpoint().skipped()).containsExactly(1L);
+        assertThat(ChainHeads.read(target, ENV, TRUST).problems()).singleElement().satisfies(p -> assertThat(p)
+                .contains(stale.key()).contains("follows 0").contains("two coordinators"));
+    }
+
+    @Test
+    void squattingOnTheNextCheckpointNamesDoesNotStopTheSigningAndTheSquattersAreNamed() {
+        ChainHeads.Tracker t = new ChainHeads.Tracker();
+        ChainHeads.Stored c0 = sign(null, t, Instant.ofEpochMilli(SEALED));
+        // an S3 writer takes the next two names before the coordinator gets there (its bytes cannot be signed)
+        for (long squatted : List.of(1L, 2L)) {
+            target.putIfAbsent(ArchiveLayout.chainHeadsKey(ENV, squatted), "{}".getBytes(StandardCharsets.UTF_8),
+                    "application/json", null);
+        }
+        String part = archive("s1", 0);
+        t.add("acme", "changes", 0, "s1", 9);
+
+        ChainHeads.Stored c3 = sign(c0, t, Instant.ofEpochMilli(SEALED).plus(INTERVAL));
+        ChainHeads.Stored c4 = sign(c3, t, Instant.ofEpochMilli(SEALED).plus(INTERVAL.multipliedBy(2)));
+
+        assertThat(c3.checkpoint().sequence()).isEqualTo(3);
+        assertThat(c3.checkpoint().skipped()).containsExactly(1L, 2L);
+        assertThat(c3.checkpoint().follows()).isEqualTo(0);
+        assertThat(c4.checkpoint().skipped()).isEmpty();
+        ChainHeads.History h = ChainHeads.read(target, ENV, TRUST);
+        assertThat(h.newest().key()).isEqualTo(c4.key());
+        assertThat(h.problems()).hasSize(2).allSatisfy(p -> assertThat(p).containsAnyOf(
+                ArchiveLayout.chainHeadsKey(ENV, 1), ArchiveLayout.chainHeadsKey(ENV, 2))).noneSatisfy(p -> assertThat(p)
+                .containsAnyOf("missing", "replaced", "two coordinators"));
+        // the heads the squatter tried to keep from being signed still catch a deletion
+        target.client().deleteObject(b -> b.bucket("archive").key(segmentKey("s1", 0)));
+        target.client().deleteObject(b -> b.bucket("archive").key(part));
+        assertThat(problems()).anySatisfy(p -> assertThat(p).contains("s1").contains("deleted"));
+    }
+
+    @Test
+    void aCheckpointDeletedJustBeforeASkipIsStillAGap() {
+        ChainHeads.Tracker t = new ChainHeads.Tracker();
+        ChainHeads.Stored c0 = sign(null, t, Instant.ofEpochMilli(SEALED));
+        target.putIfAbsent(ArchiveLayout.chainHeadsKey(ENV, 2), "{}".getBytes(StandardCharsets.UTF_8), "application/json",
+                null);
+        ChainHeads.Stored c1 = sign(c0, t, Instant.ofEpochMilli(SEALED).plus(INTERVAL));
+        ChainHeads.Stored c3 = sign(c1, t, Instant.ofEpochMilli(SEALED).plus(INTERVAL.multipliedBy(2)));
+        assertThat(c3.checkpoint().sequence()).isEqualTo(3);
+
+        target.client().deleteObject(b -> b.bucket("archive").key(c1.key()));
+
+        assertThat(ChainHeads.read(target, ENV, TRUST).problems()).anySatisfy(p -> assertThat(p)
+                .contains(c1.key()).contains("missing between 0 and 3"));
     }
 
     @Test

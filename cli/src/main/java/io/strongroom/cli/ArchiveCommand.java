@@ -99,7 +99,7 @@ final class ArchiveCommand {
                 }
                 audit(c, who, trail -> {
                     String key = io.strongroom.archive.LegacyAttestation.write(targets, c.environment(), tenant, operator, who,
-                            unsigned, System.currentTimeMillis());
+                            unsigned, System.currentTimeMillis(), c.archiver().retentionPolicy());
                     trail.record(new AuditRecord(who, AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null, null, null,
                             "attested " + unsigned.size() + " legacy catalog objects in " + key + " (" + operator.keyId() + ")"));
                     System.out.printf("attested %d unsigned catalog objects of tenant %s in %s%n", unsigned.size(), tenant, key);
@@ -189,7 +189,7 @@ final class ArchiveCommand {
             try {
                 audit(c, who, trail -> {
                     Retention.Hold hold = Retention.hold(targets, c.environment(), tenant, reason, who,
-                            c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR));
+                            c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.archiver().retentionPolicy());
                     trail.record(new AuditRecord(who, AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null, null, null,
                             "legal hold " + hold.id() + " placed: " + reason));
                     System.out.println("hold " + hold.id() + " placed on tenant " + tenant);
@@ -223,7 +223,7 @@ final class ArchiveCommand {
             try {
                 boolean[] found = new boolean[1];
                 audit(c, who, trail -> {
-                    found[0] = Retention.release(targets, c.environment(), tenant, id);
+                    found[0] = Retention.release(targets, c.environment(), tenant, id, c.archiver().retentionPolicy());
                     trail.record(new AuditRecord(who, AuditAction.OTHER, found[0] ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE,
                             tenant, null, null, null, "legal hold " + id + (found[0] ? " released" : " not found")));
                 });

@@ -115,18 +115,37 @@ public final class EmbeddedS3 implements AutoCloseable {
         return start(dir, deleteOnClose, Ports.free(), null, tls);
     }
 
+    /**
+     * Starts a server that accepts the headers it does not implement instead of answering 501: S3 Object Lock headers
+     * on a PUT ({@code x-amz-object-lock-*}) are then taken, and ignored (S3Proxy stores no lock and enforces none).
+     * The default server refuses them, as S3 does for a bucket without Object Lock.
+     */
+    public static EmbeddedS3 startIgnoringObjectLock() {
+        try {
+            return start(Files.createTempDirectory("strongroom-s3-"), true, Ports.free(), null, null, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static EmbeddedS3 start(Path dir, boolean deleteOnClose, int port, Faults faults) {
         return start(dir, deleteOnClose, port, faults, null);
     }
 
     private static EmbeddedS3 start(Path dir, boolean deleteOnClose, int port, Faults faults, TestTls tls) {
+        return start(dir, deleteOnClose, port, faults, tls, false);
+    }
+
+    private static EmbeddedS3 start(Path dir, boolean deleteOnClose, int port, Faults faults, TestTls tls,
+            boolean ignoreUnknownHeaders) {
         URI endpoint = URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + port);
         try {
             Files.createDirectories(dir);
             S3Proxy.Builder builder = S3Proxy.builder()
                     .blobStore(faults == null ? new FilesystemNio2BlobStore(dir.toAbsolutePath().toString())
                             : withFaults(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()), faults))
-                    .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY);
+                    .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+                    .ignoreUnknownHeaders(ignoreUnknownHeaders);
             if (tls == null) {
                 builder.endpoint(endpoint);
             } else {
