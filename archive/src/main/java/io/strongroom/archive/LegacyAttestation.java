@@ -113,6 +113,11 @@ public final class LegacyAttestation {
             String where = target.where(key);
             try {
                 Attestation a = JSON.readValue(CatalogSignatures.open(where, key, target.get(key), trust), Attestation.class);
+                if (a.formatVersion() != FORMAT_VERSION || a.objects() == null) {
+                    problems.add(where + ": attestation format " + a.formatVersion() + (a.objects() == null
+                            ? " without objects" : "") + " is not " + FORMAT_VERSION + " (written by a newer Strongroom?)");
+                    continue;
+                }
                 ArchiveLayout.Name at = ArchiveLayout.parse(key);
                 a.objects().forEach((name, sha) -> {
                     if (ArchiveLayout.parse(name).isOf(at.environment(), at.tenant())) {

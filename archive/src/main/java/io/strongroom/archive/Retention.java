@@ -193,7 +193,7 @@ public final class Retention {
                 continue;
             }
             String markerKey = ArchiveLayout.prunedKey(environment, tenant, now.toEpochMilli(), UUID.randomUUID().toString());
-            byte[] marker = CatalogSignatures.seal(identity, markerKey, json(new Pruned(1, tenant, by, now.toEpochMilli(), due)));
+            byte[] marker = CatalogSignatures.seal(identity, markerKey, json(new Pruned(PRUNED_FORMAT_VERSION, tenant, by, now.toEpochMilli(), due)));
             ArchiveTarget.Lock lock = policy.catalogLock(now); // outlives the segments after the gap it excuses
             for (ArchiveTarget t : targets) { // first say what is going, then delete: a restore never mistakes it for loss
                 t.putIfAbsent(markerKey, marker, "application/json", lock);
@@ -208,9 +208,21 @@ public final class Retention {
         return new Result(examined, expired, held);
     }
 
-    /** Reads a prune marker. */
+    /** Format of a prune marker's payload. */
+    public static final int PRUNED_FORMAT_VERSION = 1;
+
+    /**
+     * Reads a prune marker.
+     *
+     * @throws IllegalArgumentException naming {@code where} if it is not one, is of another format, or lists no segments
+     */
     public static Pruned readPruned(String where, byte[] bytes) {
-        return parse(where, bytes, Pruned.class);
+        Pruned p = parse(where, bytes, Pruned.class);
+        if (p.formatVersion() != PRUNED_FORMAT_VERSION || p.segments() == null) {
+            throw new IllegalArgumentException(where + ": prune marker format " + p.formatVersion() + (p.segments() == null
+                    ? " without segments" : "") + " is not " + PRUNED_FORMAT_VERSION + " (written by a newer Strongroom?)");
+        }
+        return p;
     }
 
     private static byte[] json(Object value) {

@@ -122,6 +122,29 @@ class ArchiveCatalogIT {
     }
 
     @Test
+    void aCatalogObjectOfAnotherFormatOrWithoutItsListIsANamedProblemNotACrash() {
+        // signed by a trusted operator: well-formed envelopes whose payloads this version cannot use
+        var operator = io.strongroom.crypto.identity.SigningIdentity.generate(io.strongroom.crypto.identity.Role.OPERATOR, ENV);
+        String newer = ArchiveLayout.prunedKey(ENV, "acme", SEALED, "m1");
+        put(newer, CatalogSignatures.seal(operator, newer,
+                "{\"formatVersion\":2,\"tenant\":\"acme\",\"segments\":{}}".getBytes(StandardCharsets.UTF_8)));
+        String empty = ArchiveLayout.prunedKey(ENV, "acme", SEALED, "m2");
+        put(empty, CatalogSignatures.seal(operator, empty,
+                "{\"formatVersion\":1,\"tenant\":\"acme\"}".getBytes(StandardCharsets.UTF_8)));
+        String attestation = ArchiveLayout.attestationKey(ENV, "acme", SEALED, "a1");
+        put(attestation, CatalogSignatures.seal(operator, attestation,
+                "{\"formatVersion\":1,\"tenant\":\"acme\",\"by\":\"op\",\"attestedAtMs\":1}".getBytes(StandardCharsets.UTF_8)));
+
+        ArchiveCatalog c = ArchiveCatalog.read(target, ArchiveLayout.tenantPrefix(ENV, "acme"),
+                io.strongroom.crypto.identity.TrustFile.empty(ENV).with(operator));
+
+        assertThat(c.problems()).anySatisfy(p -> assertThat(p).contains(newer).contains("format 2 is not 1"))
+                .anySatisfy(p -> assertThat(p).contains(empty).contains("without segments"))
+                .anySatisfy(p -> assertThat(p).contains(attestation).contains("without objects"));
+        assertThat(c.pruned()).isEmpty();
+    }
+
+    @Test
     void theConditionalPutNeverOverwrites() {
         String key = segmentKey("acme", "a1", 0);
         put(key, "first".getBytes(StandardCharsets.UTF_8));
