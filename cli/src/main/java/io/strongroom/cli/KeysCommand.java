@@ -7,6 +7,7 @@ import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.KeyPublisher;
 import io.strongroom.coordinator.KeyRotator;
 import io.strongroom.coordinator.Rewrap;
+import io.strongroom.coordinator.ServiceKeys;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.Kms;
@@ -131,6 +132,12 @@ final class KeysCommand {
             StrongroomConfig c = config.load();
             return withKeys(c, principal.audited(), tools -> {
                 String keyId = tools.kms().keyIdFor(tenant);
+                String service = ServiceKeys.protectedBecause(tenant);
+                if (service != null) {
+                    tools.kms().record(AuditAction.DISABLE_KEY, AuditOutcome.DENIED, tenant, null, "refused: " + service);
+                    System.err.println("strongroom keys disable: refused: " + service);
+                    return 1;
+                }
                 int needed;
                 try (ArchiveTarget archive = ArchiveTarget.of(c.s3())) {
                     needed = Rewrap.needing(Rewrap.references(archive, c.environment(), tenant, c.trust()), keyId, version);

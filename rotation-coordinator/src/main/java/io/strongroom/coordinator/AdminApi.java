@@ -220,6 +220,12 @@ public final class AdminApi implements AutoCloseable {
             String tenant = m.group(1);
             String version = m.group(2);
             String keyId = kms.keyIdFor(tenant);
+            String service = ServiceKeys.protectedBecause(tenant);
+            if (service != null) {
+                kms.recordFor(caller, AuditAction.DISABLE_KEY, AuditOutcome.DENIED, tenant, keyId, version,
+                        "refused (status 409): " + service);
+                return new Reply(409, Map.of("error", service));
+            }
             int needed = Rewrap.needing(references.apply(tenant), keyId, version);
             if (needed > 0) {
                 kms.recordFor(caller, AuditAction.DISABLE_KEY, AuditOutcome.DENIED, tenant, keyId, version,
@@ -304,7 +310,8 @@ public final class AdminApi implements AutoCloseable {
     private String execute(DualControl.Request r, String lastApprover) {
         String keyId = kms.keyIdFor(r.tenant());
         Instant when = clock.instant().plus(policies.apply(r.tenant()).destroyWait());
-        String done = switch (r.action()) {
+        String service = r.action() == DualControl.Action.ENABLE_VERSION ? null : ServiceKeys.protectedBecause(r.tenant());
+        String done = service != null ? "refused: " + service : switch (r.action()) {
             case ENABLE_VERSION -> {
                 Kmses.await(kms.enable(keyId, r.version()), kmsTimeout);
                 yield "version " + r.version() + " enabled";

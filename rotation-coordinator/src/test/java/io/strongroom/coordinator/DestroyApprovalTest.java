@@ -157,6 +157,48 @@ class DestroyApprovalTest {
     }
 
     @Test
+    void noVersionOfTheKeysThatWrapStrongroomsOwnKeysIsDisabledOrDestroyed() throws Exception {
+        String identityKek = io.strongroom.crypto.identity.IdentityFile.KEK_TENANT;
+        String auditKek = io.strongroom.crypto.audit.AuditCheckpoints.KEY_TENANT;
+        for (String t : List.of(identityKek, auditKek)) {
+            rotator.runOnce(List.of(t));
+            Kmses.await(kms.rotate(kms.keyIdFor(t)), T); // version 1 is no longer primary: a tenant's would be disableable
+        }
+        Files.writeString(dir.resolve("alice.totp"), TestSecrets.ALICE_TOTP);
+        Files.writeString(dir.resolve("bob.totp"), TestSecrets.BOB_TOTP);
+        Principals principals = new Principals(Map.of(
+                "alice", new Principals.Principal(Set.of(Role.SECURITY_OFFICER), sha("a"), dir.resolve("alice.totp").toString()),
+                "bob", new Principals.Principal(Set.of(Role.SECURITY_OFFICER), sha("b"), dir.resolve("bob.totp").toString()),
+                "carol", new Principals.Principal(Set.of(Role.OPERATOR), sha("c"), null)));
+        DualControl dualControl = new DualControl(dir.resolve("requests.json"), principals, Duration.ofMinutes(30));
+        // listed among the coordinator's tenants by mistake: even then
+        try (AdminApi api = new AdminApi(new InetSocketAddress("127.0.0.1", 0), kms, rotator, publisher, principals, dualControl,
+                t -> Map.of(), t -> new RotationPolicy(null, null, Duration.ZERO), List.of("acme", identityKek, auditKek), T,
+                Clock.systemUTC())) {
+            String url = "http://127.0.0.1:" + api.port();
+            var disable = post(url + "/v1/keys/" + identityKek + "/versions/1/disable", "carol:c", "{}");
+            assertThat(disable.statusCode()).as(disable.body()).isEqualTo(409);
+            assertThat(disable.body()).contains("signing identities").contains("identity rotate");
+
+            var filed = post(url + "/v1/requests", "carol:c",
+                    "{\"action\":\"DESTROY_VERSION\",\"tenant\":\"" + auditKek + "\",\"version\":\"1\",\"reason\":\"x\"}");
+            String id = JSON.readTree(filed.body()).path("id").asText();
+            post(url + "/v1/requests/" + id + "/approve", "alice:a",
+                    "{\"totp\":\"" + Principals.code(TestSecrets.ALICE_TOTP, Instant.now()) + "\"}");
+            var second = post(url + "/v1/requests/" + id + "/approve", "bob:b",
+                    "{\"totp\":\"" + Principals.code(TestSecrets.BOB_TOTP, Instant.now()) + "\"}");
+            assertThat(second.body()).contains("refused").contains("audit trail's checkpoint signing key");
+        }
+        // on the KMS itself: both still usable
+        for (String t : List.of(identityKek, auditKek)) {
+            assertThat(Kmses.await(((Kms) kms).describe(kms.keyIdFor(t)), T)).extracting(KeyVersion::state)
+                    .doesNotContain(KeyState.DISABLED, KeyState.DESTROYED, KeyState.DESTROY_SCHEDULED);
+        }
+        assertThat(trail.events()).anyMatch(e -> e.getAction() == AuditAction.DISABLE_KEY
+                && e.getOutcome() == AuditOutcome.DENIED && identityKek.equals(e.getTenant()));
+    }
+
+    @Test
     void anApprovalThatNoDualControlRequestBacksIsNotDestroyed() {
         DualControl dualControl = new DualControl(dir.resolve("requests.json"), new Principals(Map.of()), Duration.ofMinutes(30));
         rotator.withApprovalCheck(dualControl::confirmsDestruction);
