@@ -18,7 +18,8 @@ import java.time.format.DateTimeFormatter;
  * {env}/{tenant}/_legal-holds/{id}.json                                                                       legal hold
  * {env}/{tenant}/_attested/{atMs}-{id}.json                                                                   an operator's attestation of unsigned (legacy) catalog objects
  * {env}/_quarantine/{topic}-{partition}-{offset}.bin                                                          not a segment, kept as received
- * {env}/_audit/signing-key.json, {env}/_audit/checkpoints/{createdAtMs:020}.json                               audit checkpoints
+ * {env}/_audit/signing-key.json, {env}/_audit/checkpoints/s{sequence:020}.json                                audit checkpoints
+ * {env}/_audit/checkpoints/{createdAtMs:020}.json                                                             audit checkpoints of format 1 (before the chain)
  * {env}/_chain-heads/{sequence:020}.json                                                                      signed chain heads (coordinator)
  * </pre>
  *
@@ -37,6 +38,7 @@ public final class ArchiveLayout {
     static final String CHAIN_HEADS = "_chain-heads";
     static final String ATTESTED = "_attested";
     private static final String REWRAP = "rewrap-";
+    private static final String AUDIT_CHECKPOINT = "s";
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
 
     private ArchiveLayout() {}
@@ -132,9 +134,32 @@ public final class ArchiveLayout {
         return environment + "/" + AUDIT + "/checkpoints/";
     }
 
-    /** The key of the audit checkpoint made at {@code createdAtMs}. */
-    public static String auditCheckpointKey(String environment, long createdAtMs) {
-        return auditCheckpointsPrefix(environment) + String.format("%020d", createdAtMs) + ".json";
+    /**
+     * The key of audit checkpoint {@code sequence}. Named by sequence, so that two writers continuing the same
+     * predecessor collide on one name (written once) and a listing sorts in chain order; the {@code s} keeps these
+     * names apart from, and listed after, those of format 1 ({@code {createdAtMs:020}.json}), which are still read.
+     */
+    public static String auditCheckpointKey(String environment, long sequence) {
+        return auditCheckpointsPrefix(environment) + AUDIT_CHECKPOINT + String.format("%020d", sequence) + ".json";
+    }
+
+    /** Where a listing of {@code environment}'s audit checkpoints starts to see only those named by sequence. */
+    public static String auditCheckpointsAfter(String environment) {
+        return auditCheckpointsPrefix(environment) + AUDIT_CHECKPOINT;
+    }
+
+    /** The sequence an audit checkpoint's key names, or -1 if it is not named by sequence (format 1, or junk). */
+    public static long auditCheckpointSequence(String key) {
+        int slash = key.lastIndexOf('/');
+        String file = key.substring(slash + 1);
+        if (!key.substring(0, slash + 1).endsWith("/" + AUDIT + "/checkpoints/") || !file.matches("s\\d{20}\\.json")) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(file.substring(1, 21));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** Where the signed chain-head checkpoints lie. */

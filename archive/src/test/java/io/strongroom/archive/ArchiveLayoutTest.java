@@ -57,6 +57,16 @@ class ArchiveLayoutTest {
                 .extracting(ArchiveLayout.Name::kind, ArchiveLayout.Name::tenant).containsExactly(ArchiveLayout.Kind.QUARANTINED, null);
         assertThat(ArchiveLayout.parse(ArchiveLayout.auditCheckpointKey("prod", 5)).kind()).isEqualTo(ArchiveLayout.Kind.AUDIT);
         assertThat(ArchiveLayout.parse(ArchiveLayout.auditSigningKey("prod")).kind()).isEqualTo(ArchiveLayout.Kind.AUDIT);
+        // named by sequence, after (and apart from) format 1's creation-time names
+        assertThat(ArchiveLayout.auditCheckpointKey("prod", 5)).isEqualTo("prod/_audit/checkpoints/s00000000000000000005.json")
+                .startsWith(ArchiveLayout.auditCheckpointsAfter("prod"))
+                .isGreaterThan(ArchiveLayout.auditCheckpointsAfter("prod"))
+                .isGreaterThan("prod/_audit/checkpoints/99999999999999999999.json");
+        assertThat(ArchiveLayout.auditCheckpointSequence(ArchiveLayout.auditCheckpointKey("prod", 5))).isEqualTo(5);
+        assertThat(ArchiveLayout.auditCheckpointSequence("prod/_audit/checkpoints/00000001700000000000.json")).isEqualTo(-1);
+        assertThat(ArchiveLayout.auditCheckpointSequence("prod/_audit/checkpoints/s5.json")).isEqualTo(-1);
+        assertThat(ArchiveLayout.auditCheckpointSequence("prod/_chain-heads/s00000000000000000005.json")).isEqualTo(-1);
+        assertThat(ArchiveLayout.auditCheckpointSequence("prod/_audit/checkpoints/s99999999999999999999.json")).isEqualTo(-1);
     }
 
     @ParameterizedTest

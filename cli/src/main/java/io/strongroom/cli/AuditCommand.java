@@ -7,6 +7,8 @@ import io.strongroom.avro.AuditEvent;
 import io.strongroom.schemas.Topic;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import org.apache.kafka.common.serialization.Serdes;
 import java.util.List;
@@ -23,7 +25,9 @@ final class AuditCommand {
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = "Check every emitter's hash chain on strongroom.audit, and the topic against the signed "
-                    + "checkpoints in S3 (a rewritten topic); name each deleted, modified or reordered event; exit 1 if any.")
+                    + "checkpoints in S3 (a rewritten topic); name each deleted, modified or reordered event, each checkpoint "
+                    + "deleted, replaced or forked from the chain of checkpoints, and a newest checkpoint older than "
+                    + "audit.stale-after-intervals x audit.checkpoint-interval; exit 1 if any.")
     static final class Verify implements Callable<Integer> {
         @Mixin ConfigOption config;
 
@@ -62,7 +66,8 @@ final class AuditCommand {
                 Checked checked = againstCheckpoints(c, events, problems);
                 against += checked.checkpoints() < 0 ? "; no signed checkpoints yet (strongroom audit init-key, then the "
                         + "coordinator signs one every audit.checkpoint-interval)"
-                        : String.format("; checked against %,d signed checkpoints", checked.checkpoints());
+                        : String.format("; checked against %,d signed checkpoints%s", checked.checkpoints(),
+                                checked.newest() == null ? "" : " (the newest " + checked.newestAge().toSeconds() + "s old)");
             }
             problems.forEach(p -> System.out.println("problem: " + p));
             boolean ok = problems.isEmpty();
@@ -74,20 +79,54 @@ final class AuditCommand {
         }
     }
 
-    /** How many signed checkpoints the events were checked against; -1 if there is no signing key yet. */
-    record Checked(int checkpoints) {}
+    /**
+     * What the events were checked against.
+     *
+     * @param checkpoints how many signed checkpoints; -1 if there is no signing key yet
+     * @param newest the newest checkpoint, or null if there is none
+     * @param newestAge its age, or null
+     * @param problems the checkpoints' own problems (also added to the caller's): unreadable or forged ones, the chain's
+     *     gaps, replaced checkpoints and forks, a stale newest one, none at all
+     */
+    record Checked(int checkpoints, io.strongroom.crypto.audit.AuditCheckpoints.Stored newest, Duration newestAge,
+            List<String> problems) {}
 
-    /** Checks {@code events} (topic order) against the signed checkpoints in S3; adds what does not match to {@code problems}. */
+    /**
+     * Checks {@code events} (topic order) against the signed checkpoints in S3, and the checkpoints as a chain; adds what
+     * does not match to {@code problems}: a gap, replaced checkpoint or fork of the chain, a newest checkpoint older than
+     * {@code audit.checkpoint-interval} × {@code audit.stale-after-intervals} (newer ones deleted, or the coordinator
+     * stopped signing), and, while an audit key exists, no checkpoint at all though events older than that exist.
+     */
     static Checked againstCheckpoints(StrongroomConfig c, List<AuditVerifier.Positioned> events, List<String> problems) {
         try (var s3 = c.s3().client()) {
             AuditCheckpointStore store = new AuditCheckpointStore(c, s3);
             var verifier = store.verifier(w -> System.err.println("warning: " + w));
             if (verifier == null) {
-                return new Checked(-1);
+                return new Checked(-1, null, null, List.of());
             }
-            var checkpoints = store.checkpoints(verifier, problems);
-            problems.addAll(io.strongroom.crypto.audit.AuditCheckpoints.check(checkpoints, events));
-            return new Checked(checkpoints.size());
+            var chain = store.chain(verifier);
+            List<String> own = new ArrayList<>(chain.problems());
+            problems.addAll(io.strongroom.crypto.audit.AuditCheckpoints.check(chain.bodies(), events));
+            Instant now = Instant.now();
+            Duration limit = c.audit().checkpointMaxAge();
+            String allowed = limit.toSeconds() + "s allowed (audit.stale-after-intervals " + c.audit().staleAfterIntervals()
+                    + " x audit.checkpoint-interval " + c.audit().checkpointInterval() + ")";
+            var newest = chain.newest();
+            Duration age = chain.newestAge(now);
+            if (newest != null && age.compareTo(limit) > 0) {
+                own.add(newest.where() + ": the newest audit checkpoint is " + age.toSeconds() + "s old (signed "
+                        + Instant.ofEpochMilli(newest.body().createdAtMs()) + "), more than the " + allowed
+                        + ": newer ones deleted, or the coordinator stopped signing");
+            } else if (newest == null) {
+                long oldest = events.stream().mapToLong(p -> p.event().getTimestampMs()).min().orElse(Long.MAX_VALUE);
+                if (oldest != Long.MAX_VALUE && Duration.between(Instant.ofEpochMilli(oldest), now).compareTo(limit) > 0) {
+                    own.add("s3://" + c.s3().bucket() + "/" + store.checkpointPrefix() + ": no signed audit checkpoint, though "
+                            + "the audit key exists and the trail has events since " + Instant.ofEpochMilli(oldest)
+                            + ", longer ago than the " + allowed + ": checkpoints deleted, or the coordinator does not sign them");
+                }
+            }
+            problems.addAll(own);
+            return new Checked(chain.checkpoints().size(), newest, age, List.copyOf(own));
         }
     }
 
@@ -193,8 +232,9 @@ final class AuditCommand {
             StrongroomConfig c = config.load();
             List<AuditVerifier.Positioned> events = read(c, Topics.AUDIT.name());
             try (var kms = KmsFactory.create(c, principal.audited()); var s3 = c.s3().client()) {
-                String where = new AuditCheckpointStore(c, s3).checkpoint(kms, events);
-                System.out.printf("signed the heads of %,d audit events into %s%n", events.size(), where);
+                var written = new AuditCheckpointStore(c, s3).checkpoint(kms, events);
+                System.out.printf("signed the heads of %,d audit events into %s (checkpoint %d of the chain)%n", events.size(),
+                        written.where(), written.body().sequence());
                 return 0;
             }
         }

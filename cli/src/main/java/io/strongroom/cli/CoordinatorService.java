@@ -47,6 +47,8 @@ final class CoordinatorService implements AutoCloseable {
     private final io.strongroom.crypto.audit.AuditCheckpoints.Tracker auditHeads = new io.strongroom.crypto.audit.AuditCheckpoints.Tracker();
     private org.apache.kafka.clients.consumer.KafkaConsumer<String, io.strongroom.avro.AuditEvent> auditReader;
     private final java.util.concurrent.atomic.AtomicLong lastCheckpointSeconds = new java.util.concurrent.atomic.AtomicLong();
+    /** The audit checkpoint this coordinator wrote last, which the next one follows; null: find the newest in the store. */
+    private io.strongroom.crypto.audit.AuditCheckpoints.Stored lastAuditCheckpoint;
     private final java.util.Map<String, java.time.Instant> lastActivity = new java.util.HashMap<>();
     private final java.util.Map<String, long[]> verified = new java.util.concurrent.ConcurrentHashMap<>(); // tenant -> {ok, atSeconds}
     private final java.util.concurrent.atomic.AtomicLong verifyRuns = new java.util.concurrent.atomic.AtomicLong();
@@ -192,12 +194,21 @@ final class CoordinatorService implements AutoCloseable {
 
     /**
      * Reads the audit topic from where the last checkpoint stopped, then signs every emitter's newest event into a
-     * checkpoint in S3. Returns where it lies.
+     * checkpoint in S3, after the last one this coordinator wrote (at start, or after a name was taken, the newest in
+     * the store): a newer one deleted meanwhile is then a gap, not silently written again. Returns where it lies.
      */
-    String checkpointAudit() {
+    synchronized String checkpointAudit() {
         readAudit();
         try (var s3 = config.s3().client()) {
-            String where = new AuditCheckpointStore(config, s3).checkpoint(kms, auditHeads);
+            io.strongroom.crypto.audit.AuditCheckpoints.Stored written;
+            try {
+                written = new AuditCheckpointStore(config, s3).checkpoint(kms, auditHeads, lastAuditCheckpoint);
+            } catch (AuditCheckpointStore.NameTaken e) {
+                lastAuditCheckpoint = null; // the next one continues after the newest in the store
+                throw e;
+            }
+            lastAuditCheckpoint = written;
+            String where = written.where();
             lastCheckpointSeconds.set(java.time.Instant.now().getEpochSecond());
             LOG.atInfo().addKeyValue("checkpoint", where).addKeyValue("events", auditHeads.count())
                     .log("signed audit checkpoint stored");

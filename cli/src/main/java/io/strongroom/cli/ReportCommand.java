@@ -217,6 +217,12 @@ final class ReportCommand implements Callable<Integer> {
             audit.put("awaitingSignature", chain.authenticity().awaitingSignature());
         }
         audit.put("signedCheckpoints", Math.max(0, checked.checkpoints()));
+        if (checked.newest() != null) { // its age: a newest one much older than the interval means newer ones were deleted
+            audit.put("newestCheckpoint", Map.of("object", checked.newest().where(),
+                    "signedAt", Instant.ofEpochMilli(checked.newest().body().createdAtMs()).toString(),
+                    "ageSeconds", checked.newestAge().toSeconds(), "maxAgeSeconds", c.audit().checkpointMaxAge().toSeconds()));
+        }
+        audit.put("checkpointProblems", checked.problems());
         audit.put("problems", auditProblems);
         problems.addAll(auditProblems);
 
@@ -276,7 +282,18 @@ final class ReportCommand implements Callable<Integer> {
         h.append("<h2>Audit trail</h2><p>Status: <span class=\"").append("intact".equals(audit.get("status")) ? "ok" : "bad").append("\">")
                 .append(esc(audit.get("status"))).append("</span>; ").append(esc(audit.get("events"))).append(" events from ")
                 .append(esc(audit.get("emitters"))).append(" emitters, checked against ").append(esc(audit.get("signedCheckpoints")))
-                .append(" signed checkpoints.</p>");
+                .append(" signed checkpoints");
+        if (audit.get("newestCheckpoint") instanceof Map<?, ?> newest) {
+            h.append("; the newest, ").append(esc(newest.get("object"))).append(", signed ").append(esc(newest.get("signedAt")))
+                    .append(", is ").append(esc(newest.get("ageSeconds"))).append(" s old (at most ")
+                    .append(esc(newest.get("maxAgeSeconds"))).append(" s allowed)");
+        }
+        h.append(".</p>");
+        if (audit.get("checkpointProblems") instanceof List<?> chainProblems && !chainProblems.isEmpty()) {
+            h.append("<p>Signed checkpoints:</p><ul>");
+            chainProblems.forEach(p -> h.append("<li class=\"bad\">").append(esc(p)).append("</li>"));
+            h.append("</ul>");
+        }
         List<?> problems = (List<?>) r.get("problems");
         if (!problems.isEmpty()) {
             h.append("<h2>Problems</h2><ul>");

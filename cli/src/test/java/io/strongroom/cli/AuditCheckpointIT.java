@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -92,7 +93,7 @@ class AuditCheckpointIT {
             PipelineIT.Run rewritten = PipelineIT.run("audit", "verify", "--config", cfg, "--topic", "audit-rewritten");
             assertThat(rewritten.code()).isEqualTo(1);
             assertThat(rewritten.out()).contains("audit trail DAMAGED").contains("signed checkpoints")
-                    .containsPattern("s3://" + Sandbox.BUCKET + "/demo/_audit/checkpoints/[0-9]+\\.json \\(signed [^)]+\\): emitter "
+                    .containsPattern("s3://" + Sandbox.BUCKET + "/demo/_audit/checkpoints/s[0-9]{20}\\.json \\(signed [^)]+\\): emitter "
                             + "\\S+ sequence [0-9]+ \\(was at strongroom\\.audit/[0-9]+/[0-9]+\\) (is no longer in the audit trail"
                             + "|has another hash now)");
 
@@ -114,6 +115,136 @@ class AuditCheckpointIT {
             TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT, r -> after.add(r.value()));
             assertThat(after).anyMatch(e -> e.getAction() == AuditAction.UNWRAP_DEK && e.getPrincipal().equals("operator:sec")
                     && AuditCheckpoints.KEY_TENANT.equals(e.getTenant()));
+        } finally {
+            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        }
+    }
+
+    private static final String CHECKPOINTS = "demo/_audit/checkpoints/";
+
+    private static String named(long sequence) {
+        return CHECKPOINTS + String.format("s%020d", sequence) + ".json";
+    }
+
+    private static byte[] get(S3Client s3, String key) {
+        return s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(key)).asByteArray();
+    }
+
+    private static void put(S3Client s3, String key, byte[] bytes) {
+        s3.putObject(b -> b.bucket(Sandbox.BUCKET).key(key), RequestBody.fromBytes(bytes));
+    }
+
+    private static void delete(S3Client s3, String key) {
+        s3.deleteObject(b -> b.bucket(Sandbox.BUCKET).key(key));
+    }
+
+    private static PipelineIT.Run verify(Path cfg) {
+        return PipelineIT.run("audit", "verify", "--config", cfg.toString());
+    }
+
+    @Test
+    void theCheckpointsFormAChainThatNamesAGapAReplacedCheckpointAndAStaleNewestOne() throws Exception {
+        Path dir = Files.createTempDirectory("strongroom-audit-chain-it-");
+        try (Sandbox sandbox = Sandbox.start(dir, "PT1S"); S3Client s3 = sandbox.config().s3().client()) {
+            try (var admin = sandbox.kafka().admin()) { // the topics the coordinator would create, so the CLI can run first
+                io.strongroom.coordinator.TopicProvisioner.ensureTopics(admin, sandbox.config().kafka().partitions(),
+                        sandbox.config().kafka().replication(), sandbox.config().encryptor().segmentMaxBytes());
+            }
+            Path pub = dir.resolve("audit-public.json");
+            PipelineIT.Run init = PipelineIT.run("audit", "init-key", "--config", sandbox.configFile().toString(),
+                    "--public-key-out", pub.toString(), "--principal", "sec");
+            assertThat(init.code()).as(init.err()).isZero();
+            Path cfg = dir.resolve("pinned.yaml");
+            Files.writeString(cfg, Files.readString(sandbox.configFile()) + "\naudit:\n  public-key-file: " + pub + "\n");
+            var c = io.strongroom.cli.config.ConfigLoader.load(cfg, Map.of());
+
+            // a checkpoint written before the chain: format 1, named by its creation time, no link
+            byte[] signingKey = get(s3, "demo/_audit/signing-key.json");
+            AuditCheckpoints.Keys keys;
+            try (var kms = KmsFactory.create(c, "operator:sec")) { // as the CLI would: audited, signed by the operator identity
+                keys = AuditCheckpoints.keys("signing key", signingKey, kms, "demo", Duration.ofSeconds(10));
+            }
+            long legacyAt = System.currentTimeMillis() - 60_000;
+            String v1 = "{\"formatVersion\":1,\"environment\":\"demo\",\"createdAtMs\":" + legacyAt
+                    + ",\"events\":0,\"heads\":[]}";
+            put(s3, CHECKPOINTS + String.format("%020d", legacyAt) + ".json", new com.fasterxml.jackson.databind.ObjectMapper()
+                    .writeValueAsBytes(new AuditCheckpoints.Signed(v1, java.util.Base64.getEncoder().encodeToString(
+                            keys.signer().sign(v1.getBytes(java.nio.charset.StandardCharsets.UTF_8))))));
+
+            // the CLI starts the chain after it; a restarted coordinator continues it from the newest in the store
+            for (int i = 0; i < 3; i++) {
+                PipelineIT.Run cp = PipelineIT.run("audit", "checkpoint", "--config", cfg.toString(), "--principal", "sec");
+                assertThat(cp.code()).as(cp.err()).isZero();
+                assertThat(cp.out()).contains(named(i)).contains("(checkpoint " + i + " of the chain)");
+            }
+            try (CoordinatorService coordinator = CoordinatorService.startIdle(c)) {
+                assertThat(coordinator.checkpointAudit()).isEqualTo("s3://" + Sandbox.BUCKET + "/" + named(3));
+                PipelineIT.Run intact = verify(cfg);
+                assertThat(intact.code()).as(intact.out() + intact.err()).isZero();
+                assertThat(intact.out()).doesNotContain("problem").contains("checked against 5 signed checkpoints (the newest ");
+
+                // deleted behind the coordinator's back: it links past it (not writing it again), so it is a gap
+                byte[] third = get(s3, named(3));
+                delete(s3, named(3));
+                assertThat(coordinator.checkpointAudit()).endsWith(named(4));
+                PipelineIT.Run gap = verify(cfg);
+                assertThat(gap.code()).as(gap.out()).isEqualTo(1);
+                assertThat(gap.out()).contains("problem: s3://" + Sandbox.BUCKET + "/" + named(3) + ": audit checkpoint 3 missing "
+                        + "between s3://" + Sandbox.BUCKET + "/" + named(2) + " (sequence 2) and s3://" + Sandbox.BUCKET + "/"
+                        + named(4) + " (sequence 4)").contains("deleted").contains("audit trail DAMAGED");
+                put(s3, named(3), third);
+            }
+            assertThat(verify(cfg).code()).as("the chain whole again").isZero();
+
+            // replaced by another checkpoint validly signed with the same key (whoever can use the KMS key and the bucket)
+            byte[] first = get(s3, named(1));
+            AuditCheckpoints.Stored zero = AuditCheckpoints.read("s0", get(s3, named(0)), keys.verifier());
+            put(s3, named(1), AuditCheckpoints.sign(new AuditCheckpoints.Body(AuditCheckpoints.FORMAT_VERSION, "demo", 1L,
+                    System.currentTimeMillis(), 0, zero.sha256(), List.of()), keys.signer()));
+            PipelineIT.Run replaced = verify(cfg);
+            assertThat(replaced.code()).as(replaced.out()).isEqualTo(1);
+            assertThat(replaced.out()).contains("problem: s3://" + Sandbox.BUCKET + "/" + named(1) + " (sequence 1): replaced: "
+                    + "its SHA-256 is ").contains("but s3://" + Sandbox.BUCKET + "/" + named(2) + ", the checkpoint after it, "
+                    + "was written after one with SHA-256 ");
+            put(s3, named(1), first);
+
+            // the newest ones deleted (the anchor rolled back): the chain is whole, but its newest one only ages
+            delete(s3, named(4));
+            delete(s3, named(3));
+            assertThat(verify(cfg).code()).as("younger than 3 x PT5M").isZero();
+            Path quick = dir.resolve("quick.yaml");
+            Files.writeString(quick, Files.readString(cfg) + "  checkpoint-interval: PT1S\n  stale-after-intervals: 2\n");
+            PipelineIT.Run[] stale = new PipelineIT.Run[1];
+            Awaitility.await("audit verify calling the newest remaining checkpoint stale").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(1)).until(() -> (stale[0] = verify(quick)).code() == 1);
+            assertThat(stale[0].out()).containsPattern("problem: s3://" + Sandbox.BUCKET + "/" + named(2) + ": the newest audit "
+                    + "checkpoint is [0-9]+s old \\(signed [^)]+\\), more than the 2s allowed \\(audit.stale-after-intervals 2 x "
+                    + "audit.checkpoint-interval PT1S\\): newer ones deleted, or the coordinator stopped signing")
+                    .contains(", 1 problems");
+            Path json = dir.resolve("report.json");
+            Path html = dir.resolve("report.html");
+            PipelineIT.Run report = PipelineIT.run("report", "--config", quick.toString(), "--tenant", "acme", "--json",
+                    json.toString(), "--html", html.toString(), "--principal", "sec");
+            assertThat(report.code()).as(report.err()).isEqualTo(1);
+            var trail = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile()).path("auditTrail");
+            assertThat(trail.path("signedCheckpoints").asInt()).isEqualTo(4);
+            assertThat(trail.path("newestCheckpoint").path("object").asText()).isEqualTo("s3://" + Sandbox.BUCKET + "/" + named(2));
+            assertThat(trail.path("newestCheckpoint").path("ageSeconds").asLong()).isGreaterThanOrEqualTo(2);
+            assertThat(trail.path("newestCheckpoint").path("maxAgeSeconds").asLong()).isEqualTo(2);
+            assertThat(trail.path("checkpointProblems")).singleElement().extracting(com.fasterxml.jackson.databind.JsonNode::asText)
+                    .asString().contains("the newest audit checkpoint is");
+            assertThat(Files.readString(html)).contains("the newest, s3://" + Sandbox.BUCKET + "/" + named(2))
+                    .contains("(at most 2 s allowed)").contains("<p>Signed checkpoints:</p>");
+
+            // and none at all, while the key exists and the trail is older than that
+            for (long i = 0; i < 3; i++) {
+                delete(s3, named(i));
+            }
+            delete(s3, CHECKPOINTS + String.format("%020d", legacyAt) + ".json");
+            PipelineIT.Run none = verify(quick);
+            assertThat(none.code()).as(none.out()).isEqualTo(1);
+            assertThat(none.out()).contains("problem: s3://" + Sandbox.BUCKET + "/" + CHECKPOINTS + ": no signed audit checkpoint, "
+                    + "though the audit key exists and the trail has events since ").contains("longer ago than the 2s allowed");
         } finally {
             io.strongroom.testkit.Dirs.deleteRecursively(dir);
         }

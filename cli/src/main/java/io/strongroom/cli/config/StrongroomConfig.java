@@ -60,7 +60,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
         coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null, null, null, null));
         restore = Objects.requireNonNullElse(restore, new Restore(null));
-        audit = Objects.requireNonNullElse(audit, new Audit(null, null, null, null, null));
+        audit = Objects.requireNonNullElse(audit, new Audit(null, null, null, null, null, null));
         anomaly = Objects.requireNonNullElse(anomaly, io.strongroom.anomaly.AnomalyConfig.defaults());
         metrics = Objects.requireNonNullElse(metrics, new MetricsSettings(null, null, null));
         identity = Objects.requireNonNullElse(identity, new Identity(null, null));
@@ -398,15 +398,21 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param signEveryEvents an emitter with an identity ({@code identity.directory}) signs a head of its chain at least
      *     every this many events; readers with {@code identity.trust-file} count only events its heads cover
      * @param signEvery and at least this often while it has unsigned events
+     * @param staleAfterIntervals {@code audit verify} fails when the newest signed checkpoint is older than this many
+     *     {@code checkpointInterval}s (newer ones deleted, or the coordinator stopped signing)
      */
     public record Audit(Duration checkpointInterval, String publicKeyFile, Duration checkpointRetention,
-            Integer signEveryEvents, Duration signEvery) {
-        /** With the default signing cadence. */
+            Integer signEveryEvents, Duration signEvery, Integer staleAfterIntervals) {
+        /** With the default signing cadence and staleness limit. */
         public Audit(Duration checkpointInterval, String publicKeyFile, Duration checkpointRetention) {
-            this(checkpointInterval, publicKeyFile, checkpointRetention, null, null);
+            this(checkpointInterval, publicKeyFile, checkpointRetention, null, null, null);
         }
 
         public Audit {
+            staleAfterIntervals = Objects.requireNonNullElse(staleAfterIntervals, 3);
+            if (staleAfterIntervals < 1) {
+                throw new IllegalArgumentException("audit.stale-after-intervals must be at least 1, got " + staleAfterIntervals);
+            }
             signEveryEvents = Objects.requireNonNullElse(signEveryEvents, io.strongroom.crypto.audit.AuditSigning.DEFAULT_EVERY_EVENTS);
             signEvery = Objects.requireNonNullElse(signEvery, io.strongroom.crypto.audit.AuditSigning.DEFAULT_EVERY);
             if (signEveryEvents < 1 || signEveryEvents > 1_000_000) {
@@ -423,6 +429,11 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             if (checkpointRetention.isNegative() || checkpointRetention.isZero()) {
                 throw new IllegalArgumentException("audit.checkpoint-retention must be positive, got " + checkpointRetention);
             }
+        }
+
+        /** How old the newest signed checkpoint may be: {@code checkpointInterval} × {@code staleAfterIntervals}. */
+        public Duration checkpointMaxAge() {
+            return checkpointInterval.multipliedBy(staleAfterIntervals);
         }
     }
 

@@ -106,6 +106,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theAuditCheckpointsStalenessLimitIsIntervalsOfTheCheckpointInterval() throws Exception {
+        StrongroomConfig defaults = load(MINIMAL);
+        assertThat(defaults.audit().staleAfterIntervals()).isEqualTo(3);
+        assertThat(defaults.audit().checkpointMaxAge()).isEqualTo(Duration.ofMinutes(15));
+        StrongroomConfig c = load(MINIMAL + "audit:\n  checkpoint-interval: PT2M\n  stale-after-intervals: 5\n");
+        assertThat(c.audit().checkpointMaxAge()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(ConfigLoader.load(file(MINIMAL), Map.of("STRONGROOM_AUDIT_STALE_AFTER_INTERVALS", "2")).audit()
+                .staleAfterIntervals()).isEqualTo(2);
+        assertThatThrownBy(() -> load(MINIMAL + "audit:\n  stale-after-intervals: 0\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageEndingWith("audit.stale-after-intervals must be at least 1, got 0");
+    }
+
+    @Test
     void unreadableOrMalformedFilesAreOneLine() throws Exception {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.yaml"), Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageEndingWith("missing.yaml: no such file");

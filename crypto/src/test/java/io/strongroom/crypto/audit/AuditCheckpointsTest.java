@@ -92,4 +92,106 @@ class AuditCheckpointsTest {
                     .hasMessageContaining("disabled");
         }
     }
+
+    private static final String ENV = "test";
+
+    /** A chain of {@code n} stored checkpoints, each naming its predecessor's (made-up) SHA-256. */
+    private static List<AuditCheckpoints.Stored> chainOf(int n) {
+        List<AuditCheckpoints.Stored> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(linked(i, i == 0 ? null : out.get(i - 1).sha256(), "sha-" + i));
+        }
+        return out;
+    }
+
+    private static AuditCheckpoints.Stored linked(long sequence, String previous, String sha) {
+        return new AuditCheckpoints.Stored(where(sequence), new AuditCheckpoints.Body(AuditCheckpoints.FORMAT_VERSION, ENV,
+                sequence, 1_000 + sequence, 0, previous, List.of()), sha);
+    }
+
+    private static String where(long sequence) {
+        return "s3://b/cp/s" + sequence;
+    }
+
+    @Test
+    void anIntactChainHasNoProblemsAndItsNewestIsTheLast() {
+        AuditCheckpoints.Chain chain = AuditCheckpoints.chain(chainOf(4), AuditCheckpointsTest::where);
+        assertThat(chain.problems()).isEmpty();
+        assertThat(chain.newest().where()).isEqualTo(where(3));
+        assertThat(chain.newestAge(Instant.ofEpochMilli(1_003 + 60_000))).isEqualTo(Duration.ofMinutes(1));
+        assertThat(AuditCheckpoints.chain(List.of(), AuditCheckpointsTest::where).newest()).isNull();
+    }
+
+    @Test
+    void aCheckpointDeletedInTheMiddleOrAtTheStartIsAGapNamingTheMissingObjects() {
+        List<AuditCheckpoints.Stored> c = new ArrayList<>(chainOf(6));
+        c.remove(3);
+        c.remove(2);
+        assertThat(AuditCheckpoints.chain(c, AuditCheckpointsTest::where).problems()).singleElement().asString()
+                .startsWith(where(2) + " to " + where(3) + ": audit checkpoints 2-3 missing between " + where(1))
+                .contains("and " + where(4) + " (sequence 4)").endsWith("deleted");
+        List<AuditCheckpoints.Stored> headless = new ArrayList<>(chainOf(3));
+        headless.remove(0);
+        assertThat(AuditCheckpoints.chain(headless, AuditCheckpointsTest::where).problems()).singleElement().asString()
+                .startsWith(where(0) + ": audit checkpoint 0 missing before " + where(1));
+    }
+
+    @Test
+    void aReplacedCheckpointIsNamedByItsSuccessorsLink() {
+        List<AuditCheckpoints.Stored> c = new ArrayList<>(chainOf(4));
+        c.set(1, linked(1, c.get(0).sha256(), "sha-other"));
+        assertThat(AuditCheckpoints.chain(c, AuditCheckpointsTest::where).problems()).singleElement().asString()
+                .startsWith(where(1) + " (sequence 1): replaced: its SHA-256 is sha-other, but " + where(2))
+                .endsWith("written after one with SHA-256 sha-1");
+    }
+
+    @Test
+    void twoCheckpointsNamingTheSamePredecessorAreAFork() {
+        List<AuditCheckpoints.Stored> c = new ArrayList<>(chainOf(3));
+        c.add(linked(3, "sha-1", "sha-3")); // a second writer, continuing checkpoint 1 under the next free name
+        assertThat(AuditCheckpoints.chain(c, AuditCheckpointsTest::where).problems()).singleElement().asString()
+                .isEqualTo(where(2) + " and " + where(3) + ": 2 audit checkpoints written after the same one (" + where(1)
+                        + "): a fork, two writers signing checkpoints");
+    }
+
+    @Test
+    void sequencesAWriterSkippedAreNoGapAndUnlinkedCheckpointsAreNoChain() {
+        List<AuditCheckpoints.Stored> c = new ArrayList<>(chainOf(2));
+        c.add(linked(5, "sha-1", "sha-5")); // names 2-4 held objects that did not authenticate
+        c.add(new AuditCheckpoints.Stored("s3://b/cp/legacy", new AuditCheckpoints.Body(AuditCheckpoints.FORMAT_UNLINKED, ENV,
+                null, 500, 0, null, List.of()), "sha-legacy"));
+        AuditCheckpoints.Chain chain = AuditCheckpoints.chain(c, AuditCheckpointsTest::where);
+        assertThat(chain.problems()).isEmpty();
+        assertThat(chain.checkpoints()).extracting(AuditCheckpoints.Stored::where)
+                .containsExactly("s3://b/cp/legacy", where(0), where(1), where(5));
+    }
+
+    @Test
+    void aFormatOneCheckpointIsReadUnlinkedAndTheTrackerLinksTheNextToItsPredecessor() throws Exception {
+        try (LocalKms kms = kms()) {
+            byte[] key = AuditCheckpoints.newSigningKey(kms, ENV, T);
+            AuditCheckpoints.Keys keys = AuditCheckpoints.keys("k", key, kms, ENV, T);
+            // as written before the chain: no sequence, no predecessor
+            String v1 = "{\"formatVersion\":1,\"environment\":\"test\",\"createdAtMs\":5,\"events\":0,\"heads\":[]}";
+            byte[] stored = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(new AuditCheckpoints.Signed(v1,
+                    java.util.Base64.getEncoder().encodeToString(keys.signer().sign(v1.getBytes(StandardCharsets.UTF_8)))));
+            AuditCheckpoints.Stored legacy = AuditCheckpoints.read("legacy", stored, keys.verifier());
+            assertThat(legacy.body().linked()).isFalse();
+            assertThat(legacy.body().sequence()).isNull();
+
+            AuditCheckpoints.Tracker tracker = new AuditCheckpoints.Tracker();
+            AuditVerifierTest.chain("a", 3).forEach(tracker::add);
+            AuditCheckpoints.Stored first = AuditCheckpoints.read("s0", AuditCheckpoints.sign(
+                    tracker.body(ENV, Instant.now(), null), keys.signer()), keys.verifier());
+            AuditCheckpoints.Stored second = AuditCheckpoints.read("s1", AuditCheckpoints.sign(
+                    tracker.body(ENV, Instant.now(), first), keys.signer()), keys.verifier());
+            assertThat(first.body().sequence()).isZero();
+            assertThat(first.body().previousSha256()).isNull();
+            assertThat(second.body().sequence()).isEqualTo(1);
+            assertThat(second.body().previousSha256()).isEqualTo(first.sha256()).hasSize(64);
+            assertThat(AuditCheckpoints.chain(List.of(second, legacy, first), s -> "s" + s).problems()).isEmpty();
+            assertThatThrownBy(() -> tracker.body(ENV, Instant.now(), 1, second)).hasMessageContaining("cannot follow s1");
+            assertThatThrownBy(() -> tracker.body(ENV, Instant.now(), legacy)).hasMessageContaining("cannot follow legacy");
+        }
+    }
 }
