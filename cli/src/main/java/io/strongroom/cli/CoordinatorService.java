@@ -240,8 +240,13 @@ final class CoordinatorService implements AutoCloseable {
         }
     }
 
-    /** Reads the audit topic from where the last read stopped: chain heads and each principal's last activity. */
-    private void readAudit() {
+    /**
+     * Reads the audit topic from where the last read stopped: chain heads and each principal's last activity. One
+     * consumer serves the checkpoint and the access-review threads, so one at a time.
+     *
+     * @throws IllegalStateException if the topic cannot be read to its end within a minute
+     */
+    private synchronized void readAudit() {
         if (auditReader == null) {
             java.util.Map<String, Object> props = new java.util.HashMap<>(config.kafka().clientProperties());
             props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -254,7 +259,11 @@ final class CoordinatorService implements AutoCloseable {
             auditReader.seekToBeginning(parts);
         }
         var end = auditReader.endOffsets(auditReader.assignment());
+        java.time.Instant deadline = java.time.Instant.now().plus(java.time.Duration.ofMinutes(1));
         while (auditReader.assignment().stream().anyMatch(tp -> auditReader.position(tp) < end.get(tp))) {
+            if (java.time.Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("could not read " + Topics.AUDIT.name() + " to its end " + end + " within 1 min");
+            }
             for (var r : auditReader.poll(java.time.Duration.ofMillis(500))) {
                 auditHeads.add(new io.strongroom.crypto.audit.AuditVerifier.Positioned(
                         r.topic() + "/" + r.partition() + "/" + r.offset(), r.value()));
