@@ -24,7 +24,7 @@ public final class AnomalyTopology {
 
     private AnomalyTopology() {}
 
-    public static Topology build(AnomalyConfig config) {
+    public static Topology topology(AnomalyConfig config) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.globalTable(Topics.KEYS.name(), Consumed.with(Topics.KEYS.keySerde(), Topics.KEYS.valueSerde()),
                 Materialized.<String, io.strongroom.avro.KeyVersionEvent, KeyValueStore<Bytes, byte[]>>as(KEYS_STORE)

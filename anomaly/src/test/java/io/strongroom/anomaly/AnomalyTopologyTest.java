@@ -39,7 +39,7 @@ class AnomalyTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
         props.put("processing.exception.handler.global.enabled", true);
-        driver = new TopologyTestDriver(AnomalyTopology.build(config), props);
+        driver = new TopologyTestDriver(AnomalyTopology.topology(config), props);
         audit = driver.createInputTopic(Topics.AUDIT.name(), Topics.AUDIT.keySerde().serializer(), Topics.AUDIT.valueSerde().serializer());
         keys = driver.createInputTopic(Topics.KEYS.name(), Topics.KEYS.keySerde().serializer(), Topics.KEYS.valueSerde().serializer());
         alerts = driver.createOutputTopic(Topics.ALERTS.name(), Topics.ALERTS.keySerde().deserializer(),

@@ -2,12 +2,8 @@ package io.strongroom.cli;
 
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.AccessReview;
-import io.strongroom.crypto.audit.AuditVerifier;
 import io.strongroom.crypto.audit.AuditingKms;
-import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,24 +13,6 @@ import picocli.CommandLine.Option;
 @Command(name = "access", mixinStandardHelpOptions = true, description = "Review who can use the admin API.",
         subcommands = {AccessCommand.Review.class, AccessCommand.Reinstate.class})
 final class AccessCommand {
-
-    /**
-     * Each principal's newest event in the audit trail; with {@code identity.trust-file}, its newest
-     * authentic event only (an event forged in its name does not keep it active).
-     */
-    static Map<String, Instant> lastActivity(StrongroomConfig c) {
-        Map<String, Instant> last = new HashMap<>();
-        List<AuditVerifier.Positioned> events = AuditCommand.read(c, io.strongroom.schemas.Topics.AUDIT.name());
-        var trust = c.trust();
-        var authenticity = trust == null ? null : AuditVerifier.verify(events, trust).authenticity();
-        for (AuditVerifier.Positioned p : events) {
-            if (authenticity != null && !authenticity.isAuthentic(p.position())) {
-                continue;
-            }
-            last.merge(p.event().getPrincipal(), Instant.ofEpochMilli(p.event().getTimestampMs()), (a, b) -> a.isAfter(b) ? a : b);
-        }
-        return last;
-    }
 
     @Command(name = "review", mixinStandardHelpOptions = true,
             description = "List the admin principals (coordinator.principals), their roles and last activity in the audit trail; "
@@ -51,7 +29,7 @@ final class AccessCommand {
         public Integer call() {
             StrongroomConfig c = config.load();
             AccessReview review = CoordinatorService.accessReview(c);
-            List<AccessReview.Row> rows = review.review(c.coordinator().principals(), lastActivity(c));
+            List<AccessReview.Row> rows = review.review(c.coordinator().principals(), AuditTopic.lastActivity(c));
             System.out.printf("%-20s %-36s %-26s %s%n", "PRINCIPAL", "ROLES", "LAST ACTIVITY", "STATUS");
             for (AccessReview.Row r : rows) {
                 System.out.printf("%-20s %-36s %-26s %s%n", r.principal(), r.roles(), r.lastActivity() == null ? "none" : r.lastActivity(),

@@ -25,13 +25,6 @@ final class ArchiveCommand {
     private ArchiveCommand() {}
 
     /** Every target of the configuration: {@code s3} first, then {@code archiver.replicas}; close them. */
-    static List<ArchiveTarget> targets(StrongroomConfig c) {
-        List<ArchiveTarget> targets = new ArrayList<>();
-        targets.add(ArchiveTarget.of(c.s3()));
-        c.archiver().replicas().forEach(r -> targets.add(ArchiveTarget.of(r)));
-        return targets;
-    }
-
     private static void audit(StrongroomConfig c, String principal, java.util.function.Consumer<AuditTrail> work) {
         try (AuditTrail trail = KafkaAuditTrail.create(c.kafka().clientProperties(), principal, c.kms().auditBuffer(),
                 KmsFactory.auditSpoolDir(c))) {
@@ -63,7 +56,7 @@ final class ArchiveCommand {
                 throw new IllegalArgumentException("sign-legacy signs with the operator identity: set identity.directory "
                         + "and run 'strongroom identity init --role operator'");
             }
-            List<ArchiveTarget> targets = targets(c);
+            List<ArchiveTarget> targets = c.archiveTargets();
             try {
                 ArchiveTarget primary = targets.get(0);
                 var catalog = io.strongroom.archive.ArchiveCatalog.read(primary, ArchiveLayout.tenantPrefix(c.environment(), tenant));
@@ -132,7 +125,7 @@ final class ArchiveCommand {
                 System.out.println("nothing to prune: no archiver.retention is configured (everything is kept)");
                 return 0;
             }
-            List<ArchiveTarget> targets = targets(c);
+            List<ArchiveTarget> targets = c.archiveTargets();
             try {
                 Retention.Result[] result = new Retention.Result[1];
                 java.util.function.Consumer<AuditTrail> run = trail -> result[0] = Retention.prune(targets, c.environment(),
@@ -185,7 +178,7 @@ final class ArchiveCommand {
         public Integer call() {
             StrongroomConfig c = config.load();
             String who = principal.audited();
-            List<ArchiveTarget> targets = targets(c);
+            List<ArchiveTarget> targets = c.archiveTargets();
             try {
                 audit(c, who, trail -> {
                     Retention.Hold hold = Retention.hold(targets, c.environment(), tenant, reason, who,
@@ -219,7 +212,7 @@ final class ArchiveCommand {
             if (!id.matches("[0-9a-f-]{36}")) {
                 throw new IllegalArgumentException("--hold must be a hold id as printed by strongroom archive holds, got '" + id + "'");
             }
-            List<ArchiveTarget> targets = targets(c);
+            List<ArchiveTarget> targets = c.archiveTargets();
             try {
                 boolean[] found = new boolean[1];
                 audit(c, who, trail -> {
@@ -279,7 +272,7 @@ final class ArchiveCommand {
             }
             String prefix = tenant == null ? ArchiveLayout.environmentPrefix(c.environment())
                     : ArchiveLayout.tenantPrefix(c.environment(), tenant);
-            List<ArchiveTarget> targets = targets(c);
+            List<ArchiveTarget> targets = c.archiveTargets();
             try {
                 ProgressPrinter progress = new ProgressPrinter("repair", System.err);
                 ArchiveRepair.Result result = ArchiveRepair.run(targets, prefix, (done, all) -> progress.update(done, all, 0));

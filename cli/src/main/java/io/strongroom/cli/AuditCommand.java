@@ -1,16 +1,13 @@
 package io.strongroom.cli;
 
+import io.strongroom.archive.AuditCheckpointStore;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditVerifier;
-import io.strongroom.crypto.audit.FileAuditTrail;
 import io.strongroom.avro.AuditEvent;
-import io.strongroom.schemas.Topic;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import org.apache.kafka.common.serialization.Serdes;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -46,9 +43,9 @@ final class AuditCommand {
             List<AuditVerifier.Positioned> events = new ArrayList<>();
             StrongroomConfig c = file == null ? config.load() : null;
             if (file != null) {
-                events.addAll(readFile(file));
+                events.addAll(AuditTopic.readFile(file));
             } else {
-                events.addAll(read(c, topic));
+                events.addAll(AuditTopic.read(c, topic));
             }
             var trust = c == null ? null : c.trust();
             AuditVerifier.Report report = AuditVerifier.verify(events, trust);
@@ -63,7 +60,7 @@ final class AuditCommand {
                                 + "not authentic)", a.legacy()));
             }
             if (file == null && !noCheckpoints) {
-                Checked checked = againstCheckpoints(c, events, problems);
+                AuditCheck.Checked checked = AuditCheck.againstCheckpoints(c, events, problems);
                 against += checked.checkpoints() < 0 ? "; no signed checkpoints yet (strongroom audit init-key, then the "
                         + "coordinator signs one every audit.checkpoint-interval)"
                         : String.format("; checked against %,d signed checkpoints%s", checked.checkpoints(),
@@ -79,83 +76,6 @@ final class AuditCommand {
         }
     }
 
-    /**
-     * What the events were checked against.
-     *
-     * @param checkpoints how many signed checkpoints; -1 if there is no signing key yet
-     * @param newest the newest checkpoint, or null if there is none
-     * @param newestAge its age, or null
-     * @param problems the checkpoints' own problems (also added to the caller's): unreadable or forged ones, the chain's
-     *     gaps, replaced checkpoints and forks, a stale newest one, none at all
-     */
-    record Checked(int checkpoints, io.strongroom.crypto.audit.AuditCheckpoints.Stored newest, Duration newestAge,
-            List<String> problems) {}
-
-    /**
-     * Checks {@code events} (topic order) against the signed checkpoints in S3, and the checkpoints as a chain; adds what
-     * does not match to {@code problems}: a gap, replaced checkpoint or fork of the chain, a newest checkpoint older than
-     * {@code audit.checkpoint-interval} × {@code audit.stale-after-intervals} (newer ones deleted, or the coordinator
-     * stopped signing), and, while an audit key exists, no checkpoint at all though events older than that exist.
-     */
-    static Checked againstCheckpoints(StrongroomConfig c, List<AuditVerifier.Positioned> events, List<String> problems) {
-        try (var s3 = c.s3().client()) {
-            AuditCheckpointStore store = new AuditCheckpointStore(c, s3);
-            var verifier = store.verifier(w -> System.err.println("warning: " + w));
-            if (verifier == null) {
-                return new Checked(-1, null, null, List.of());
-            }
-            var chain = store.chain(verifier);
-            List<String> own = new ArrayList<>(chain.problems());
-            problems.addAll(io.strongroom.crypto.audit.AuditCheckpoints.check(chain.bodies(), events));
-            Instant now = Instant.now();
-            Duration limit = c.audit().checkpointMaxAge();
-            String allowed = limit.toSeconds() + "s allowed (audit.stale-after-intervals " + c.audit().staleAfterIntervals()
-                    + " x audit.checkpoint-interval " + c.audit().checkpointInterval() + ")";
-            var newest = chain.newest();
-            Duration age = chain.newestAge(now);
-            if (newest != null && age.compareTo(limit) > 0) {
-                own.add(newest.where() + ": the newest audit checkpoint is " + age.toSeconds() + "s old (signed "
-                        + Instant.ofEpochMilli(newest.body().createdAtMs()) + "), more than the " + allowed
-                        + ": newer ones deleted, or the coordinator stopped signing");
-            } else if (newest == null) {
-                long oldest = events.stream().mapToLong(p -> p.event().getTimestampMs()).min().orElse(Long.MAX_VALUE);
-                if (oldest != Long.MAX_VALUE && Duration.between(Instant.ofEpochMilli(oldest), now).compareTo(limit) > 0) {
-                    own.add("s3://" + c.s3().bucket() + "/" + store.checkpointPrefix() + ": no signed audit checkpoint, though "
-                            + "the audit key exists and the trail has events since " + Instant.ofEpochMilli(oldest)
-                            + ", longer ago than the " + allowed + ": checkpoints deleted, or the coordinator does not sign them");
-                }
-            }
-            problems.addAll(own);
-            return new Checked(chain.checkpoints().size(), newest, age, List.copyOf(own));
-        }
-    }
-
-    /**
-     * Every event of {@code topic}, with where it was read and the bytes it was written as (its
-     * hash covers them: an event written under an older schema version verifies as written).
-     */
-    static List<AuditVerifier.Positioned> read(StrongroomConfig c, String topic) {
-        List<AuditVerifier.Positioned> events = new ArrayList<>();
-        Topic<String, byte[]> audit = new Topic<>(topic, Topics.AUDIT.keySerde(), Serdes.ByteArray());
-        var serde = Topics.AUDIT.valueSerde();
-        TopicReader.readToEnd(c.kafka().clientProperties(), audit, r -> {
-            String where = r.topic() + "/" + r.partition() + "/" + r.offset();
-            if (r.value() != null) {
-                events.add(new AuditVerifier.Positioned(where, serde.deserializer().deserialize(r.topic(), r.value()), r.value()));
-            }
-        });
-        return events;
-    }
-
-    /** Every event of a local audit file, with the bytes it was written as. */
-    static List<AuditVerifier.Positioned> readFile(java.nio.file.Path file) throws java.io.IOException {
-        List<AuditVerifier.Positioned> events = new ArrayList<>();
-        var read = FileAuditTrail.readWritten(file);
-        for (int i = 0; i < read.size(); i++) {
-            events.add(new AuditVerifier.Positioned(file + " event " + (i + 1), read.get(i).event(), read.get(i).bytes()));
-        }
-        return events;
-    }
 
     @Command(name = "ship", mixinStandardHelpOptions = true,
             description = "Append the events of a local audit file (restore --audit-file) to strongroom.audit, after "
@@ -169,7 +89,7 @@ final class AuditCommand {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            List<AuditVerifier.Positioned> positioned = readFile(file);
+            List<AuditVerifier.Positioned> positioned = AuditTopic.readFile(file);
             AuditVerifier.Report report = AuditVerifier.verify(positioned);
             if (!report.ok()) {
                 report.problems().forEach(p -> System.out.println("problem: " + p));
@@ -209,9 +129,9 @@ final class AuditCommand {
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
             try (var kms = KmsFactory.create(c, principal.audited()); var s3 = c.s3().client()) {
-                AuditCheckpointStore store = new AuditCheckpointStore(c, s3);
+                AuditCheckpointStore store = new AuditCheckpointStore(c.auditCheckpoints(), s3);
                 boolean existed = store.signingKey() != null;
-                store.ensureSigningKey(kms);
+                store.ensureSigningKey(AuditCheckpoints.through(kms, c.environment(), c.kms().timeout()));
                 java.nio.file.Files.writeString(out, store.publicKeyset());
                 System.out.printf("%s audit signing key s3://%s/%s; public keyset written to %s%n",
                         existed ? "existing" : "new", c.s3().bucket(), store.keyObject(), out);
@@ -230,9 +150,10 @@ final class AuditCommand {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            List<AuditVerifier.Positioned> events = read(c, Topics.AUDIT.name());
+            List<AuditVerifier.Positioned> events = AuditTopic.read(c, Topics.AUDIT.name());
             try (var kms = KmsFactory.create(c, principal.audited()); var s3 = c.s3().client()) {
-                var written = new AuditCheckpointStore(c, s3).checkpoint(kms, events);
+                var written = new AuditCheckpointStore(c.auditCheckpoints(), s3).checkpoint(
+                        AuditCheckpoints.through(kms, c.environment(), c.kms().timeout()), events);
                 System.out.printf("signed the heads of %,d audit events into %s (checkpoint %d of the chain)%n", events.size(),
                         written.where(), written.body().sequence());
                 return 0;

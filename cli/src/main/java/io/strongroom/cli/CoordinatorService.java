@@ -1,6 +1,7 @@
 package io.strongroom.cli;
 
 import io.micrometer.core.instrument.Metrics;
+import io.strongroom.archive.AuditCheckpointStore;
 import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.AdminApi;
@@ -10,8 +11,10 @@ import io.strongroom.coordinator.KeyRotator;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.coordinator.Rewrap;
 import io.strongroom.coordinator.TopicProvisioner;
+import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.ingest.DeadLetterSealer;
+import io.strongroom.restore.Verifier;
 import io.strongroom.schemas.Topics;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -141,9 +144,9 @@ final class CoordinatorService implements AutoCloseable {
     void verifyTenants(List<String> tenants, double sample) {
         try (AuditingKms verifyKms = KmsFactory.create(config, "verify")) {
             for (String tenant : tenants) {
-                Map<String, Object> report = VerifyCommand.verify(config, verifyKms, tenant, sample >= 1.0 ? null : sample, null,
+                Verifier.Report report = Verification.run(config, verifyKms, tenant, sample >= 1.0 ? null : sample, null,
                         (done, total, events) -> { });
-                boolean ok = Boolean.TRUE.equals(report.get("ok"));
+                boolean ok = report.ok();
                 verifyRuns.incrementAndGet();
                 if (ok) {
                     verifySuccesses.incrementAndGet();
@@ -157,7 +160,7 @@ final class CoordinatorService implements AutoCloseable {
                             .register(Metrics.globalRegistry);
                 }
                 if (!ok) {
-                    LOG.atError().addKeyValue("tenant", tenant).addKeyValue("problems", report.get("problems"))
+                    LOG.atError().addKeyValue("tenant", tenant).addKeyValue("problems", report.problems())
                             .log("scheduled verification of tenant {} FAILED", tenant);
                 }
             }
@@ -202,7 +205,8 @@ final class CoordinatorService implements AutoCloseable {
         try (var s3 = config.s3().client()) {
             io.strongroom.crypto.audit.AuditCheckpoints.Stored written;
             try {
-                written = new AuditCheckpointStore(config, s3).checkpoint(kms, auditHeads, lastAuditCheckpoint);
+                written = new AuditCheckpointStore(config.auditCheckpoints(), s3).checkpoint(
+                        AuditCheckpoints.through(kms, config.environment(), config.kms().timeout()), auditHeads, lastAuditCheckpoint);
             } catch (AuditCheckpointStore.NameTaken e) {
                 lastAuditCheckpoint = null; // the next one continues after the newest in the store
                 throw e;
@@ -222,7 +226,7 @@ final class CoordinatorService implements AutoCloseable {
         var review = accessReview(config);
         // with a trust file only authentic events count: the chains are checked again from the start (heads sign
         // events in batches, so the incremental map cannot tell yet)
-        var activity = config.identity().trustFile() == null ? lastActivity : AccessCommand.lastActivity(config);
+        var activity = config.identity().trustFile() == null ? lastActivity : AuditTopic.lastActivity(config);
         var rows = review.review(config.coordinator().principals(), activity);
         List<String> revoked = review.revokeInactive(rows, kms, "coordinator");
         if (!revoked.isEmpty()) {
@@ -320,23 +324,23 @@ final class CoordinatorService implements AutoCloseable {
     String statusPage() {
         java.time.Instant now = java.time.Instant.now();
         StringBuilder h = new StringBuilder("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                + "<meta http-equiv=\"refresh\" content=\"30\"><title>Strongroom status: " + ReportCommand.esc(config.environment())
+                + "<meta http-equiv=\"refresh\" content=\"30\"><title>Strongroom status: " + Html.esc(config.environment())
                 + "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
                 + "td,th{border:1px solid #bbb;padding:4px 10px;text-align:left}th{background:#eee}.bad{color:#b00;font-weight:bold}"
                 + ".ok{color:#070;font-weight:bold}</style></head><body>");
-        h.append("<h1>Strongroom status: ").append(ReportCommand.esc(config.environment())).append("</h1><p>As of ")
+        h.append("<h1>Strongroom status: ").append(Html.esc(config.environment())).append("</h1><p>As of ")
                 .append(now).append("</p>");
         h.append("<h2>Key rotation</h2><table id=\"rotation\"><tr><th>tenant</th><th>key</th><th>primary</th><th>primary since</th>"
                 + "<th>next rotation</th><th>status</th><th>segments per version</th><th>last test restore</th></tr>");
         for (String t : config.coordinator().tenants()) {
-            h.append("<tr><td>").append(ReportCommand.esc(t)).append("</td>");
+            h.append("<tr><td>").append(Html.esc(t)).append("</td>");
             try {
                 var s = rotator.statusOf(t, kms.keyIdFor(t));
                 boolean overdue = s.overdue(now);
-                h.append("<td>").append(ReportCommand.esc(s.keyId())).append("</td><td>v").append(ReportCommand.esc(s.primaryVersion()))
+                h.append("<td>").append(Html.esc(s.keyId())).append("</td><td>v").append(Html.esc(s.primaryVersion()))
                         .append("</td><td>").append(s.primarySince()).append("</td><td>").append(s.nextRotation()).append("</td><td class=\"")
                         .append(overdue ? "bad\">OVERDUE" : "ok\">on schedule").append("</td><td>")
-                        .append(ReportCommand.esc(Rewrap.references(archive, config.environment(), t, config.trust()).entrySet().stream()
+                        .append(Html.esc(Rewrap.references(archive, config.environment(), t, config.trust()).entrySet().stream()
                                 .map(r -> "v" + r.getKey().substring(r.getKey().lastIndexOf('/') + 1) + ": " + r.getValue())
                                 .collect(java.util.stream.Collectors.joining(", ")))).append("</td>");
             } catch (io.strongroom.crypto.kms.UnknownKeyException e) {
@@ -356,7 +360,7 @@ final class CoordinatorService implements AutoCloseable {
         groups.put("encryptor", config.encryptor().applicationId());
         groups.put("archiver", config.archiver().groupId());
         groups.put("anomaly", config.anomaly().applicationId());
-        groups.forEach((service, group) -> h.append("<tr><td>").append(service).append("</td><td>").append(ReportCommand.esc(group))
+        groups.forEach((service, group) -> h.append("<tr><td>").append(service).append("</td><td>").append(Html.esc(group))
                 .append("</td><td>").append(lag(group)).append("</td></tr>"));
         h.append("</table><h2>KMS latency (this coordinator)</h2><table id=\"kms\"><tr><th>operation</th><th>calls</th><th>mean</th></tr>");
         Map<String, double[]> byOperation = new java.util.TreeMap<>(); // operation -> {calls, total ms}
@@ -367,7 +371,7 @@ final class CoordinatorService implements AutoCloseable {
         }
         byOperation.forEach((operation, sum) -> {
             if (sum[0] > 0) {
-                h.append("<tr><td>").append(ReportCommand.esc(operation)).append("</td><td>").append((long) sum[0])
+                h.append("<tr><td>").append(Html.esc(operation)).append("</td><td>").append((long) sum[0])
                         .append("</td><td>").append(String.format("%.2f ms", sum[1] / sum[0])).append("</td></tr>");
             }
         });
@@ -395,7 +399,7 @@ final class CoordinatorService implements AutoCloseable {
             }
             return String.format("%,d", behind);
         } catch (Exception e) {
-            return "unknown (" + ReportCommand.esc(e.getMessage()) + ")";
+            return "unknown (" + Html.esc(e.getMessage()) + ")";
         }
     }
 

@@ -189,7 +189,7 @@ final class KeysCommand {
                         + c.environment());
             }
             String who = principal.audited();
-            List<ArchiveTarget> targets = ArchiveCommand.targets(c);
+            List<ArchiveTarget> targets = c.archiveTargets();
             try (AuditingKms source = KmsFactory.create(c, who);
                     AuditingKms target = targetConfig == null ? null : KmsFactory.create(to, who)) {
                 Kms into = target == null ? source : target;
@@ -229,7 +229,7 @@ final class KeysCommand {
         public Integer call() {
             StrongroomConfig c = config.load();
             String who = principal.audited();
-            List<ArchiveTarget> targets = ArchiveCommand.targets(c);
+            List<ArchiveTarget> targets = c.archiveTargets();
             try {
                 return withKeys(c, who, tools -> {
                     String keyId = tools.kms().keyIdFor(tenant);

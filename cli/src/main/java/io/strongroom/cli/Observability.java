@@ -111,7 +111,7 @@ final class Observability implements AutoCloseable {
                         page = statusPage.get();
                     } catch (RuntimeException e) {
                         status = 500;
-                        page = "<!DOCTYPE html><html><body><h1>Status unavailable</h1><p>" + ReportCommand.esc(e.getMessage())
+                        page = "<!DOCTYPE html><html><body><h1>Status unavailable</h1><p>" + Html.esc(e.getMessage())
                                 + "</p></body></html>";
                     }
                     respond(ex, status, "text/html; charset=utf-8", page.getBytes(StandardCharsets.UTF_8));

@@ -73,7 +73,7 @@ final class ReportCommand implements Callable<Integer> {
     Path signWith;
 
     private Instant time(String option, String value, Instant otherwise) {
-        return value == null ? otherwise : RestoreCommand.instant(spec, option, value);
+        return value == null ? otherwise : Args.instant(spec, option, value);
     }
 
     @Override
@@ -187,7 +187,7 @@ final class ReportCommand implements Callable<Integer> {
                 problems.add(b.get("object") + " is under " + b.get("keyId") + " version " + b.get("keyVersion") + ", which is " + state);
             }
         }
-        List<AuditVerifier.Positioned> events = AuditCommand.read(c, io.strongroom.schemas.Topics.AUDIT.name());
+        List<AuditVerifier.Positioned> events = AuditTopic.read(c, io.strongroom.schemas.Topics.AUDIT.name());
         // with identity.trust-file, only verifications on chains signed by the principal they name are listed
         AuditVerifier.Report chain = AuditVerifier.verify(events, trust);
         List<Map<String, Object>> verifications = new ArrayList<>();
@@ -207,7 +207,7 @@ final class ReportCommand implements Callable<Integer> {
             }
         }
         List<String> auditProblems = new ArrayList<>(chain.problems());
-        AuditCommand.Checked checked = AuditCommand.againstCheckpoints(c, events, auditProblems);
+        AuditCheck.Checked checked = AuditCheck.againstCheckpoints(c, events, auditProblems);
         Map<String, Object> audit = new LinkedHashMap<>();
         audit.put("status", auditProblems.isEmpty() ? "intact" : "DAMAGED");
         audit.put("events", chain.events());
@@ -259,12 +259,12 @@ final class ReportCommand implements Callable<Integer> {
     static String html(Map<String, Object> r) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Strongroom compliance report: ")
-                .append(esc(r.get("tenant"))).append("</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
+                .append(Html.esc(r.get("tenant"))).append("</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
                         + "collapse;margin-bottom:2em}td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;font-size:13px}"
                         + "th{background:#eee}.bad{color:#b00;font-weight:bold}.ok{color:#070;font-weight:bold}</style></head><body>");
-        h.append("<h1>Compliance report: tenant ").append(esc(r.get("tenant"))).append("</h1>");
-        h.append("<p>Environment ").append(esc(r.get("environment"))).append(", backups sealed from ").append(esc(r.get("from")))
-                .append(" until ").append(esc(r.get("until"))).append("; generated ").append(esc(r.get("generatedAt"))).append(".</p>");
+        h.append("<h1>Compliance report: tenant ").append(Html.esc(r.get("tenant"))).append("</h1>");
+        h.append("<p>Environment ").append(Html.esc(r.get("environment"))).append(", backups sealed from ").append(Html.esc(r.get("from")))
+                .append(" until ").append(Html.esc(r.get("until"))).append("; generated ").append(Html.esc(r.get("generatedAt"))).append(".</p>");
         boolean ok = Boolean.TRUE.equals(r.get("ok"));
         h.append("<p>Result: <span class=\"").append(ok ? "ok\">no problems" : "bad\">problems found").append("</span></p>");
         Map<?, ?> heads = (Map<?, ?>) r.get("chainHeads");
@@ -272,7 +272,7 @@ final class ReportCommand implements Callable<Integer> {
                 ? "<span class=\"ok\">signed by its writers, checked against the trust file</span>"
                 : "<span class=\"bad\">not authenticated (no identity.trust-file)</span>")
                 .append(heads == null ? "; no signed chain heads" : "; chain heads checked against signed checkpoint "
-                        + esc(heads.get("sequence")) + " of " + esc(heads.get("signedAt"))).append(".</p>");
+                        + Html.esc(heads.get("sequence")) + " of " + Html.esc(heads.get("signedAt"))).append(".</p>");
         table(h, "Backups (" + r.get("backupCount") + ")", r.get("backups"),
                 List.of("sealedAt", "segmentId", "stream", "events", "classification", "encryption", "keyId", "keyVersion", "keyState",
                         "rewrappedAt", "object"));
@@ -280,54 +280,38 @@ final class ReportCommand implements Callable<Integer> {
         table(h, "Verifications", r.get("verifications"), List.of("at", "by", "outcome", "detail", "auditEvent"));
         Map<?, ?> audit = (Map<?, ?>) r.get("auditTrail");
         h.append("<h2>Audit trail</h2><p>Status: <span class=\"").append("intact".equals(audit.get("status")) ? "ok" : "bad").append("\">")
-                .append(esc(audit.get("status"))).append("</span>; ").append(esc(audit.get("events"))).append(" events from ")
-                .append(esc(audit.get("emitters"))).append(" emitters, checked against ").append(esc(audit.get("signedCheckpoints")))
+                .append(Html.esc(audit.get("status"))).append("</span>; ").append(Html.esc(audit.get("events"))).append(" events from ")
+                .append(Html.esc(audit.get("emitters"))).append(" emitters, checked against ").append(Html.esc(audit.get("signedCheckpoints")))
                 .append(" signed checkpoints");
         if (audit.get("newestCheckpoint") instanceof Map<?, ?> newest) {
-            h.append("; the newest, ").append(esc(newest.get("object"))).append(", signed ").append(esc(newest.get("signedAt")))
-                    .append(", is ").append(esc(newest.get("ageSeconds"))).append(" s old (at most ")
-                    .append(esc(newest.get("maxAgeSeconds"))).append(" s allowed)");
+            h.append("; the newest, ").append(Html.esc(newest.get("object"))).append(", signed ").append(Html.esc(newest.get("signedAt")))
+                    .append(", is ").append(Html.esc(newest.get("ageSeconds"))).append(" s old (at most ")
+                    .append(Html.esc(newest.get("maxAgeSeconds"))).append(" s allowed)");
         }
         h.append(".</p>");
         if (audit.get("checkpointProblems") instanceof List<?> chainProblems && !chainProblems.isEmpty()) {
             h.append("<p>Signed checkpoints:</p><ul>");
-            chainProblems.forEach(p -> h.append("<li class=\"bad\">").append(esc(p)).append("</li>"));
+            chainProblems.forEach(p -> h.append("<li class=\"bad\">").append(Html.esc(p)).append("</li>"));
             h.append("</ul>");
         }
         List<?> problems = (List<?>) r.get("problems");
         if (!problems.isEmpty()) {
             h.append("<h2>Problems</h2><ul>");
-            problems.forEach(p -> h.append("<li class=\"bad\">").append(esc(p)).append("</li>"));
+            problems.forEach(p -> h.append("<li class=\"bad\">").append(Html.esc(p)).append("</li>"));
             h.append("</ul>");
         }
         return h.append("</body></html>\n").toString();
     }
 
     private static void table(StringBuilder h, String title, Object rows, List<String> columns) {
-        h.append("<h2>").append(esc(title)).append("</h2><table><tr>");
-        columns.forEach(col -> h.append("<th>").append(esc(col)).append("</th>"));
+        h.append("<h2>").append(Html.esc(title)).append("</h2><table><tr>");
+        columns.forEach(col -> h.append("<th>").append(Html.esc(col)).append("</th>"));
         h.append("</tr>");
         for (Object row : (List<?>) rows) {
             h.append("<tr>");
-            columns.forEach(col -> h.append("<td>").append(esc(((Map<?, ?>) row).get(col))).append("</td>"));
+            columns.forEach(col -> h.append("<td>").append(Html.esc(((Map<?, ?>) row).get(col))).append("</td>"));
             h.append("</tr>");
         }
         h.append("</table>");
-    }
-
-    static String esc(Object value) {
-        String s = value == null ? "" : value.toString();
-        StringBuilder out = new StringBuilder(s.length());
-        for (char ch : s.toCharArray()) {
-            switch (ch) {
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '&' -> out.append("&amp;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(ch);
-            }
-        }
-        return out.toString();
     }
 }

@@ -70,20 +70,7 @@ final class RestoreCommand implements Callable<Integer> {
     int checkpointEvery;
 
     private java.time.Instant time(String option, String value) {
-        return instant(spec, option, value);
-    }
-
-    /** {@code value} as an instant, or null if it is null; a usage error naming {@code option} if it is not one. */
-    static java.time.Instant instant(CommandLine.Model.CommandSpec spec, String option, String value) {
-        if (value == null) {
-            return null;
-        }
-        try {
-            return java.time.Instant.parse(value);
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be an ISO-8601 instant such as "
-                    + "2026-11-29T10:00:00Z, got '" + value + "'");
-        }
+        return Args.instant(spec, option, value);
     }
 
     @Override
@@ -93,6 +80,10 @@ final class RestoreCommand implements Callable<Integer> {
         }
         java.time.Instant fromTime = time("--from", from);
         java.time.Instant untilTime = asOf != null ? time("--as-of", asOf) : time("--until", until);
+        if (fromTime != null && untilTime != null && fromTime.isAfter(untilTime)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--from " + fromTime + " is after "
+                    + (asOf != null ? "--as-of " : "--until ") + untilTime);
+        }
         String kafkaTopic = !dryRun && target != null && target.startsWith("kafka:") ? target.substring("kafka:".length()) : null;
         String jdbcUrl = !dryRun && target != null && target.startsWith("postgres:") ? target.substring("postgres:".length()) : null;
         if (jdbcUrl != null && !jdbcUrl.startsWith("jdbc:postgresql:")) {

@@ -1,18 +1,24 @@
 package io.strongroom.cli;
 
+import io.micrometer.core.instrument.Metrics;
+import io.strongroom.anomaly.AnomalyService;
+import io.strongroom.archive.ChainHeads;
 import io.strongroom.archiver.ArchiverService;
 import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
 import io.strongroom.ingest.DeadLetterSealer;
 import io.strongroom.ingest.IngestService;
 import io.strongroom.ingest.source.PostgresSource;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,74 +61,41 @@ final class ServiceCommands {
         }
         if (failed.isCompletedExceptionally()) {
             Throwable cause = failed.handle((ok, e) -> e).join();
-            System.err.println("strongroom " + name + ": " + (cause.getCause() != null && cause instanceof java.util.concurrent.CompletionException
+            System.err.println("strongroom " + name + ": " + (cause.getCause() != null && cause instanceof CompletionException
                     ? cause.getCause().getMessage() : cause.getMessage()));
             return 1;
         }
         return 0;
     }
 
+    /** Opens a service's resources into the {@link Resources} given; returns what completes when the service fails. */
+    @FunctionalInterface
+    interface Start {
+        CompletableFuture<?> open(Resources resources) throws Exception;
+    }
+
     /**
-     * Completes exceptionally once the Kafka Streams client {@code state} reports reaches ERROR: a failed stream
-     * thread shut it down (a refused state, an undecodable record, an unexpected error). The process must then exit
-     * 1, naming why, so that its supervisor sees it and restarts or alerts; alive but stopped, it would only lag.
-     * Checked every second by a daemon thread.
-     *
-     * @param cause what failed it, if the service knows
+     * Runs a long-running service: opens its resources with {@code start} (if that fails, closes what it opened and
+     * rethrows), then runs until the JVM is asked to stop or the service fails (exit 1, naming why), and closes them
+     * in reverse order.
      */
-    static CompletableFuture<Void> whenStreamsFail(String name, java.util.function.Supplier<org.apache.kafka.streams.KafkaStreams.State> state,
-            java.util.function.Supplier<java.util.Optional<Throwable>> cause) {
-        CompletableFuture<Void> failed = new CompletableFuture<>();
-        Thread watch = new Thread(() -> {
-            try {
-                while (state.get() != org.apache.kafka.streams.KafkaStreams.State.ERROR) {
-                    Thread.sleep(1000);
-                }
-                Throwable why = cause.get().orElse(null);
-                failed.completeExceptionally(new IllegalStateException(name + " stopped: its Kafka Streams client is in state ERROR"
-                        + (why == null ? " (see the log above)" : ": " + why.getMessage()), why));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "strongroom-" + name + "-streams-watch");
-        watch.setDaemon(true);
-        watch.start();
-        return failed;
+    static int run(String name, Start start) throws Exception {
+        Resources resources = new Resources(name);
+        CompletableFuture<?> failed;
+        try {
+            failed = start.open(resources);
+        } catch (Exception | Error e) {
+            resources.close();
+            throw e;
+        }
+        return runUntilStopped(name, resources, failed);
     }
 
     /** {@code --metrics-port}. */
     static final class MetricsPort {
-        @picocli.CommandLine.Option(names = "--metrics-port", paramLabel = "PORT",
+        @Option(names = "--metrics-port", paramLabel = "PORT",
                 description = "Port of /metrics and /health (default: metrics.base-port + this service's offset; 0: any free port).")
         Integer port;
-    }
-
-    /** Starts {@code /metrics} and {@code /health}; if that fails, closes {@code started} (the service) first. */
-    static Observability observe(StrongroomConfig c, String service, Integer port,
-            java.util.function.Supplier<Observability.Health> health, AutoCloseable started) {
-        return observe(c, service, port, health, null, started);
-    }
-
-    static Observability observe(StrongroomConfig c, String service, Integer port,
-            java.util.function.Supplier<Observability.Health> health, java.util.function.Supplier<String> statusPage,
-            AutoCloseable started) {
-        try {
-            return Observability.start(c, service, port, health, statusPage);
-        } catch (RuntimeException e) {
-            try {
-                started.close();
-            } catch (Exception suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
-    }
-
-    /** Closes {@code o} if there is one. */
-    static void closeQuietly(Observability o) {
-        if (o != null) {
-            o.close();
-        }
     }
 
     static Path stateDir(StrongroomConfig config) {
@@ -153,44 +126,17 @@ final class ServiceCommands {
                     throw new ConfigException("config " + config.file + ": " + e.getMessage());
                 }
             }
-            // Ingest's key use is narrow: it generates data keys to seal dead letters, and never unwraps.
-            Kms kms = KmsFactory.create(c, "ingest");
-            IngestService ingest;
-            try {
-                ingest = IngestService.start(c.ingest(), c.kafka().clientProperties(), stateDir(c),
-                        new DeadLetterSealer(kms, c.environment(), DeadLetterSealer.QUARANTINE_TENANT, c.kms().timeout(),
-                                DlqDigestKey.load(c)));
-            } catch (RuntimeException e) {
-                kms.close();
-                throw e;
-            }
-            Observability obs = observe(c, "ingest", metrics.port, () -> Observability.streams(ingest.state()), () -> {
-                ingest.close();
-                kms.close();
+            return run("ingest", resources -> {
+                // Ingest's key use is narrow: it generates data keys to seal dead letters, and never unwraps.
+                Kms kms = resources.add(KmsFactory.create(c, "ingest"));
+                IngestService ingest = resources.add(IngestService.start(c.ingest(), c.kafka().clientProperties(),
+                        stateDir(c), new DeadLetterSealer(kms, c.environment(), DeadLetterSealer.QUARANTINE_TENANT,
+                                c.kms().timeout(), DlqDigestKey.load(c))));
+                PostgresSource pg = source == Source.postgres ? resources.add(PostgresSource.start(c.ingest().postgres(),
+                        c.kafka().clientProperties(), Path.of(c.dataDir()))) : null;
+                resources.add(Observability.start(c, "ingest", metrics.port, () -> Observability.streams(ingest.state())));
+                return pg == null ? ingest.failed() : CompletableFuture.anyOf(pg.stopped(), ingest.failed());
             });
-            CompletableFuture<Void> streamsFailed = whenStreamsFail("ingest", ingest::state, java.util.Optional::empty);
-            if (source == Source.kafka) {
-                return runUntilStopped("ingest", () -> {
-                    closeQuietly(obs);
-                    ingest.close();
-                    kms.close();
-                }, streamsFailed);
-            }
-            PostgresSource pg;
-            try {
-                pg = PostgresSource.start(c.ingest().postgres(), c.kafka().clientProperties(), Path.of(c.dataDir()));
-            } catch (RuntimeException e) {
-                closeQuietly(obs);
-                ingest.close();
-                kms.close();
-                throw e;
-            }
-            return runUntilStopped("ingest", () -> {
-                closeQuietly(obs);
-                pg.close();
-                ingest.close();
-                kms.close();
-            }, CompletableFuture.anyOf(pg.stopped(), streamsFailed));
         }
     }
 
@@ -203,18 +149,13 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            Kms kms = KmsFactory.create(c, "encryptor");
-            EncryptorService service = EncryptorService.start(c.encryptor(), c.environment(), kms,
-                    c.kafka().clientProperties(), stateDir(c));
-            Observability obs = observe(c, "encryptor", metrics.port, () -> Observability.streams(service.state()), () -> {
-                service.close();
-                kms.close();
+            return run("encryptor", resources -> {
+                Kms kms = resources.add(KmsFactory.create(c, "encryptor"));
+                EncryptorService service = resources.add(EncryptorService.start(c.encryptor(), c.environment(), kms,
+                        c.kafka().clientProperties(), stateDir(c)));
+                resources.add(Observability.start(c, "encryptor", metrics.port, () -> Observability.streams(service.state())));
+                return service.failed();
             });
-            return runUntilStopped("encryptor", () -> {
-                closeQuietly(obs);
-                service.close();
-                kms.close();
-            }, whenStreamsFail("encryptor", service::state, service::failure));
         }
     }
 
@@ -227,14 +168,14 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            ArchiverService service = ArchiverService.start(c.archiver(), c.s3(), c.environment(), c.kafka().clientProperties(),
-                    c.signingIdentity(io.strongroom.crypto.identity.Role.ARCHIVER));
-            ServiceMeters.archiver(service, io.micrometer.core.instrument.Metrics.globalRegistry);
-            Observability obs = observe(c, "archiver", metrics.port, () -> new Observability.Health(service.isRunning(),
-                    Map.of("segmentsArchived", service.segmentsArchived(), "targetMisses", service.targetMisses())), service);
-            return runUntilStopped("archiver", () -> {
-                closeQuietly(obs);
-                service.close();
+            return run("archiver", resources -> {
+                ArchiverService service = resources.add(ArchiverService.start(c.archiver(), c.s3(), c.environment(),
+                        c.kafka().clientProperties(), c.signingIdentity(Role.ARCHIVER)));
+                ServiceMeters.archiver(service, Metrics.globalRegistry);
+                resources.add(Observability.start(c, "archiver", metrics.port, () -> new Observability.Health(
+                        service.isRunning(), Map.of("segmentsArchived", service.segmentsArchived(),
+                        "targetMisses", service.targetMisses()))));
+                return new CompletableFuture<>(); // runs until stopped
             });
         }
     }
@@ -250,12 +191,12 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            var service = io.strongroom.anomaly.AnomalyService.start(c.anomaly(), c.kafka().clientProperties(), stateDir(c));
-            Observability obs = observe(c, "anomaly", metrics.port, () -> Observability.streams(service.state()), service);
-            return runUntilStopped("anomaly", () -> {
-                closeQuietly(obs);
-                service.close();
-            }, whenStreamsFail("anomaly", service::state, java.util.Optional::empty));
+            return run("anomaly", resources -> {
+                AnomalyService service = resources.add(AnomalyService.start(c.anomaly(), c.kafka().clientProperties(),
+                        stateDir(c)));
+                resources.add(Observability.start(c, "anomaly", metrics.port, () -> Observability.streams(service.state())));
+                return service.failed();
+            });
         }
     }
 
@@ -278,24 +219,25 @@ final class ServiceCommands {
                     List<String> rotated = service.pass();
                     System.out.println("checked " + (c.coordinator().tenants().size() + 1) + " tenant keys"
                             + (rotated.isEmpty() ? "" : ", rotated: " + String.join(", ", rotated)));
-                    io.strongroom.archive.ChainHeads.Stored heads = service.signChainHeads();
+                    ChainHeads.Stored heads = service.signChainHeads();
                     System.out.println(heads == null ? "chain heads not signed (no coordinator identity)"
                             : "signed chain heads: checkpoint " + heads.checkpoint().sequence() + " ("
                                     + heads.checkpoint().heads().size() + " chains)");
                 }
                 return 0;
             }
-            CoordinatorService service = CoordinatorService.start(c);
-            long started = System.currentTimeMillis();
-            long stale = 3 * c.coordinator().checkInterval().toMillis() + 60_000;
-            Observability obs = observe(c, "coordinator", metrics.port, () -> {
-                long last = service.lastPassOkMs();
-                boolean up = last > 0 ? System.currentTimeMillis() - last < stale : System.currentTimeMillis() - started < stale;
-                return new Observability.Health(up, Map.of("lastPassOk", last == 0 ? "none yet" : java.time.Instant.ofEpochMilli(last).toString()));
-            }, service::statusPage, service);
-            return runUntilStopped("coordinator", () -> {
-                closeQuietly(obs);
-                service.close();
+            return run("coordinator", resources -> {
+                CoordinatorService service = resources.add(CoordinatorService.start(c));
+                long started = System.currentTimeMillis();
+                long stale = 3 * c.coordinator().checkInterval().toMillis() + 60_000;
+                resources.add(Observability.start(c, "coordinator", metrics.port, () -> {
+                    long last = service.lastPassOkMs();
+                    boolean up = last > 0 ? System.currentTimeMillis() - last < stale
+                            : System.currentTimeMillis() - started < stale;
+                    return new Observability.Health(up, Map.of("lastPassOk", last == 0 ? "none yet"
+                            : Instant.ofEpochMilli(last).toString()));
+                }, service::statusPage));
+                return new CompletableFuture<>(); // runs until stopped
             });
         }
     }

@@ -1,29 +1,18 @@
 package io.strongroom.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.strongroom.archive.ArchiveRepair;
-import io.strongroom.archive.ArchiveTarget;
-import io.strongroom.archive.ArchiveLayout;
-import io.strongroom.avro.AuditAction;
-import io.strongroom.avro.AuditOutcome;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditingKms;
-import io.strongroom.restore.ArchiveReader;
-import io.strongroom.restore.RestoreJob;
+import io.strongroom.restore.Verifier;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /** {@code strongroom verify}: a test restore of every (or a sample of) segment, reported as JSON. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
@@ -60,54 +49,10 @@ final class VerifyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--sample must be in (0, 1], got " + sample);
         }
         try (AuditingKms kms = KmsFactory.create(c, "restore")) {
-            Map<String, Object> report = verify(c, kms, tenant, sample, sinceDay, new ProgressPrinter("verify", System.err));
-            System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report));
-            return Boolean.TRUE.equals(report.get("ok")) ? 0 : 1;
+            Verifier.Report report = Verification.run(c, kms, tenant, sample, sinceDay,
+                    new ProgressPrinter("verify", System.err));
+            System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report.toMap()));
+            return report.ok() ? 0 : 1;
         }
-    }
-
-    /** Verifies and audits; returns the report. */
-    static Map<String, Object> verify(StrongroomConfig c, AuditingKms kms, String tenant, Double sample, LocalDate since,
-            RestoreJob.Progress progress) {
-        RestoreJob.Result r;
-        try (S3Client s3 = c.s3().client()) {
-            io.strongroom.crypto.identity.TrustFile trust = c.trust();
-            ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), trust);
-            if (trust != null) {
-                reader = reader.requiringHeadsWithin(c.heads().interval().multipliedBy(c.heads().staleAfterIntervals()));
-            }
-            r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, null, null, c.restore().parallelism(),
-                    null, null, null, sample, since), progress);
-        }
-        List<String> problems = new ArrayList<>(r.problems());
-        if (!c.archiver().replicas().isEmpty()) { // every target must hold the same objects
-            List<ArchiveTarget> targets = ArchiveCommand.targets(c);
-            try {
-                String prefix = tenant == null ? ArchiveLayout.environmentPrefix(c.environment())
-                        : ArchiveLayout.tenantPrefix(c.environment(), tenant);
-                var differences = ArchiveRepair.differences(targets, prefix);
-                differences.forEach(d -> problems.add("replicas differ: " + d));
-            } finally {
-                targets.forEach(ArchiveTarget::close);
-            }
-        }
-        boolean ok = problems.isEmpty();
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("environment", c.environment());
-        report.put("tenant", tenant == null ? "*" : tenant);
-        report.put("ok", ok);
-        report.put("authenticated", c.identity().trustFile() != null);
-        report.put("catalog", r.authenticity(Instant.now()));
-        report.put("sample", sample == null ? 1.0 : sample);
-        report.put("since", since == null ? null : since.toString());
-        report.put("segments", r.segments());
-        report.put("events", r.events());
-        report.put("bytes", r.bytes());
-        report.put("problems", problems);
-        report.put("elapsedMs", r.elapsed().toMillis());
-        report.put("verifiedAt", Instant.now().toString());
-        kms.record(AuditAction.VERIFY, ok ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE, tenant, null,
-                "verified " + r.segments() + " segments, " + r.events() + " events" + (ok ? "" : ", " + problems.size() + " problems"));
-        return report;
     }
 }

@@ -104,7 +104,7 @@ class ReportIT {
 
     @Test
     void everyValueOnThePageIsEscaped() {
-        assertThat(ReportCommand.esc("<script>alert('x')</script> & \"q\"")).isEqualTo(
+        assertThat(Html.esc("<script>alert('x')</script> & \"q\"")).isEqualTo(
                 "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
     }
 }

@@ -11,12 +11,11 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicReference;
-import io.strongroom.schemas.FailingHandlers;
+import java.util.concurrent.CompletableFuture;
 import io.strongroom.schemas.Topics;
+import io.strongroom.streams.StreamsApp;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -26,12 +25,10 @@ import org.slf4j.LoggerFactory;
 /** Runs the encryptor topology with exactly-once processing. */
 public final class EncryptorService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EncryptorService.class);
-    private final KafkaStreams streams;
-    private final AtomicReference<Throwable> failure;
+    private final StreamsApp app;
 
-    private EncryptorService(KafkaStreams streams, AtomicReference<Throwable> failure) {
-        this.streams = streams;
-        this.failure = failure;
+    private EncryptorService(StreamsApp app) {
+        this.app = app;
     }
 
     /**
@@ -73,35 +70,20 @@ public final class EncryptorService implements AutoCloseable {
     static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
             Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder,
             java.util.function.UnaryOperator<InputAnchor> anchor) {
-        Properties props = streamsProperties(config, kafka, stateDir);
-        KafkaStreams streams = new KafkaStreams(EncryptorTopology.topology(config, environment, kms, registry, decoder,
-                anchor.apply(InputAnchor.of(kafka, config.applicationId(), Duration.ofSeconds(30)))), props);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        streams.setUncaughtExceptionHandler(e -> {
-            failure.set(e);
-            return onError(e);
-        });
-        new KafkaStreamsMetrics(streams).bindTo(registry); // records-lag-max and the rest of the clients' metrics
-        streams.start();
-        LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("environment", environment)
-                .log("encryptor started");
-        return new EncryptorService(streams, failure);
+        return new EncryptorService(StreamsApp.start("encryptor", EncryptorTopology.topology(config, environment, kms,
+                registry, decoder, anchor.apply(InputAnchor.of(kafka, config.applicationId(), Duration.ofSeconds(30)))),
+                streamsProperties(config, kafka, stateDir), EncryptorService::onError,
+                // records-lag-max and the rest of the clients' metrics
+                streams -> new KafkaStreamsMetrics(streams).bindTo(registry)));
     }
 
     /** The Kafka Streams properties of the encryptor: {@code kafka}, and what the encryptor must have over them. */
     static Properties streamsProperties(EncryptorConfig config, Map<String, Object> kafka, Path stateDir) {
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        props.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
-        props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-        props.put("processing.exception.handler.global.enabled", true);
+        Properties props = StreamsApp.properties(config.applicationId(), kafka, stateDir);
         // a sealed segment is one record: allow up to the segment limit plus header room
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));
-        return FailingHandlers.pin(props, "encryptor"); // an undecodable or refused record stops it, never skipped
+        return props; // StreamsApp pins the handlers: an undecodable or refused record stops it, never skipped
     }
 
     /**
@@ -141,19 +123,21 @@ public final class EncryptorService implements AutoCloseable {
 
     /** What last failed a stream thread (the reason the encryptor stopped, when it did), if anything did. */
     public Optional<Throwable> failure() {
-        return Optional.ofNullable(failure.get());
+        return app.failure();
+    }
+
+    /** Completes exceptionally, naming why, once the encryptor's Streams client has stopped on an error. */
+    public CompletableFuture<Void> failed() {
+        return app.failed();
     }
 
     /** The Streams client state. */
     public KafkaStreams.State state() {
-        return streams.state();
+        return app.state();
     }
 
     @Override
     public void close() {
-        // Leave the group: a restarted or replacement instance gets the partitions at once instead of
-        // waiting out the session timeout of a member that is gone.
-        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(Duration.ofSeconds(30)));
+        app.close();
     }
 }

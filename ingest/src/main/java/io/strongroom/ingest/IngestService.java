@@ -1,24 +1,19 @@
 package io.strongroom.ingest;
 
-import io.strongroom.schemas.FailingHandlers;
+import io.strongroom.streams.StreamsApp;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.kafka.streams.CloseOptions;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-/** Runs the ingest topology with exactly-once processing. */
+/** Runs the ingest topology with exactly-once processing (a {@link StreamsApp}). */
 public final class IngestService implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
-    private final KafkaStreams streams;
+    private final StreamsApp app;
 
-    private IngestService(KafkaStreams streams) {
-        this.streams = streams;
+    private IngestService(StreamsApp app) {
+        this.app = app;
     }
 
     /**
@@ -41,31 +36,16 @@ public final class IngestService implements AutoCloseable {
      * @param sealer seals rejected records into their dead letters; null keeps only a reference
      */
     public static IngestService start(IngestConfig config, Map<String, Object> kafka, Path stateDir, DeadLetterSealer sealer) {
-        Properties props = streamsProperties(config, kafka, stateDir);
-        KafkaStreams streams = new KafkaStreams(IngestTopology.topology(config, sealer), props);
-        streams.setUncaughtExceptionHandler(e -> {
-            LOG.atError().setCause(e).log("ingest stopped on an unexpected error; restart it once the cause is fixed");
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
-        streams.start();
-        LOG.atInfo().addKeyValue("applicationId", config.applicationId()).addKeyValue("topics", config.topicPattern())
-                .log("ingest started");
-        return new IngestService(streams);
+        return new IngestService(StreamsApp.start("ingest", IngestTopology.topology(config, sealer),
+                streamsProperties(config, kafka, stateDir), StreamsApp.shutDownOnError("ingest"), s -> { }));
     }
 
     /** The Kafka Streams properties of ingest: {@code kafka}, and what ingest must have over them. */
     static Properties streamsProperties(IngestConfig config, Map<String, Object> kafka, Path stateDir) {
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        props.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
-        props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-        props.put("processing.exception.handler.global.enabled", true);
+        Properties props = StreamsApp.properties(config.applicationId(), kafka, stateDir);
         props.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 5_000); // pick up new CDC topics quickly
         streamsSettings().forEach(props::putIfAbsent); // kafka.properties may set any of them
-        return FailingHandlers.pin(props, "ingest"); // a record it cannot process stops it, never skipped
+        return props; // StreamsApp pins the handlers: a record it cannot process stops it, never skipped
     }
 
     /**
@@ -90,14 +70,16 @@ public final class IngestService implements AutoCloseable {
 
     /** The Streams client state (RUNNING, ERROR...). */
     public KafkaStreams.State state() {
-        return streams.state();
+        return app.state();
+    }
+
+    /** Completes exceptionally, naming why, once ingest's Streams client has stopped on an error. */
+    public CompletableFuture<Void> failed() {
+        return app.failed();
     }
 
     @Override
     public void close() {
-        // Leave the group: a restarted or replacement instance gets the partitions at once instead of
-        // waiting out the session timeout of a member that is gone.
-        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(Duration.ofSeconds(30)));
+        app.close();
     }
 }

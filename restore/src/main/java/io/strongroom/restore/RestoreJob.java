@@ -2,7 +2,6 @@ package io.strongroom.restore;
 
 import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.ChangeEvent;
-import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.crypto.kms.KmsException;
 import java.io.BufferedWriter;
@@ -63,10 +62,10 @@ public final class RestoreJob {
                 throw new IllegalArgumentException("parallelism must be between 1 and 64, got " + parallelism);
             }
             if (sample != null && (sample <= 0 || sample > 1)) {
-                throw new IllegalArgumentException("--sample must be in (0, 1], got " + sample);
+                throw new IllegalArgumentException("the sample of segments to decrypt must be in (0, 1], got " + sample);
             }
             if (from != null && until != null && from.isAfter(until)) {
-                throw new IllegalArgumentException("--from " + from + " is after --until " + until);
+                throw new IllegalArgumentException("the restore's start " + from + " is after its end " + until);
             }
         }
 

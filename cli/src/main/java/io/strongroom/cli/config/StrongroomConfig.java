@@ -110,6 +110,20 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         return id;
     }
 
+    /** Where and how the audit trail's signed checkpoints are kept. */
+    public io.strongroom.archive.AuditCheckpointStore.Settings auditCheckpoints() {
+        return new io.strongroom.archive.AuditCheckpointStore.Settings(environment, s3.bucket(), archiver.objectLock(),
+                audit.checkpointRetention(), audit.publicKeyFile());
+    }
+
+    /** Opens a client for the primary archive target ({@code s3}) and one for each replica, in that order: close them. */
+    public java.util.List<io.strongroom.archive.ArchiveTarget> archiveTargets() {
+        java.util.List<io.strongroom.archive.ArchiveTarget> targets = new java.util.ArrayList<>();
+        targets.add(io.strongroom.archive.ArchiveTarget.of(s3));
+        archiver.replicas().forEach(r -> targets.add(io.strongroom.archive.ArchiveTarget.of(r)));
+        return targets;
+    }
+
     /**
      * The keys readers trust, from {@code identity.trust-file}, or null if none is configured (the catalog is read
      * unauthenticated, as before signing).

@@ -177,6 +177,33 @@ public final class AuditCheckpoints {
      */
     public record Keys(PublicKeySign signer, PublicKeyVerify verifier) {}
 
+    /**
+     * Where a store gets the signing key from without holding a KMS itself: {@link #make} a new stored signing key,
+     * {@link #open} a stored one into its signer. {@link #through} is the KMS's.
+     */
+    public interface KeySource {
+        /** A new signing key, as stored. */
+        byte[] make();
+
+        /** The signer and verifier of the stored signing key {@code stored}, read at {@code where}. */
+        Keys open(String where, byte[] stored);
+    }
+
+    /** Signing keys made and opened through {@code kms} (each open an audited unwrap). */
+    public static KeySource through(Kms kms, String environment, Duration timeout) {
+        return new KeySource() {
+            @Override
+            public byte[] make() {
+                return newSigningKey(kms, environment, timeout);
+            }
+
+            @Override
+            public Keys open(String where, byte[] stored) {
+                return keys(where, stored, kms, environment, timeout);
+            }
+        };
+    }
+
     /** The signer of a stored signing key and its verifier; unwraps its data key through {@code kms} (audited there). */
     public static Keys keys(String where, byte[] signingKey, Kms kms, String environment, Duration timeout) {
         SigningKey key = readSigningKey(where, signingKey);

@@ -1,12 +1,8 @@
-package io.strongroom.cli;
+package io.strongroom.archive;
 
 import com.google.crypto.tink.PublicKeyVerify;
-import io.strongroom.archive.ArchiveLayout;
-import io.strongroom.archive.ArchiveTarget;
-import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditVerifier;
-import io.strongroom.crypto.kms.Kms;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -22,56 +18,70 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * their creation time), in the {@code s3} bucket, written once each ({@code If-None-Match}) and, with
  * {@code archiver.object-lock}, locked for {@code audit.checkpoint-retention}.
  */
-final class AuditCheckpointStore {
-    private final StrongroomConfig config;
+public final class AuditCheckpointStore {
+    /**
+     * Where and how checkpoints are kept.
+     *
+     * @param environment the environment
+     * @param bucket the bucket ({@code s3.bucket})
+     * @param objectLock {@code GOVERNANCE} or {@code COMPLIANCE} to lock each checkpoint ({@code archiver.object-lock}),
+     *     or null
+     * @param checkpointRetention with {@code objectLock}, how long ({@code audit.checkpoint-retention})
+     * @param publicKeyFile the pinned public keyset ({@code audit.public-key-file}), or null
+     */
+    public record Settings(String environment, String bucket, String objectLock,
+            java.time.Duration checkpointRetention, String publicKeyFile) {}
+
+    private final Settings settings;
     private final S3Client s3;
 
-    AuditCheckpointStore(StrongroomConfig config, S3Client s3) {
-        this.config = config;
+    /** A store in {@code s3} (the caller's client: never closed here). */
+    public AuditCheckpointStore(Settings settings, S3Client s3) {
+        this.settings = settings;
         this.s3 = s3;
     }
 
-    String keyObject() {
-        return ArchiveLayout.auditSigningKey(config.environment());
+    public String keyObject() {
+        return ArchiveLayout.auditSigningKey(settings.environment());
     }
 
-    String checkpointPrefix() {
-        return ArchiveLayout.auditCheckpointsPrefix(config.environment());
+    public String checkpointPrefix() {
+        return ArchiveLayout.auditCheckpointsPrefix(settings.environment());
     }
 
     private ArchiveTarget target() {
-        return ArchiveTarget.over(s3, config.s3().bucket()); // the caller's client: never closed here
+        return ArchiveTarget.over(s3, settings.bucket()); // the caller's client: never closed here
     }
 
     private String where(String key) {
-        return "s3://" + config.s3().bucket() + "/" + key;
+        return "s3://" + settings.bucket() + "/" + key;
     }
 
     /** The stored signing key, or null if none was made yet. */
-    byte[] signingKey() {
+    public byte[] signingKey() {
         try {
-            return s3.getObjectAsBytes(b -> b.bucket(config.s3().bucket()).key(keyObject())).asByteArray();
+            return s3.getObjectAsBytes(b -> b.bucket(settings.bucket()).key(keyObject())).asByteArray();
         } catch (NoSuchKeyException e) {
             return null;
         }
     }
 
-    /** The signing key, made (through {@code kms}) and stored if there is none yet; never replaced. */
-    byte[] ensureSigningKey(Kms kms) {
+    /** The signing key, made (by {@code keys}) and stored if there is none yet; never replaced. */
+    public byte[] ensureSigningKey(AuditCheckpoints.KeySource keys) {
         byte[] existing = signingKey();
         if (existing != null) {
             return existing;
         }
-        byte[] made = AuditCheckpoints.newSigningKey(kms, config.environment(), config.kms().timeout());
+        byte[] made = keys.make();
         // another process made one first: use that one
         return target().putIfAbsent(keyObject(), made, "application/json", null) == ArchiveTarget.Put.CREATED ? made : signingKey();
     }
 
     /** Signs the chain heads of {@code events} and stores the checkpoint after the newest one in the store. */
-    AuditCheckpoints.Stored checkpoint(Kms kms, Iterable<AuditVerifier.Positioned> events) {
+    public AuditCheckpoints.Stored checkpoint(AuditCheckpoints.KeySource source, Iterable<AuditVerifier.Positioned> events) {
         AuditCheckpoints.Tracker tracker = new AuditCheckpoints.Tracker();
         events.forEach(tracker::add);
-        return checkpoint(kms, tracker, null);
+        return checkpoint(source, tracker, null);
     }
 
     /**
@@ -83,9 +93,10 @@ final class AuditCheckpointStore {
      * @throws NameTaken if the checkpoint's name is taken (another writer, or an object that does not authenticate):
      *     call again with {@code previous} null
      */
-    AuditCheckpoints.Stored checkpoint(Kms kms, AuditCheckpoints.Tracker tracker, AuditCheckpoints.Stored previous) {
-        byte[] key = ensureSigningKey(kms);
-        var keys = AuditCheckpoints.keys(where(keyObject()), key, kms, config.environment(), config.kms().timeout());
+    public AuditCheckpoints.Stored checkpoint(AuditCheckpoints.KeySource source, AuditCheckpoints.Tracker tracker,
+            AuditCheckpoints.Stored previous) {
+        byte[] key = ensureSigningKey(source);
+        var keys = source.open(where(keyObject()), key);
         long sequence;
         if (previous == null) {
             Newest newest = newest(keys.verifier());
@@ -95,12 +106,12 @@ final class AuditCheckpointStore {
             sequence = previous.body().sequence() + 1;
         }
         Instant now = Instant.now();
-        byte[] signed = AuditCheckpoints.sign(tracker.body(config.environment(), now, sequence, previous), keys.signer());
-        String object = ArchiveLayout.auditCheckpointKey(config.environment(), sequence);
-        String lock = config.archiver().objectLock();
+        byte[] signed = AuditCheckpoints.sign(tracker.body(settings.environment(), now, sequence, previous), keys.signer());
+        String object = ArchiveLayout.auditCheckpointKey(settings.environment(), sequence);
+        String lock = settings.objectLock();
         // locked: not even a leaked admin credential removes it before it expires
         if (target().putIfAbsent(object, signed, "application/json", lock == null ? null
-                : new ArchiveTarget.Lock(lock, now.plus(config.audit().checkpointRetention()))) != ArchiveTarget.Put.CREATED) {
+                : new ArchiveTarget.Lock(lock, now.plus(settings.checkpointRetention()))) != ArchiveTarget.Put.CREATED) {
             throw new NameTaken(where(object) + " already exists: another writer signs audit checkpoints, or "
                     + "this one's predecessor " + (previous == null ? "(none)" : previous.where()) + " is not the newest");
         }
@@ -108,7 +119,7 @@ final class AuditCheckpointStore {
     }
 
     /** The name of the checkpoint to write is taken. */
-    static final class NameTaken extends IllegalStateException {
+    public static final class NameTaken extends IllegalStateException {
         NameTaken(String message) {
             super(message);
         }
@@ -118,12 +129,12 @@ final class AuditCheckpointStore {
      * The newest checkpoint of the chain that authenticates (null if none), and the sequence to write next: past every
      * name taken, so that an object planted under the next name (perhaps locked) cannot stop the chain.
      */
-    record Newest(AuditCheckpoints.Stored checkpoint, long nextSequence) {}
+    public record Newest(AuditCheckpoints.Stored checkpoint, long nextSequence) {}
 
     private Newest newest(PublicKeyVerify verifier) {
         java.util.TreeMap<Long, String> named = new java.util.TreeMap<>();
-        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(config.s3().bucket()).prefix(checkpointPrefix())
-                .startAfter(ArchiveLayout.auditCheckpointsAfter(config.environment()))).contents()) {
+        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(settings.bucket()).prefix(checkpointPrefix())
+                .startAfter(ArchiveLayout.auditCheckpointsAfter(settings.environment()))).contents()) {
             long sequence = ArchiveLayout.auditCheckpointSequence(o.key());
             if (sequence >= 0) {
                 named.put(sequence, o.key());
@@ -134,7 +145,7 @@ final class AuditCheckpointStore {
             try {
                 AuditCheckpoints.Stored s = readOne(e.getValue(), verifier);
                 if (s.body().linked() && s.body().sequence() == e.getKey().longValue()
-                        && s.body().environment().equals(config.environment())) {
+                        && s.body().environment().equals(settings.environment())) {
                     return new Newest(s, next);
                 }
             } catch (IllegalArgumentException | NoSuchKeyException ignored) {
@@ -145,13 +156,13 @@ final class AuditCheckpointStore {
     }
 
     private AuditCheckpoints.Stored readOne(String key, PublicKeyVerify verifier) {
-        byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(config.s3().bucket()).key(key)).asByteArray();
+        byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(settings.bucket()).key(key)).asByteArray();
         return AuditCheckpoints.read(where(key), bytes, verifier);
     }
 
     /** The pinned verifier, or the stored key's (with {@code warning} told why that is weaker), or null if no key. */
-    PublicKeyVerify verifier(java.util.function.Consumer<String> warning) {
-        String pinned = config.audit().publicKeyFile();
+    public PublicKeyVerify verifier(java.util.function.Consumer<String> warning) {
+        String pinned = settings.publicKeyFile();
         if (pinned != null) {
             try {
                 return AuditCheckpoints.verifier("audit.public-key-file " + pinned, Files.readString(Path.of(pinned)));
@@ -173,16 +184,16 @@ final class AuditCheckpointStore {
      * environment or lies under another checkpoint's name is a problem instead; so are gaps, replaced checkpoints and
      * forks of the chain.
      */
-    AuditCheckpoints.Chain chain(PublicKeyVerify verifier) {
+    public AuditCheckpoints.Chain chain(PublicKeyVerify verifier) {
         List<String> problems = new ArrayList<>();
         List<AuditCheckpoints.Stored> read = new ArrayList<>();
-        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(config.s3().bucket()).prefix(checkpointPrefix())).contents()) {
+        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(settings.bucket()).prefix(checkpointPrefix())).contents()) {
             try {
                 AuditCheckpoints.Stored s = readOne(o.key(), verifier);
                 long named = ArchiveLayout.auditCheckpointSequence(o.key());
-                if (!s.body().environment().equals(config.environment())) {
+                if (!s.body().environment().equals(settings.environment())) {
                     problems.add(s.where() + ": a checkpoint of environment " + s.body().environment() + ", not "
-                            + config.environment());
+                            + settings.environment());
                 } else if (s.body().linked() && s.body().sequence() != named) {
                     problems.add(s.where() + ": holds audit checkpoint " + s.body().sequence() + ", not the one its name says "
                             + "(copied or moved)");
@@ -196,13 +207,13 @@ final class AuditCheckpointStore {
             }
         }
         AuditCheckpoints.Chain chain = AuditCheckpoints.chain(read,
-                sequence -> where(ArchiveLayout.auditCheckpointKey(config.environment(), sequence)));
+                sequence -> where(ArchiveLayout.auditCheckpointKey(settings.environment(), sequence)));
         problems.addAll(chain.problems());
         return new AuditCheckpoints.Chain(chain.checkpoints(), List.copyOf(problems));
     }
 
     /** The public keyset of the stored signing key, as text. */
-    String publicKeyset() {
+    public String publicKeyset() {
         byte[] key = signingKey();
         return key == null ? null : AuditCheckpoints.publicKeyset(where(keyObject()), key);
     }
