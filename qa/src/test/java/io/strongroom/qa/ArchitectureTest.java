@@ -1,11 +1,19 @@
 package io.strongroom.qa;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaAccess;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaConstructorCall;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,6 +56,59 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage("io.strongroom.crypto.kms..", "javax.crypto..")
                 .orShould().dependOnClassesThat().haveFullyQualifiedName("io.strongroom.crypto.SegmentOpener")
                 .because("the archiver uses it, and the archiver holds no key that decrypts anything (DESIGN.md invariant 8)")
+                .check(MAIN);
+    }
+
+    /** The top-level class {@code c} is nested in (itself if it is one). */
+    private static JavaClass topLevel(JavaClass c) {
+        JavaClass t = c;
+        while (t.getEnclosingClass().isPresent()) {
+            t = t.getEnclosingClass().get();
+        }
+        return t;
+    }
+
+    /** A command: a top-level class of the CLI whose name ends in {@code Command}. */
+    private static boolean isCommand(JavaClass c) {
+        JavaClass t = topLevel(c);
+        return t.getPackageName().equals("io.strongroom.cli") && t.getSimpleName().endsWith("Command");
+    }
+
+    @Test
+    void noCommandCallsAnotherCommand() {
+        ArchCondition<JavaClass> callNoOtherCommand = new ArchCondition<>("call no other command's code") {
+            @Override
+            public void check(JavaClass c, ConditionEvents events) {
+                for (JavaAccess<?> a : c.getAccessesFromSelf()) {
+                    JavaClass target = a.getTargetOwner();
+                    if (isCommand(target) && !topLevel(target).equals(topLevel(c))) {
+                        events.add(SimpleConditionEvent.violated(c, a.getDescription()));
+                    }
+                }
+            }
+        };
+        classes().that(new DescribedPredicate<JavaClass>("are commands or services of the CLI") {
+            @Override
+            public boolean test(JavaClass c) {
+                return topLevel(c).getPackageName().startsWith("io.strongroom.cli") && !topLevel(c).getSimpleName().equals("Main");
+            }
+        }).should(callNoOtherCommand)
+                .because("a command parses, loads configuration, calls a service or job and prints; what two need lives "
+                        + "outside both (picocli's subcommands = … is no call)")
+                .check(MAIN);
+    }
+
+    @Test
+    void onlyStreamsAppRunsAKafkaStreamsClient() {
+        noClasses().that().resideOutsideOfPackage("io.strongroom.streams..")
+                .should().callConstructorWhere(new DescribedPredicate<JavaConstructorCall>("a KafkaStreams constructor") {
+                    @Override
+                    public boolean test(JavaConstructorCall call) {
+                        return call.getTargetOwner().isAssignableTo(org.apache.kafka.streams.KafkaStreams.class);
+                    }
+                })
+                .because("ingest, the encryptor and the anomaly detector run as io.strongroom.streams.StreamsApp: one set of "
+                        + "common properties, error policy, health and ordered close")
                 .check(MAIN);
     }
 

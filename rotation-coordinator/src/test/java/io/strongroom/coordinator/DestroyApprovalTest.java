@@ -121,12 +121,7 @@ class DestroyApprovalTest {
 
     @Test
     void aVersionScheduledByAnApprovedDualControlRequestIsDestroyed() throws Exception {
-        Files.writeString(dir.resolve("alice.totp"), TestSecrets.ALICE_TOTP);
-        Files.writeString(dir.resolve("bob.totp"), TestSecrets.BOB_TOTP);
-        Principals principals = new Principals(Map.of(
-                "alice", new Principals.Principal(Set.of(Role.SECURITY_OFFICER), sha("a"), dir.resolve("alice.totp").toString()),
-                "bob", new Principals.Principal(Set.of(Role.SECURITY_OFFICER), sha("b"), dir.resolve("bob.totp").toString()),
-                "carol", new Principals.Principal(Set.of(Role.OPERATOR), sha("c"), null)));
+        Principals principals = principals();
         DualControl dualControl = new DualControl(dir.resolve("requests.json"), principals, Duration.ofMinutes(30));
         try (AdminApi api = new AdminApi(new InetSocketAddress("127.0.0.1", 0), kms, rotator, publisher, principals, dualControl,
                 t -> Map.of(), t -> new RotationPolicy(null, null, Duration.ZERO), List.of("acme"), T, Clock.systemUTC())) {
@@ -164,12 +159,7 @@ class DestroyApprovalTest {
             rotator.runOnce(List.of(t));
             Kmses.await(kms.rotate(kms.keyIdFor(t)), T); // version 1 is no longer primary: a tenant's would be disableable
         }
-        Files.writeString(dir.resolve("alice.totp"), TestSecrets.ALICE_TOTP);
-        Files.writeString(dir.resolve("bob.totp"), TestSecrets.BOB_TOTP);
-        Principals principals = new Principals(Map.of(
-                "alice", new Principals.Principal(Set.of(Role.SECURITY_OFFICER), sha("a"), dir.resolve("alice.totp").toString()),
-                "bob", new Principals.Principal(Set.of(Role.SECURITY_OFFICER), sha("b"), dir.resolve("bob.totp").toString()),
-                "carol", new Principals.Principal(Set.of(Role.OPERATOR), sha("c"), null)));
+        Principals principals = principals();
         DualControl dualControl = new DualControl(dir.resolve("requests.json"), principals, Duration.ofMinutes(30));
         // listed among the coordinator's tenants by mistake: even then
         try (AdminApi api = new AdminApi(new InetSocketAddress("127.0.0.1", 0), kms, rotator, publisher, principals, dualControl,
@@ -230,6 +220,16 @@ class DestroyApprovalTest {
 
     private List<KeyState> states() {
         return Kmses.await(((Kms) kms).describe("local://acme"), T).stream().map(KeyVersion::state).toList();
+    }
+
+    /** Two security officers with TOTP secrets (alice, bob) and an operator (carol). */
+    private Principals principals() throws java.io.IOException {
+        Files.writeString(dir.resolve("alice.totp"), TestSecrets.ALICE_TOTP);
+        Files.writeString(dir.resolve("bob.totp"), TestSecrets.BOB_TOTP);
+        return new Principals(Map.of(
+                "alice", new Principals.Principal(Set.of(Role.SECURITY_OFFICER), sha("a"), dir.resolve("alice.totp").toString()),
+                "bob", new Principals.Principal(Set.of(Role.SECURITY_OFFICER), sha("b"), dir.resolve("bob.totp").toString()),
+                "carol", new Principals.Principal(Set.of(Role.OPERATOR), sha("c"), null)));
     }
 
     private static String sha(String token) {
