@@ -6,7 +6,7 @@ import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditVerifier;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -57,7 +57,7 @@ final class AuditCheckpointStore {
     }
 
     /** The signing key, made (through {@code kms}) and stored if there is none yet; never replaced. */
-    byte[] ensureSigningKey(Kms kms) {
+    byte[] ensureSigningKey(ManagedKms kms) {
         byte[] existing = signingKey();
         if (existing != null) {
             return existing;
@@ -68,7 +68,7 @@ final class AuditCheckpointStore {
     }
 
     /** Signs the chain heads of {@code events} and stores the checkpoint after the newest one in the store. */
-    AuditCheckpoints.Stored checkpoint(Kms kms, Iterable<AuditVerifier.Positioned> events) {
+    AuditCheckpoints.Stored checkpoint(ManagedKms kms, Iterable<AuditVerifier.Positioned> events) {
         AuditCheckpoints.Tracker tracker = new AuditCheckpoints.Tracker();
         events.forEach(tracker::add);
         return checkpoint(kms, tracker, null);
@@ -83,7 +83,7 @@ final class AuditCheckpointStore {
      * @throws NameTaken if the checkpoint's name is taken (another writer, or an object that does not authenticate):
      *     call again with {@code previous} null
      */
-    AuditCheckpoints.Stored checkpoint(Kms kms, AuditCheckpoints.Tracker tracker, AuditCheckpoints.Stored previous) {
+    AuditCheckpoints.Stored checkpoint(ManagedKms kms, AuditCheckpoints.Tracker tracker, AuditCheckpoints.Stored previous) {
         byte[] key = ensureSigningKey(kms);
         var keys = AuditCheckpoints.keys(where(keyObject()), key, kms, config.environment(), config.kms().timeout());
         long sequence;

@@ -3,6 +3,7 @@ package io.strongroom.cli;
 import io.strongroom.archiver.ArchiverService;
 import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
 import io.strongroom.ingest.DeadLetterSealer;
@@ -203,9 +204,10 @@ final class ServiceCommands {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            Kms kms = KmsFactory.create(c, "encryptor");
+            AuditingKms kms = KmsFactory.create(c, "encryptor");
             EncryptorService service = EncryptorService.start(c.encryptor(), c.environment(), kms,
-                    c.kafka().clientProperties(), stateDir(c));
+                    KmsFactory.tenantKeys(kms, c.encryptor().kmsTimeout()), c.kafka().clientProperties(), stateDir(c),
+                    io.micrometer.core.instrument.Metrics.globalRegistry);
             Observability obs = observe(c, "encryptor", metrics.port, () -> Observability.streams(service.state()), () -> {
                 service.close();
                 kms.close();

@@ -32,7 +32,7 @@ class ConfigLoaderTest {
         assertThat(c.encryptor().segmentMaxRecords()).isEqualTo(10_000);
         assertThat(c.encryptor().segmentMaxAge()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.kms().type()).isEqualTo("local");
-        assertThat(c.kms().local().autoCreate()).isFalse();
+        assertThat(c.kms().settings(io.strongroom.crypto.kms.local.LocalKmsConfig.class).autoCreate()).isFalse();
         assertThat(c.s3().region()).isEqualTo("us-east-1");
         assertThat(c.ingest().topicPattern()).isEqualTo("cdc\\..*");
     }
