@@ -172,6 +172,15 @@ public abstract class KmsContract {
     }
 
     @Test
+    void askingWhetherATenantHasAKeyCreatesNone() throws Exception {
+        String keyId = kms.keyIdFor(tenant);
+        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).as("no key yet").isFalse();
+        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).as("and asking made none").isFalse();
+        await(kms.createKek(tenant), T);
+        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).isTrue();
+    }
+
+    @Test
     void createIsIdempotent() throws Exception {
         String keyId = await(kms.createKek(tenant), T);
         assertThat(await(kms.createKek(tenant), T)).isEqualTo(keyId);

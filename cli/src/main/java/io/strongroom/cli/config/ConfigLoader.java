@@ -95,11 +95,17 @@ public final class ConfigLoader {
         } catch (JsonProcessingException e) {
             throw new ConfigException(explain(file, e, lines, ""));
         }
+        // the selected backend's section, and every other one present: a provider on the class path that this file
+        // does not use and does not configure is not asked for its defaults
         Map<String, Object> backends = new LinkedHashMap<>();
         for (KmsProvider<?> p : KmsProviders.all().values()) {
+            JsonNode section = sections.get(p.name());
+            if (section == null && !p.name().equals(config.kms().type())) {
+                continue;
+            }
             String prefix = "kms." + p.configKey() + ".";
             try {
-                backends.put(p.name(), YAML.treeToValue(sections.getOrDefault(p.name(), YAML.createObjectNode()), p.configType()));
+                backends.put(p.name(), YAML.treeToValue(section != null ? section : YAML.createObjectNode(), p.configType()));
             } catch (JsonProcessingException e) {
                 throw new ConfigException(explain(file, e, lines, prefix));
             }

@@ -218,7 +218,8 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param retryAttempts attempts for transient KMS failures, the first included
      * @param unwrapCacheSize unwrapped data keys kept in memory
      * @param unwrapCacheTtl how long an unwrapped data key is kept
-     * @param backends every provider's settings, by provider name (a provider missing here has its defaults)
+     * @param backends the providers' settings, by provider name: the selected one's and every one the file configures
+     *     (one missing here has its defaults)
      */
     public record KmsSettings(String type, Duration timeout, Integer auditBuffer, Integer retryAttempts,
             Integer unwrapCacheSize, Duration unwrapCacheTtl, Map<String, Object> backends) {

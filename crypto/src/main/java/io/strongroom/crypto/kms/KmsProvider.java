@@ -5,8 +5,9 @@ package io.strongroom.crypto.kms;
  * {@code META-INF/services/io.strongroom.crypto.kms.KmsProvider}). A deployment picks one by {@code kms.type}
  * ({@link #name()}); its settings are the mapping under {@code kms.<configKey>} of the configuration file, bound
  * to {@link #configType()} (a record, keys kebab-case) with the same rules as the rest of the file: unknown keys
- * are errors, every leaf can be overridden by {@code STRONGROOM_KMS_<CONFIGKEY>_<KEY>}, and a missing section
- * binds as an empty mapping, so the record's compact constructor supplies the defaults and validates.
+ * are errors, every leaf can be overridden by {@code STRONGROOM_KMS_<CONFIGKEY>_<KEY>}, and the selected backend's
+ * missing section binds as an empty mapping, so the record's compact constructor supplies the defaults and
+ * validates (a section present is bound and checked even if another backend is selected).
  *
  * <p>The caller wraps what {@link #create} returns with retries, metrics, an unwrap cache and auditing: a
  * provider builds the bare backend and nothing else, and must pass the shared contract test
