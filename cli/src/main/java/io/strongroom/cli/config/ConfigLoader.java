@@ -128,7 +128,12 @@ public final class ConfigLoader {
                 known.add(KEBAB.translate(c.getName()));
             }
         }
-        KmsProviders.all().values().forEach(p -> known.add(p.configKey()));
+        for (KmsProvider<?> p : KmsProviders.all().values()) {
+            if (!known.add(p.configKey())) {
+                throw new IllegalStateException("KMS provider '" + p.name() + "' reads kms." + p.configKey()
+                        + ", a setting every backend shares: give it another configKey()");
+            }
+        }
         for (java.util.Iterator<String> names = kms.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!known.contains(name)) {

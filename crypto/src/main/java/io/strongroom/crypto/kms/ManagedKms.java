@@ -6,8 +6,4 @@ package io.strongroom.crypto.kms;
  * {@link CachingKms}, the auditing layer) wrap. Hand the services that seal and open segments its {@link Kms}
  * face only; the coordinator and the operator commands take the whole.
  */
-public interface ManagedKms extends Kms, KeyAdmin {
-
-    @Override
-    default void close() {}
-}
+public interface ManagedKms extends Kms, KeyAdmin {}
