@@ -7,7 +7,7 @@ import com.google.crypto.tink.aead.PredefinedAeadParameters;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DataKeys;
 import io.strongroom.crypto.kms.DekContext;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import io.strongroom.testkit.SoftHsm;
@@ -45,7 +45,7 @@ public class DekWrapBenchmark {
     @Param({"local", "pkcs11"})
     public String backend;
 
-    private Kms kms;
+    private ManagedKms kms;
     private Aead bareKek;
     private final DekContext context = new DekContext("bench", "acme", "segment");
 

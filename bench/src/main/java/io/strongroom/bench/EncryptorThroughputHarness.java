@@ -10,6 +10,7 @@ import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.ForwardingKms;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.encryptor.EncryptorConfig;
 import io.strongroom.encryptor.EncryptorService;
@@ -65,7 +66,7 @@ public final class EncryptorThroughputHarness {
         int events = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         Path dir = Files.createTempDirectory("strongroom-encryptor-bench-");
-        Kms real = TestKms.local(dir.resolve("kms"), true);
+        ManagedKms real = TestKms.local(dir.resolve("kms"), true);
         Kms identity = new IdentityCipherKms(real);
         EncryptorConfig config = new EncryptorConfig(null, null, null, Duration.ofSeconds(30), null);
 
@@ -220,7 +221,7 @@ public final class EncryptorThroughputHarness {
             }
         };
 
-        IdentityCipherKms(Kms delegate) {
+        IdentityCipherKms(ManagedKms delegate) {
             super(delegate);
         }
 

@@ -12,7 +12,7 @@ import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import io.strongroom.testkit.EmbeddedS3;
@@ -58,7 +58,7 @@ public final class RewrapHarness {
         int count = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         Path dir = Files.createTempDirectory("strongroom-rewrap-bench-");
-        try (Kms kms = switch (backend) {
+        try (ManagedKms kms = switch (backend) {
                     case "local" -> TestKms.local(dir.resolve("kms"), true);
                     case "pkcs11" -> Pkcs11Kms.open(new Pkcs11Kms.Options(SoftHsm.LIBRARY, SoftHsm.token(),
                             SoftHsm.PIN.toCharArray(), dir.resolve("kms"), true));
@@ -103,7 +103,7 @@ public final class RewrapHarness {
     }
 
     /** Writes {@code count} sealed 1 MiB segments and one manifest part, as the archiver would. */
-    private static void archive(ArchiveTarget target, Kms kms, String keyId, int count) {
+    private static void archive(ArchiveTarget target, ManagedKms kms, String keyId, int count) {
         Random random = new Random(11);
         Map<String, List<Manifests.Entry>> byDay = new TreeMap<>();
         String predecessor = null;
@@ -138,7 +138,7 @@ public final class RewrapHarness {
      * The reference: every segment decrypted and encrypted again under a fresh data key wrapped by the primary, the
      * object replaced, and the new entries recorded in one manifest part (what a re-encrypting tool must do).
      */
-    private static int reencrypt(ArchiveTarget target, Kms kms, String keyId) {
+    private static int reencrypt(ArchiveTarget target, ManagedKms kms, String keyId) {
         SegmentOpener opener = new SegmentOpener(kms, TIMEOUT);
         Map<String, Manifests.Entry> current = new TreeMap<>();
         for (var o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())

@@ -3,6 +3,7 @@ package io.strongroom.cli;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.kms.aws.AwsKms;
+import io.strongroom.crypto.kms.aws.AwsKmsConfig;
 import io.strongroom.schemas.Topics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -115,8 +116,9 @@ final class AccessPlan {
     Map<String, Object> cloudPolicy(String service, List<String> tenants) {
         String bucket = "arn:aws:s3:::" + config.s3().bucket();
         String objects = bucket + "/" + config.environment() + "/*";
-        String region = config.kms().aws().region() == null ? "*" : config.kms().aws().region();
-        String prefix = config.kms().aws().aliasPrefix();
+        AwsKmsConfig aws = config.kms().settings(AwsKmsConfig.class);
+        String region = aws.region() == null ? "*" : aws.region();
+        String prefix = aws.aliasPrefix();
         String keys = "arn:aws:kms:" + region + ":*:key/*";
         String aliases = "arn:aws:kms:" + region + ":*:" + prefix + "*";
         Map<String, Object> strongroomKey = Map.of("Null", Map.of("aws:ResourceTag/" + AwsKms.TENANT_TAG, "false"));

@@ -10,7 +10,7 @@ import io.strongroom.coordinator.Rewrap;
 import io.strongroom.coordinator.ServiceKeys;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
@@ -192,7 +192,7 @@ final class KeysCommand {
             List<ArchiveTarget> targets = c.archiveTargets();
             try (AuditingKms source = KmsFactory.create(c, who);
                     AuditingKms target = targetConfig == null ? null : KmsFactory.create(to, who)) {
-                Kms into = target == null ? source : target;
+                ManagedKms into = target == null ? source : target;
                 String keyId = Kmses.await(into.createKek(tenant), c.kms().timeout());
                 ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
                 Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, source, into, keyId, c.kms().timeout(),
@@ -413,7 +413,7 @@ final class KeysCommand {
                 return 1;
             }
             String who = principal.audited();
-            try (Kms backend = KmsFactory.backend(c, System.getenv())) {
+            try (ManagedKms backend = KmsFactory.backend(c, System.getenv())) {
                 Pkcs11Kms token = (Pkcs11Kms) backend;
                 List<Pkcs11Kms.Orphan> orphans = token.orphans();
                 orphans.forEach(o -> System.out.println("orphan: " + o));
@@ -491,7 +491,7 @@ final class KeysCommand {
             StrongroomConfig c = config.load();
             List<String> sealed;
             try (AuditingKms audit = KmsFactory.create(c, principal.audited());
-                    Kms backend = KmsFactory.backend(c, System.getenv())) {
+                    ManagedKms backend = KmsFactory.backend(c, System.getenv())) {
                 if (!(backend instanceof io.strongroom.crypto.kms.internal.VersionedKms versioned)) {
                     System.out.println("kms.type " + c.kms().type() + " keeps no key registry: nothing to seal");
                     return 0;

@@ -6,6 +6,7 @@ import io.strongroom.archive.ChainHeads;
 import io.strongroom.archiver.ArchiverService;
 import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
@@ -150,9 +151,10 @@ final class ServiceCommands {
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
             return run("encryptor", resources -> {
-                Kms kms = resources.add(KmsFactory.create(c, "encryptor"));
+                AuditingKms kms = resources.add(KmsFactory.create(c, "encryptor"));
                 EncryptorService service = resources.add(EncryptorService.start(c.encryptor(), c.environment(), kms,
-                        c.kafka().clientProperties(), stateDir(c)));
+                        KmsFactory.tenantKeys(kms, c.encryptor().kmsTimeout()), c.kafka().clientProperties(), stateDir(c),
+                        Metrics.globalRegistry));
                 resources.add(Observability.start(c, "encryptor", metrics.port, () -> Observability.streams(service.state())));
                 return service.failed();
             });

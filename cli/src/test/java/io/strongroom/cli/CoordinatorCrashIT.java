@@ -8,7 +8,7 @@ import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -28,7 +28,7 @@ class CoordinatorCrashIT {
 
     /** What the KMS says, read without auditing (the test's own look, not a service's). */
     private static List<KeyVersion> versions(StrongroomConfig config) {
-        try (Kms kms = KmsFactory.backend(config, System.getenv())) {
+        try (ManagedKms kms = KmsFactory.backend(config, System.getenv())) {
             List<KeyVersion> v = new ArrayList<>(Kmses.await(kms.describe("local://acme"), Duration.ofSeconds(10)));
             v.sort(Comparator.comparing(KeyVersion::createdAt));
             return v;

@@ -10,7 +10,7 @@ import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.crypto.kms.KeyState;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -106,7 +106,7 @@ class DualControlIT {
                 assertThat(second.code()).as(second.err()).isZero();
                 assertThat(second.out()).contains("approved by alice and bob").contains("tenant acme shredded");
 
-                try (Kms kms = KmsFactory.create(config, "test")) {
+                try (ManagedKms kms = KmsFactory.create(config, "test")) {
                     await().atMost(Duration.ofSeconds(30)).until(() -> Kmses.await(kms.describe("local://acme"), Duration.ofSeconds(5))
                             .stream().filter(v -> !v.primary()).allMatch(v -> v.state() == KeyState.DESTROYED));
                 }

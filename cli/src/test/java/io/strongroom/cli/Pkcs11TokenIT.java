@@ -11,7 +11,7 @@ import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.crypto.kms.KeyState;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -117,7 +117,7 @@ class Pkcs11TokenIT {
                             "--request", m.group(1), "--totp", Principals.code(officer.getValue(), Instant.now())));
                     assertThat(approve.code()).as(approve.err()).isZero();
                 }
-                try (Kms kms = KmsFactory.create(config, "test")) {
+                try (ManagedKms kms = KmsFactory.create(config, "test")) {
                     await().atMost(T).until(() -> Kmses.await(kms.describe("pkcs11://" + tenant), T).stream()
                             .filter(v -> !v.primary()).allMatch(v -> v.state() == KeyState.DESTROYED));
                     assertThat(Kmses.await(kms.describe("pkcs11://" + tenant), T)).extracting(v -> v.version() + " " + v.state())

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Pipeline;
 import io.strongroom.cli.demo.Sandbox;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.ingest.source.PostgresSource;
 import io.strongroom.ingest.source.PostgresSourceConfig;
 import io.strongroom.testkit.Postgres;
@@ -73,7 +73,7 @@ class PostgresRestoreIT {
                     dir.resolve("pg.offsets").toString(), null, null);
             Instant asOf;
             List<String> snapshot;
-            try (Kms kms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
+            try (ManagedKms kms = KmsFactory.create(config, "encryptor"); ManagedKms ingestKms = KmsFactory.create(config, "ingest");
                     Pipeline pipeline = Pipeline.start(config, kms, ingestKms);
                     PostgresSource cdc = PostgresSource.start(pg, config.kafka().clientProperties(), dir)) {
                 await().atMost(Duration.ofSeconds(90)).until(() -> pipeline.archiver().recordsArchived() >= 3); // the snapshot

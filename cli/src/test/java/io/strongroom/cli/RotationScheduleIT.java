@@ -13,7 +13,7 @@ import io.strongroom.coordinator.KeyRotator;
 import io.strongroom.coordinator.RotationPolicy;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcProducer;
@@ -49,8 +49,8 @@ class RotationScheduleIT {
             List<CdcRecord> records = generator.generate();
             java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
             AtomicInteger sent = new AtomicInteger();
-            try (Kms encryptorKms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
-                    Kms coordinatorKms = KmsFactory.create(config, "coordinator");
+            try (ManagedKms encryptorKms = KmsFactory.create(config, "encryptor"); ManagedKms ingestKms = KmsFactory.create(config, "ingest");
+                    ManagedKms coordinatorKms = KmsFactory.create(config, "coordinator");
                     Pipeline pipeline = Pipeline.start(config, encryptorKms, ingestKms);
                     var keys = new KafkaProducer<>(config.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(),
                             Topics.KEYS.valueSerde().serializer())) {
@@ -110,7 +110,7 @@ class RotationScheduleIT {
             }
             // A segment under version v is sealed soon after v+1 exists: opened before the rotation, closed by it.
             List<KeyVersion> versions;
-            try (Kms kms = KmsFactory.create(config, "test")) {
+            try (ManagedKms kms = KmsFactory.create(config, "test")) {
                 versions = io.strongroom.crypto.kms.Kmses.await(kms.describe("local://acme"), Duration.ofSeconds(10));
             }
             for (SegmentHeader h : segments) {

@@ -8,7 +8,7 @@ import io.strongroom.avro.AuditEvent;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Sandbox;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -32,11 +32,11 @@ class SealRegistryIT {
             PipelineIT.Run provisioned = PipelineIT.run("coordinator", "--config", sandbox.configFile().toString(), "--once");
             assertThat(provisioned.code()).as("topics provisioned: " + provisioned.err()).isZero();
             Path file;
-            try (Kms kms = KmsFactory.create(config, "test")) {
+            try (ManagedKms kms = KmsFactory.create(config, "test")) {
                 Kmses.await(kms.createKek("acme"), T);
                 Kmses.await(kms.rotate("local://acme"), T);
                 Kmses.await(kms.scheduleDestroy("local://acme", "1", java.time.Instant.now().plusSeconds(3600)), T);
-                file = Path.of(config.kms().local().directory()).resolve("acme.kek.json");
+                file = Path.of(config.kms().settings(io.strongroom.crypto.kms.local.LocalKmsConfig.class).directory()).resolve("acme.kek.json");
             }
             ObjectMapper json = new ObjectMapper();
             ObjectNode old = (ObjectNode) json.readTree(file.toFile());

@@ -32,7 +32,7 @@ public final class EncryptorService implements AutoCloseable {
     }
 
     /**
-     * Starts the encryptor.
+     * Starts the encryptor, knowing no tenant's key ({@link TenantKeys#NONE_KNOWN}: a record it cannot decode stops it).
      *
      * @param config encryptor settings
      * @param environment environment bound into every segment
@@ -46,32 +46,44 @@ public final class EncryptorService implements AutoCloseable {
     }
 
     /**
+     * As {@link #start(EncryptorConfig, String, Kms, Map, Path)}, its meters (and the Kafka clients', consumer lag
+     * included) in {@code registry}.
+     */
+    public static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
+            Path stateDir, MeterRegistry registry) {
+        return start(config, environment, kms, TenantKeys.NONE_KNOWN, kafka, stateDir, registry);
+    }
+
+    /**
      * Starts the encryptor, its meters (and the Kafka clients', consumer lag included) in {@code registry}.
      *
      * @param config encryptor settings
      * @param environment environment bound into every segment
-     * @param kms the KMS holding tenant KEKs
+     * @param kms the KMS holding tenant KEKs (the data plane: the encryptor administers no key)
+     * @param tenantKeys whether a tenant has a key, for a record the encryptor cannot decode
      * @param kafka base Kafka client properties
      * @param stateDir Kafka Streams state directory
      * @param registry where meters go
      */
-    public static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
-            Path stateDir, MeterRegistry registry) {
-        return start(config, environment, kms, kafka, stateDir, registry, Topics.CHANGES.valueSerde().deserializer());
+    public static EncryptorService start(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
+            Map<String, Object> kafka, Path stateDir, MeterRegistry registry) {
+        return start(config, environment, kms, tenantKeys, kafka, stateDir, registry, Topics.CHANGES.valueSerde().deserializer());
     }
 
     /** As above, decoding change events with {@code decoder} (tests stand in a newer encryptor with it). */
-    static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
-            Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder) {
-        return start(config, environment, kms, kafka, stateDir, registry, decoder, java.util.function.UnaryOperator.identity());
+    static EncryptorService start(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
+            Map<String, Object> kafka, Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder) {
+        return start(config, environment, kms, tenantKeys, kafka, stateDir, registry, decoder,
+                java.util.function.UnaryOperator.identity());
     }
 
     /** As above, checking the state root against {@code anchor} applied to the group's (tests stand in a Kafka that does not answer). */
-    static EncryptorService start(EncryptorConfig config, String environment, Kms kms, Map<String, Object> kafka,
-            Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder,
+    static EncryptorService start(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
+            Map<String, Object> kafka, Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder,
             java.util.function.UnaryOperator<InputAnchor> anchor) {
         return new EncryptorService(StreamsApp.start("encryptor", EncryptorTopology.topology(config, environment, kms,
-                registry, decoder, anchor.apply(InputAnchor.of(kafka, config.applicationId(), Duration.ofSeconds(30)))),
+                tenantKeys, registry, decoder, anchor.apply(InputAnchor.of(kafka, config.applicationId(),
+                        Duration.ofSeconds(30)))),
                 streamsProperties(config, kafka, stateDir), EncryptorService::onError,
                 // records-lag-max and the rest of the clients' metrics
                 streams -> new KafkaStreamsMetrics(streams).bindTo(registry)));

@@ -35,7 +35,8 @@ public final class EncryptorTopology {
     private EncryptorTopology() {}
 
     /**
-     * Builds the topology; tests call this too.
+     * Builds the topology, knowing no tenant's key ({@link TenantKeys#NONE_KNOWN}: a record it cannot decode stops the
+     * task); tests call this too.
      *
      * @param config encryptor settings
      * @param environment environment name bound into every segment (e.g. {@code prod})
@@ -47,21 +48,35 @@ public final class EncryptorTopology {
 
     /** As {@link #topology(EncryptorConfig, String, Kms)}, with the encryptor's meters in {@code registry}. */
     public static Topology topology(EncryptorConfig config, String environment, Kms kms, MeterRegistry registry) {
-        return topology(config, environment, kms, registry, Topics.CHANGES.valueSerde().deserializer());
+        return topology(config, environment, kms, TenantKeys.NONE_KNOWN, registry);
     }
 
     /**
-     * As {@link #topology(EncryptorConfig, String, Kms, MeterRegistry)}, decoding change events with {@code decoder}
-     * (tests stand in an encryptor that knows a newer ChangeEvent schema).
+     * Builds the topology.
+     *
+     * @param config encryptor settings
+     * @param environment environment name bound into every segment (e.g. {@code prod})
+     * @param kms where data keys come from (the data plane: the encryptor administers no key)
+     * @param tenantKeys whether a tenant has a key, for a record this encryptor cannot decode
+     * @param registry where the encryptor's meters go
      */
-    static Topology topology(EncryptorConfig config, String environment, Kms kms, MeterRegistry registry,
-            Deserializer<ChangeEvent> decoder) {
-        return topology(config, environment, kms, registry, decoder, InputAnchor.NONE);
+    public static Topology topology(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
+            MeterRegistry registry) {
+        return topology(config, environment, kms, tenantKeys, registry, Topics.CHANGES.valueSerde().deserializer());
+    }
+
+    /**
+     * As {@link #topology(EncryptorConfig, String, Kms, TenantKeys, MeterRegistry)}, decoding change events with
+     * {@code decoder} (tests stand in an encryptor that knows a newer ChangeEvent schema).
+     */
+    static Topology topology(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
+            MeterRegistry registry, Deserializer<ChangeEvent> decoder) {
+        return topology(config, environment, kms, tenantKeys, registry, decoder, InputAnchor.NONE);
     }
 
     /** As above; the state root is checked against {@code anchor} (null: for consistency only). */
-    static Topology topology(EncryptorConfig config, String environment, Kms kms, MeterRegistry registry,
-            Deserializer<ChangeEvent> decoder, InputAnchor anchor) {
+    static Topology topology(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
+            MeterRegistry registry, Deserializer<ChangeEvent> decoder, InputAnchor anchor) {
         EncryptorMetrics metrics = new EncryptorMetrics(registry);
         AtomicLong keyEpoch = new AtomicLong();
         Topology topology = new Topology();
@@ -71,7 +86,7 @@ public final class EncryptorTopology {
                 KEYS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.KEYS.name(), KEYS_PROCESSOR,
                 () -> new KeyVersionProcessor(keyEpoch));
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), Topics.CHANGES.name());
-        topology.addProcessor(SEAL, () -> new SegmentProcessor(config, environment, kms, metrics, keyEpoch, decoder, anchor), SOURCE);
+        topology.addProcessor(SEAL, () -> new SegmentProcessor(config, environment, kms, tenantKeys, metrics, keyEpoch, decoder, anchor), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE),
                 Serdes.String(), Serdes.ByteArray()), SEAL);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RECORDS_STORE),

@@ -18,7 +18,6 @@ import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.SystemTenants;
-import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
@@ -87,6 +86,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private final EncryptorConfig config;
     private final String environment;
     private final Kms kms;
+    private final TenantKeys tenantKeys;
     private final EncryptorMetrics metrics;
     private final AtomicLong keyEpoch;
     private final Deserializer<ChangeEvent> decoder;
@@ -111,13 +111,14 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     private Aead rootDek;
     private WrappedDek rootWrapped;
 
-    SegmentProcessor(EncryptorConfig config, String environment, Kms kms, EncryptorMetrics metrics, AtomicLong keyEpoch,
-            Deserializer<ChangeEvent> decoder, InputAnchor anchor) {
+    SegmentProcessor(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys, EncryptorMetrics metrics,
+            AtomicLong keyEpoch, Deserializer<ChangeEvent> decoder, InputAnchor anchor) {
         this.config = config;
         this.anchor = anchor;
         this.decoder = decoder;
         this.environment = environment;
         this.kms = kms;
+        this.tenantKeys = tenantKeys;
         this.metrics = metrics;
         this.keyEpoch = keyEpoch;
     }
@@ -222,18 +223,11 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     }
 
     /**
-     * Whether the tenant has a KEK (asked without creating one). Only "unknown" counts as no: a key disabled, or a KMS
-     * that cannot say, takes the usual path (the record is held until the key works).
+     * Whether the tenant has a KEK (asked without creating one, by {@link TenantKeys}). Only "unknown" counts as no: a
+     * key disabled, or a KMS that cannot say, takes the usual path (the record is held until the key works).
      */
     private boolean hasKey(String tenant) {
-        try {
-            Kmses.await(kms.describe(kms.keyIdFor(tenant)), config.kmsTimeout());
-            return true;
-        } catch (UnknownKeyException e) {
-            return false;
-        } catch (KmsException e) {
-            return true;
-        }
+        return tenantKeys.exists(tenant);
     }
 
     /** The tenant the key names ({@code tenant/...}), or null; reserved {@code strongroom-} names are no tenant. */

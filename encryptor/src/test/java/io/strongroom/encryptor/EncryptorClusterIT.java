@@ -14,6 +14,7 @@ import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -107,7 +108,7 @@ class EncryptorClusterIT {
         kafka.createTopics(4, Topics.CHANGES.name(), Topics.SEGMENTS.name());
         kafka.createTopics(1, Topics.KEYS.name());
         Path kmsDir = dir.resolve("kms-cluster");
-        Kms kms = TestKms.local(kmsDir, true);
+        ManagedKms kms = TestKms.local(kmsDir, true);
         List<String> tenants = List.of("acme", "globex", "initech", "umbrella", "hooli");
         tenants.forEach(t -> Kmses.await(kms.createKek(t), T));
         List<ChangeEvent> first = new ArrayList<>();
@@ -151,7 +152,7 @@ class EncryptorClusterIT {
     void afterAKeyVersionEventMakesV2PrimaryForOneTenantNoSegmentOfItUsesV1AnyMoreAndTheOtherIsUnaffected() throws Exception {
         kafka.createTopics(4, Topics.CHANGES.name(), Topics.SEGMENTS.name());
         kafka.createTopics(1, Topics.KEYS.name());
-        Kms kms = TestKms.local(dir.resolve("kms-rotation"), true);
+        ManagedKms kms = TestKms.local(dir.resolve("kms-rotation"), true);
         String keyA = Kmses.await(kms.createKek("rota"), T);
         String keyB = Kmses.await(kms.createKek("rotb"), T);
         publish(kms, keyA, "rota");
@@ -216,7 +217,7 @@ class EncryptorClusterIT {
     }
 
     /** What the coordinator does: every version of the key with its state, on strongroom.keys. */
-    private static void publish(Kms kms, String keyId, String tenant) throws Exception {
+    private static void publish(ManagedKms kms, String keyId, String tenant) throws Exception {
         try (KafkaProducer<String, KeyVersionEvent> producer = new KafkaProducer<>(props(), Topics.KEYS.keySerde().serializer(),
                 Topics.KEYS.valueSerde().serializer())) {
             for (KeyVersion v : Kmses.await(kms.describe(keyId), T)) {

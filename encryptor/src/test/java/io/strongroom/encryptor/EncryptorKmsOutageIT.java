@@ -11,6 +11,7 @@ import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.ResilientKms;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -54,7 +55,7 @@ class EncryptorKmsOutageIT {
     @Test
     void noSegmentWithoutAWrappedKeyWhileTheKmsIsDownAndNothingLostAfterItReturns() {
         Map<String, Object> props = Map.of("bootstrap.servers", kafka.bootstrapServers());
-        Kms local = TestKms.local(kmsDir, true);
+        ManagedKms local = TestKms.local(kmsDir, true);
         FlakyKms flaky = FlakyKms.wrap(local);
         flaky.goDown();
         List<String> produced = new ArrayList<>();

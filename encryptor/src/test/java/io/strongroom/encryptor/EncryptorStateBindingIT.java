@@ -13,6 +13,7 @@ import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topic;
 import io.strongroom.schemas.TopicReader;
@@ -181,7 +182,7 @@ class EncryptorStateBindingIT {
     @Test
     void anEditedOpenSegmentRecordIsRefused() throws Exception {
         String app = "edited-it";
-        Kms kms = TestKms.local(kmsDir, true);
+        ManagedKms kms = TestKms.local(kmsDir, true);
         EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
         produce(event("acme", 0), event("acme", 1), event("acme", 2));
         try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
@@ -212,7 +213,7 @@ class EncryptorStateBindingIT {
     @Test
     void anOpenSegmentMovedUnderAnotherTenantsKeyIsRefusedNotTakenForAKeyOutage() throws Exception {
         String app = "rekeyed-it";
-        Kms kms = TestKms.local(kmsDir, true);
+        ManagedKms kms = TestKms.local(kmsDir, true);
         EncryptorConfig config = new EncryptorConfig(app, 100, null, Duration.ofHours(1), Duration.ofSeconds(5));
         produce(event("globex", 0), event("acme", 1), event("acme", 2));
         try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
@@ -265,7 +266,7 @@ class EncryptorStateBindingIT {
     @Test
     void aRolledBackOpenSegmentRecordIsRefused() throws Exception {
         String app = "rollback-it";
-        Kms kms = TestKms.local(kmsDir, true);
+        ManagedKms kms = TestKms.local(kmsDir, true);
         EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
         bufferThree(app, kms, config);
         // the attacker replays the open record as the encryptor itself wrote it at count 2, and drops record 2
@@ -285,7 +286,7 @@ class EncryptorStateBindingIT {
     @Test
     void aStateRolledBackWithItsRootIsRefused() throws Exception {
         String app = "rollback-root-it";
-        Kms kms = TestKms.local(kmsDir, true);
+        ManagedKms kms = TestKms.local(kmsDir, true);
         EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
         bufferThree(app, kms, config);
         // the whole state put back as it was after offset 1: the open record at count 2 and the root written with it
@@ -308,7 +309,7 @@ class EncryptorStateBindingIT {
     @Test
     void aRemovedChainEntryIsRefused() throws Exception {
         String app = "chain-it";
-        Kms kms = TestKms.local(kmsDir, true);
+        ManagedKms kms = TestKms.local(kmsDir, true);
         EncryptorConfig config = new EncryptorConfig(app, 2, null, Duration.ofHours(1), Duration.ofSeconds(5));
         produce(event("acme", 0), event("acme", 1), event("acme", 2)); // one segment sealed, one open
         try (EncryptorService first = EncryptorService.start(config, "test", kms, props, stateDir.resolve("1"),
@@ -337,7 +338,7 @@ class EncryptorStateBindingIT {
         // a broker restarting while a task starts: the committed offset cannot be read for a while (seen in the fault
         // run: the encryptor shut down on it, and sat there with 98,846 records behind)
         String app = "anchor-down-it";
-        Kms kms = TestKms.local(kmsDir, true);
+        ManagedKms kms = TestKms.local(kmsDir, true);
         EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
         bufferThree(app, kms, config);
         java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
@@ -357,7 +358,7 @@ class EncryptorStateBindingIT {
             }
         };
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (EncryptorService second = EncryptorService.start(config, "test", kms, props, stateDir.resolve("2"), registry,
+        try (EncryptorService second = EncryptorService.start(config, "test", kms, TestTenantKeys.asking(kms), props, stateDir.resolve("2"), registry,
                 Topics.CHANGES.valueSerde().deserializer(), down)) {
             produce(event("acme", 3)); // the fourth record: max-records seals the segment
             // the stream thread that failed ends (and is replaced): an expected failure, not the test's

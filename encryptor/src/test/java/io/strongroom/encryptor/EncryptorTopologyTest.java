@@ -60,11 +60,11 @@ class EncryptorTopologyTest {
         return flaky;
     }
 
-    private void startWith(EncryptorConfig config, io.strongroom.crypto.kms.Kms sealingKms) {
+    private void startWith(EncryptorConfig config, io.strongroom.crypto.kms.ManagedKms sealingKms) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "encryptor-test");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", sealingKms, registry), props,
+        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", sealingKms, TestTenantKeys.asking(sealingKms), registry), props,
                 Instant.ofEpochMilli(1_000_000));
         keys = driver.createInputTopic(Topics.KEYS.name(), new StringSerializer(), (topic, b) -> b);
         changes = driver.createInputTopic(Topics.CHANGES.name(), new StringSerializer(),
@@ -320,7 +320,7 @@ class EncryptorTopologyTest {
                 org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName(),
                 "default.deserialization.exception.handler",
                 org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName()), stateDir);
-        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", kms, registry), props,
+        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", kms, TestTenantKeys.asking(kms), registry), props,
                 Instant.ofEpochMilli(1_000_000));
         changes = driver.createInputTopic(Topics.CHANGES.name(), new StringSerializer(), (topic, e) -> e,
                 Instant.ofEpochMilli(1_000_000), Duration.ZERO);

@@ -13,6 +13,7 @@ import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.SchemaHistory;
 import io.strongroom.schemas.TopicReader;
@@ -162,7 +163,7 @@ class EncryptorUndecodableIT {
     @Test
     void anUndecodableEventIsNeverLost() throws Exception {
         Map<String, Object> props = Map.of("bootstrap.servers", kafka.bootstrapServers());
-        Kms kms = TestKms.local(kmsDir, true);
+        ManagedKms kms = TestKms.local(kmsDir, true);
         ChangeEvent e0 = event("acme", 0);
         ChangeEvent e1 = event("acme", 1); // written as v3
         ChangeEvent e2 = event("acme", 2);
@@ -179,7 +180,7 @@ class EncryptorUndecodableIT {
             producer.send(new ProducerRecord<>(Topics.CHANGES.name(), 0, "acme/public.t/2", v2.serialize("t", e2))).get();
 
             SimpleMeterRegistry oldRegistry = new SimpleMeterRegistry();
-            try (EncryptorService old = EncryptorService.start(config, "test", kms, props, stateDir, oldRegistry)) {
+            try (EncryptorService old = EncryptorService.start(config, "test", kms, TestTenantKeys.asking(kms), props, stateDir, oldRegistry)) {
                 // the v3 record the old encryptor cannot decode is sealed as it came, under acme's key
                 await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(sealed(props, kms))
                         .as("event %s (offset 1, ChangeEvent v3) in a quarantine segment of acme", e1.getEventId())
@@ -210,7 +211,7 @@ class EncryptorUndecodableIT {
         }
 
         // the upgrade: an encryptor that decodes v3 resumes from the committed offset and seals the rest normally
-        try (EncryptorService upgraded = EncryptorService.start(config, "test", kms, props, stateDir, new SimpleMeterRegistry(),
+        try (EncryptorService upgraded = EncryptorService.start(config, "test", kms, TestTenantKeys.asking(kms), props, stateDir, new SimpleMeterRegistry(),
                 v3Decoder())) {
             await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(sealed(props, kms).stream()
                     .flatMap(s -> s.events().stream()).map(ChangeEvent::getEventId))

@@ -43,7 +43,7 @@ class DeadLetterSealerTest {
     private TestInputTopic<byte[], byte[]> input;
     private TestOutputTopic<String, ChangeEvent> changes;
     private TestOutputTopic<String, DeadLetter> dlq;
-    private Kms kms;
+    private io.strongroom.crypto.kms.ManagedKms kms;
 
     private void start(IngestConfig config, Kms sealingKms) {
         Properties props = new Properties();

@@ -1,6 +1,7 @@
 package io.strongroom.qa;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.methods;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,20 +15,27 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
+import io.strongroom.crypto.kms.KeyAdmin;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsProvider;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The module boundaries around the archive: one module ({@code archive}) owns the layout of the bucket, and
- * what reads the archive (restore, the coordinator) does not depend on what writes it (the archiver).
+ * what reads the archive (restore, the coordinator) does not depend on what writes it (the archiver). And the KMS
+ * SPI's split: the data plane ({@link Kms}) has no key administration in it, and the services that seal and open
+ * segments see the data plane only.
  */
 class ArchitectureTest {
     private static final JavaClasses MAIN = new ClassFileImporter()
@@ -98,6 +106,36 @@ class ArchitectureTest {
                 .check(MAIN);
     }
 
+    /** The names of {@link KeyAdmin}'s methods: key administration. */
+    private static final Set<String> ADMIN = Stream.of(KeyAdmin.class.getMethods()).map(java.lang.reflect.Method::getName)
+            .collect(Collectors.toSet());
+
+    @Test
+    void theDataPlaneInterfaceDeclaresNoAdminMethod() {
+        assertThat(ADMIN).as("KeyAdmin's methods").contains("createKek", "rotate", "describe", "disable", "enable",
+                "scheduleDestroy", "destroy", "unwrapDekKeyset");
+        methods().that().areDeclaredIn(Kms.class)
+                .should().haveNameNotMatching(String.join("|", ADMIN))
+                .because("key administration is KeyAdmin's; the data plane generates, unwraps and wraps data keys")
+                .check(MAIN);
+        classes().that().haveFullyQualifiedName(Kms.class.getName())
+                .should().notBeAssignableTo(KeyAdmin.class)
+                .check(MAIN);
+        assertThat(Stream.of(Kms.class.getMethods()).map(java.lang.reflect.Method::getName).collect(Collectors.toSet()))
+                .as("the data plane, inherited methods too").containsExactlyInAnyOrder("keyIdFor", "generateDek", "unwrapDek",
+                        "wrapDek", "close");
+    }
+
+    @Test
+    void theEncryptorIngestAndRestoreDoNotAdministerKeys() {
+        noClasses().that().resideInAnyPackage("io.strongroom.encryptor..", "io.strongroom.ingest..", "io.strongroom.restore..")
+                .should().dependOnClassesThat().areAssignableTo(KeyAdmin.class)
+                .orShould().dependOnClassesThat().areAssignableTo(KmsProvider.class)
+                .because("they seal and open segments through the data plane (Kms); key administration (KeyAdmin) is the "
+                        + "coordinator's and the operator commands', and which backend runs is the CLI's to choose")
+                .check(MAIN);
+    }
+
     @Test
     void onlyStreamsAppRunsAKafkaStreamsClient() {
         noClasses().that().resideOutsideOfPackage("io.strongroom.streams..")
@@ -109,6 +147,16 @@ class ArchitectureTest {
                 })
                 .because("ingest, the encryptor and the anomaly detector run as io.strongroom.streams.StreamsApp: one set of "
                         + "common properties, error policy, health and ordered close")
+                .check(MAIN);
+    }
+
+    @Test
+    void noCliCodeNamesAKmsBackendsProviderOrConfig() {
+        noClasses().that().haveFullyQualifiedName("io.strongroom.cli.KmsFactory")
+                .or().resideInAPackage("io.strongroom.cli.config..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.strongroom.crypto.kms.local..",
+                        "io.strongroom.crypto.kms.pkcs11..", "io.strongroom.crypto.kms.aws..")
+                .because("backends are KmsProviders found by ServiceLoader, each binding its own config record")
                 .check(MAIN);
     }
 

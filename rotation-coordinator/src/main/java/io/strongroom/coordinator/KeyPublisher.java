@@ -3,7 +3,7 @@ package io.strongroom.coordinator;
 import io.strongroom.avro.KeyState;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.Topics;
 import java.time.Duration;
@@ -23,12 +23,12 @@ import org.slf4j.LoggerFactory;
 public final class KeyPublisher {
     private static final Logger LOG = LoggerFactory.getLogger(KeyPublisher.class);
 
-    private final Kms kms;
+    private final ManagedKms kms;
     private final Producer<String, KeyVersionEvent> producer;
     private final Duration kmsTimeout;
     private final String actor;
 
-    public KeyPublisher(Kms kms, Producer<String, KeyVersionEvent> producer, Duration kmsTimeout, String actor) {
+    public KeyPublisher(ManagedKms kms, Producer<String, KeyVersionEvent> producer, Duration kmsTimeout, String actor) {
         this.kms = kms;
         this.producer = producer;
         this.kmsTimeout = kmsTimeout;

@@ -7,7 +7,7 @@ import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.RegistryIntegrityException;
 import java.time.Clock;
@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class KeyRotator {
     private static final Logger LOG = LoggerFactory.getLogger(KeyRotator.class);
 
-    private final Kms kms;
+    private final ManagedKms kms;
     private final KeyPublisher publisher;
     private final Duration kmsTimeout;
     private final Function<String, RotationPolicy> policies;
@@ -73,7 +73,7 @@ public final class KeyRotator {
      * @param policies the policy of each tenant
      * @param registry status metrics: primary age, seconds to the next rotation, overdue, per tenant
      */
-    public KeyRotator(Kms kms, KeyPublisher publisher, Duration kmsTimeout, Function<String, RotationPolicy> policies,
+    public KeyRotator(ManagedKms kms, KeyPublisher publisher, Duration kmsTimeout, Function<String, RotationPolicy> policies,
             Clock clock, MeterRegistry registry) {
         this.kms = kms;
         this.publisher = publisher;

@@ -11,7 +11,7 @@ import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.crypto.kms.DekContext;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.WrappedDek;
 import java.nio.ByteBuffer;
@@ -71,8 +71,8 @@ public final class Rewrap {
         void update(int done, int total);
     }
 
-    /** {@link #run(List, String, String, Kms, Kms, String, Duration, Mode, Progress)} in {@link Mode#MANIFEST}. */
-    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
+    /** {@link #run(List, String, String, ManagedKms, ManagedKms, String, Duration, Mode, Progress)} in {@link Mode#MANIFEST}. */
+    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, ManagedKms source, ManagedKms target,
             String targetKeyId, Duration kmsTimeout, Progress progress) {
         return run(targets, environment, tenant, source, target, targetKeyId, kmsTimeout, Mode.MANIFEST, progress);
     }
@@ -85,7 +85,7 @@ public final class Rewrap {
      * @param target the KMS to wrap under (the same as {@code source} unless migrating)
      * @param targetKeyId the KEK to wrap under, in {@code target}
      */
-    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
+    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, ManagedKms source, ManagedKms target,
             String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress) {
         return run(targets, environment, tenant, source, target, targetKeyId, kmsTimeout, mode, progress, null, null);
     }
@@ -94,7 +94,7 @@ public final class Rewrap {
      * Re-wraps every segment of {@code tenant}, reading the catalog as {@code trust} authenticates it and signing the
      * rewrap parts with {@code identity} (a coordinator's or an operator's). Either may be null: unauthenticated.
      */
-    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
+    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, ManagedKms source, ManagedKms target,
             String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress, SigningIdentity identity, TrustFile trust) {
         return run(targets, environment, tenant, source, target, targetKeyId, kmsTimeout, mode, progress, identity, trust,
                 io.strongroom.archive.RetentionPolicy.none());
@@ -105,7 +105,7 @@ public final class Rewrap {
      * names: in {@link Mode#MANIFEST} a rewrap part is the only copy of a data key wrapped under the new version, so
      * deleting it once the old version is gone would lose the segment.
      */
-    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, Kms source, Kms target,
+    public static Result run(List<ArchiveTarget> targets, String environment, String tenant, ManagedKms source, ManagedKms target,
             String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress, SigningIdentity identity, TrustFile trust,
             io.strongroom.archive.RetentionPolicy policy) {
         ArchiveTarget primary = targets.get(0);
@@ -171,7 +171,7 @@ public final class Rewrap {
         return new Result(keys.size(), rewrapped, current, targetVersion);
     }
 
-    private static WrappedDek rewrap(WrappedDek dek, DekContext context, Kms unwrapper, Kms target, String targetKeyId,
+    private static WrappedDek rewrap(WrappedDek dek, DekContext context, ManagedKms unwrapper, ManagedKms target, String targetKeyId,
             Duration timeout) {
         var keyset = Kmses.await(unwrapper.unwrapDekKeyset(dek, context), timeout);
         return Kmses.await(target.wrapDek(targetKeyId, keyset, context), timeout);

@@ -19,7 +19,7 @@ import io.strongroom.crypto.kms.DestroyApproval;
 import io.strongroom.crypto.kms.KeyDestroyedException;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.TestKms;
@@ -181,7 +181,7 @@ class DestroyApprovalTest {
         }
         // on the KMS itself: both still usable
         for (String t : List.of(identityKek, auditKek)) {
-            assertThat(Kmses.await(((Kms) kms).describe(kms.keyIdFor(t)), T)).extracting(KeyVersion::state)
+            assertThat(Kmses.await(((ManagedKms) kms).describe(kms.keyIdFor(t)), T)).extracting(KeyVersion::state)
                     .doesNotContain(KeyState.DISABLED, KeyState.DESTROYED, KeyState.DESTROY_SCHEDULED);
         }
         assertThat(trail.events()).anyMatch(e -> e.getAction() == AuditAction.DISABLE_KEY
@@ -219,7 +219,7 @@ class DestroyApprovalTest {
     }
 
     private List<KeyState> states() {
-        return Kmses.await(((Kms) kms).describe("local://acme"), T).stream().map(KeyVersion::state).toList();
+        return Kmses.await(((ManagedKms) kms).describe("local://acme"), T).stream().map(KeyVersion::state).toList();
     }
 
     /** Two security officers with TOTP secrets (alice, bob) and an operator (carol). */

@@ -1,6 +1,6 @@
 package io.strongroom.testkit;
 
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsUnavailableException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -11,14 +11,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** A KMS that can be taken down (every call fails as unavailable) and brought back, counting calls. */
 public final class FlakyKms {
-    private final Kms kms;
+    private final ManagedKms kms;
     private volatile boolean down;
     private final AtomicInteger failNext = new AtomicInteger();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final java.util.Set<String> denied = ConcurrentHashMap.newKeySet();
 
-    private FlakyKms(Kms delegate) {
-        this.kms = (Kms) Proxy.newProxyInstance(Kms.class.getClassLoader(), new Class<?>[] {Kms.class}, (proxy, method, args) -> {
+    private FlakyKms(ManagedKms delegate) {
+        this.kms = (ManagedKms) Proxy.newProxyInstance(ManagedKms.class.getClassLoader(), new Class<?>[] {ManagedKms.class}, (proxy, method, args) -> {
             boolean async = java.util.concurrent.CompletionStage.class.isAssignableFrom(method.getReturnType());
             if (async) {
                 calls.computeIfAbsent(method.getName(), k -> new AtomicInteger()).incrementAndGet();
@@ -40,12 +40,12 @@ public final class FlakyKms {
         });
     }
 
-    public static FlakyKms wrap(Kms delegate) {
+    public static FlakyKms wrap(ManagedKms delegate) {
         return new FlakyKms(delegate);
     }
 
     /** The KMS to hand to the code under test. */
-    public Kms kms() {
+    public ManagedKms kms() {
         return kms;
     }
 

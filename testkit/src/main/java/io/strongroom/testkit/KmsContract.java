@@ -11,8 +11,11 @@ import io.strongroom.crypto.kms.KeyDestroyedException;
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsContext;
 import io.strongroom.crypto.kms.KmsException;
+import io.strongroom.crypto.kms.KmsProvider;
+import io.strongroom.crypto.kms.KmsProviders;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
 import java.nio.charset.StandardCharsets;
@@ -25,20 +28,40 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The behaviour every KMS backend must have. A backend's test extends this and says how to open
- * a fresh KMS; every test uses its own tenant, so backends may share state across tests.
+ * The behaviour every KMS backend must have, data plane and key administration. A backend's test extends this
+ * and says how to open a fresh KMS, through its {@link KmsProvider} as a deployment does ({@link #provided}); every
+ * test uses its own tenant, so backends may share state across tests.
  */
 public abstract class KmsContract {
     protected static final Duration T = Duration.ofSeconds(30);
     private static final byte[] SECRET = "the plaintext".getBytes(StandardCharsets.UTF_8);
 
-    protected Kms kms;
+    protected ManagedKms kms;
     protected String tenant;
 
     /** A KMS of the backend under test; {@code autoCreate} as in the local backend. */
-    protected abstract Kms open(boolean autoCreate) throws Exception;
+    protected abstract ManagedKms open(boolean autoCreate) throws Exception;
 
-    /** Whether {@link Kms#destroy} destroys at once (AWS KMS can only schedule deletion, 7 days or more). */
+    /**
+     * The backend that {@code kms.type} {@code type} selects, found by {@link java.util.ServiceLoader} and built from
+     * {@code config} as a deployment builds it.
+     *
+     * @throws AssertionError if no provider has that name, or its config type is not {@code config}'s
+     */
+    protected static <C> ManagedKms provided(String type, C config, KmsContext context) {
+        return provider(type, config).create(config, context);
+    }
+
+    /** The provider named {@code type}, checked to bind {@code config}'s type. */
+    @SuppressWarnings("unchecked")
+    protected static <C> KmsProvider<C> provider(String type, C config) {
+        assertThat(KmsProviders.names()).as("KMS providers found by ServiceLoader").contains(type);
+        KmsProvider<?> provider = KmsProviders.named(type);
+        assertThat(provider.configType()).as("config type of KMS provider " + type).isEqualTo(config.getClass());
+        return (KmsProvider<C>) provider;
+    }
+
+    /** Whether {@link ManagedKms#destroy} destroys at once (AWS KMS can only schedule deletion, 7 days or more). */
     protected boolean destroysImmediately() {
         return true;
     }
@@ -146,6 +169,15 @@ public abstract class KmsContract {
         assertThatThrownBy(() -> await(kms.generateDek(kms.keyIdFor(tenant), ctx("s1")), T))
                 .isInstanceOf(UnknownKeyException.class).hasMessageContaining(tenant);
         assertThatThrownBy(() -> await(kms.describe(kms.keyIdFor(tenant)), T)).isInstanceOf(UnknownKeyException.class);
+    }
+
+    @Test
+    void askingWhetherATenantHasAKeyCreatesNone() throws Exception {
+        String keyId = kms.keyIdFor(tenant);
+        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).as("no key yet").isFalse();
+        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).as("and asking made none").isFalse();
+        await(kms.createKek(tenant), T);
+        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).isTrue();
     }
 
     @Test

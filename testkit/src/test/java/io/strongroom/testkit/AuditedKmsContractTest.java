@@ -8,7 +8,7 @@ import io.strongroom.avro.AuditOutcome;
 import io.strongroom.crypto.audit.AuditVerifier;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.audit.InMemoryAuditTrail;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -36,9 +36,9 @@ class AuditedKmsContractTest extends KmsContract {
     private final List<AuditAction> called = new ArrayList<>();
 
     @Override
-    protected Kms open(boolean autoCreate) {
-        Kms audited = new AuditingKms(TestKms.local(dir, autoCreate), trail, "contract-test");
-        return (Kms) Proxy.newProxyInstance(Kms.class.getClassLoader(), new Class<?>[] {Kms.class}, (proxy, method, args) -> {
+    protected ManagedKms open(boolean autoCreate) {
+        ManagedKms audited = new AuditingKms(TestKms.local(dir, autoCreate), trail, "contract-test");
+        return (ManagedKms) Proxy.newProxyInstance(ManagedKms.class.getClassLoader(), new Class<?>[] {ManagedKms.class}, (proxy, method, args) -> {
             AuditAction action = ACTIONS.get(method.getName());
             if (action != null) {
                 called.add(action);

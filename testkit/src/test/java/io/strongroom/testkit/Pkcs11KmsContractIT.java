@@ -3,12 +3,16 @@ package io.strongroom.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsContext;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
+import io.strongroom.crypto.kms.pkcs11.Pkcs11KmsConfig;
+import io.strongroom.crypto.kms.pkcs11.Pkcs11KmsProvider;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import javax.crypto.SecretKey;
@@ -16,7 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The KMS contract against a real PKCS#11 token (SoftHSM2), plus what is specific to PKCS#11. */
+/**
+ * The KMS contract against a real PKCS#11 token (SoftHSM2), opened through its provider ({@code kms.type: pkcs11}), plus
+ * what is specific to PKCS#11.
+ */
 class Pkcs11KmsContractIT extends KmsContract {
     @TempDir static Path registry;
     static int slot;
@@ -35,8 +42,9 @@ class Pkcs11KmsContractIT extends KmsContract {
     }
 
     @Override
-    protected Kms open(boolean autoCreate) {
-        return Pkcs11Kms.open(new Pkcs11Kms.Options(SoftHsm.LIBRARY, slot, SoftHsm.PIN.toCharArray(), registry, autoCreate));
+    protected ManagedKms open(boolean autoCreate) {
+        return provided("pkcs11", new Pkcs11KmsConfig(SoftHsm.LIBRARY, slot, null, registry.toString(), autoCreate),
+                new KmsContext("test", Map.of(Pkcs11KmsProvider.PIN_VARIABLE, SoftHsm.PIN)));
     }
 
     @Test

@@ -16,6 +16,8 @@ import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.strongroom.crypto.kms.KmsProvider;
+import io.strongroom.crypto.kms.KmsProviders;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.AccessDeniedException;
@@ -37,6 +39,10 @@ import java.util.stream.Collectors;
  * {@code .} and {@code -} turned into {@code _} ({@code STRONGROOM_KAFKA_BOOTSTRAP_SERVERS});
  * list values are comma-separated. Any problem becomes a {@link ConfigException} whose message is
  * one line naming the file, the key and, where known, the line.
+ *
+ * <p>The KMS backend's settings are its {@link KmsProvider}'s: each provider's section, {@code kms.<config key>},
+ * binds to that provider's own record by the same rules (its keys are overridable too), so a backend added by a
+ * provider on the class path needs nothing here.
  */
 public final class ConfigLoader {
     /** Prefix of override variables. */
@@ -81,10 +87,77 @@ public final class ConfigLoader {
             throw new ConfigException("config " + file + ": the top level must be a mapping of keys, got " + tree.getNodeType());
         }
         applyOverrides((ObjectNode) tree, env);
+        Map<String, Integer> lines = lines(text);
+        Map<String, JsonNode> sections = kmsSections(file, (ObjectNode) tree, lines);
+        StrongroomConfig config;
         try {
-            return YAML.treeToValue(tree, StrongroomConfig.class);
+            config = YAML.treeToValue(tree, StrongroomConfig.class);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(explain(file, e, lines(text)));
+            throw new ConfigException(explain(file, e, lines, ""));
+        }
+        // the selected backend's section, and every other one present: a provider on the class path that this file
+        // does not use and does not configure is not asked for its defaults
+        Map<String, Object> backends = new LinkedHashMap<>();
+        for (KmsProvider<?> p : KmsProviders.all().values()) {
+            JsonNode section = sections.get(p.name());
+            if (section == null && !p.name().equals(config.kms().type())) {
+                continue;
+            }
+            String prefix = "kms." + p.configKey() + ".";
+            try {
+                backends.put(p.name(), YAML.treeToValue(section != null ? section : YAML.createObjectNode(), p.configType()));
+            } catch (JsonProcessingException e) {
+                throw new ConfigException(explain(file, e, lines, prefix));
+            }
+        }
+        return config.withKms(config.kms().withBackends(backends));
+    }
+
+    /**
+     * Takes every KMS provider's section ({@code kms.<config key>}) out of {@code root}, by provider name: each binds to
+     * its provider's own record. A key under {@code kms} that is neither a shared setting nor a provider's is an error.
+     */
+    private static Map<String, JsonNode> kmsSections(Path file, ObjectNode root, Map<String, Integer> lines) {
+        Map<String, JsonNode> sections = new LinkedHashMap<>();
+        if (!(root.get("kms") instanceof ObjectNode kms)) {
+            return sections; // absent (defaults), or not a mapping (reported when binding)
+        }
+        java.util.SortedSet<String> known = new java.util.TreeSet<>();
+        for (RecordComponent c : StrongroomConfig.KmsSettings.class.getRecordComponents()) {
+            if (!Map.class.isAssignableFrom(c.getType())) {
+                known.add(KEBAB.translate(c.getName()));
+            }
+        }
+        for (KmsProvider<?> p : KmsProviders.all().values()) {
+            if (!known.add(p.configKey())) {
+                throw new IllegalStateException("KMS provider '" + p.name() + "' reads kms." + p.configKey()
+                        + ", a setting every backend shares: give it another configKey()");
+            }
+        }
+        for (java.util.Iterator<String> names = kms.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                String key = "kms." + name;
+                String line = lines.containsKey(key) ? " at line " + lines.get(key) : "";
+                throw new ConfigException("config " + file + ": unknown key '" + key + "'" + line + " (known keys here: "
+                        + String.join(", ", known) + ")");
+            }
+        }
+        for (KmsProvider<?> p : KmsProviders.all().values()) {
+            JsonNode section = kms.remove(p.configKey());
+            if (section != null && !section.isNull()) {
+                sections.put(p.name(), section);
+            }
+        }
+        return sections;
+    }
+
+    /** What {@code type} (a provider's config record) holds when its section is absent: its compact constructor's defaults. */
+    static <C> C defaults(Class<C> type) {
+        try {
+            return YAML.treeToValue(YAML.createObjectNode(), type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the defaults of " + type.getName() + " do not bind: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -92,6 +165,9 @@ public final class ConfigLoader {
     public static Map<String, String> overridableKeys() {
         Map<String, String> keys = new LinkedHashMap<>();
         collect(StrongroomConfig.class, "", keys);
+        for (KmsProvider<?> p : KmsProviders.all().values()) {
+            collect(p.configType(), "kms." + p.configKey() + ".", keys);
+        }
         return keys;
     }
 
@@ -148,8 +224,10 @@ public final class ConfigLoader {
         return lines;
     }
 
-    private static String explain(Path file, JsonProcessingException e, Map<String, Integer> lines) {
-        String key = e instanceof JsonMappingException m ? path(m.getPath()) : "";
+    /** One line for {@code e}; {@code prefix} is the path of the node that was bound ({@code kms.local.}), or empty. */
+    private static String explain(Path file, JsonProcessingException e, Map<String, Integer> lines, String prefix) {
+        String relative = e instanceof JsonMappingException m ? path(m.getPath()) : "";
+        String key = relative.isEmpty() ? (prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1)) : prefix + relative;
         String line = lines.containsKey(key) ? " at line " + lines.get(key) : "";
         String where = "config " + file + ": ";
         if (e instanceof UnrecognizedPropertyException u) {

@@ -4,6 +4,8 @@ import io.strongroom.archiver.ArchiverConfig;
 import io.strongroom.archive.S3Settings;
 import io.strongroom.encryptor.EncryptorConfig;
 import io.strongroom.coordinator.RotationPolicy;
+import io.strongroom.crypto.kms.KmsProvider;
+import io.strongroom.crypto.kms.KmsProviders;
 import io.strongroom.ingest.IngestConfig;
 import java.time.Duration;
 import java.util.HashMap;
@@ -37,6 +39,12 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         Restore restore, Audit audit, io.strongroom.anomaly.AnomalyConfig anomaly, MetricsSettings metrics,
         Identity identity, Heads heads) {
 
+    /** This configuration with {@code kms} as its key management settings. */
+    public StrongroomConfig withKms(KmsSettings kms) {
+        return new StrongroomConfig(environment, dataDir, kafka, s3, kms, ingest, encryptor, archiver, coordinator, restore,
+                audit, anomaly, metrics, identity, heads);
+    }
+
     /** The rotation policy of {@code tenant}: its own, its classification's, or the default. */
     public RotationPolicy rotationPolicy(String tenant) {
         return coordinator.policyOf(tenant, ingest.highestFor(tenant));
@@ -54,7 +62,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
         }
         dataDir = Objects.requireNonNullElse(dataDir, "./data");
         kafka = Objects.requireNonNullElse(kafka, new Kafka(null, null, null, null));
-        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null, null, null, null, null, null));
+        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null, null, null, null));
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
@@ -214,20 +222,22 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
     }
 
     /**
-     * Key management.
+     * Key management: what every backend shares. The backend itself is a {@link KmsProvider} found by
+     * {@link java.util.ServiceLoader} and selected by {@code type}; its settings are its own record, bound by
+     * {@link ConfigLoader} from {@code kms.<its config key>} ({@code kms.local}, {@code kms.pkcs11}, {@code kms.aws}).
      *
-     * @param type backend: {@code local} (more in later releases)
-     * @param local settings of the local backend
+     * @param type backend: a provider's name ({@code local}, {@code pkcs11}, {@code aws-kms}, or a third party's)
      * @param timeout how long a KMS call may take before it fails (closed)
      * @param auditBuffer audit events in flight before key operations wait for Kafka
      * @param retryAttempts attempts for transient KMS failures, the first included
      * @param unwrapCacheSize unwrapped data keys kept in memory
      * @param unwrapCacheTtl how long an unwrapped data key is kept
+     * @param backends the providers' settings, by provider name: the selected one's and every one the file configures
+     *     (one missing here has its defaults)
      */
-    public record KmsSettings(String type, LocalKmsSettings local, Pkcs11Settings pkcs11, AwsKmsSettings aws, Duration timeout,
-            Integer auditBuffer, Integer retryAttempts, Integer unwrapCacheSize, Duration unwrapCacheTtl) {
+    public record KmsSettings(String type, Duration timeout, Integer auditBuffer, Integer retryAttempts,
+            Integer unwrapCacheSize, Duration unwrapCacheTtl, Map<String, Object> backends) {
         public KmsSettings {
-            aws = Objects.requireNonNullElse(aws, new AwsKmsSettings(null, null, null));
             auditBuffer = Objects.requireNonNullElse(auditBuffer, 1000);
             retryAttempts = Objects.requireNonNullElse(retryAttempts, 5);
             unwrapCacheSize = Objects.requireNonNullElse(unwrapCacheSize, 1000);
@@ -245,68 +255,43 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
                 throw new IllegalArgumentException("kms.audit-buffer must be between 1 and 1000000, got " + auditBuffer);
             }
             type = Objects.requireNonNullElse(type, "local");
-            local = Objects.requireNonNullElse(local, new LocalKmsSettings(null, null, null, null));
-            pkcs11 = Objects.requireNonNullElse(pkcs11, new Pkcs11Settings(null, null, null, null, null));
             timeout = Objects.requireNonNullElse(timeout, Duration.ofSeconds(10));
-            if (!List.of("local", "pkcs11", "aws-kms").contains(type)) {
-                throw new IllegalArgumentException("kms.type must be one of [local, pkcs11, aws-kms], got '" + type + "'");
-            }
+            KmsProviders.named(type); // "kms.type must be one of [...]"
             if (timeout.isZero() || timeout.isNegative()) {
                 throw new IllegalArgumentException("kms.timeout must be positive, got " + timeout);
             }
+            backends = Map.copyOf(Objects.requireNonNullElse(backends, Map.of()));
         }
-    }
 
-    /**
-     * The local (development) KMS.
-     *
-     * @param directory where the master-key file and the encrypted tenant keys are kept
-     * @param autoCreate create a tenant's key on first use instead of failing closed
-     * @param passphraseFile file holding the passphrase; else {@code $STRONGROOM_KMS_PASSPHRASE}
-     * @param allowInProd run even in a production environment (not recommended)
-     */
-    public record LocalKmsSettings(String directory, Boolean autoCreate, String passphraseFile, Boolean allowInProd) {
-        public LocalKmsSettings {
-            directory = Objects.requireNonNullElse(directory, "./data/kms");
-            autoCreate = Objects.requireNonNullElse(autoCreate, false);
-            allowInProd = Objects.requireNonNullElse(allowInProd, false);
+        /** These settings with {@code backends} as every provider's settings. */
+        public KmsSettings withBackends(Map<String, Object> backends) {
+            return new KmsSettings(type, timeout, auditBuffer, retryAttempts, unwrapCacheSize, unwrapCacheTtl, backends);
         }
-    }
 
-    /**
-     * A PKCS#11 token (HSM).
-     *
-     * @param library path of the PKCS#11 module
-     * @param slotListIndex index of the token's slot
-     * @param pinFile file holding the user PIN; else {@code $STRONGROOM_PKCS11_PIN}
-     * @param directory where key versions and their states are recorded
-     * @param autoCreate create a tenant's key on first use instead of failing closed
-     */
-    public record Pkcs11Settings(String library, Integer slotListIndex, String pinFile, String directory, Boolean autoCreate) {
-        public Pkcs11Settings {
-            library = Objects.requireNonNullElse(library, "/usr/lib/softhsm/libsofthsm2.so");
-            slotListIndex = Objects.requireNonNullElse(slotListIndex, 0);
-            directory = Objects.requireNonNullElse(directory, "./data/kms-pkcs11");
-            autoCreate = Objects.requireNonNullElse(autoCreate, false);
-            if (slotListIndex < 0) {
-                throw new IllegalArgumentException("kms.pkcs11.slot-list-index must be >= 0, got " + slotListIndex);
+        /** The provider {@code type} names. */
+        public KmsProvider<?> provider() {
+            return KmsProviders.named(type);
+        }
+
+        /** The settings of {@code provider}: as configured, or its defaults. */
+        public <C> C settings(KmsProvider<C> provider) {
+            Object configured = backends.get(provider.name());
+            return provider.configType().cast(configured != null ? configured : ConfigLoader.defaults(provider.configType()));
+        }
+
+        /**
+         * The settings of the provider whose config record is {@code type} (for code that knows the backend, such as
+         * the AWS access plan).
+         *
+         * @throws IllegalArgumentException if no provider reads {@code type}
+         */
+        public <C> C settings(Class<C> type) {
+            for (KmsProvider<?> p : KmsProviders.all().values()) {
+                if (p.configType() == type) {
+                    return type.cast(settings(p));
+                }
             }
-        }
-    }
-
-    /**
-     * AWS KMS. Credentials come from the AWS default chain (environment, profile, instance role).
-     *
-     * @param region AWS region; unset uses the default chain ({@code AWS_REGION})
-     * @param aliasPrefix prefix of the per-tenant aliases
-     * @param endpoint endpoint override (VPC endpoint, LocalStack); unset for AWS itself
-     */
-    public record AwsKmsSettings(String region, String aliasPrefix, String endpoint) {
-        public AwsKmsSettings {
-            aliasPrefix = Objects.requireNonNullElse(aliasPrefix, "alias/strongroom-");
-            if (!aliasPrefix.startsWith("alias/")) {
-                throw new IllegalArgumentException("kms.aws.alias-prefix must start with alias/, got '" + aliasPrefix + "'");
-            }
+            throw new IllegalArgumentException("no KMS provider is configured by " + type.getName());
         }
     }
 

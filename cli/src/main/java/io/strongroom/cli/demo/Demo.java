@@ -98,7 +98,7 @@ public final class Demo {
                     config.encryptor().segmentMaxBytes());
             sandbox.kafka().createTopics(config.kafka().partitions(), generator.topics().toArray(String[]::new));
         }
-        try (Kms kms = KmsFactory.create(config, "coordinator");
+        try (io.strongroom.crypto.kms.ManagedKms kms = KmsFactory.create(config, "coordinator");
                 KafkaProducer<String, io.strongroom.avro.KeyVersionEvent> keys = new KafkaProducer<>(
                         config.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(), Topics.KEYS.valueSerde().serializer())) {
             new KeyPublisher(kms, keys, config.kms().timeout(), "coordinator").ensure(tenants);
@@ -107,7 +107,7 @@ public final class Demo {
         List<CdcRecord> records = generator.generate();
         List<Produced> produced = new ArrayList<>();
         Map<String, Long> sealReasons;
-        try (Kms kms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
+        try (io.strongroom.crypto.kms.ManagedKms kms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
                 Pipeline pipeline = Pipeline.start(config, kms, ingestKms)) {
             // one producer, one burst, the malformed record half-way: each tenant's events of a partition then reach the
             // encryptor within one segment-max-age, so that the same seed gives the same segments

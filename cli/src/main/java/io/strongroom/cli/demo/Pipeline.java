@@ -9,6 +9,7 @@ import io.strongroom.coordinator.TopicProvisioner;
 import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.encryptor.EncryptorService;
 import io.strongroom.ingest.DeadLetterSealer;
 import io.strongroom.ingest.IngestService;
@@ -41,10 +42,10 @@ public final class Pipeline implements AutoCloseable {
     /**
      * Provisions Strongroom's topics and starts the three data-path services.
      *
-     * @param kms the encryptor's KMS
+     * @param kms the encryptor's KMS (the encryptor sees its data plane; whether a tenant has a key is asked of it here)
      * @param ingestKms ingest's KMS (seals dead letters)
      */
-    public static Pipeline start(StrongroomConfig config, Kms kms, Kms ingestKms) {
+    public static Pipeline start(StrongroomConfig config, ManagedKms kms, Kms ingestKms) {
         try (Admin admin = Admin.create(config.kafka().clientProperties())) {
             TopicProvisioner.ensureTopics(admin, config.kafka().partitions(), config.kafka().replication(),
                     config.encryptor().segmentMaxBytes());
@@ -60,7 +61,8 @@ public final class Pipeline implements AutoCloseable {
         meters.add(encryptorMeters);
         meters.add(io.micrometer.core.instrument.Metrics.globalRegistry);
         EncryptorService encryptor = EncryptorService.start(config.encryptor(), config.environment(), kms,
-                config.kafka().clientProperties(), state, meters);
+                io.strongroom.cli.KmsFactory.tenantKeys(kms, config.encryptor().kmsTimeout()), config.kafka().clientProperties(),
+                state, meters);
         ArchiverService archiver = ArchiverService.start(config.archiver(), config.s3(), config.environment(),
                 config.kafka().clientProperties(), config.signingIdentity(io.strongroom.crypto.identity.Role.ARCHIVER));
         io.strongroom.cli.ServiceMeters.archiver(archiver, io.micrometer.core.instrument.Metrics.globalRegistry);

@@ -3,6 +3,9 @@ package io.strongroom.cli.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.strongroom.crypto.kms.aws.AwsKmsConfig;
+import io.strongroom.crypto.kms.local.LocalKmsConfig;
+import io.strongroom.crypto.kms.pkcs11.Pkcs11KmsConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +35,7 @@ class ConfigLoaderTest {
         assertThat(c.encryptor().segmentMaxRecords()).isEqualTo(10_000);
         assertThat(c.encryptor().segmentMaxAge()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.kms().type()).isEqualTo("local");
-        assertThat(c.kms().local().autoCreate()).isFalse();
+        assertThat(c.kms().settings(io.strongroom.crypto.kms.local.LocalKmsConfig.class).autoCreate()).isFalse();
         assertThat(c.s3().region()).isEqualTo("us-east-1");
         assertThat(c.ingest().topicPattern()).isEqualTo("cdc\\..*");
     }
@@ -103,6 +106,39 @@ class ConfigLoaderTest {
                 .hasMessageContaining("kafka.bootstrap-servers must be host:port");
         assertThatThrownBy(() -> load(MINIMAL + "kms:\n  type: vault\n"))
                 .hasMessageContaining("kms.type must be one of [local, pkcs11, aws-kms], got 'vault'");
+    }
+
+    @Test
+    void eachKmsBackendsSectionBindsToItsProvidersOwnRecord() throws Exception {
+        StrongroomConfig c = ConfigLoader.load(file(MINIMAL + "kms:\n  type: pkcs11\n  pkcs11:\n    slot-list-index: 3\n"
+                + "  aws:\n    alias-prefix: alias/sr-\n"), Map.of("STRONGROOM_KMS_LOCAL_DIRECTORY", "/var/lib/sr-kms"));
+        assertThat(c.kms().provider().name()).isEqualTo("pkcs11");
+        assertThat(c.kms().settings(Pkcs11KmsConfig.class)).isEqualTo(
+                new Pkcs11KmsConfig("/usr/lib/softhsm/libsofthsm2.so", 3, null, "./data/kms-pkcs11", false));
+        assertThat(c.kms().settings(AwsKmsConfig.class).aliasPrefix()).isEqualTo("alias/sr-");
+        assertThat(c.kms().settings(LocalKmsConfig.class).directory()).as("overridden from the environment")
+                .isEqualTo("/var/lib/sr-kms");
+        assertThat(ConfigLoader.overridableKeys()).containsEntry("kms.pkcs11.pin-file", "STRONGROOM_KMS_PKCS11_PIN_FILE")
+                .containsEntry("kms.aws.endpoint", "STRONGROOM_KMS_AWS_ENDPOINT");
+    }
+
+    @Test
+    void aBadKmsBackendSettingIsNamedWithItsSection() {
+        assertThatThrownBy(() -> load(MINIMAL + "kms:\n  pkcs11:\n    slot-list-index: -1\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageEndingWith("kms.pkcs11.slot-list-index must be >= 0, got -1");
+        assertThatThrownBy(() -> load(MINIMAL + "kms:\n  aws:\n    alias-prefix: strongroom-\n"))
+                .hasMessageEndingWith("kms.aws.alias-prefix must start with alias/, got 'strongroom-'");
+        assertThatThrownBy(() -> load(MINIMAL + "kms:\n  local:\n    directroy: /x\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown key 'kms.local.directroy' at line 6")
+                .hasMessageContaining("known keys here: allow-in-prod, auto-create, directory, passphrase-file");
+        assertThatThrownBy(() -> load(MINIMAL + "kms:\n  local:\n    auto-create: maybe\n"))
+                .hasMessageContaining("wrong type for 'kms.local.auto-create' at line 6: expected true or false");
+        assertThatThrownBy(() -> load(MINIMAL + "kms:\n  vault:\n    address: https://vault:8200\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown key 'kms.vault' at line 5 (known keys here: audit-buffer, aws, local, pkcs11, "
+                        + "retry-attempts, timeout, type, unwrap-cache-size, unwrap-cache-ttl)");
     }
 
     @Test

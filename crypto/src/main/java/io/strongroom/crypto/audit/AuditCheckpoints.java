@@ -143,7 +143,7 @@ public final class AuditCheckpoints {
     }
 
     /** Makes a new signing key, its private half encrypted under the KMS; returns it as stored (JSON). */
-    public static byte[] newSigningKey(Kms kms, String environment, Duration timeout) {
+    public static byte[] newSigningKey(io.strongroom.crypto.kms.ManagedKms kms, String environment, Duration timeout) {
         try {
             KeysetHandle privateKeyset = KeysetHandle.generateNew(PredefinedSignatureParameters.ED25519);
             String keyId = Kmses.await(kms.createKek(KEY_TENANT), timeout);
@@ -190,7 +190,7 @@ public final class AuditCheckpoints {
     }
 
     /** Signing keys made and opened through {@code kms} (each open an audited unwrap). */
-    public static KeySource through(Kms kms, String environment, Duration timeout) {
+    public static KeySource through(io.strongroom.crypto.kms.ManagedKms kms, String environment, Duration timeout) {
         return new KeySource() {
             @Override
             public byte[] make() {

@@ -8,7 +8,7 @@ import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.KeyDestroyedException;
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
 import java.time.Instant;
@@ -18,17 +18,17 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
- * Records every operation of a {@link Kms} on an {@link AuditTrail}: one record per call, with the
+ * Records every operation of a {@link ManagedKms}, data plane and key administration, on an {@link AuditTrail}: one record per call, with the
  * principal, action, key, version, tenant, segment and outcome ({@code DENIED} for unknown,
  * disabled or destroyed keys, {@code FAILURE} for other errors). The result reaches the caller
  * only after its record was accepted, so nothing runs unaudited; if the trail fails, so does the call.
  */
-public final class AuditingKms implements Kms {
-    private final Kms delegate;
+public final class AuditingKms implements ManagedKms {
+    private final ManagedKms delegate;
     private final AuditTrail trail;
     private final String principal;
 
-    public AuditingKms(Kms delegate, AuditTrail trail, String principal) {
+    public AuditingKms(ManagedKms delegate, AuditTrail trail, String principal) {
         this.delegate = delegate;
         this.trail = trail;
         this.principal = principal;

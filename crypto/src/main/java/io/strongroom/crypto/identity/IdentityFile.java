@@ -54,7 +54,7 @@ public final class IdentityFile {
      * Writes a new identity to {@code file} (mode 0600) with its private keyset encrypted under {@code kms}; refuses to
      * replace one.
      */
-    public static SigningIdentity createWrapped(Path file, Role role, String environment, io.strongroom.crypto.kms.Kms kms,
+    public static SigningIdentity createWrapped(Path file, Role role, String environment, io.strongroom.crypto.kms.ManagedKms kms,
             java.time.Duration timeout) throws IOException {
         SigningIdentity id = SigningIdentity.generate(role, environment);
         byte[] bytes;

@@ -32,7 +32,7 @@ public final class CachingKms extends ForwardingKms {
     private final java.util.Set<String> unusable = new java.util.HashSet<>();
     private final java.util.List<AutoCloseable> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private CachingKms(Kms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
+    private CachingKms(ManagedKms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
         super(delegate);
         this.ttlNanos = ttl.toNanos();
         this.nanoTime = nanoTime;
@@ -45,11 +45,11 @@ public final class CachingKms extends ForwardingKms {
     }
 
     /** Wraps {@code delegate} with a cache of at most {@code maxEntries} DEKs kept for {@code ttl}. */
-    public static CachingKms wrap(Kms delegate, int maxEntries, Duration ttl) {
+    public static CachingKms wrap(ManagedKms delegate, int maxEntries, Duration ttl) {
         return wrap(delegate, maxEntries, ttl, System::nanoTime);
     }
 
-    static CachingKms wrap(Kms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
+    static CachingKms wrap(ManagedKms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
         if (maxEntries < 1) {
             throw new IllegalArgumentException("maxEntries must be at least 1, got " + maxEntries);
         }

@@ -5,11 +5,14 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
-/** A {@link Kms} that forwards every call to a delegate; decorators override what they change. */
-public abstract class ForwardingKms implements Kms {
-    protected final Kms delegate;
+/**
+ * A {@link ManagedKms} that forwards every call, data plane and key administration, to a delegate; decorators
+ * override what they change.
+ */
+public abstract class ForwardingKms implements ManagedKms {
+    protected final ManagedKms delegate;
 
-    protected ForwardingKms(Kms delegate) {
+    protected ForwardingKms(ManagedKms delegate) {
         this.delegate = delegate;
     }
 

@@ -31,4 +31,20 @@ public final class Kmses {
             throw new KmsException("interrupted while waiting for the KMS");
         }
     }
+
+    /**
+     * Whether {@code keyId} exists, asked without creating it ({@link KeyAdmin#describe}). Only "unknown" counts as no:
+     * a disabled key, or a KMS that cannot say (unavailable, timed out), counts as yes, so that the caller takes its
+     * usual path and fails or waits there.
+     */
+    public static boolean hasKek(KeyAdmin admin, String keyId, Duration timeout) {
+        try {
+            await(admin.describe(keyId), timeout);
+            return true;
+        } catch (UnknownKeyException e) {
+            return false;
+        } catch (KmsException e) {
+            return true;
+        }
+    }
 }

@@ -10,19 +10,19 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 /**
- * Micrometer metrics of a {@link Kms}: {@code strongroom.kms.calls} (timer) tagged with
+ * Micrometer metrics of a {@link ManagedKms}, both halves: {@code strongroom.kms.calls} (timer) tagged with
  * {@code operation}, {@code backend} (the key id scheme) and {@code outcome} ({@code success} or
  * the failure's exception type).
  */
 public final class MeteredKms extends ForwardingKms {
     private final MeterRegistry registry;
 
-    private MeteredKms(Kms delegate, MeterRegistry registry) {
+    private MeteredKms(ManagedKms delegate, MeterRegistry registry) {
         super(delegate);
         this.registry = registry;
     }
 
-    public static Kms wrap(Kms delegate, MeterRegistry registry) {
+    public static ManagedKms wrap(ManagedKms delegate, MeterRegistry registry) {
         return new MeteredKms(delegate, registry);
     }
 

@@ -32,7 +32,7 @@ public final class ResilientKms extends ForwardingKms {
     private final Duration maxBackoff;
     private final int maxAttempts;
 
-    private ResilientKms(Kms delegate, Duration initialBackoff, Duration maxBackoff, int maxAttempts) {
+    private ResilientKms(ManagedKms delegate, Duration initialBackoff, Duration maxBackoff, int maxAttempts) {
         super(delegate);
         this.initialBackoff = initialBackoff;
         this.maxBackoff = maxBackoff;
@@ -44,7 +44,7 @@ public final class ResilientKms extends ForwardingKms {
      *
      * @param maxAttempts attempts in all, the first included (at least 1)
      */
-    public static Kms wrap(Kms delegate, Duration initialBackoff, Duration maxBackoff, int maxAttempts) {
+    public static ManagedKms wrap(ManagedKms delegate, Duration initialBackoff, Duration maxBackoff, int maxAttempts) {
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
         }

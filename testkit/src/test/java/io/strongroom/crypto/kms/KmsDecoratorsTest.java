@@ -21,7 +21,7 @@ class KmsDecoratorsTest {
     @Test
     void transientFailuresAreRetriedWithBackoff() {
         FlakyKms flaky = FlakyKms.wrap(TestKms.local(dir, true));
-        Kms kms = ResilientKms.wrap(flaky.kms(), Duration.ofMillis(10), Duration.ofMillis(50), 5);
+        ManagedKms kms = ResilientKms.wrap(flaky.kms(), Duration.ofMillis(10), Duration.ofMillis(50), 5);
         flaky.failNext(3);
         DataKey dek = await(kms.generateDek("local://acme", CTX), T);
         assertThat(dek.wrapped().keyVersion()).isEqualTo("1");
@@ -31,7 +31,7 @@ class KmsDecoratorsTest {
     @Test
     void retriesStopAfterMaxAttemptsWithTheLastError() {
         FlakyKms flaky = FlakyKms.wrap(TestKms.local(dir, true));
-        Kms kms = ResilientKms.wrap(flaky.kms(), Duration.ofMillis(5), Duration.ofMillis(10), 3);
+        ManagedKms kms = ResilientKms.wrap(flaky.kms(), Duration.ofMillis(5), Duration.ofMillis(10), 3);
         flaky.goDown();
         assertThatThrownBy(() -> await(kms.generateDek("local://acme", CTX), T)).isInstanceOf(KmsUnavailableException.class);
         assertThat(flaky.calls("generateDek")).isEqualTo(3);
@@ -40,7 +40,7 @@ class KmsDecoratorsTest {
     @Test
     void unknownKeysAndMutationsAreNeverRetried() {
         FlakyKms flaky = FlakyKms.wrap(TestKms.local(dir, false));
-        Kms kms = ResilientKms.wrap(flaky.kms(), Duration.ofMillis(5), Duration.ofMillis(10), 5);
+        ManagedKms kms = ResilientKms.wrap(flaky.kms(), Duration.ofMillis(5), Duration.ofMillis(10), 5);
         assertThatThrownBy(() -> await(kms.generateDek("local://nobody", CTX), T)).isInstanceOf(UnknownKeyException.class);
         assertThat(flaky.calls("generateDek")).isEqualTo(1);
         await(kms.createKek("acme"), T);
@@ -89,7 +89,7 @@ class KmsDecoratorsTest {
     @Test
     void callsAreTimedByOperationBackendAndOutcome() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Kms kms = MeteredKms.wrap(TestKms.local(dir, false), registry);
+        ManagedKms kms = MeteredKms.wrap(TestKms.local(dir, false), registry);
         await(kms.createKek("acme"), T);
         await(kms.generateDek("local://acme", CTX), T);
         assertThatThrownBy(() -> await(kms.generateDek("local://nobody", CTX), T)).isInstanceOf(UnknownKeyException.class);

@@ -7,7 +7,7 @@ import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.KmsUnavailableException;
 import io.strongroom.crypto.kms.UnknownKeyException;
@@ -48,7 +48,7 @@ import software.amazon.awssdk.services.kms.model.NotFoundException;
  * {@link KmsUnavailableException} (retryable); a ciphertext or context that does not match →
  * {@link KmsException}.
  */
-public final class AwsKms implements Kms {
+public final class AwsKms implements ManagedKms {
     /** The tag every KEK version carries, its tenant: IAM policies scope grants to keys that have it. */
     public static final String TENANT_TAG = "strongroom:tenant";
     /** Encryption-context key holding the environment of a wrapped DEK (for {@code kms:EncryptionContext:environment}). */

@@ -8,7 +8,7 @@ import io.strongroom.crypto.kms.KeyDestroyedException;
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
-import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * and destroy a version's material; and the MAC that authenticates the key registry
  * ({@link #registryMac}, under a key only the KMS's key holders have). Versions are numbered 1, 2, ... per tenant.
  */
-public abstract class VersionedKms implements Kms {
+public abstract class VersionedKms implements ManagedKms {
     private static final Pattern TENANT = io.strongroom.crypto.kms.SystemTenants.NAME;
 
     private final String scheme;
