@@ -1,6 +1,8 @@
 package io.strongroom.cli;
 
 import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.avro.AuditAction;
+import io.strongroom.avro.AuditOutcome;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.identity.TrustFile;
@@ -14,7 +16,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * A {@link Verifier} run as the configuration says: the archive and its replicas, the trust file, the chain heads'
  * allowed age ({@code heads.interval} × {@code heads.stale-after-intervals}) and {@code restore.parallelism}. What
- * {@code strongroom verify} and the coordinator's scheduled verification both run.
+ * {@code strongroom verify} and the coordinator's scheduled verification both run; audited as {@code VERIFY}.
  */
 final class Verification {
     private Verification() {}
@@ -30,7 +32,10 @@ final class Verification {
             }
             List<ArchiveTarget> targets = c.archiver().replicas().isEmpty() ? List.of() : c.archiveTargets();
             try {
-                return Verifier.verify(reader, targets, request, kms, trust != null, progress);
+                Verifier.Report report = Verifier.verify(reader, targets, request, trust != null, progress);
+                kms.record(AuditAction.VERIFY, report.ok() ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE, tenant, null,
+                        report.auditDetail());
+                return report;
             } finally {
                 targets.forEach(ArchiveTarget::close);
             }

@@ -3,9 +3,6 @@ package io.strongroom.restore;
 import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.archive.ArchiveRepair;
 import io.strongroom.archive.ArchiveTarget;
-import io.strongroom.avro.AuditAction;
-import io.strongroom.avro.AuditOutcome;
-import io.strongroom.crypto.audit.AuditingKms;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -56,6 +53,12 @@ public final class Verifier {
             problems = List.copyOf(problems);
         }
 
+        /** What the {@code VERIFY} audit event says of it. */
+        public String auditDetail() {
+            return "verified " + segments + " segments, " + events + " events"
+                    + (ok() ? "" : ", " + problems.size() + " problems");
+        }
+
         /** Nothing damaged, missing or undecryptable. */
         public boolean ok() {
             return problems.isEmpty();
@@ -82,11 +85,12 @@ public final class Verifier {
     }
 
     /**
-     * Verifies what {@code reader} reads, compares {@code targets} (the primary first, then the replicas; fewer than two:
-     * nothing to compare) and records the outcome on {@code kms}'s audit trail.
+     * Verifies what {@code reader} reads and compares {@code targets} (the primary first, then the replicas; fewer than
+     * two: nothing to compare). The caller audits the outcome ({@link Report#auditDetail}) as {@code VERIFY}: every data
+     * key unwrapped on the way is audited by the reader's KMS.
      */
-    public static Report verify(ArchiveReader reader, List<ArchiveTarget> targets, Request request, AuditingKms kms,
-            boolean authenticated, RestoreJob.Progress progress) {
+    public static Report verify(ArchiveReader reader, List<ArchiveTarget> targets, Request request, boolean authenticated,
+            RestoreJob.Progress progress) {
         RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(request.environment(), request.tenant(), null,
                 null, request.parallelism(), null, null, null, request.sample(), request.since()), progress);
         List<String> problems = new ArrayList<>(r.problems());
@@ -96,12 +100,8 @@ public final class Verifier {
             ArchiveRepair.differences(targets, prefix).forEach(d -> problems.add("replicas differ: " + d));
         }
         Instant now = Instant.now();
-        Report report = new Report(request.environment(), request.tenant(), authenticated, r.authenticity(now),
+        return new Report(request.environment(), request.tenant(), authenticated, r.authenticity(now),
                 request.sample() == null ? 1.0 : request.sample(), request.since(), r.segments(), r.events(), r.bytes(),
                 problems, r.elapsed(), now);
-        kms.record(AuditAction.VERIFY, report.ok() ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE, request.tenant(), null,
-                "verified " + r.segments() + " segments, " + r.events() + " events"
-                        + (report.ok() ? "" : ", " + problems.size() + " problems"));
-        return report;
     }
 }
