@@ -22,6 +22,7 @@ public final class SandboxMain {
     public static CommandLine commandLine() {
         CommandLine cli = Main.commandLine();
         CommandSpec spec = cli.getCommandSpec();
+        spec.usageMessage().footer(new String[0]); // the production jar's footer says where demo and local are: here
         // demo first in --help, local before help, as they were listed when they were in the production jar
         Map<String, CommandLine> production = new LinkedHashMap<>(cli.getSubcommands());
         production.keySet().forEach(spec::removeSubcommand);
