@@ -18,8 +18,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "strongroom", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming, encrypted, key-rotating backups for SaaS data on Kafka.",
-        footer = {"", "demo and local (embedded Kafka and S3) are not in this jar: they are in the sandbox jar,",
-            "sandbox/target/strongroom-sandbox.jar, which ./strongroom runs from a clone of the repository."},
+        footer = {"", "demo and local (embedded Kafka and S3) are in the sandbox jar, not this one:",
+            "sandbox/target/strongroom-sandbox.jar, run by ./strongroom in a clone."},
         subcommands = {ServiceCommands.Ingest.class, ServiceCommands.Encryptor.class,
             ServiceCommands.Archiver.class, ServiceCommands.Coordinator.class, ServiceCommands.Anomaly.class, RestoreCommand.class,
             VerifyCommand.class, ReportCommand.class, AuditCommand.class, AccessCommand.class, AclsCommand.class, DlqCommand.class, ArchiveCommand.class, KeysCommand.class, IdentityCommand.class,

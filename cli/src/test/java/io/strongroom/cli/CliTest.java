@@ -22,7 +22,8 @@ class CliTest {
         }
         String help = CliRun.run("--help").out();
         assertThat(help).doesNotContainPattern("(?m)^  (demo|local) ")
-                .contains("demo and local (embedded Kafka and S3) are not in this jar: they are in the sandbox jar,");
+                .contains("demo and local (embedded Kafka and S3) are in the sandbox jar, not this one:\n"
+                        + "sandbox/target/strongroom-sandbox.jar, run by ./strongroom in a clone.");
     }
 
     @Test

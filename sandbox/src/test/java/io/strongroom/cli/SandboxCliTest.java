@@ -14,7 +14,7 @@ class SandboxCliTest {
             assertThat(help).as(command).containsPattern("(?m)^  " + command + "\\b");
         }
         assertThat(help.indexOf("  demo ")).as("demo comes first").isLessThan(help.indexOf("  ingest "));
-        assertThat(help).doesNotContain("not in this jar");
+        assertThat(help).doesNotContain("not this one");
     }
 
     @Test
