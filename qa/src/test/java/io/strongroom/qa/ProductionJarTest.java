@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.InputStream;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 import org.junit.jupiter.api.Assumptions;
@@ -15,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * The production jar, {@code cli/target/strongroom.jar} (the one the Docker image ships), carries neither the Kafka
  * broker, Scala, S3Proxy, the testkit nor a test library, and none of module sandbox's classes; the sandbox jar,
  * {@code sandbox/target/strongroom-sandbox.jar} (the one {@code ./strongroom} runs), has them all. Reads the jars the
- * build's package phase wrote: under {@code CI=true} a missing jar fails, otherwise it skips with the reason.
+ * build's package phase wrote: under {@code CI=true} a missing jar fails, otherwise it skips with the reason. Every
+ * library of the production jar is in the sandbox jar at the same version, so that {@code ./strongroom} runs the
+ * services as the Docker image does.
  */
 class ProductionJarTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -57,5 +63,36 @@ class ProductionJarTest {
                 assertThat(jar.getEntry(name)).as(name).isNotNull();
             }
         }
+    }
+
+    @Test
+    void theSandboxJarHasEveryProductionLibraryAtTheSameVersion() throws IOException {
+        try (JarFile production = jar("cli/target/strongroom.jar"); JarFile sandbox = jar("sandbox/target/strongroom-sandbox.jar")) {
+            Map<String, String> inProduction = versions(production);
+            Map<String, String> inSandbox = versions(sandbox);
+            assertThat(inProduction).as("libraries of the production jar").hasSizeGreaterThan(50);
+            Map<String, String> differ = new TreeMap<>();
+            inProduction.forEach((artifact, version) -> {
+                if (!version.equals(inSandbox.get(artifact))) {
+                    differ.put(artifact, version + " in strongroom.jar, " + inSandbox.get(artifact) + " in strongroom-sandbox.jar");
+                }
+            });
+            assertThat(differ).as("pin the production version in sandbox/pom.xml").isEmpty();
+        }
+    }
+
+    /** groupId:artifactId → version of every library whose pom.properties the shaded jar kept. */
+    static Map<String, String> versions(JarFile jar) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        for (ZipEntry e : jar.stream().filter(e -> e.getName().matches("META-INF/maven/[^/]+/[^/]+/pom\\.properties")).toList()) {
+            Properties p = new Properties();
+            try (InputStream in = jar.getInputStream(e)) {
+                p.load(in);
+            }
+            if (p.getProperty("version") != null) {
+                out.put(p.getProperty("groupId") + ":" + p.getProperty("artifactId"), p.getProperty("version"));
+            }
+        }
+        return out;
     }
 }

@@ -23,7 +23,7 @@ public final class SandboxMain {
         CommandLine cli = Main.commandLine();
         CommandSpec spec = cli.getCommandSpec();
         spec.usageMessage().footer(new String[0]); // the production jar's footer says where demo and local are: here
-        // demo first in --help, local before help, as they were listed when they were in the production jar
+        // demo first in --help (as when it was in the production jar), local just before help
         Map<String, CommandLine> production = new LinkedHashMap<>(cli.getSubcommands());
         production.keySet().forEach(spec::removeSubcommand);
         cli.addSubcommand(DemoCommand.class);
