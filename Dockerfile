@@ -1,4 +1,6 @@
 # One image for every Strongroom service: docker run strongroom <subcommand> --config /etc/strongroom/strongroom.yaml
+# It ships the production jar only (cli/target/strongroom.jar: no embedded Kafka broker, S3Proxy, Scala or test
+# library); demo and local are in the sandbox jar, which ./strongroom runs from a clone.
 FROM maven:3.9.11-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY . .

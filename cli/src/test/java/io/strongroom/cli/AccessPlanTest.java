@@ -117,7 +117,7 @@ class AccessPlanTest {
 
     @Test
     void eachRolesPolicyGrantsExactlyItsActionsOnItsResources() throws Exception {
-        PipelineIT.Run r = PipelineIT.run("acls", "--config", config().toString());
+        CliRun.Run r = CliRun.run("acls", "--config", config().toString());
         assertThat(r.code()).as(r.err()).isZero();
         Map<String, Set<JsonNode>> policies = printedPolicies(r.out());
         assertThat(policies.keySet()).containsExactly("ingest", "encryptor", "archiver", "coordinator", "anomaly", "restore");
@@ -148,7 +148,7 @@ class AccessPlanTest {
 
     @Test
     void aRestoreRoleCanBeNarrowedToTenantsThroughTheEncryptionContext() throws Exception {
-        PipelineIT.Run r = PipelineIT.run("acls", "--config", config().toString(), "--service", "restore", "--tenant", "acme",
+        CliRun.Run r = CliRun.run("acls", "--config", config().toString(), "--service", "restore", "--tenant", "acme",
                 "--tenant", "globex");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(printedPolicies(r.out()).get("restore")).isEqualTo(expected(NO_AUDIT_KEK, List.of(
@@ -162,11 +162,11 @@ class AccessPlanTest {
     @Test
     void everyServiceThatUnwrapsMayReadKeyStates() throws Exception {
         for (String service : List.of("ingest", "encryptor", "restore", "coordinator")) {
-            PipelineIT.Run r = PipelineIT.run("acls", "--config", config().toString(), "--service", service);
+            CliRun.Run r = CliRun.run("acls", "--config", config().toString(), "--service", service);
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(r.out()).as(service).contains("--allow-principal User:" + service + " --operation READ --topic strongroom.keys");
         }
-        PipelineIT.Run archiver = PipelineIT.run("acls", "--config", config().toString(), "--service", "archiver");
+        CliRun.Run archiver = CliRun.run("acls", "--config", config().toString(), "--service", "archiver");
         assertThat(archiver.out()).as("the archiver holds no key").doesNotContain("strongroom.keys");
     }
 }

@@ -28,7 +28,7 @@ class IdentityCommandTest {
         Path trust = dir.resolve("trust.json");
         Path cfg = config("c.yaml", dir.resolve("ids"), trust);
 
-        PipelineIT.Run init = PipelineIT.run("identity", "init", "--config", cfg.toString(), "--all");
+        CliRun.Run init = CliRun.run("identity", "init", "--config", cfg.toString(), "--all");
 
         assertThat(init.code()).as(init.err()).isZero();
         for (Role r : Role.values()) {
@@ -37,7 +37,7 @@ class IdentityCommandTest {
             SigningIdentity id = IdentityFile.load(file);
             assertThat(TrustFile.load(trust).keys()).anyMatch(k -> k.keyId().equals(id.keyId()) && k.role().equals(r.name()));
         }
-        PipelineIT.Run again = PipelineIT.run("identity", "init", "--config", cfg.toString(), "--role", "archiver");
+        CliRun.Run again = CliRun.run("identity", "init", "--config", cfg.toString(), "--role", "archiver");
         assertThat(again.code()).isEqualTo(2);
         assertThat(again.err()).contains("archiver.identity.json already exists").contains("rotate");
     }
@@ -46,10 +46,10 @@ class IdentityCommandTest {
     void rotateKeepsTheOldKeyTrustedAndTrustAddsAnotherHostsPublicEntryOnly() throws Exception {
         Path trust = dir.resolve("trust.json");
         Path cfg = config("c.yaml", dir.resolve("ids"), trust);
-        assertThat(PipelineIT.run("identity", "init", "--config", cfg.toString(), "--role", "archiver").code()).isZero();
+        assertThat(CliRun.run("identity", "init", "--config", cfg.toString(), "--role", "archiver").code()).isZero();
         String old = IdentityFile.load(dir.resolve("ids/archiver.identity.json")).keyId();
 
-        PipelineIT.Run rotate = PipelineIT.run("identity", "rotate", "--config", cfg.toString(), "--role", "archiver");
+        CliRun.Run rotate = CliRun.run("identity", "rotate", "--config", cfg.toString(), "--role", "archiver");
 
         assertThat(rotate.code()).as(rotate.err()).isZero();
         String now = IdentityFile.load(dir.resolve("ids/archiver.identity.json")).keyId();
@@ -58,17 +58,17 @@ class IdentityCommandTest {
         assertThat(dir.resolve("ids/archiver.identity.json.retired-" + old)).exists();
 
         // another host: only the public entry crosses over, and its reader trusts it
-        PipelineIT.Run show = PipelineIT.run("identity", "show", "--config", cfg.toString(), "--role", "archiver");
+        CliRun.Run show = CliRun.run("identity", "show", "--config", cfg.toString(), "--role", "archiver");
         assertThat(show.out()).contains(now).doesNotContain("privateKey").doesNotContain("\"keyset\"");
         Path entry = dir.resolve("archiver.pub.json");
         Files.writeString(entry, show.out());
         Path readerTrust = dir.resolve("reader-trust.json");
         Path reader = config("reader.yaml", dir.resolve("reader-ids"), readerTrust);
-        PipelineIT.Run add = PipelineIT.run("identity", "trust", "--config", reader.toString(), "--add", entry.toString());
+        CliRun.Run add = CliRun.run("identity", "trust", "--config", reader.toString(), "--add", entry.toString());
         assertThat(add.code()).as(add.err()).isZero();
         assertThat(TrustFile.load(readerTrust).keys()).singleElement().extracting(TrustFile.Key::keyId).isEqualTo(now);
 
-        PipelineIT.Run remove = PipelineIT.run("identity", "trust", "--config", cfg.toString(), "--remove", old);
+        CliRun.Run remove = CliRun.run("identity", "trust", "--config", cfg.toString(), "--remove", old);
         assertThat(remove.code()).isZero();
         assertThat(TrustFile.load(trust).keys()).extracting(TrustFile.Key::keyId).doesNotContain(old).contains(now);
     }
@@ -82,7 +82,7 @@ class IdentityCommandTest {
         Path entry = dir.resolve("bad.json");
         Files.writeString(entry, TrustFile.entryJson(new TrustFile.Key(a.keyId(), "ARCHIVER", b.publicKeyset(), 1)));
 
-        PipelineIT.Run add = PipelineIT.run("identity", "trust", "--config", cfg.toString(), "--add", entry.toString());
+        CliRun.Run add = CliRun.run("identity", "trust", "--config", cfg.toString(), "--add", entry.toString());
 
         assertThat(add.code()).isEqualTo(2);
         assertThat(add.err()).contains(a.keyId()).contains("is not the id of its public keyset");
@@ -93,13 +93,13 @@ class IdentityCommandTest {
     void aServiceWhoseIdentityIsMissingOrReadableByOthersIsRefusedNamingTheFix() throws Exception {
         Path ids = dir.resolve("ids");
         Path cfg = config("c.yaml", ids, dir.resolve("trust.json"));
-        PipelineIT.Run missing = PipelineIT.run("archive", "sign-legacy", "--config", cfg.toString(), "--tenant", "acme");
+        CliRun.Run missing = CliRun.run("archive", "sign-legacy", "--config", cfg.toString(), "--tenant", "acme");
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("operator.identity.json does not exist").contains("identity init --role operator");
 
-        assertThat(PipelineIT.run("identity", "init", "--config", cfg.toString(), "--role", "operator").code()).isZero();
+        assertThat(CliRun.run("identity", "init", "--config", cfg.toString(), "--role", "operator").code()).isZero();
         Files.setPosixFilePermissions(ids.resolve("operator.identity.json"), PosixFilePermissions.fromString("rw-r--r--"));
-        PipelineIT.Run open = PipelineIT.run("archive", "sign-legacy", "--config", cfg.toString(), "--tenant", "acme");
+        CliRun.Run open = CliRun.run("archive", "sign-legacy", "--config", cfg.toString(), "--tenant", "acme");
         assertThat(open.code()).isEqualTo(2);
         assertThat(open.err()).contains("may be read by others").contains("chmod 600");
     }

@@ -48,7 +48,7 @@ class ReportSignatureTest {
 
     @Test
     void aSignedReportVerifiesOfflineNamingTheSigner() {
-        PipelineIT.Run r = verify(report);
+        CliRun.Run r = verify(report);
         assertThat(r.code()).as(r.out() + r.err()).isZero();
         assertThat(r.out().strip()).doesNotContain("\n").startsWith(report + ": intact, signed by " + operator.keyId()
                 + " (role OPERATOR) at ").contains("environment prod").contains("tenant acme")
@@ -61,7 +61,7 @@ class ReportSignatureTest {
         ((ArrayNode) edited.get("backups")).remove(1);
         edited.put("backupCount", 2);
         Files.write(report, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(edited));
-        PipelineIT.Run r = verify(report);
+        CliRun.Run r = verify(report);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("NOT TRUSTED, altered: ").contains("changed since key " + operator.keyId()
                 + " (role OPERATOR) signed it");
@@ -84,7 +84,7 @@ class ReportSignatureTest {
         ObjectNode envelope = (ObjectNode) JSON.readTree(sig.toFile());
         envelope.put("context", "sha256:" + ReportSignature.sha256(Files.readAllBytes(report)));
         Files.write(sig, JSON.writeValueAsBytes(envelope));
-        PipelineIT.Run r = verify(report);
+        CliRun.Run r = verify(report);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("altered: ").contains("does not verify");
     }
@@ -93,7 +93,7 @@ class ReportSignatureTest {
     void aReportSignedByAKeyNotInTheTrustFileIsRefused() throws Exception {
         SigningIdentity stranger = SigningIdentity.generate(Role.OPERATOR, "prod");
         ReportSignature.sign(stranger, report, Files.readAllBytes(report), facts);
-        PipelineIT.Run r = verify(report);
+        CliRun.Run r = verify(report);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("unknown key: ").contains(stranger.keyId());
     }
@@ -102,7 +102,7 @@ class ReportSignatureTest {
     void aReportSignedByARoleThatMayNotSignReportsIsRefused() throws Exception {
         SigningIdentity archiver = IdentityFile.load(dir.resolve("archiver.identity")); // trusted, but for manifests
         ReportSignature.signUnchecked(archiver, report, Files.readAllBytes(report), facts);
-        PipelineIT.Run r = verify(report);
+        CliRun.Run r = verify(report);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("wrong role: ").contains(archiver.keyId());
     }
@@ -112,7 +112,7 @@ class ReportSignatureTest {
         byte[] body = Files.readAllBytes(report);
         Files.write(ReportSignature.signatureOf(report),
                 Signed.sign(operator, "manifest", "sha256:" + ReportSignature.sha256(body), body));
-        PipelineIT.Run r = verify(report);
+        CliRun.Run r = verify(report);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("wrong type: ");
     }
@@ -120,7 +120,7 @@ class ReportSignatureTest {
     @Test
     void aReportWithoutItsSignatureIsRefused() throws Exception {
         Files.delete(ReportSignature.signatureOf(report));
-        PipelineIT.Run r = verify(report);
+        CliRun.Run r = verify(report);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("missing signature: ");
         Files.writeString(ReportSignature.signatureOf(report), "{\"not\": \"an envelope\"}");
@@ -136,7 +136,7 @@ class ReportSignatureTest {
         TrustFile.empty("staging").with(staging).write(stagingTrust);
         Files.writeString(trust, Files.readString(stagingTrust).replace("\"staging\"", "\"prod\""));
         assertThat(TrustFile.load(trust).environment()).isEqualTo("prod");
-        PipelineIT.Run r = verify(report);
+        CliRun.Run r = verify(report);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("wrong environment: ").contains("staging");
     }
@@ -152,49 +152,49 @@ class ReportSignatureTest {
         int row = s.indexOf("<tr><td>2026-11-30T02:00:00Z");
         assertThat(row).isPositive();
         Files.writeString(page, s.substring(0, row) + s.substring(s.indexOf("</tr>", row) + "</tr>".length()));
-        PipelineIT.Run r = verify(page);
+        CliRun.Run r = verify(page);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("altered");
     }
 
     @Test
     void badArgumentsAreOneLineAndExitCode2() throws Exception {
-        PipelineIT.Run missing = PipelineIT.run("report", "verify", dir.resolve("nope.json").toString(), "--trust", trust.toString());
+        CliRun.Run missing = CliRun.run("report", "verify", dir.resolve("nope.json").toString(), "--trust", trust.toString());
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err().strip()).isEqualTo("strongroom report verify: " + dir.resolve("nope.json")
                 + " does not exist or is not a file");
         Path garbage = dir.resolve("garbage.json");
         Files.writeString(garbage, "not json");
-        PipelineIT.Run badTrust = PipelineIT.run("report", "verify", report.toString(), "--trust", garbage.toString());
+        CliRun.Run badTrust = CliRun.run("report", "verify", report.toString(), "--trust", garbage.toString());
         assertThat(badTrust.code()).isEqualTo(2);
         assertThat(badTrust.err().strip()).startsWith("strongroom report verify: --trust " + garbage + " cannot be read as a "
                 + "trust file").doesNotContain("\n");
-        PipelineIT.Run noTrust = PipelineIT.run("report", "verify", report.toString(), "--trust", dir.resolve("none").toString());
+        CliRun.Run noTrust = CliRun.run("report", "verify", report.toString(), "--trust", dir.resolve("none").toString());
         assertThat(noTrust.code()).isEqualTo(2);
         assertThat(noTrust.err()).contains("--trust " + dir.resolve("none") + " does not exist");
-        PipelineIT.Run noTrustOption = PipelineIT.run("report", "verify", report.toString());
+        CliRun.Run noTrustOption = CliRun.run("report", "verify", report.toString());
         assertThat(noTrustOption.code()).isEqualTo(2);
         assertThat(noTrustOption.err()).contains("Missing required option: '--trust=TRUSTFILE'");
     }
 
     @Test
     void reportRefusesToSignWithARoleThatMayNotSignReportsBeforeAskingAnyService() {
-        PipelineIT.Run r = PipelineIT.run("report", "--config", dir.resolve("unused.yaml").toString(), "--tenant", "acme",
+        CliRun.Run r = CliRun.run("report", "--config", dir.resolve("unused.yaml").toString(), "--tenant", "acme",
                 "--json", dir.resolve("out.json").toString(), "--sign-with", dir.resolve("archiver.identity").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err().strip()).contains("is an identity of role ARCHIVER, which may not sign a report").doesNotContain("\n");
         assertThat(dir.resolve("out.json")).doesNotExist();
-        PipelineIT.Run noFile = PipelineIT.run("report", "--config", dir.resolve("unused.yaml").toString(), "--tenant", "acme",
+        CliRun.Run noFile = CliRun.run("report", "--config", dir.resolve("unused.yaml").toString(), "--tenant", "acme",
                 "--sign-with", dir.resolve("operator.identity").toString());
         assertThat(noFile.code()).isEqualTo(2);
         assertThat(noFile.err()).contains("--sign-with needs --json FILE or --html FILE");
-        PipelineIT.Run noConfig = PipelineIT.run("report", "--tenant", "acme");
+        CliRun.Run noConfig = CliRun.run("report", "--tenant", "acme");
         assertThat(noConfig.code()).isEqualTo(2);
         assertThat(noConfig.err()).contains("Missing required option: '--config=FILE'");
     }
 
-    private PipelineIT.Run verify(Path file) {
-        return PipelineIT.run("report", "verify", file.toString(), "--trust", trust.toString());
+    private CliRun.Run verify(Path file) {
+        return CliRun.run("report", "verify", file.toString(), "--trust", trust.toString());
     }
 
     /** A report as ReportCommand.report makes it, of three backups. */

@@ -13,6 +13,7 @@ import com.tngtech.archunit.core.domain.JavaConstructorCall;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
 import io.strongroom.crypto.kms.KeyAdmin;
@@ -35,11 +36,28 @@ import org.junit.jupiter.api.io.TempDir;
  * The module boundaries around the archive: one module ({@code archive}) owns the layout of the bucket, and
  * what reads the archive (restore, the coordinator) does not depend on what writes it (the archiver). And the KMS
  * SPI's split: the data plane ({@link Kms}) has no key administration in it, and the services that seal and open
- * segments see the data plane only.
+ * segments see the data plane only. And the production modules depend neither on the testkit nor on module
+ * {@code sandbox} (demo, local), and none of their commands calls another.
  */
 class ArchitectureTest {
     private static final JavaClasses MAIN = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.strongroom");
+
+    /**
+     * The classes of module {@code sandbox}. They live in cli's packages ({@code io.strongroom.cli},
+     * {@code io.strongroom.cli.demo}), so they are told by where they were loaded from: the module's
+     * {@code target/classes}, its jar in the reactor, or its installed jar.
+     */
+    static final DescribedPredicate<JavaClass> IN_SANDBOX = DescribedPredicate.describe("in module sandbox",
+            c -> c.getSource().map(s -> {
+                String uri = s.getUri().toString();
+                return uri.contains("/sandbox/target/classes/") || uri.contains("/strongroom-sandbox-");
+            }).orElse(false));
+
+    /** Production code: every module's main classes but the testkit's, the sandbox's and the benchmarks'. */
+    static final DescribedPredicate<JavaClass> PRODUCTION = DescribedPredicate.describe("in a production module",
+            c -> !IN_SANDBOX.test(c) && !c.getPackageName().startsWith("io.strongroom.testkit")
+                    && !c.getPackageName().startsWith("io.strongroom.bench"));
 
     @Test
     void restoreAndTheCoordinatorDoNotDependOnTheArchiver() {
@@ -98,7 +116,8 @@ class ArchitectureTest {
         classes().that(new DescribedPredicate<JavaClass>("are commands or services of the CLI") {
             @Override
             public boolean test(JavaClass c) {
-                return topLevel(c).getPackageName().startsWith("io.strongroom.cli") && !topLevel(c).getSimpleName().equals("Main");
+                return topLevel(c).getPackageName().startsWith("io.strongroom.cli") && !topLevel(c).getSimpleName().equals("Main")
+                        && PRODUCTION.test(c); // the sandbox's local/soak tooling drives LocalCommand's processes
             }
         }).should(callNoOtherCommand)
                 .because("a command parses, loads configuration, calls a service or job and prints; what two need lives "
@@ -158,6 +177,51 @@ class ArchitectureTest {
                         "io.strongroom.crypto.kms.pkcs11..", "io.strongroom.crypto.kms.aws..")
                 .because("backends are KmsProviders found by ServiceLoader, each binding its own config record")
                 .check(MAIN);
+    }
+
+    static final ArchRule NO_TEST_CODE = noClasses().that(PRODUCTION)
+            .should().dependOnClassesThat().resideInAnyPackage("io.strongroom.testkit..", "kafka..", "scala..", "org.gaul..",
+                    "org.junit..", "org.assertj..", "org.awaitility..")
+            .because("the production jar (cli/target/strongroom.jar, the Docker image's) carries no test library, "
+                    + "embedded broker or S3Proxy: what needs them belongs in module sandbox");
+
+    static final ArchRule NO_SANDBOX = noClasses().that(PRODUCTION).should().dependOnClassesThat(IN_SANDBOX)
+            .because("demo and local are in the sandbox jar only; the production jar must run without it");
+
+    @Test
+    void noProductionModuleDependsOnTheTestkitOrTheEmbeddedServers() {
+        NO_TEST_CODE.check(MAIN);
+    }
+
+    @Test
+    void noProductionModuleDependsOnTheSandbox() {
+        NO_SANDBOX.check(MAIN);
+    }
+
+    /** Production code as the two rules above see it (package io.strongroom.qa is neither sandbox nor testkit). */
+    static final class UsesSandboxAndTestkit {
+        Object sandbox = io.strongroom.cli.SandboxMain.commandLine();
+        Object kafka = io.strongroom.testkit.EmbeddedKafka.class;
+    }
+
+    @Test
+    void theRulesFailOnProductionCodeThatUsesTheSandboxOrTheTestkit() {
+        JavaClasses classes = new ClassFileImporter().importClasses(UsesSandboxAndTestkit.class, io.strongroom.cli.SandboxMain.class,
+                io.strongroom.testkit.EmbeddedKafka.class);
+        assertThat(NO_SANDBOX.evaluate(classes).getFailureReport().getDetails())
+                .anyMatch(d -> d.contains("UsesSandboxAndTestkit") && d.contains("io.strongroom.cli.SandboxMain"));
+        assertThat(NO_TEST_CODE.evaluate(classes).getFailureReport().getDetails())
+                .anyMatch(d -> d.contains("UsesSandboxAndTestkit") && d.contains("io.strongroom.testkit.EmbeddedKafka"));
+    }
+
+    @Test
+    void theSandboxClassesAreFoundWhereTheyAre() {
+        assertThat(MAIN.get("io.strongroom.cli.SandboxMain")).matches(IN_SANDBOX::test, "in module sandbox");
+        assertThat(MAIN.get("io.strongroom.cli.DemoCommand")).matches(IN_SANDBOX::test, "in module sandbox");
+        assertThat(MAIN.get("io.strongroom.cli.demo.Sandbox")).matches(IN_SANDBOX::test, "in module sandbox");
+        assertThat(MAIN.get("io.strongroom.cli.Main")).matches(PRODUCTION::test, "in a production module");
+        assertThat(MAIN.get("io.strongroom.crypto.Segment")).matches(PRODUCTION::test, "in a production module");
+        assertThat(MAIN.get("io.strongroom.testkit.EmbeddedKafka")).matches(c -> !PRODUCTION.test(c), "not production");
     }
 
     /** A reserved name of the bucket's layout, as a string literal would spell it. */

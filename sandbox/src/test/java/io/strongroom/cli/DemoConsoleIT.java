@@ -23,7 +23,7 @@ class DemoConsoleIT {
     void theDemoConsolePrintsNoErrorAndNamesItsLogFile(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("console.txt");
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx1g", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "demo", "--events", "3000", "--tenants", "2",
+                System.getProperty("java.class.path"), SandboxMain.class.getName(), "demo", "--events", "3000", "--tenants", "2",
                 "--data-dir", dir.resolve("data").toString()));
         Process demo = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         if (!demo.waitFor(5, TimeUnit.MINUTES)) {

@@ -47,7 +47,7 @@ public final class LocalCommand {
         command.add("-Xmx" + (name.equals("kafka") ? "1536m" : "1g"));
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add(Main.class.getName());
+        command.add(SandboxMain.class.getName()); // local serve-kafka and serve-s3 are sandbox commands
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("logs").resolve(name + ".log").toFile())).start();

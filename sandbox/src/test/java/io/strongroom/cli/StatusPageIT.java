@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The coordinator's status page, rendered by a real browser (Debian's headless Chromium): the rendered page shows
  * every tenant's rotation status, the test restore result and the lag of each service's group; the screenshot is
- * kept as {@code cli/target/status-page.png}.
+ * kept as {@code sandbox/target/status-page.png}.
  */
 class StatusPageIT {
     private static final List<String> CHROMIUM = List.of("/usr/bin/chromium", "/usr/bin/chromium-browser");
