@@ -1,5 +1,6 @@
 package io.strongroom.anomaly;
 
+import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,7 +30,8 @@ public final class AnomalyService implements AutoCloseable {
 
     /** The Kafka Streams properties of the detector: {@code kafka}, and what it must have over them. */
     static Properties streamsProperties(AnomalyConfig config, Map<String, Object> kafka, Path stateDir) {
-        return StreamsApp.properties(config.applicationId(), kafka, stateDir); // exactly once: each alert once
+        // exactly once: each alert once; no audit event skipped unseen
+        return FailingHandlers.pin(StreamsApp.properties(config.applicationId(), kafka, stateDir), "anomaly detector");
     }
 
     /** The Streams client state. */

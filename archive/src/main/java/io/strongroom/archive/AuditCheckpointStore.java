@@ -90,33 +90,41 @@ public final class AuditCheckpointStore {
      * restarted writer so continues the chain). A writer that keeps its last checkpoint and passes it here links past
      * a newer one deleted since, which readers then see as a gap.
      *
-     * @throws NameTaken if the checkpoint's name is taken (another writer, or an object that does not authenticate):
-     *     call again with {@code previous} null
+     * @throws NameTaken if more than {@value #MAX_SKIPPED} names after {@code previous} are taken
      */
     public AuditCheckpoints.Stored checkpoint(AuditCheckpoints.KeySource source, AuditCheckpoints.Tracker tracker,
             AuditCheckpoints.Stored previous) {
         byte[] key = ensureSigningKey(source);
         var keys = source.open(where(keyObject()), key);
-        long sequence;
         if (previous == null) {
-            Newest newest = newest(keys.verifier());
-            previous = newest.checkpoint();
-            sequence = newest.nextSequence();
-        } else {
-            sequence = previous.body().sequence() + 1;
+            previous = newest(keys.verifier()).checkpoint();
         }
+        // the first name after the predecessor that is free: names taken by objects this writer did not write (an S3
+        // writer squatting on them) are skipped, never a reason to forget the predecessor (forgotten, the newest in the
+        // store would be taken instead, and a deleted newest checkpoint would vanish from the chain unseen)
+        long sequence = previous == null ? 0 : previous.body().sequence() + 1;
         Instant now = Instant.now();
-        byte[] signed = AuditCheckpoints.sign(tracker.body(settings.environment(), now, sequence, previous), keys.signer());
-        String object = ArchiveLayout.auditCheckpointKey(settings.environment(), sequence);
         String lock = settings.objectLock();
-        // locked: not even a leaked admin credential removes it before it expires
-        if (target().putIfAbsent(object, signed, "application/json", lock == null ? null
-                : new ArchiveTarget.Lock(lock, now.plus(settings.checkpointRetention()))) != ArchiveTarget.Put.CREATED) {
-            throw new NameTaken(where(object) + " already exists: another writer signs audit checkpoints, or "
-                    + "this one's predecessor " + (previous == null ? "(none)" : previous.where()) + " is not the newest");
+        for (int attempt = 0; ; attempt++) {
+            byte[] signed = AuditCheckpoints.sign(tracker.body(settings.environment(), now, sequence, previous), keys.signer());
+            String object = ArchiveLayout.auditCheckpointKey(settings.environment(), sequence);
+            // locked: not even a leaked admin credential removes it before it expires
+            if (target().putIfAbsent(object, signed, "application/json", lock == null ? null
+                    : new ArchiveTarget.Lock(lock, now.plus(settings.checkpointRetention()))) == ArchiveTarget.Put.CREATED) {
+                return AuditCheckpoints.read(where(object), signed, keys.verifier());
+            }
+            if (attempt >= MAX_SKIPPED) {
+                throw new NameTaken(where(object) + " and the " + MAX_SKIPPED + " names before it after "
+                        + (previous == null ? "the start" : previous.where()) + " are taken by objects this writer did not "
+                        + "write: no audit checkpoint signed (remove them, and find out who writes there)");
+            }
+            sequence = Math.addExact(sequence, 1);
         }
-        return AuditCheckpoints.read(where(object), signed, keys.verifier());
     }
+
+    /** At most this many taken names after the predecessor are skipped before a checkpoint gives up. */
+    static final int MAX_SKIPPED = 1000;
+
 
     /** The name of the checkpoint to write is taken. */
     public static final class NameTaken extends IllegalStateException {
@@ -126,8 +134,8 @@ public final class AuditCheckpointStore {
     }
 
     /**
-     * The newest checkpoint of the chain that authenticates (null if none), and the sequence to write next: past every
-     * name taken, so that an object planted under the next name (perhaps locked) cannot stop the chain.
+     * The newest checkpoint of the chain that authenticates (null if none), and the sequence after it (names taken
+     * there are skipped when writing, so an object planted under a name, even a huge one, cannot stop the chain).
      */
     public record Newest(AuditCheckpoints.Stored checkpoint, long nextSequence) {}
 
@@ -140,19 +148,18 @@ public final class AuditCheckpointStore {
                 named.put(sequence, o.key());
             }
         }
-        long next = named.isEmpty() ? 0 : named.lastKey() + 1;
         for (var e : named.descendingMap().entrySet()) {
             try {
                 AuditCheckpoints.Stored s = readOne(e.getValue(), verifier);
                 if (s.body().linked() && s.body().sequence() == e.getKey().longValue()
                         && s.body().environment().equals(settings.environment())) {
-                    return new Newest(s, next);
+                    return new Newest(s, s.body().sequence() + 1);
                 }
             } catch (IllegalArgumentException | NoSuchKeyException ignored) {
                 // not authentic (readers name it): the chain continues after the newest one that is
             }
         }
-        return new Newest(null, next);
+        return new Newest(null, 0);
     }
 
     private AuditCheckpoints.Stored readOne(String key, PublicKeyVerify verifier) {

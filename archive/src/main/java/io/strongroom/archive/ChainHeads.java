@@ -181,7 +181,13 @@ public final class ChainHeads {
         }
         for (S3Object o : target.client().listObjectsV2Paginator(request.build()).contents()) {
             if (ArchiveLayout.parse(o.key()).kind() == ArchiveLayout.Kind.CHAIN_HEADS) {
-                taken.add(sequenceOf(o.key()));
+                long sequence;
+                try {
+                    sequence = sequenceOf(o.key());
+                } catch (NumberFormatException beyondALong) { // 20 digits past Long.MAX_VALUE: no checkpoint of ours
+                    continue;
+                }
+                taken.add(sequence);
                 if (taken.size() > MAX_SKIPPED) {
                     break;
                 }

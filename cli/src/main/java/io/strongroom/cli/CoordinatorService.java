@@ -197,20 +197,16 @@ final class CoordinatorService implements AutoCloseable {
 
     /**
      * Reads the audit topic from where the last checkpoint stopped, then signs every emitter's newest event into a
-     * checkpoint in S3, after the last one this coordinator wrote (at start, or after a name was taken, the newest in
-     * the store): a newer one deleted meanwhile is then a gap, not silently written again. Returns where it lies.
+     * checkpoint in S3, after the last one this coordinator wrote (at start, the newest in the store that authenticates;
+     * names taken by others are skipped): a newer one deleted meanwhile is then a gap, not silently written again.
+     * Returns where it lies.
      */
     synchronized String checkpointAudit() {
         readAudit();
         try (var s3 = config.s3().client()) {
-            io.strongroom.crypto.audit.AuditCheckpoints.Stored written;
-            try {
-                written = new AuditCheckpointStore(config.auditCheckpoints(), s3).checkpoint(
-                        AuditCheckpoints.through(kms, config.environment(), config.kms().timeout()), auditHeads, lastAuditCheckpoint);
-            } catch (AuditCheckpointStore.NameTaken e) {
-                lastAuditCheckpoint = null; // the next one continues after the newest in the store
-                throw e;
-            }
+            // after the last one this coordinator wrote, whatever the store holds now (taken names are skipped)
+            AuditCheckpoints.Stored written = new AuditCheckpointStore(config.auditCheckpoints(), s3).checkpoint(
+                    AuditCheckpoints.through(kms, config.environment(), config.kms().timeout()), auditHeads, lastAuditCheckpoint);
             lastAuditCheckpoint = written;
             String where = written.where();
             lastCheckpointSeconds.set(java.time.Instant.now().getEpochSecond());

@@ -256,6 +256,12 @@ final class KeysCommand {
                                 + "; version not disabled");
                         return 1;
                     }
+                    String service = ServiceKeys.protectedBecause(tenant);
+                    if (service != null) {
+                        tools.kms().record(AuditAction.DISABLE_KEY, AuditOutcome.DENIED, tenant, null, "refused: " + service);
+                        System.err.println("strongroom keys compromised: version " + version + " not disabled: " + service);
+                        return 1;
+                    }
                     Kmses.await(tools.kms().disable(keyId, version), c.kms().timeout());
                     tools.publisher().publish(tenant, keyId, Kmses.await(tools.kms().describe(keyId), c.kms().timeout()),
                             "compromised: " + reason);

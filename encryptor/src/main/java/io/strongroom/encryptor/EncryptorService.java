@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import io.strongroom.schemas.Topics;
+import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -95,7 +96,7 @@ public final class EncryptorService implements AutoCloseable {
         // a sealed segment is one record: allow up to the segment limit plus header room
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));
-        return props; // StreamsApp pins the handlers: an undecodable or refused record stops it, never skipped
+        return FailingHandlers.pin(props, "encryptor"); // an undecodable or refused record stops it, never skipped
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.strongroom.ingest;
 
+import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
 import java.nio.file.Path;
 import java.util.Map;
@@ -45,7 +46,7 @@ public final class IngestService implements AutoCloseable {
         Properties props = StreamsApp.properties(config.applicationId(), kafka, stateDir);
         props.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 5_000); // pick up new CDC topics quickly
         streamsSettings().forEach(props::putIfAbsent); // kafka.properties may set any of them
-        return props; // StreamsApp pins the handlers: a record it cannot process stops it, never skipped
+        return FailingHandlers.pin(props, "ingest"); // a record it cannot process stops it, never skipped (StreamsApp pins them again)
     }
 
     /**

@@ -124,6 +124,9 @@ public final class KeyRotator {
                 if (problem == null) {
                     problem = approvalCheck.apply(tenant, v);
                 }
+                if (problem == null) {
+                    problem = ServiceKeys.protectedBecause(tenant); // scheduled before this check existed, say
+                }
                 if (problem != null) {
                     unapproved(tenant, keyId, v, problem);
                     continue;

@@ -81,8 +81,13 @@ public final class StreamsApp implements AutoCloseable {
                         + "in state ERROR" + (why == null ? " (see the log above)" : ": " + why.getMessage()), why));
             }
         });
-        beforeStart.accept(app.streams);
-        app.streams.start();
+        try {
+            beforeStart.accept(app.streams);
+            app.streams.start();
+        } catch (RuntimeException e) {
+            app.close(); // its admin client, threads and state directory lock
+            throw e;
+        }
         LOG.atInfo().addKeyValue("service", name).addKeyValue("applicationId", props.get(StreamsConfig.APPLICATION_ID_CONFIG))
                 .log("{} started", name);
         return app;
@@ -130,7 +135,9 @@ public final class StreamsApp implements AutoCloseable {
 
     @Override
     public void close() {
-        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(CLOSE_TIMEOUT));
+        if (!streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(CLOSE_TIMEOUT))) {
+            LOG.atWarn().addKeyValue("service", name).log("{}'s stream threads did not stop within {}", name, CLOSE_TIMEOUT);
+        }
     }
 }
