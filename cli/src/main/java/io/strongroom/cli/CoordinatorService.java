@@ -406,15 +406,21 @@ final class CoordinatorService implements AutoCloseable {
 
     @Override
     public void close() {
-        loop.shutdownNow();
-        verifier.shutdownNow();
-        auditSigner.shutdownNow();
+        // no interrupt while a pass runs: an interrupt during the audit spool's fsync closes its file for good, and the
+        // KMS's closing audit head then cannot be written; a pass under way finishes (bounded), only then interrupted
+        loop.shutdown();
+        auditSigner.shutdown();
+        verifier.shutdownNow(); // a test restore may take long; its own KMS and spool are closed by it
         if (chainHeads != null) { // a checkpoint reading the index gives up, so its consumer can be closed below
             chainHeads.wakeup();
         }
         try {
-            loop.awaitTermination(30, TimeUnit.SECONDS);
-            auditSigner.awaitTermination(30, TimeUnit.SECONDS);
+            for (ScheduledExecutorService e : List.of(loop, auditSigner)) {
+                if (!e.awaitTermination(30, TimeUnit.SECONDS)) {
+                    e.shutdownNow();
+                    e.awaitTermination(10, TimeUnit.SECONDS);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

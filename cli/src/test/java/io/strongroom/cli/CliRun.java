@@ -1,8 +1,6 @@
 package io.strongroom.cli;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.strongroom.testkit.ConsoleCapture;
 
 /** Runs the production command line in this JVM and captures what it printed (the sandbox's tests use PipelineIT.run). */
 final class CliRun {
@@ -11,18 +9,7 @@ final class CliRun {
     record Run(int code, String out, String err) {}
 
     static Run run(String... args) {
-        PrintStream stdout = System.out;
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.commandLine().execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(stdout);
-            System.setErr(stderr);
-        }
+        ConsoleCapture.Captured c = ConsoleCapture.run(() -> Main.commandLine().execute(args));
+        return new Run(c.code(), c.out(), c.err());
     }
 }

@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.ConsoleCapture;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.RequiredService;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -346,18 +345,7 @@ class PipelineIT {
     record Run(int code, String out, String err) {}
 
     static Run run(String... args) {
-        PrintStream stdout = System.out;
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = SandboxMain.commandLine().execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(stdout);
-            System.setErr(stderr);
-        }
+        ConsoleCapture.Captured c = ConsoleCapture.run(() -> SandboxMain.commandLine().execute(args));
+        return new Run(c.code(), c.out(), c.err());
     }
 }
