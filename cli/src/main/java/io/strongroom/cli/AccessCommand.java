@@ -2,6 +2,8 @@ package io.strongroom.cli;
 
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.AccessReview;
+import io.strongroom.coordinator.CoordinatorService;
+import io.strongroom.crypto.audit.AuditTrailReader;
 import io.strongroom.crypto.audit.AuditingKms;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -28,8 +30,9 @@ final class AccessCommand {
         @Override
         public Integer call() {
             StrongroomConfig c = config.load();
-            AccessReview review = CoordinatorService.accessReview(c);
-            List<AccessReview.Row> rows = review.review(c.coordinator().principals(), AuditTopic.lastActivity(c));
+            AccessReview review = CoordinatorService.accessReview(Coordinators.stateDir(c), c.coordinator());
+            List<AccessReview.Row> rows = review.review(c.coordinator().principals(), 
+                    AuditTrailReader.lastActivity(c.kafka().clientProperties(), c.trust()));
             System.out.printf("%-20s %-36s %-26s %s%n", "PRINCIPAL", "ROLES", "LAST ACTIVITY", "STATUS");
             for (AccessReview.Row r : rows) {
                 System.out.printf("%-20s %-36s %-26s %s%n", r.principal(), r.roles(), r.lastActivity() == null ? "none" : r.lastActivity(),
@@ -58,7 +61,7 @@ final class AccessCommand {
         public Integer call() {
             StrongroomConfig c = config.load();
             try (AuditingKms audit = KmsFactory.create(c, principal.audited())) {
-                boolean done = CoordinatorService.accessReview(c).reinstate(name, audit, principal.audited());
+                boolean done = CoordinatorService.accessReview(Coordinators.stateDir(c), c.coordinator()).reinstate(name, audit, principal.audited());
                 System.out.println(done ? name + " reinstated" : name + " was not revoked");
                 return done ? 0 : 1;
             }

@@ -1,8 +1,10 @@
 package io.strongroom.cli;
 
+import io.strongroom.archive.ArchiveCatalog;
 import io.strongroom.archive.ArchiveRepair;
 import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.LegacyAttestation;
 import io.strongroom.archive.Retention;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
@@ -10,9 +12,14 @@ import io.strongroom.crypto.audit.AuditRecord;
 import io.strongroom.crypto.audit.AuditTrail;
 import io.strongroom.crypto.audit.KafkaAuditTrail;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +32,7 @@ final class ArchiveCommand {
     private ArchiveCommand() {}
 
     /** Every target of the configuration: {@code s3} first, then {@code archiver.replicas}; close them. */
-    private static void audit(StrongroomConfig c, String principal, java.util.function.Consumer<AuditTrail> work) {
+    private static void audit(StrongroomConfig c, String principal, Consumer<AuditTrail> work) {
         try (AuditTrail trail = KafkaAuditTrail.create(c.kafka().clientProperties(), principal, c.kms().auditBuffer(),
                 KmsFactory.auditSpoolDir(c))) {
             work.accept(trail);
@@ -51,7 +58,7 @@ final class ArchiveCommand {
         public Integer call() {
             StrongroomConfig c = config.load();
             String who = principal.audited();
-            io.strongroom.crypto.identity.SigningIdentity operator = c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR);
+            SigningIdentity operator = c.signingIdentity(Role.OPERATOR);
             if (operator == null) {
                 throw new IllegalArgumentException("sign-legacy signs with the operator identity: set identity.directory "
                         + "and run 'strongroom identity init --role operator'");
@@ -59,7 +66,7 @@ final class ArchiveCommand {
             List<ArchiveTarget> targets = c.archiveTargets();
             try {
                 ArchiveTarget primary = targets.get(0);
-                var catalog = io.strongroom.archive.ArchiveCatalog.read(primary, ArchiveLayout.tenantPrefix(c.environment(), tenant));
+                var catalog = ArchiveCatalog.read(primary, ArchiveLayout.tenantPrefix(c.environment(), tenant));
                 List<String> problems = new ArrayList<>(catalog.problems());
                 catalog.current().forEach((key, e) -> {
                     Long size = catalog.listed().get(key);
@@ -74,7 +81,7 @@ final class ArchiveCommand {
                             + problems.size() + " problems): nothing attested");
                     return 1;
                 }
-                io.strongroom.archive.LegacyAttestation.Unsigned found = io.strongroom.archive.LegacyAttestation.unsigned(
+                LegacyAttestation.Unsigned found = LegacyAttestation.unsigned(
                         primary, c.environment(), tenant);
                 if (!found.afterSigning().isEmpty()) { // not history: a forgery, or a writer without its identity
                     found.afterSigning().forEach(k -> System.err.println("problem: " + primary.where(k) + ": unsigned, but "
@@ -83,7 +90,7 @@ final class ArchiveCommand {
                             + "objects of tenant " + tenant + " are newer than signing: nothing attested (investigate them)");
                     return 1;
                 }
-                java.util.Map<String, String> unsigned = found.legacy();
+                Map<String, String> unsigned = found.legacy();
                 unsigned.keySet().forEach(k -> System.out.println((dryRun ? "would attest " : "attest ") + k));
                 if (unsigned.isEmpty() || dryRun) {
                     System.out.printf("%s %d unsigned catalog objects of tenant %s%n", dryRun ? "would attest" : "nothing to "
@@ -91,7 +98,7 @@ final class ArchiveCommand {
                     return 0;
                 }
                 audit(c, who, trail -> {
-                    String key = io.strongroom.archive.LegacyAttestation.write(targets, c.environment(), tenant, operator, who,
+                    String key = LegacyAttestation.write(targets, c.environment(), tenant, operator, who,
                             unsigned, System.currentTimeMillis(), c.archiver().retentionPolicy());
                     trail.record(new AuditRecord(who, AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null, null, null,
                             "attested " + unsigned.size() + " legacy catalog objects in " + key + " (" + operator.keyId() + ")"));
@@ -128,13 +135,13 @@ final class ArchiveCommand {
             List<ArchiveTarget> targets = c.archiveTargets();
             try {
                 Retention.Result[] result = new Retention.Result[1];
-                java.util.function.Consumer<AuditTrail> run = trail -> result[0] = Retention.prune(targets, c.environment(),
-                        tenant == null ? null : List.of(tenant), c.archiver().retentionPolicy(), java.time.Instant.now(), who, dryRun,
+                Consumer<AuditTrail> run = trail -> result[0] = Retention.prune(targets, c.environment(),
+                        tenant == null ? null : List.of(tenant), c.archiver().retentionPolicy(), Instant.now(), who, dryRun,
                         key -> {
                             trail.record(new AuditRecord(who, AuditAction.PRUNE, AuditOutcome.SUCCESS, tenantOf(c, key), null,
                                     null, segmentIdOf(key), "deleted " + key + " from " + targets.size() + " targets (retention)"));
                             System.out.println("deleted " + key);
-                        }, c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust());
+                        }, c.signingIdentity(Role.OPERATOR), c.trust());
                 if (dryRun) {
                     run.accept(null);
                 } else {
@@ -182,7 +189,7 @@ final class ArchiveCommand {
             try {
                 audit(c, who, trail -> {
                     Retention.Hold hold = Retention.hold(targets, c.environment(), tenant, reason, who,
-                            c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.archiver().retentionPolicy());
+                            c.signingIdentity(Role.OPERATOR), c.archiver().retentionPolicy());
                     trail.record(new AuditRecord(who, AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null, null, null,
                             "legal hold " + hold.id() + " placed: " + reason));
                     System.out.println("hold " + hold.id() + " placed on tenant " + tenant);
@@ -243,7 +250,7 @@ final class ArchiveCommand {
                 for (String t : tenant != null ? List.of(tenant) : Retention.tenants(primary, c.environment())) {
                     for (Retention.Hold h : Retention.holds(primary, c.environment(), t)) {
                         System.out.printf("%s  tenant %s  since %s  by %s  %s%n", h.id(), h.tenant(),
-                                java.time.Instant.ofEpochMilli(h.placedAtMs()), h.by(), h.reason());
+                                Instant.ofEpochMilli(h.placedAtMs()), h.by(), h.reason());
                         n++;
                     }
                 }

@@ -22,7 +22,7 @@ final class AuditCheck {
      * @param problems the checkpoints' own problems (also added to the caller's): unreadable or forged ones, the chain's
      *     gaps, replaced checkpoints and forks, a stale newest one, none at all
      */
-    record Checked(int checkpoints, io.strongroom.crypto.audit.AuditCheckpoints.Stored newest, Duration newestAge,
+    record Checked(int checkpoints, AuditCheckpoints.Stored newest, Duration newestAge,
             List<String> problems) {}
 
     /**
@@ -40,7 +40,7 @@ final class AuditCheck {
             }
             var chain = store.chain(verifier);
             List<String> own = new ArrayList<>(chain.problems());
-            problems.addAll(io.strongroom.crypto.audit.AuditCheckpoints.check(chain.bodies(), events));
+            problems.addAll(AuditCheckpoints.check(chain.bodies(), events));
             Instant now = Instant.now();
             Duration limit = c.audit().checkpointMaxAge();
             String allowed = limit.toSeconds() + "s allowed (audit.stale-after-intervals " + c.audit().staleAfterIntervals()

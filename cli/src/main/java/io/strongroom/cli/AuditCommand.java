@@ -3,13 +3,21 @@ package io.strongroom.cli;
 import io.strongroom.archive.AuditCheckpointStore;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.audit.AuditCheckpoints;
+import io.strongroom.crypto.audit.AuditTrailReader;
 import io.strongroom.crypto.audit.AuditVerifier;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,7 +41,7 @@ final class AuditCommand {
         String topic;
 
         @Option(names = "--file", paramLabel = "FILE", description = "Check a local audit file (restore --audit-file) instead of a topic.")
-        java.nio.file.Path file;
+        Path file;
 
         @Option(names = "--no-checkpoints", description = "Check the hash chains only, not the signed checkpoints in S3.")
         boolean noCheckpoints;
@@ -43,9 +51,9 @@ final class AuditCommand {
             List<AuditVerifier.Positioned> events = new ArrayList<>();
             StrongroomConfig c = file == null ? config.load() : null;
             if (file != null) {
-                events.addAll(AuditTopic.readFile(file));
+                events.addAll(AuditTrailReader.readFile(file));
             } else {
-                events.addAll(AuditTopic.read(c, topic));
+                events.addAll(AuditTrailReader.read(c.kafka().clientProperties(), topic));
             }
             var trust = c == null ? null : c.trust();
             AuditVerifier.Report report = AuditVerifier.verify(events, trust);
@@ -84,27 +92,27 @@ final class AuditCommand {
         @Mixin ConfigOption config;
 
         @Option(names = "--file", required = true, paramLabel = "FILE", description = "The audit file.")
-        java.nio.file.Path file;
+        Path file;
 
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            List<AuditVerifier.Positioned> positioned = AuditTopic.readFile(file);
+            List<AuditVerifier.Positioned> positioned = AuditTrailReader.readFile(file);
             AuditVerifier.Report report = AuditVerifier.verify(positioned);
             if (!report.ok()) {
                 report.problems().forEach(p -> System.out.println("problem: " + p));
                 System.out.println("not shipped: " + file + " is damaged");
                 return 1;
             }
-            java.util.Set<String> present = new java.util.HashSet<>();
+            Set<String> present = new HashSet<>();
             TopicReader.readToEnd(c.kafka().clientProperties(), Topics.AUDIT, r -> present.add(r.value().getEventId()));
             int sent = 0;
-            try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(c.kafka().clientProperties(),
-                    Topics.AUDIT.keySerde().serializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            try (var producer = new KafkaProducer<>(c.kafka().clientProperties(),
+                    Topics.AUDIT.keySerde().serializer(), new ByteArraySerializer())) {
                 for (AuditVerifier.Positioned p : positioned) {
                     AuditEvent e = p.event();
                     if (present.add(e.getEventId())) { // the bytes as written: their hash covers them
-                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.AUDIT.name(), e.getEmitter(),
+                        producer.send(new ProducerRecord<>(Topics.AUDIT.name(), e.getEmitter(),
                                 p.written())).get();
                         sent++;
                     }
@@ -123,7 +131,7 @@ final class AuditCommand {
         @Mixin PrincipalOption principal;
 
         @Option(names = "--public-key-out", required = true, paramLabel = "FILE", description = "Where to write the public keyset.")
-        java.nio.file.Path out;
+        Path out;
 
         @Override
         public Integer call() throws Exception {
@@ -132,7 +140,7 @@ final class AuditCommand {
                 AuditCheckpointStore store = new AuditCheckpointStore(c.auditCheckpoints(), s3);
                 boolean existed = store.signingKey() != null;
                 store.ensureSigningKey(AuditCheckpoints.through(kms, c.environment(), c.kms().timeout()));
-                java.nio.file.Files.writeString(out, store.publicKeyset());
+                Files.writeString(out, store.publicKeyset());
                 System.out.printf("%s audit signing key s3://%s/%s; public keyset written to %s%n",
                         existed ? "existing" : "new", c.s3().bucket(), store.keyObject(), out);
                 return 0;
@@ -150,7 +158,7 @@ final class AuditCommand {
         @Override
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
-            List<AuditVerifier.Positioned> events = AuditTopic.read(c, Topics.AUDIT.name());
+            List<AuditVerifier.Positioned> events = AuditTrailReader.read(c.kafka().clientProperties(), Topics.AUDIT.name());
             try (var kms = KmsFactory.create(c, principal.audited()); var s3 = c.s3().client()) {
                 var written = new AuditCheckpointStore(c.auditCheckpoints(), s3).checkpoint(
                         AuditCheckpoints.through(kms, c.environment(), c.kms().timeout()), events);

@@ -21,6 +21,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -237,8 +238,8 @@ final class DlqCommand {
             byte[] value = payload.getValue() == null ? new byte[0] : bytes(payload.getValue());
             if (out != null) {
                 Files.deleteIfExists(out);
-                Files.createFile(out, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(out, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------")));
                 Files.write(out, value);
                 err.println("value    written to " + out);
             } else {

@@ -1,6 +1,7 @@
 package io.strongroom.cli;
 
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.identity.IdentityFile;
 import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.identity.SigningIdentity;
@@ -9,8 +10,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -103,7 +106,7 @@ final class IdentityCommand {
                 }
                 SigningIdentity id;
                 if (wrap) {
-                    try (io.strongroom.crypto.audit.AuditingKms kms = KmsFactory.createUnsigned(c, "operator")) {
+                    try (AuditingKms kms = KmsFactory.createUnsigned(c, "operator")) {
                         id = IdentityFile.createWrapped(file, r, c.environment(), kms, c.kms().timeout());
                     }
                 } else {
@@ -146,7 +149,7 @@ final class IdentityCommand {
             Files.deleteIfExists(next);
             SigningIdentity id;
             if (wrapped) { // as protected as the one it replaces
-                try (io.strongroom.crypto.audit.AuditingKms kms = KmsFactory.createUnsigned(c, "operator")) {
+                try (AuditingKms kms = KmsFactory.createUnsigned(c, "operator")) {
                     id = IdentityFile.createWrapped(next, r, c.environment(), kms, c.kms().timeout());
                 }
             } else {
@@ -156,7 +159,7 @@ final class IdentityCommand {
             Files.move(next, file, StandardCopyOption.ATOMIC_MOVE);
             trustOrEmpty(c).with(id).write(trustFile(c));
             System.out.println("rotated " + r + ": " + old.keyId() + " -> " + id.keyId() + " (old identity kept as " + retired
-                    + ", still trusted); restart the " + r.name().toLowerCase(java.util.Locale.ROOT) + " to sign with it");
+                    + ", still trusted); restart the " + r.name().toLowerCase(Locale.ROOT) + " to sign with it");
             return 0;
         }
     }
@@ -209,7 +212,7 @@ final class IdentityCommand {
                 trust.write(trustFile(c));
             }
             for (TrustFile.Key k : trust.keys()) {
-                System.out.printf("%-30s %-12s added %s%n", k.keyId(), k.role(), java.time.Instant.ofEpochMilli(k.addedAtMs()));
+                System.out.printf("%-30s %-12s added %s%n", k.keyId(), k.role(), Instant.ofEpochMilli(k.addedAtMs()));
             }
             return 0;
         }

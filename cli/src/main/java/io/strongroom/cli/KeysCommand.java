@@ -9,10 +9,13 @@ import io.strongroom.coordinator.KeyRotator;
 import io.strongroom.coordinator.Rewrap;
 import io.strongroom.coordinator.ServiceKeys;
 import io.strongroom.crypto.audit.AuditingKms;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.internal.VersionedKms;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
@@ -143,7 +146,7 @@ final class KeysCommand {
                     needed = Rewrap.needing(Rewrap.references(archive, c.environment(), tenant, c.trust()), keyId, version);
                 }
                 if (needed > 0) {
-                    tools.kms().record(io.strongroom.avro.AuditAction.DISABLE_KEY, io.strongroom.avro.AuditOutcome.DENIED, tenant,
+                    tools.kms().record(AuditAction.DISABLE_KEY, AuditOutcome.DENIED, tenant,
                             null, "refused: " + needed + " archived segments still need " + keyId + " version " + version);
                     System.err.println("strongroom keys disable: refused: " + needed + " archived segments of tenant " + tenant
                             + " still need " + keyId + " version " + version + "; run strongroom keys rewrap --tenant " + tenant
@@ -197,7 +200,7 @@ final class KeysCommand {
                 ProgressPrinter progress = new ProgressPrinter("rewrap " + tenant, System.err);
                 Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, source, into, keyId, c.kms().timeout(),
                         rewriteObjects ? Rewrap.Mode.OBJECT : Rewrap.Mode.MANIFEST, (done, total) -> progress.update(done, total, 0),
-                        c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust(),
+                        c.signingIdentity(Role.OPERATOR), c.trust(),
                         c.archiver().retentionPolicy());
                 System.out.printf("tenant %s: %,d segments, %,d rewrapped, %,d already under %s version %s%n", tenant,
                         r.segments(), r.rewrapped(), r.alreadyCurrent(), keyId, r.targetVersion());
@@ -233,7 +236,7 @@ final class KeysCommand {
             try {
                 return withKeys(c, who, tools -> {
                     String keyId = tools.kms().keyIdFor(tenant);
-                    tools.kms().record(io.strongroom.avro.AuditAction.OTHER, io.strongroom.avro.AuditOutcome.SUCCESS, tenant, null,
+                    tools.kms().record(AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null,
                             "INCIDENT opened: " + keyId + " version " + version + " compromised (" + reason + ")");
                     String primary = tools.rotator().statusOf(tenant, keyId).primaryVersion();
                     if (primary.equals(version)) {
@@ -246,7 +249,7 @@ final class KeysCommand {
                     // objects rewritten: no live object keeps its data key wrapped under the compromised version
                     Rewrap.Result r = Rewrap.run(targets, c.environment(), tenant, tools.kms(), tools.kms(), keyId,
                             c.kms().timeout(), Rewrap.Mode.OBJECT, (done, total) -> progress.update(done, total, 0),
-                            c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR), c.trust(),
+                            c.signingIdentity(Role.OPERATOR), c.trust(),
                         c.archiver().retentionPolicy());
                     System.out.printf("2/4 rewrapped %,d of %,d segments onto version %s%n", r.rewrapped(), r.segments(),
                             r.targetVersion());
@@ -273,8 +276,8 @@ final class KeysCommand {
                         verify.problems().forEach(p -> System.err.println("problem: " + p));
                         System.out.printf("4/4 verify: %,d segments, %,d events, %s%n", verify.segments(), verify.events(),
                                 verify.ok() ? "all decryptable without version " + version : verify.problems().size() + " problems");
-                        tools.kms().record(io.strongroom.avro.AuditAction.OTHER, verify.ok() ? io.strongroom.avro.AuditOutcome.SUCCESS
-                                : io.strongroom.avro.AuditOutcome.FAILURE, tenant, null, "INCIDENT " + (verify.ok() ? "contained" : "open")
+                        tools.kms().record(AuditAction.OTHER, verify.ok() ? AuditOutcome.SUCCESS
+                                : AuditOutcome.FAILURE, tenant, null, "INCIDENT " + (verify.ok() ? "contained" : "open")
                                 + ": " + keyId + " version " + version + " disabled, " + r.rewrapped() + " segments rewrapped, verify "
                                 + (verify.ok() ? "passed" : "failed"));
                         return verify.ok() ? 0 : 1;
@@ -498,17 +501,17 @@ final class KeysCommand {
             List<String> sealed;
             try (AuditingKms audit = KmsFactory.create(c, principal.audited());
                     ManagedKms backend = KmsFactory.backend(c, System.getenv())) {
-                if (!(backend instanceof io.strongroom.crypto.kms.internal.VersionedKms versioned)) {
+                if (!(backend instanceof VersionedKms versioned)) {
                     System.out.println("kms.type " + c.kms().type() + " keeps no key registry: nothing to seal");
                     return 0;
                 }
                 sealed = versioned.sealRegistry();
                 for (String tenant : sealed) {
-                    audit.record(io.strongroom.avro.AuditAction.OTHER, io.strongroom.avro.AuditOutcome.SUCCESS, tenant, null,
+                    audit.record(AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null,
                             "sealed the unauthenticated key registry " + versioned.registryFile(tenant) + " (keys seal-registry)");
                     System.out.println("sealed " + versioned.registryFile(tenant));
                     for (KeyVersion v : Kmses.await(backend.describe(backend.keyIdFor(tenant)), c.kms().timeout())) {
-                        boolean unapproved = v.state() == io.strongroom.crypto.kms.KeyState.DESTROY_SCHEDULED && v.approval() == null;
+                        boolean unapproved = v.state() == KeyState.DESTROY_SCHEDULED && v.approval() == null;
                         System.out.printf("    version %-4s %-17s%s%n", v.version(), v.state(), unapproved
                                 ? "  no dual-control approval recorded: the coordinator will not destroy it; file a destroy "
                                         + "request (keys request-destroy) if it should go" : "");

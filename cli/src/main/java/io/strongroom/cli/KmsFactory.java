@@ -17,6 +17,7 @@ import io.strongroom.encryptor.TenantKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.ServiceLoader;
 
 /**
  * Builds the configured KMS: the backend {@code kms.type} names, by its {@link KmsProvider}, wrapped with retries,
@@ -38,7 +39,7 @@ public final class KmsFactory {
      * As {@link #create(StrongroomConfig, String)}, auditing into {@code auditFile} (hash-chained, local)
      * instead of Kafka when it is not null: for work that must run while Kafka is down.
      */
-    public static AuditingKms create(StrongroomConfig config, String principal, java.nio.file.Path auditFile) {
+    public static AuditingKms create(StrongroomConfig config, String principal, Path auditFile) {
         return create(config, principal, auditFile, true);
     }
 
@@ -50,7 +51,7 @@ public final class KmsFactory {
         return create(config, principal, null, false);
     }
 
-    private static AuditingKms create(StrongroomConfig config, String principal, java.nio.file.Path auditFile,
+    private static AuditingKms create(StrongroomConfig config, String principal, Path auditFile,
             boolean signed) {
         ManagedKms backend = backend(config, System.getenv());
         try {
@@ -89,7 +90,7 @@ public final class KmsFactory {
     }
 
     /**
-     * The bare backend {@code kms.type} selects: its {@link KmsProvider}, found by {@link java.util.ServiceLoader}, builds
+     * The bare backend {@code kms.type} selects: its {@link KmsProvider}, found by {@link ServiceLoader}, builds
      * it from its own settings ({@code kms.<config key>}). No backend is named here: adding one touches no CLI code.
      */
     static ManagedKms backend(StrongroomConfig config, Map<String, String> env) {

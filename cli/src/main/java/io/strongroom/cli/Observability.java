@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,10 +157,10 @@ final class Observability implements AutoCloseable {
     }
 
     /** Health of a Kafka Streams app: up while it runs or rebalances. */
-    static Health streams(org.apache.kafka.streams.KafkaStreams.State state) {
-        boolean up = state == org.apache.kafka.streams.KafkaStreams.State.RUNNING
-                || state == org.apache.kafka.streams.KafkaStreams.State.REBALANCING
-                || state == org.apache.kafka.streams.KafkaStreams.State.CREATED;
+    static Health streams(KafkaStreams.State state) {
+        boolean up = state == KafkaStreams.State.RUNNING
+                || state == KafkaStreams.State.REBALANCING
+                || state == KafkaStreams.State.CREATED;
         return new Health(up, Map.of("streams", state.name()));
     }
 

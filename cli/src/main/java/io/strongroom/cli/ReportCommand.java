@@ -5,20 +5,27 @@ import io.strongroom.archive.Manifests;
 import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
+import io.strongroom.avro.AuditOutcome;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.audit.AuditTrailReader;
 import io.strongroom.crypto.audit.AuditVerifier;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.identity.IdentityFile;
+import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.identity.SigningIdentity;
+import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.restore.ArchiveReader;
+import io.strongroom.schemas.Topics;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +112,7 @@ final class ReportCommand implements Callable<Integer> {
                     + signer.environment() + ", this report of " + c.environment());
         }
         if (signer == null && (json != null || html != null) && c.identity().directory() != null) {
-            signer = c.signingIdentity(io.strongroom.crypto.identity.Role.OPERATOR); // identity.directory: signed by default
+            signer = c.signingIdentity(Role.OPERATOR); // identity.directory: signed by default
         }
         Map<String, Object> report;
         try (AuditingKms kms = KmsFactory.create(c, principal.audited()); S3Client s3 = c.s3().client()) {
@@ -141,7 +148,7 @@ final class ReportCommand implements Callable<Integer> {
     /** The evidence, as a JSON-ready map. */
     static Map<String, Object> report(StrongroomConfig c, AuditingKms kms, S3Client s3, String tenant, Instant from, Instant until) {
         List<String> problems = new ArrayList<>();
-        io.strongroom.crypto.identity.TrustFile trust = c.trust(); // read once: catalog and audit trail alike
+        TrustFile trust = c.trust(); // read once: catalog and audit trail alike
         ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), trust);
         ArchiveReader.Catalog catalog = reader.catalog(ArchiveLayout.tenantPrefix(c.environment(), tenant));
         problems.addAll(catalog.problems());
@@ -167,7 +174,7 @@ final class ReportCommand implements Callable<Integer> {
             b.put("sha256", e.sha256());
             backups.add(b);
         }
-        backups.sort(java.util.Comparator.comparing(b -> (String) b.get("sealedAt")));
+        backups.sort(Comparator.comparing(b -> (String) b.get("sealedAt")));
         List<Map<String, Object>> keyHistory = new ArrayList<>();
         keys.forEach((id, versions) -> versions.forEach(v -> {
             Map<String, Object> k = new LinkedHashMap<>();
@@ -187,7 +194,7 @@ final class ReportCommand implements Callable<Integer> {
                 problems.add(b.get("object") + " is under " + b.get("keyId") + " version " + b.get("keyVersion") + ", which is " + state);
             }
         }
-        List<AuditVerifier.Positioned> events = AuditTopic.read(c, io.strongroom.schemas.Topics.AUDIT.name());
+        List<AuditVerifier.Positioned> events = AuditTrailReader.read(c.kafka().clientProperties(), Topics.AUDIT.name());
         // with identity.trust-file, only verifications on chains signed by the principal they name are listed
         AuditVerifier.Report chain = AuditVerifier.verify(events, trust);
         List<Map<String, Object>> verifications = new ArrayList<>();
@@ -245,13 +252,13 @@ final class ReportCommand implements Callable<Integer> {
         report.put("verifications", verifications);
         report.put("auditTrail", audit);
         report.put("problems", problems);
-        kms.record(AuditAction.OTHER, io.strongroom.avro.AuditOutcome.SUCCESS, tenant, null,
+        kms.record(AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null,
                 "compliance report " + from + " .. " + until + ": " + backups.size() + " backups");
         return report;
     }
 
     /** The evidence as written to --json: pretty-printed, one field per line. */
-    static byte[] json(Map<String, Object> report) throws java.io.IOException {
+    static byte[] json(Map<String, Object> report) throws IOException {
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report);
     }
 

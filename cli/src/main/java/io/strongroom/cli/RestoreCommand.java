@@ -3,8 +3,21 @@ package io.strongroom.cli;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.restore.ArchiveReader;
+import io.strongroom.restore.Checkpoint;
+import io.strongroom.restore.KafkaSink;
+import io.strongroom.restore.Masking;
+import io.strongroom.restore.PostgresSink;
 import io.strongroom.restore.RestoreJob;
+import io.strongroom.restore.RestoreSink;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,7 +53,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--mask", split = ",", paramLabel = "COLUMN",
             description = "Replace these columns (in every table) with deterministic masks: restore drills on harmless data.")
-    java.util.List<String> mask = java.util.List.of();
+    List<String> mask = List.of();
 
     @Option(names = "--mask-key-file", paramLabel = "FILE",
             description = "Key of the masks (so two restores mask alike); default: a random key per restore.")
@@ -69,7 +82,7 @@ final class RestoreCommand implements Callable<Integer> {
             description = "With --checkpoint: segments between two checkpoints (default 64; at least every 10 s anyway).")
     int checkpointEvery;
 
-    private java.time.Instant time(String option, String value) {
+    private Instant time(String option, String value) {
         return Args.instant(spec, option, value);
     }
 
@@ -78,8 +91,12 @@ final class RestoreCommand implements Callable<Integer> {
         if (asOf != null && until != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give --as-of or --until, not both");
         }
-        java.time.Instant fromTime = time("--from", from);
-        java.time.Instant untilTime = asOf != null ? time("--as-of", asOf) : time("--until", until);
+        if (checkpointEvery < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint-every must be at least 1, got "
+                    + checkpointEvery);
+        }
+        Instant fromTime = time("--from", from);
+        Instant untilTime = asOf != null ? time("--as-of", asOf) : time("--until", until);
         if (fromTime != null && untilTime != null && fromTime.isAfter(untilTime)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--from " + fromTime + " is after "
                     + (asOf != null ? "--as-of " : "--until ") + untilTime);
@@ -90,7 +107,7 @@ final class RestoreCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--to-target postgres:JDBC_URL needs a URL such as "
                     + "jdbc:postgresql://host:5432/db?user=restore, got '" + jdbcUrl + "'");
         }
-        if (ddl != null && !java.nio.file.Files.isReadable(ddl)) {
+        if (ddl != null && !Files.isReadable(ddl)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--ddl " + ddl + ": cannot read it");
         }
         if (kafkaTopic != null && kafkaTopic.isBlank()) {
@@ -102,8 +119,8 @@ final class RestoreCommand implements Callable<Integer> {
                     + "so that a resumed restore masks the same way as the run it continues");
         }
         StrongroomConfig c = config.load();
-        io.strongroom.restore.Checkpoint checkpoint = checkpointFile == null ? null
-                : io.strongroom.restore.Checkpoint.open(checkpointFile, io.strongroom.restore.Checkpoint.fingerprint(
+        Checkpoint checkpoint = checkpointFile == null ? null
+                : Checkpoint.open(checkpointFile, Checkpoint.fingerprint(
                         c.environment(), tenant, table, fromTime, untilTime, mask, dryRun ? "none (dry run)" : target))
                         .every(checkpointEvery);
         if (checkpoint != null && checkpoint.resumed()) {
@@ -111,9 +128,9 @@ final class RestoreCommand implements Callable<Integer> {
                     checkpointFile, checkpoint.state().done(), checkpoint.state().planSize());
         }
         try (Kms kms = KmsFactory.create(c, "restore", auditFile); S3Client s3 = c.s3().client();
-                io.strongroom.restore.RestoreSink sink = kafkaTopic != null
-                        ? new io.strongroom.restore.KafkaSink(c.kafka().clientProperties(), kafkaTopic,
-                                checkpoint != null ? checkpoint.restoreId() : java.util.UUID.randomUUID().toString())
+                RestoreSink sink = kafkaTopic != null
+                        ? new KafkaSink(c.kafka().clientProperties(), kafkaTopic,
+                                checkpoint != null ? checkpoint.restoreId() : UUID.randomUUID().toString())
                         : jdbcUrl != null ? postgres(jdbcUrl) : null) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), c.trust());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
@@ -123,33 +140,33 @@ final class RestoreCommand implements Callable<Integer> {
                     dryRun ? "verified" : "restored", r.events(), r.segments(), r.bytes(), tenant,
                     r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic
                             : jdbcUrl != null ? " to PostgreSQL" : "");
-            System.out.println(r.authenticity(java.time.Instant.now()));
+            System.out.println(r.authenticity(Instant.now()));
             r.problems().forEach(p -> System.err.println("problem: " + p));
             return r.ok() ? 0 : 1;
         }
     }
 
-    private io.strongroom.restore.Masking masking() {
+    private Masking masking() {
         if (mask.isEmpty()) {
             return null;
         }
         byte[] key = new byte[32];
         try {
             if (maskKeyFile != null) {
-                key = java.nio.file.Files.readAllBytes(maskKeyFile);
+                key = Files.readAllBytes(maskKeyFile);
             } else {
-                new java.security.SecureRandom().nextBytes(key);
+                new SecureRandom().nextBytes(key);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--mask-key-file " + maskKeyFile + ": " + e.getMessage());
         }
-        return new io.strongroom.restore.Masking(java.util.Set.copyOf(mask), key);
+        return new Masking(Set.copyOf(mask), key);
     }
 
-    private io.strongroom.restore.RestoreSink postgres(String jdbcUrl) {
+    private RestoreSink postgres(String jdbcUrl) {
         try {
-            return new io.strongroom.restore.PostgresSink(jdbcUrl, System.getenv("STRONGROOM_RESTORE_POSTGRES_PASSWORD"), ddl);
-        } catch (java.sql.SQLException e) {
+            return new PostgresSink(jdbcUrl, System.getenv("STRONGROOM_RESTORE_POSTGRES_PASSWORD"), ddl);
+        } catch (SQLException e) {
             throw new IllegalStateException("cannot connect to " + jdbcUrl.replaceAll("password=[^&]*", "password=***") + ": "
                     + e.getMessage(), e);
         }

@@ -2,10 +2,10 @@ package io.strongroom.cli;
 
 import io.micrometer.core.instrument.Metrics;
 import io.strongroom.anomaly.AnomalyService;
-import io.strongroom.archive.ChainHeads;
 import io.strongroom.archiver.ArchiverService;
 import io.strongroom.cli.config.ConfigException;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.kms.Kms;
@@ -14,9 +14,11 @@ import io.strongroom.ingest.DeadLetterSealer;
 import io.strongroom.ingest.IngestService;
 import io.strongroom.ingest.source.PostgresSource;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -217,28 +219,25 @@ final class ServiceCommands {
         public Integer call() throws Exception {
             StrongroomConfig c = config.load();
             if (once) {
-                try (CoordinatorService service = CoordinatorService.startIdle(c)) {
+                try (CoordinatorService service = Coordinators.idle(c)) {
                     List<String> rotated = service.pass();
                     System.out.println("checked " + (c.coordinator().tenants().size() + 1) + " tenant keys"
                             + (rotated.isEmpty() ? "" : ", rotated: " + String.join(", ", rotated)));
-                    ChainHeads.Stored heads = service.signChainHeads();
-                    System.out.println(heads == null ? "chain heads not signed (no coordinator identity)"
-                            : "signed chain heads: checkpoint " + heads.checkpoint().sequence() + " ("
-                                    + heads.checkpoint().heads().size() + " chains)");
+                    System.out.println(service.signChainHeads().map(heads -> "signed chain heads: checkpoint "
+                            + heads.checkpoint().sequence() + " (" + heads.checkpoint().heads().size() + " chains)")
+                            .orElse("chain heads not signed (no coordinator identity)"));
                 }
                 return 0;
             }
             return run("coordinator", resources -> {
-                CoordinatorService service = resources.add(CoordinatorService.start(c));
-                long started = System.currentTimeMillis();
-                long stale = 3 * c.coordinator().checkInterval().toMillis() + 60_000;
+                CoordinatorService service = resources.add(Coordinators.start(c));
+                Instant started = Instant.now();
+                Duration stale = c.coordinator().checkInterval().multipliedBy(3).plusMinutes(1);
                 resources.add(Observability.start(c, "coordinator", metrics.port, () -> {
-                    long last = service.lastPassOkMs();
-                    boolean up = last > 0 ? System.currentTimeMillis() - last < stale
-                            : System.currentTimeMillis() - started < stale;
-                    return new Observability.Health(up, Map.of("lastPassOk", last == 0 ? "none yet"
-                            : Instant.ofEpochMilli(last).toString()));
-                }, service::statusPage));
+                    Optional<Instant> last = service.lastPassOk();
+                    boolean up = Duration.between(last.orElse(started), Instant.now()).compareTo(stale) < 0;
+                    return new Observability.Health(up, Map.of("lastPassOk", last.map(Instant::toString).orElse("none yet")));
+                }, () -> StatusPage.html(service.status())));
                 return new CompletableFuture<>(); // runs until stopped
             });
         }

@@ -3,11 +3,13 @@ package io.strongroom.cli;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.strongroom.archiver.ArchiverService;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Meters of services that keep plain counts (the archiver module depends on no metrics library). */
 public final class ServiceMeters {
     /** Services with meters: Micrometer holds them weakly, and a scrape after they were collected would lack them. */
-    private static final java.util.Set<Object> METERED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final Set<Object> METERED = ConcurrentHashMap.newKeySet();
 
     private ServiceMeters() {}
 

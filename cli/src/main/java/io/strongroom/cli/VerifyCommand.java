@@ -7,6 +7,7 @@ import io.strongroom.restore.Verifier;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,7 +41,7 @@ final class VerifyCommand implements Callable<Integer> {
         if (since != null) {
             try {
                 sinceDay = since.length() == 10 ? LocalDate.parse(since) : Instant.parse(since).atZone(ZoneOffset.UTC).toLocalDate();
-            } catch (java.time.format.DateTimeParseException e) {
+            } catch (DateTimeParseException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--since must be a date (2026-11-29) or an instant, got '"
                         + since + "'");
             }

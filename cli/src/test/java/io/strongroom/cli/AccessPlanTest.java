@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,7 +47,7 @@ class AccessPlanTest {
     }
 
     private static String quoted(String commaSeparated) {
-        return String.join(", ", java.util.Arrays.stream(commaSeparated.split(",")).map(s -> "\"" + s.strip() + "\"").toList());
+        return String.join(", ", Arrays.stream(commaSeparated.split(",")).map(s -> "\"" + s.strip() + "\"").toList());
     }
 
     private static String allow(String actions, String resources, String condition) {
@@ -87,7 +89,7 @@ class AccessPlanTest {
 
     /** The policy printed for each service, its statements normalized. */
     private static Map<String, Set<JsonNode>> printedPolicies(String out) throws Exception {
-        Map<String, Set<JsonNode>> policies = new java.util.LinkedHashMap<>();
+        Map<String, Set<JsonNode>> policies = new LinkedHashMap<>();
         String[] lines = out.split("\n");
         for (int i = 0; i < lines.length; i++) {
             if (lines[i].startsWith("# ") && lines[i].endsWith(": S3 and KMS (IAM-style policy)")) {

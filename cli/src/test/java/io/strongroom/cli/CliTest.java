@@ -68,6 +68,10 @@ class CliTest {
         CliRun.Run missing = CliRun.run("restore", "--config", f.toString(), "--tenant", "acme");
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("--to-target is required unless --dry-run is given");
+        CliRun.Run every = CliRun.run("restore", "--config", f.toString(), "--tenant", "acme", "--to-target", "jsonl:x",
+                "--checkpoint", dir.resolve("cp").toString(), "--checkpoint-every", "0");
+        assertThat(every.code()).isEqualTo(2);
+        assertThat(every.err()).contains("--checkpoint-every must be at least 1, got 0").doesNotContain("Exception");
     }
 
     @Test

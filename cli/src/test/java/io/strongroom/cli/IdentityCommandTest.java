@@ -9,6 +9,7 @@ import io.strongroom.crypto.identity.TrustFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +33,7 @@ class IdentityCommandTest {
 
         assertThat(init.code()).as(init.err()).isZero();
         for (Role r : Role.values()) {
-            Path file = dir.resolve("ids").resolve(r.name().toLowerCase(java.util.Locale.ROOT) + ".identity.json");
+            Path file = dir.resolve("ids").resolve(r.name().toLowerCase(Locale.ROOT) + ".identity.json");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
             SigningIdentity id = IdentityFile.load(file);
             assertThat(TrustFile.load(trust).keys()).anyMatch(k -> k.keyId().equals(id.keyId()) && k.role().equals(r.name()));

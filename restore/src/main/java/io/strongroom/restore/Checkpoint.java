@@ -107,7 +107,7 @@ public final class Checkpoint {
     /** Checkpoints after every {@code segments} segments (default 64), and at least every 10 seconds. */
     public Checkpoint every(int segments) {
         if (segments < 1) {
-            throw new IllegalArgumentException("--checkpoint-every must be at least 1, got " + segments);
+            throw new IllegalArgumentException("a checkpoint is written after at least 1 segment, got every " + segments);
         }
         this.everySegments = segments;
         return this;

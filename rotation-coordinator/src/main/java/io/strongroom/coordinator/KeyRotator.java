@@ -6,17 +6,23 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.crypto.audit.AuditingKms;
+import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.RegistryIntegrityException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,9 +54,9 @@ public final class KeyRotator {
     private final Clock clock;
     private final Map<String, Status> status = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
-    private volatile java.util.function.BiFunction<String, KeyVersion, String> approvalCheck = (tenant, v) -> null;
+    private volatile BiFunction<String, KeyVersion, String> approvalCheck = (tenant, v) -> null;
     /** Alerts raised by this process, so a pass every few seconds does not repeat them. */
-    private final java.util.Set<String> alerted = ConcurrentHashMap.newKeySet();
+    private final Set<String> alerted = ConcurrentHashMap.newKeySet();
 
     /**
      * Where a tenant's key stands.
@@ -105,7 +111,7 @@ public final class KeyRotator {
      * Adds a check of each destruction approval beyond the record itself (e.g. against the coordinator's own
      * dual-control requests): it returns why {@code version} of {@code tenant} may not be destroyed, or null.
      */
-    public KeyRotator withApprovalCheck(java.util.function.BiFunction<String, KeyVersion, String> check) {
+    public KeyRotator withApprovalCheck(BiFunction<String, KeyVersion, String> check) {
         this.approvalCheck = check;
         return this;
     }
@@ -115,7 +121,7 @@ public final class KeyRotator {
         Status s = statusOf(tenant, keyId);
         boolean destroyed = false;
         for (KeyVersion v : s.versions()) { // approved destructions whose waiting period is over
-            if (v.state() == io.strongroom.crypto.kms.KeyState.DESTROY_SCHEDULED && v.destroyAt() != null
+            if (v.state() == KeyState.DESTROY_SCHEDULED && v.destroyAt() != null
                     && !v.destroyAt().isAfter(now)) {
                 String problem = v.approval() == null
                         ? "no approved dual-control request is recorded with it (scheduled outside the admin API: "
@@ -174,8 +180,8 @@ public final class KeyRotator {
     private void registryRefused(String tenant, RegistryIntegrityException e) {
         String identity;
         try {
-            identity = java.nio.file.Files.getLastModifiedTime(e.file()) + "/" + java.nio.file.Files.size(e.file());
-        } catch (java.io.IOException | RuntimeException unreadable) {
+            identity = Files.getLastModifiedTime(e.file()) + "/" + Files.size(e.file());
+        } catch (IOException | RuntimeException unreadable) {
             identity = "unreadable";
         }
         if (!alerted.add("registry/" + tenant + "/" + identity + "/" + e.getMessage())) {
@@ -206,7 +212,7 @@ public final class KeyRotator {
     /** Where {@code tenant}'s key stands, from the KMS. */
     public Status statusOf(String tenant, String keyId) {
         List<KeyVersion> versions = new ArrayList<>(Kmses.await(kms.describe(keyId), kmsTimeout));
-        versions.sort(java.util.Comparator.comparing(KeyVersion::createdAt));
+        versions.sort(Comparator.comparing(KeyVersion::createdAt));
         KeyVersion primary = versions.stream().filter(KeyVersion::primary).reduce((a, b) -> b)
                 .orElseThrow(() -> new IllegalStateException("key " + keyId + " has no primary version"));
         return new Status(tenant, keyId, primary.version(), primary.createdAt(),

@@ -8,11 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import javax.crypto.spec.SecretKeySpec;
 import org.apache.commons.codec.binary.Base32;
 
@@ -66,7 +68,7 @@ public final class Principals {
     private static final TimeBasedOneTimePasswordGenerator TOTP = new TimeBasedOneTimePasswordGenerator();
     private final Map<String, Principal> principals;
     private volatile TotpLedger ledger = new TotpLedger(null, DEFAULT_MAX_FAILURES);
-    private volatile java.util.function.Predicate<String> revoked = name -> false;
+    private volatile Predicate<String> revoked = name -> false;
 
     public Principals(Map<String, Principal> principals) {
         this.principals = Map.copyOf(principals);
@@ -83,7 +85,7 @@ public final class Principals {
     }
 
     /** Consults {@code revoked} (an {@link AccessReview}) on every call: a revoked principal has no access. */
-    public Principals revokedBy(java.util.function.Predicate<String> revoked) {
+    public Principals revokedBy(Predicate<String> revoked) {
         this.revoked = revoked;
         return this;
     }
@@ -207,7 +209,7 @@ public final class Principals {
     public static byte[] sha256(String token) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

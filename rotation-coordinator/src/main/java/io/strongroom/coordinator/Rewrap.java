@@ -5,9 +5,11 @@ import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.archive.CatalogSignatures;
 import io.strongroom.archive.Manifests;
+import io.strongroom.archive.RetentionPolicy;
 import io.strongroom.archive.SegmentWriter;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
+import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.crypto.kms.DekContext;
@@ -17,11 +19,16 @@ import io.strongroom.crypto.kms.WrappedDek;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -97,7 +104,7 @@ public final class Rewrap {
     public static Result run(List<ArchiveTarget> targets, String environment, String tenant, ManagedKms source, ManagedKms target,
             String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress, SigningIdentity identity, TrustFile trust) {
         return run(targets, environment, tenant, source, target, targetKeyId, kmsTimeout, mode, progress, identity, trust,
-                io.strongroom.archive.RetentionPolicy.none());
+                RetentionPolicy.none());
     }
 
     /**
@@ -107,7 +114,7 @@ public final class Rewrap {
      */
     public static Result run(List<ArchiveTarget> targets, String environment, String tenant, ManagedKms source, ManagedKms target,
             String targetKeyId, Duration kmsTimeout, Mode mode, Progress progress, SigningIdentity identity, TrustFile trust,
-            io.strongroom.archive.RetentionPolicy policy) {
+            RetentionPolicy policy) {
         ArchiveTarget primary = targets.get(0);
         String targetVersion = Kmses.await(target.describe(targetKeyId), kmsTimeout).stream()
                 .filter(v -> v.primary()).findFirst().orElseThrow(() -> new IllegalStateException(targetKeyId + " has no primary"))
@@ -196,7 +203,7 @@ public final class Rewrap {
         byte[] body = segment.body();
         byte[] replacement = new Segment(next, body).toBytes();
         Segment check = Segment.parse(where + " (rewrapped)", replacement);
-        if (!java.util.Arrays.equals(check.body(), body)) {
+        if (!Arrays.equals(check.body(), body)) {
             throw new IllegalStateException(where + ": the rewritten segment's body differs; nothing was written");
         }
         for (ArchiveTarget t : targets) {
@@ -217,10 +224,10 @@ public final class Rewrap {
         private final SigningIdentity identity;
         private int size;
 
-        private final io.strongroom.archive.RetentionPolicy policy;
+        private final RetentionPolicy policy;
 
         Batch(List<ArchiveTarget> targets, String environment, String tenant, SigningIdentity identity,
-                io.strongroom.archive.RetentionPolicy policy) {
+                RetentionPolicy policy) {
             this.identity = identity;
             this.policy = policy;
             this.targets = targets;
@@ -296,7 +303,7 @@ public final class Rewrap {
         // a segment no (authentic) manifest names needs the key its own header names: one deleted or forged part
         // cannot make a version look unused
         // so does one whose archiver entries contradict each other
-        java.util.Set<String> pruned = new java.util.HashSet<>(catalog.pruned().values());
+        Set<String> pruned = new HashSet<>(catalog.pruned().values());
         for (String key : catalog.listed().keySet()) {
             if ((!current.containsKey(key) || catalog.disputed().contains(key)) && !pruned.contains(key)) {
                 try {
@@ -304,7 +311,7 @@ public final class Rewrap {
                             .range("bytes=0-" + (Segment.maxHeaderPrefix() - 1))).asByteArray();
                     SegmentHeader h = Segment.parseHeader(target.where(key), prefix);
                     counts.merge(h.getKeyId() + "/" + h.getKeyVersion(), 1, Integer::sum);
-                } catch (io.strongroom.crypto.SegmentFormatException | software.amazon.awssdk.core.exception.SdkException e) {
+                } catch (SegmentFormatException | SdkException e) {
                     counts.merge(UNREADABLE, 1, Integer::sum); // which version it needs is unknown: any may be
                 }
             }
@@ -315,7 +322,7 @@ public final class Rewrap {
     private static String etagOrNull(ArchiveTarget t, String key) {
         try {
             return t.client().headObject(b -> b.bucket(t.bucket()).key(key)).eTag();
-        } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
+        } catch (NoSuchKeyException e) {
             return null;
         }
     }

@@ -14,6 +14,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +33,7 @@ class AccessReviewTest {
         AccessReview later = new AccessReview(file, Duration.ofDays(90), Clock.fixed(T0.plus(Duration.ofDays(91)), ZoneOffset.UTC));
         List<AccessReview.Row> rows = later.review(PRINCIPALS, Map.of("alice", T0.plus(Duration.ofDays(60))));
         assertThat(rows).extracting(AccessReview.Row::principal, AccessReview.Row::inactive)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("alice", false), org.assertj.core.groups.Tuple.tuple("dave", true));
+                .containsExactly(Tuple.tuple("alice", false), Tuple.tuple("dave", true));
 
         InMemoryAuditTrail trail = new InMemoryAuditTrail("coordinator-test");
         try (AuditingKms audit = new AuditingKms(TestKms.local(dir.resolve("kms"), true), trail, "coordinator")) {

@@ -11,8 +11,12 @@ import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.coordinator.Principals.Role;
+import io.strongroom.coordinator.internal.AdminApi;
+import io.strongroom.coordinator.internal.DualControl;
+import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.audit.InMemoryAuditTrail;
+import io.strongroom.crypto.identity.IdentityFile;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.DestroyApproval;
@@ -24,6 +28,7 @@ import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.TestKms;
 import io.strongroom.testkit.TestSecrets;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -153,8 +158,8 @@ class DestroyApprovalTest {
 
     @Test
     void noVersionOfTheKeysThatWrapStrongroomsOwnKeysIsDisabledOrDestroyed() throws Exception {
-        String identityKek = io.strongroom.crypto.identity.IdentityFile.KEK_TENANT;
-        String auditKek = io.strongroom.crypto.audit.AuditCheckpoints.KEY_TENANT;
+        String identityKek = IdentityFile.KEK_TENANT;
+        String auditKek = AuditCheckpoints.KEY_TENANT;
         for (String t : List.of(identityKek, auditKek)) {
             rotator.runOnce(List.of(t));
             Kmses.await(kms.rotate(kms.keyIdFor(t)), T); // version 1 is no longer primary: a tenant's would be disableable
@@ -223,7 +228,7 @@ class DestroyApprovalTest {
     }
 
     /** Two security officers with TOTP secrets (alice, bob) and an operator (carol). */
-    private Principals principals() throws java.io.IOException {
+    private Principals principals() throws IOException {
         Files.writeString(dir.resolve("alice.totp"), TestSecrets.ALICE_TOTP);
         Files.writeString(dir.resolve("bob.totp"), TestSecrets.BOB_TOTP);
         return new Principals(Map.of(

@@ -3,9 +3,11 @@ package io.strongroom.coordinator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.strongroom.coordinator.DualControl.Action;
-import io.strongroom.coordinator.DualControl.State;
+import io.strongroom.coordinator.internal.DualControl.Action;
+import io.strongroom.coordinator.internal.DualControl.State;
 import io.strongroom.coordinator.Principals.Role;
+import io.strongroom.coordinator.internal.DualControl;
+import io.strongroom.testkit.TestSecrets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DualControlTest {
-    private static final String ALICE_SECRET = io.strongroom.testkit.TestSecrets.ALICE_TOTP;
-    private static final String BOB_SECRET = io.strongroom.testkit.TestSecrets.BOB_TOTP;
+    private static final String ALICE_SECRET = TestSecrets.ALICE_TOTP;
+    private static final String BOB_SECRET = TestSecrets.BOB_TOTP;
     private static final Instant T0 = Instant.parse("2026-11-29T10:00:00Z");
     @TempDir Path dir;
     private Principals principals;

@@ -21,12 +21,14 @@ import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.SoftHsm;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -111,8 +113,8 @@ class RegistryMacOnTokenIT {
 
         Process p = new ProcessBuilder("pkcs11-tool", "--module", SoftHsm.LIBRARY, "--login", "--pin", SoftHsm.PIN,
                 "--list-objects", "--type", "secrkey").redirectErrorStream(true).start();
-        String listing = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String listing = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         List<String> objects = List.of(listing.split("(?=Secret Key Object)"));
         List<String> macKeys = objects.stream().filter(o -> o.contains("label:      " + Pkcs11Kms.REGISTRY_MAC_LABEL)).toList();
         assertThat(macKeys).as("exactly one registry MAC key on the token, whatever the number of opens:\n" + listing).hasSize(1);

@@ -6,6 +6,7 @@ import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -62,7 +63,7 @@ class AccessReviewIT {
             long twoHoursAgo = Instant.now().minus(Duration.ofHours(2)).toEpochMilli();
             Files.writeString(state, "{\"firstSeenMs\": {\"carol\": " + twoHoursAgo + ", \"erin\": " + twoHoursAgo
                     + "}, \"revoked\": {}}");
-            try (CoordinatorService coordinator = CoordinatorService.start(config)) {
+            try (CoordinatorService coordinator = Coordinators.start(config)) {
                 int port = coordinator.adminPort();
                 assertThat(keys(port, "carol")).isEqualTo(200); // carol is active
 

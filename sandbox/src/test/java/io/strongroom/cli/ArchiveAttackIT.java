@@ -304,7 +304,7 @@ class ArchiveAttackIT {
                 sandbox.config().trust());
         assertThat(before.problems()).isEmpty();
         // the coordinator keeps signing: the one after the deleted checkpoint names it
-        try (var signer = new io.strongroom.coordinator.ChainHeadSigner(sandbox.config().kafka().clientProperties(),
+        try (var signer = new io.strongroom.coordinator.internal.ChainHeadSigner(sandbox.config().kafka().clientProperties(),
                 List.of(io.strongroom.archive.ArchiveTarget.over(s3, Sandbox.BUCKET)), "demo",
                 sandbox.config().signingIdentity(Role.COORDINATOR), sandbox.config().trust(), Duration.ofSeconds(1), null, null,
                 java.time.Clock.systemUTC())) {

@@ -7,6 +7,7 @@ import io.strongroom.avro.AuditEvent;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditRecord;
 import io.strongroom.crypto.audit.InMemoryAuditTrail;
@@ -53,7 +54,7 @@ class AuditCheckpointIT {
             String cfg = pinned.toString();
 
             // the coordinator signs the heads (reading the topic incrementally); the CLI can too
-            try (CoordinatorService coordinator = CoordinatorService.startIdle(io.strongroom.cli.config.ConfigLoader.load(pinned,
+            try (CoordinatorService coordinator = Coordinators.idle(io.strongroom.cli.config.ConfigLoader.load(pinned,
                     System.getenv()))) {
                 assertThat(coordinator.checkpointAudit()).startsWith("s3://" + Sandbox.BUCKET + "/demo/_audit/checkpoints/");
             }
@@ -147,7 +148,7 @@ class AuditCheckpointIT {
         Path dir = Files.createTempDirectory("strongroom-audit-chain-it-");
         try (Sandbox sandbox = Sandbox.start(dir, "PT1S"); S3Client s3 = sandbox.config().s3().client()) {
             try (var admin = sandbox.kafka().admin()) { // the topics the coordinator would create, so the CLI can run first
-                io.strongroom.coordinator.TopicProvisioner.ensureTopics(admin, sandbox.config().kafka().partitions(),
+                io.strongroom.coordinator.internal.TopicProvisioner.ensureTopics(admin, sandbox.config().kafka().partitions(),
                         sandbox.config().kafka().replication(), sandbox.config().encryptor().segmentMaxBytes());
             }
             Path pub = dir.resolve("audit-public.json");
@@ -177,7 +178,7 @@ class AuditCheckpointIT {
                 assertThat(cp.code()).as(cp.err()).isZero();
                 assertThat(cp.out()).contains(named(i)).contains("(checkpoint " + i + " of the chain)");
             }
-            try (CoordinatorService coordinator = CoordinatorService.startIdle(c)) {
+            try (CoordinatorService coordinator = Coordinators.idle(c)) {
                 assertThat(coordinator.checkpointAudit()).isEqualTo("s3://" + Sandbox.BUCKET + "/" + named(3));
                 PipelineIT.Run intact = verify(cfg);
                 assertThat(intact.code()).as(intact.out() + intact.err()).isZero();

@@ -8,6 +8,7 @@ import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.ManagedKms;
@@ -61,7 +62,7 @@ class DualControlIT {
                     """.formatted(sha(io.strongroom.testkit.TestSecrets.token("alice")), dir.resolve("alice.totp"), sha(io.strongroom.testkit.TestSecrets.token("bob")), dir.resolve("bob.totp"),
                     sha(io.strongroom.testkit.TestSecrets.token("carol")), sha(io.strongroom.testkit.TestSecrets.token("dave"))));
             StrongroomConfig config = ConfigLoader.load(cfg, Map.of());
-            try (CoordinatorService coordinator = CoordinatorService.start(config)) {
+            try (CoordinatorService coordinator = Coordinators.start(config)) {
                 String url = "http://127.0.0.1:" + coordinator.adminPort();
                 java.util.function.Function<String, String[]> as = who -> new String[] {"--config", cfg.toString(), "--principal",
                         who, "--token-file", dir.resolve(who + ".token").toString(), "--admin-url", url};

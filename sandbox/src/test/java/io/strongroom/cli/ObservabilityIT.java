@@ -7,6 +7,7 @@ import io.strongroom.anomaly.AnomalyConfig;
 import io.strongroom.anomaly.AnomalyService;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.testkit.EmbeddedS3;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,8 +33,8 @@ class ObservabilityIT {
         try (Sandbox sandbox = Sandbox.start(dir, "PT1S")) {
             // the demo's encryptor, archiver and coordinator meters are in this JVM's global registry
             assertThat(Demo.run(sandbox, new Demo.Options(200, 1, 47, Duration.ofMinutes(3)), System.out).ok()).isTrue();
-            CoordinatorService coordinator = CoordinatorService.start(sandbox.config()); // rotation and verify meters
-            await().atMost(Duration.ofSeconds(60)).until(() -> coordinator.lastPassOkMs() > 0);
+            CoordinatorService coordinator = Coordinators.start(sandbox.config()); // rotation and verify meters
+            await().atMost(Duration.ofSeconds(60)).until(() -> coordinator.lastPassOk().isPresent());
             coordinator.verifyTenants(java.util.List.of("acme"), 1.0); // what the schedule does: the verify meters
             AnomalyService anomaly = AnomalyService.start(AnomalyConfig.defaults(), sandbox.config().kafka().clientProperties(),
                     dir.resolve("anomaly-state"));

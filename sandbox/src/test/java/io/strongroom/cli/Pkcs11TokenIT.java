@@ -9,6 +9,7 @@ import io.strongroom.avro.AuditOutcome;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.ManagedKms;
@@ -59,7 +60,7 @@ class Pkcs11TokenIT {
     private static void topics(Sandbox sandbox) {
         StrongroomConfig c = sandbox.config();
         try (var admin = sandbox.kafka().admin()) {
-            io.strongroom.coordinator.TopicProvisioner.ensureTopics(admin, c.kafka().partitions(), c.kafka().replication(),
+            io.strongroom.coordinator.internal.TopicProvisioner.ensureTopics(admin, c.kafka().partitions(), c.kafka().replication(),
                     c.encryptor().segmentMaxBytes());
         }
     }
@@ -102,7 +103,7 @@ class Pkcs11TokenIT {
             PipelineIT.Run rotate = PipelineIT.run("keys", "rotate", "--config", cfg.toString(), "--tenant", tenant);
             assertThat(rotate.code()).as(rotate.err()).isZero(); // create, rotate: v1 and v2
             assertThat(labelsOf(tenant)).containsExactly("strongroom:" + tenant + ":v1", "strongroom:" + tenant + ":v2");
-            try (CoordinatorService coordinator = CoordinatorService.start(config)) {
+            try (CoordinatorService coordinator = Coordinators.start(config)) {
                 String url = "http://127.0.0.1:" + coordinator.adminPort();
                 java.util.function.Function<String, List<String>> as = who -> List.of("--config", cfg.toString(), "--principal",
                         who, "--token-file", dir.resolve(who + ".token").toString(), "--admin-url", url);

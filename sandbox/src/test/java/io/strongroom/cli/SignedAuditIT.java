@@ -6,6 +6,7 @@ import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.crypto.audit.AuditRecord;
 import io.strongroom.crypto.audit.HashChain;
@@ -70,7 +71,7 @@ class SignedAuditIT {
             Files.writeString(state, "{\"firstSeenMs\": {\"carol\": " + twoHoursAgo + ", \"erin\": " + twoHoursAgo
                     + "}, \"revoked\": {}}");
 
-            try (CoordinatorService coordinator = CoordinatorService.start(config)) {
+            try (CoordinatorService coordinator = Coordinators.start(config)) {
                 int port = coordinator.adminPort();
                 // the attacker (the coordinator made the topics): an unsigned chain of its own, named like the coordinator's, naming erin
                 HashChain forged = new HashChain("coordinator-0badc0de");

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.testkit.RequiredService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,11 +47,11 @@ class StatusPageIT {
             Path cfg = dir.resolve("coordinator.yaml");
             Files.writeString(cfg, Files.readString(sandbox.configFile()) + "coordinator:\n  tenants: [acme, globex]\n");
             var config = io.strongroom.cli.config.ConfigLoader.load(cfg, java.util.Map.of());
-            try (CoordinatorService coordinator = CoordinatorService.start(config)) {
-                await().atMost(Duration.ofSeconds(60)).until(() -> coordinator.lastPassOkMs() > 0);
+            try (CoordinatorService coordinator = Coordinators.start(config)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> coordinator.lastPassOk().isPresent());
                 coordinator.verifyTenants(List.of("acme", "globex"), 1.0);
                 Observability obs = Observability.start(config, "coordinator", 0, () -> new Observability.Health(true, java.util.Map.of()),
-                        coordinator::statusPage);
+                        () -> StatusPage.html(coordinator.status()));
                 try {
                     String url = "http://127.0.0.1:" + obs.port() + "/status";
                     Path profile = Files.createDirectories(dir.resolve("chromium-profile"));

@@ -6,6 +6,7 @@ import io.strongroom.avro.AuditEvent;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -109,7 +110,7 @@ class TotpApprovalIT {
     void aPrincipalIsLockedAfterTooManyFailedCodes() throws Exception {
         StrongroomConfig config = config("lock");
         Path cfg = dir.resolve("lock.yaml");
-        try (CoordinatorService coordinator = CoordinatorService.start(config)) {
+        try (CoordinatorService coordinator = Coordinators.start(config)) {
             String url = "http://127.0.0.1:" + coordinator.adminPort();
             String id = fileRequest(url, cfg);
             for (int i = 1; i <= MAX_FAILURES; i++) {
@@ -156,7 +157,7 @@ class TotpApprovalIT {
         Path cfg = dir.resolve("replay.yaml");
         String code;
         String second;
-        try (CoordinatorService coordinator = CoordinatorService.start(config)) {
+        try (CoordinatorService coordinator = Coordinators.start(config)) {
             String url = "http://127.0.0.1:" + coordinator.adminPort();
             String first = fileRequest(url, cfg);
             second = fileRequest(url, cfg);
@@ -164,7 +165,7 @@ class TotpApprovalIT {
             PipelineIT.Run accepted = as("bob", url, cfg, "keys", "approve", "--request", first, "--totp", code);
             assertThat(accepted.code()).as(accepted.err()).isZero();
         }
-        try (CoordinatorService restarted = CoordinatorService.start(config)) {
+        try (CoordinatorService restarted = Coordinators.start(config)) {
             String url = "http://127.0.0.1:" + restarted.adminPort();
             PipelineIT.Run replayed = as("bob", url, cfg, "keys", "approve", "--request", second, "--totp", code);
             assertThat(replayed.code()).as("the code bob used before the restart: %s", replayed.out()).isEqualTo(1);
@@ -177,7 +178,7 @@ class TotpApprovalIT {
     @Test
     void aRefusedAdminCallIsAuditedWithItsStatus() throws Exception {
         StrongroomConfig config = config("refused");
-        try (CoordinatorService coordinator = CoordinatorService.start(config)) {
+        try (CoordinatorService coordinator = Coordinators.start(config)) {
             String url = "http://127.0.0.1:" + coordinator.adminPort();
             HttpClient http = HttpClient.newHttpClient();
             HttpResponse<String> badAuth = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/keys"))

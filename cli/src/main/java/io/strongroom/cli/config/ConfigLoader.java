@@ -24,11 +24,15 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -122,7 +126,7 @@ public final class ConfigLoader {
         if (!(root.get("kms") instanceof ObjectNode kms)) {
             return sections; // absent (defaults), or not a mapping (reported when binding)
         }
-        java.util.SortedSet<String> known = new java.util.TreeSet<>();
+        SortedSet<String> known = new TreeSet<>();
         for (RecordComponent c : StrongroomConfig.KmsSettings.class.getRecordComponents()) {
             if (!Map.class.isAssignableFrom(c.getType())) {
                 known.add(KEBAB.translate(c.getName()));
@@ -134,7 +138,7 @@ public final class ConfigLoader {
                         + ", a setting every backend shares: give it another configKey()");
             }
         }
-        for (java.util.Iterator<String> names = kms.fieldNames(); names.hasNext(); ) {
+        for (Iterator<String> names = kms.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!known.contains(name)) {
                 String key = "kms." + name;
@@ -262,7 +266,7 @@ public final class ConfigLoader {
         if (type == Boolean.class || type == boolean.class) {
             return "true or false";
         }
-        if (type == java.time.Duration.class) {
+        if (type == Duration.class) {
             return "an ISO-8601 duration such as PT30S";
         }
         if (type == String.class) {

@@ -1,18 +1,35 @@
 package io.strongroom.cli.config;
 
+import io.strongroom.anomaly.AnomalyConfig;
+import io.strongroom.archive.ArchiveTarget;
+import io.strongroom.archive.AuditCheckpointStore;
 import io.strongroom.archiver.ArchiverConfig;
 import io.strongroom.archive.S3Settings;
+import io.strongroom.cli.KmsFactory;
+import io.strongroom.crypto.audit.AuditSigning;
+import io.strongroom.crypto.audit.AuditingKms;
+import io.strongroom.crypto.identity.IdentityFile;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
+import io.strongroom.crypto.identity.TrustFile;
+import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorConfig;
+import io.strongroom.coordinator.CoordinatorConfig;
 import io.strongroom.coordinator.RotationPolicy;
 import io.strongroom.crypto.kms.KmsProvider;
 import io.strongroom.crypto.kms.KmsProviders;
 import io.strongroom.ingest.IngestConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.ServiceLoader;
 
 /**
  * The whole configuration of a Strongroom deployment; every service reads the same file and uses
@@ -35,8 +52,8 @@ import java.util.Optional;
  * @param heads the signed chain heads of the archive
  */
 public record StrongroomConfig(String environment, String dataDir, Kafka kafka, S3Settings s3, KmsSettings kms,
-        IngestConfig ingest, EncryptorConfig encryptor, ArchiverConfig archiver, Coordinator coordinator,
-        Restore restore, Audit audit, io.strongroom.anomaly.AnomalyConfig anomaly, MetricsSettings metrics,
+        IngestConfig ingest, EncryptorConfig encryptor, ArchiverConfig archiver, CoordinatorConfig coordinator,
+        Restore restore, Audit audit, AnomalyConfig anomaly, MetricsSettings metrics,
         Identity identity, Heads heads) {
 
     /** This configuration with {@code kms} as its key management settings. */
@@ -61,18 +78,18 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             throw new IllegalArgumentException("s3.bucket is required");
         }
         dataDir = Objects.requireNonNullElse(dataDir, "./data");
-        kafka = Objects.requireNonNullElse(kafka, new Kafka(null, null, null, null));
-        kms = Objects.requireNonNullElse(kms, new KmsSettings(null, null, null, null, null, null, null));
+        kafka = Objects.requireNonNullElse(kafka, Kafka.defaults());
+        kms = Objects.requireNonNullElse(kms, KmsSettings.defaults());
         ingest = Objects.requireNonNullElse(ingest, IngestConfig.defaults());
         encryptor = Objects.requireNonNullElse(encryptor, EncryptorConfig.defaults());
         archiver = Objects.requireNonNullElse(archiver, ArchiverConfig.defaults());
-        coordinator = Objects.requireNonNullElse(coordinator, new Coordinator(null, null, null, null, null, null, null, null, null, null, null, null, null, null));
-        restore = Objects.requireNonNullElse(restore, new Restore(null));
-        audit = Objects.requireNonNullElse(audit, new Audit(null, null, null, null, null, null));
-        anomaly = Objects.requireNonNullElse(anomaly, io.strongroom.anomaly.AnomalyConfig.defaults());
-        metrics = Objects.requireNonNullElse(metrics, new MetricsSettings(null, null, null));
-        identity = Objects.requireNonNullElse(identity, new Identity(null, null));
-        heads = Objects.requireNonNullElse(heads, new Heads(null, null));
+        coordinator = Objects.requireNonNullElse(coordinator, CoordinatorConfig.defaults());
+        restore = Objects.requireNonNullElse(restore, Restore.defaults());
+        audit = Objects.requireNonNullElse(audit, Audit.defaults());
+        anomaly = Objects.requireNonNullElse(anomaly, AnomalyConfig.defaults());
+        metrics = Objects.requireNonNullElse(metrics, MetricsSettings.defaults());
+        identity = Objects.requireNonNullElse(identity, Identity.defaults());
+        heads = Objects.requireNonNullElse(heads, Heads.defaults());
     }
 
     /**
@@ -81,34 +98,34 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      *
      * @throws IllegalArgumentException naming the file and the command that makes it if it is missing or unsafe
      */
-    public io.strongroom.crypto.identity.SigningIdentity signingIdentity(io.strongroom.crypto.identity.Role role) {
+    public SigningIdentity signingIdentity(Role role) {
         return signingIdentity(role, null);
     }
 
     /**
-     * As {@link #signingIdentity(io.strongroom.crypto.identity.Role)}; an identity encrypted under the KMS is unwrapped
+     * As {@link #signingIdentity(Role)}; an identity encrypted under the KMS is unwrapped
      * through {@code kms} (audited there), or, if it is null, through a KMS client opened for the role's principal for
      * this one call.
      */
-    public io.strongroom.crypto.identity.SigningIdentity signingIdentity(io.strongroom.crypto.identity.Role role,
-            io.strongroom.crypto.kms.Kms kms) {
+    public SigningIdentity signingIdentity(Role role,
+            Kms kms) {
         if (identity.directory() == null) {
             return null;
         }
-        java.nio.file.Path file = identity.file(role);
-        if (!java.nio.file.Files.exists(file)) {
+        Path file = identity.file(role);
+        if (!Files.exists(file)) {
             throw new IllegalArgumentException("identity.directory is set but " + file + " does not exist: create it with "
-                    + "'strongroom identity init --role " + role.name().toLowerCase(java.util.Locale.ROOT) + "'");
+                    + "'strongroom identity init --role " + role.name().toLowerCase(Locale.ROOT) + "'");
         }
-        io.strongroom.crypto.identity.SigningIdentity id;
-        if (!io.strongroom.crypto.identity.IdentityFile.isWrapped(file)) {
-            id = io.strongroom.crypto.identity.IdentityFile.load(file);
+        SigningIdentity id;
+        if (!IdentityFile.isWrapped(file)) {
+            id = IdentityFile.load(file);
         } else if (kms != null) {
-            id = io.strongroom.crypto.identity.IdentityFile.load(file, kms, this.kms.timeout());
+            id = IdentityFile.load(file, kms, this.kms.timeout());
         } else {
-            try (io.strongroom.crypto.audit.AuditingKms own = io.strongroom.cli.KmsFactory.create(this,
-                    role.name().toLowerCase(java.util.Locale.ROOT))) {
-                id = io.strongroom.crypto.identity.IdentityFile.load(file, own, this.kms.timeout());
+            try (AuditingKms own = KmsFactory.create(this,
+                    role.name().toLowerCase(Locale.ROOT))) {
+                id = IdentityFile.load(file, own, this.kms.timeout());
             }
         }
         if (id.role() != role || !id.environment().equals(environment)) {
@@ -119,16 +136,16 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
     }
 
     /** Where and how the audit trail's signed checkpoints are kept. */
-    public io.strongroom.archive.AuditCheckpointStore.Settings auditCheckpoints() {
-        return new io.strongroom.archive.AuditCheckpointStore.Settings(environment, s3.bucket(), archiver.objectLock(),
+    public AuditCheckpointStore.Settings auditCheckpoints() {
+        return new AuditCheckpointStore.Settings(environment, s3.bucket(), archiver.objectLock(),
                 audit.checkpointRetention(), audit.publicKeyFile());
     }
 
     /** Opens a client for the primary archive target ({@code s3}) and one for each replica, in that order: close them. */
-    public java.util.List<io.strongroom.archive.ArchiveTarget> archiveTargets() {
-        java.util.List<io.strongroom.archive.ArchiveTarget> targets = new java.util.ArrayList<>();
-        targets.add(io.strongroom.archive.ArchiveTarget.of(s3));
-        archiver.replicas().forEach(r -> targets.add(io.strongroom.archive.ArchiveTarget.of(r)));
+    public List<ArchiveTarget> archiveTargets() {
+        List<ArchiveTarget> targets = new ArrayList<>();
+        targets.add(ArchiveTarget.of(s3));
+        archiver.replicas().forEach(r -> targets.add(ArchiveTarget.of(r)));
         return targets;
     }
 
@@ -138,12 +155,12 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      *
      * @throws IllegalArgumentException naming the file if it cannot be read or is of another environment
      */
-    public io.strongroom.crypto.identity.TrustFile trust() {
+    public TrustFile trust() {
         if (identity.trustFile() == null) {
             return null;
         }
-        io.strongroom.crypto.identity.TrustFile trust = io.strongroom.crypto.identity.TrustFile.load(
-                java.nio.file.Path.of(identity.trustFile()));
+        TrustFile trust = TrustFile.load(
+                Path.of(identity.trustFile()));
         if (!trust.environment().equals(environment)) {
             throw new IllegalArgumentException(identity.trustFile() + " is the trust file of environment "
                     + trust.environment() + ", not " + environment);
@@ -159,10 +176,15 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param trustFile the public keys readers trust; unset: the catalog is not authenticated
      */
     public record Identity(String directory, String trustFile) {
+        /** Every setting at its default. */
+        public static Identity defaults() {
+            return new Identity(null, null);
+        }
+
         /** The identity file of {@code role}. */
-        public java.nio.file.Path file(io.strongroom.crypto.identity.Role role) {
-            return java.nio.file.Path.of(Objects.requireNonNull(directory, "identity.directory"),
-                    role.name().toLowerCase(java.util.Locale.ROOT) + ".identity.json");
+        public Path file(Role role) {
+            return Path.of(Objects.requireNonNull(directory, "identity.directory"),
+                    role.name().toLowerCase(Locale.ROOT) + ".identity.json");
         }
     }
 
@@ -173,6 +195,11 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param staleAfterIntervals {@code verify} fails when the newest checkpoint is older than this many intervals
      */
     public record Heads(Duration interval, Integer staleAfterIntervals) {
+        /** Every setting at its default. */
+        public static Heads defaults() {
+            return new Heads(null, null);
+        }
+
         public Heads {
             interval = Objects.requireNonNullElse(interval, Duration.ofMinutes(5));
             staleAfterIntervals = Objects.requireNonNullElse(staleAfterIntervals, 3);
@@ -194,6 +221,11 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      * @param replicationFactor replication factor of topics it creates; unset uses the broker default
      */
     public record Kafka(String bootstrapServers, Map<String, String> properties, Integer partitions, Short replicationFactor) {
+        /** Every setting at its default. */
+        public static Kafka defaults() {
+            return new Kafka(null, null, null, null);
+        }
+
         public Kafka {
             bootstrapServers = Objects.requireNonNullElse(bootstrapServers, "localhost:9092");
             properties = Map.copyOf(Objects.requireNonNullElse(properties, Map.of()));
@@ -223,7 +255,7 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
 
     /**
      * Key management: what every backend shares. The backend itself is a {@link KmsProvider} found by
-     * {@link java.util.ServiceLoader} and selected by {@code type}; its settings are its own record, bound by
+     * {@link ServiceLoader} and selected by {@code type}; its settings are its own record, bound by
      * {@link ConfigLoader} from {@code kms.<its config key>} ({@code kms.local}, {@code kms.pkcs11}, {@code kms.aws}).
      *
      * @param type backend: a provider's name ({@code local}, {@code pkcs11}, {@code aws-kms}, or a third party's)
@@ -237,6 +269,11 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      */
     public record KmsSettings(String type, Duration timeout, Integer auditBuffer, Integer retryAttempts,
             Integer unwrapCacheSize, Duration unwrapCacheTtl, Map<String, Object> backends) {
+        /** Every setting at its default. */
+        public static KmsSettings defaults() {
+            return new KmsSettings(null, null, null, null, null, null, null);
+        }
+
         public KmsSettings {
             auditBuffer = Objects.requireNonNullElse(auditBuffer, 1000);
             retryAttempts = Objects.requireNonNullElse(retryAttempts, 5);
@@ -296,89 +333,16 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
     }
 
     /**
-     * Rotation coordinator.
-     *
-     * @param tenants tenants whose keys it creates, rotates and publishes
-     * @param checkInterval how often it re-checks keys
-     * @param policy rotation policy of every tenant without its own
-     * @param tenantPolicies policies of particular tenants
-     * @param classificationPolicies policies by the most sensitive classification a tenant's data can have
-     *     (from {@code ingest.classifications} and {@code ingest.default-classification})
-     * @param adminPort port of the admin API; unset: no admin API
-     * @param adminBind address the admin API binds to
-     * @param approvalWindow how long a dual-control request collects its two approvals
-     * @param principals who may call the admin API: roles, API token (SHA-256), TOTP secret file
-     * @param verifyInterval how often the coordinator test-restores the archives (and after every rotation)
-     * @param verifySample fraction of segments each scheduled verification decrypts
-     * @param accessInactiveAfter an admin principal with no activity in the audit trail for this long is revoked
-     * @param accessReviewInterval how often the coordinator runs the access review
-     * @param totpMaxFailures failed TOTP codes in a row that lock a security officer until another one unlocks them
-     */
-    public record Coordinator(List<String> tenants, Duration checkInterval, RotationPolicy policy,
-            Map<String, RotationPolicy> tenantPolicies, Map<io.strongroom.avro.Classification, RotationPolicy> classificationPolicies,
-            Integer adminPort, String adminBind, Duration approvalWindow,
-            Map<String, io.strongroom.coordinator.Principals.Principal> principals, Duration verifyInterval, Double verifySample,
-            Duration accessInactiveAfter, Duration accessReviewInterval, Integer totpMaxFailures) {
-        public Coordinator {
-            totpMaxFailures = Objects.requireNonNullElse(totpMaxFailures, io.strongroom.coordinator.Principals.DEFAULT_MAX_FAILURES);
-            if (totpMaxFailures < 1 || totpMaxFailures > 100) {
-                throw new IllegalArgumentException("coordinator.totp-max-failures must be between 1 and 100, got " + totpMaxFailures);
-            }
-            accessInactiveAfter = Objects.requireNonNullElse(accessInactiveAfter, Duration.ofDays(90));
-            accessReviewInterval = Objects.requireNonNullElse(accessReviewInterval, Duration.ofDays(1));
-            if (accessInactiveAfter.isNegative() || accessInactiveAfter.isZero() || accessReviewInterval.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new IllegalArgumentException("coordinator.access-inactive-after must be positive and "
-                        + "coordinator.access-review-interval at least PT1S, got " + accessInactiveAfter + " and " + accessReviewInterval);
-            }
-            verifyInterval = Objects.requireNonNullElse(verifyInterval, Duration.ofDays(1));
-            verifySample = Objects.requireNonNullElse(verifySample, 1.0);
-            if (verifySample <= 0 || verifySample > 1) {
-                throw new IllegalArgumentException("coordinator.verify-sample must be in (0, 1], got " + verifySample);
-            }
-            if (verifyInterval.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new IllegalArgumentException("coordinator.verify-interval must be at least PT1S, got " + verifyInterval);
-            }
-            adminBind = Objects.requireNonNullElse(adminBind, "127.0.0.1");
-            approvalWindow = Objects.requireNonNullElse(approvalWindow, Duration.ofHours(1));
-            principals = Map.copyOf(Objects.requireNonNullElse(principals, Map.of()));
-            classificationPolicies = Map.copyOf(Objects.requireNonNullElse(classificationPolicies, Map.of()));
-            if (adminPort != null && (adminPort < 0 || adminPort > 65535)) {
-                throw new IllegalArgumentException("coordinator.admin-port must be between 0 and 65535, got " + adminPort);
-            }
-            for (String name : principals.keySet()) {
-                if (!name.matches("[A-Za-z0-9._@-]{1,64}")) {
-                    throw new IllegalArgumentException("coordinator.principals names must be 1-64 of A-Z a-z 0-9 . _ @ -, got '"
-                            + name + "'");
-                }
-            }
-            tenants = List.copyOf(Objects.requireNonNullElse(tenants, List.of()));
-            checkInterval = Objects.requireNonNullElse(checkInterval, Duration.ofMinutes(1));
-            policy = Objects.requireNonNullElse(policy, RotationPolicy.defaults());
-            tenantPolicies = Map.copyOf(Objects.requireNonNullElse(tenantPolicies, Map.of()));
-            if (checkInterval.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new IllegalArgumentException("coordinator.check-interval must be at least PT1S, got " + checkInterval);
-            }
-            for (String t : tenantPolicies.keySet()) {
-                if (!tenants.contains(t)) {
-                    throw new IllegalArgumentException("coordinator.tenant-policies names tenant '" + t
-                            + "', which is not in coordinator.tenants");
-                }
-            }
-        }
-
-        /** The policy of {@code tenant}: its own, else its classification's ({@code highest}), else the default. */
-        public RotationPolicy policyOf(String tenant, io.strongroom.avro.Classification highest) {
-            RotationPolicy own = tenantPolicies.get(tenant);
-            return own != null ? own : classificationPolicies.getOrDefault(highest, policy);
-        }
-    }
-
-    /**
      * Restore and verify.
      *
      * @param parallelism segments fetched at once
      */
     public record Restore(Integer parallelism) {
+        /** Every setting at its default. */
+        public static Restore defaults() {
+            return new Restore(null);
+        }
+
         public Restore {
             parallelism = Objects.requireNonNullElse(parallelism, 4);
             if (parallelism < 1 || parallelism > 64) {
@@ -402,6 +366,11 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      */
     public record Audit(Duration checkpointInterval, String publicKeyFile, Duration checkpointRetention,
             Integer signEveryEvents, Duration signEvery, Integer staleAfterIntervals) {
+        /** Every setting at its default. */
+        public static Audit defaults() {
+            return new Audit(null, null, null, null, null, null);
+        }
+
         /** With the default signing cadence and staleness limit. */
         public Audit(Duration checkpointInterval, String publicKeyFile, Duration checkpointRetention) {
             this(checkpointInterval, publicKeyFile, checkpointRetention, null, null, null);
@@ -412,8 +381,8 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
             if (staleAfterIntervals < 1) {
                 throw new IllegalArgumentException("audit.stale-after-intervals must be at least 1, got " + staleAfterIntervals);
             }
-            signEveryEvents = Objects.requireNonNullElse(signEveryEvents, io.strongroom.crypto.audit.AuditSigning.DEFAULT_EVERY_EVENTS);
-            signEvery = Objects.requireNonNullElse(signEvery, io.strongroom.crypto.audit.AuditSigning.DEFAULT_EVERY);
+            signEveryEvents = Objects.requireNonNullElse(signEveryEvents, AuditSigning.DEFAULT_EVERY_EVENTS);
+            signEvery = Objects.requireNonNullElse(signEvery, AuditSigning.DEFAULT_EVERY);
             if (signEveryEvents < 1 || signEveryEvents > 1_000_000) {
                 throw new IllegalArgumentException("audit.sign-every-events must be between 1 and 1000000, got " + signEveryEvents);
             }
@@ -445,6 +414,11 @@ public record StrongroomConfig(String environment, String dataDir, Kafka kafka, 
      *     ({@code --metrics-port} overrides)
      */
     public record MetricsSettings(Boolean enabled, String bind, Integer basePort) {
+        /** Every setting at its default. */
+        public static MetricsSettings defaults() {
+            return new MetricsSettings(null, null, null);
+        }
+
         public MetricsSettings {
             enabled = Objects.requireNonNullElse(enabled, true);
             bind = Objects.requireNonNullElse(bind, "127.0.0.1");

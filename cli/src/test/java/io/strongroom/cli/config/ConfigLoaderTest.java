@@ -3,12 +3,14 @@ package io.strongroom.cli.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.strongroom.avro.Classification;
 import io.strongroom.crypto.kms.aws.AwsKmsConfig;
 import io.strongroom.crypto.kms.local.LocalKmsConfig;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11KmsConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +37,7 @@ class ConfigLoaderTest {
         assertThat(c.encryptor().segmentMaxRecords()).isEqualTo(10_000);
         assertThat(c.encryptor().segmentMaxAge()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.kms().type()).isEqualTo("local");
-        assertThat(c.kms().settings(io.strongroom.crypto.kms.local.LocalKmsConfig.class).autoCreate()).isFalse();
+        assertThat(c.kms().settings(LocalKmsConfig.class).autoCreate()).isFalse();
         assertThat(c.s3().region()).isEqualTo("us-east-1");
         assertThat(c.ingest().topicPattern()).isEqualTo("cdc\\..*");
     }
@@ -182,7 +184,7 @@ class ConfigLoaderTest {
     void theConfigurationShippedForDockerComposeIsValid() {
         StrongroomConfig c = ConfigLoader.load(Path.of("..", "deploy", "strongroom.compose.yaml"), Map.of());
         assertThat(c.archiver().objectLock()).isEqualTo("GOVERNANCE");
-        assertThat(c.archiver().retentionPolicy().expiry(io.strongroom.avro.Classification.PUBLIC, 0)).isEqualTo(java.time.Instant.EPOCH.plus(java.time.Duration.ofDays(90)));
+        assertThat(c.archiver().retentionPolicy().expiry(Classification.PUBLIC, 0)).isEqualTo(Instant.EPOCH.plus(Duration.ofDays(90)));
         assertThat(c.archiver().retentionPolicy().expiry(null, 0)).as("unclassified: kept").isNull();
     }
 
@@ -193,9 +195,9 @@ class ConfigLoaderTest {
                 + "coordinator:\n  tenants: [acme, globex, initech]\n  policy:\n    rotation-period: P90D\n"
                 + "  classification-policies:\n    RESTRICTED:\n      rotation-period: P30D\n"
                 + "  tenant-policies:\n    initech:\n      rotation-period: P7D\n");
-        assertThat(c.rotationPolicy("acme").rotationPeriod()).isEqualTo(java.time.Duration.ofDays(30));
-        assertThat(c.rotationPolicy("globex").rotationPeriod()).isEqualTo(java.time.Duration.ofDays(90));
-        assertThat(c.rotationPolicy("initech").rotationPeriod()).isEqualTo(java.time.Duration.ofDays(7));
+        assertThat(c.rotationPolicy("acme").rotationPeriod()).isEqualTo(Duration.ofDays(30));
+        assertThat(c.rotationPolicy("globex").rotationPeriod()).isEqualTo(Duration.ofDays(90));
+        assertThat(c.rotationPolicy("initech").rotationPeriod()).isEqualTo(Duration.ofDays(7));
         assertThatThrownBy(() -> load(MINIMAL + "coordinator:\n  tenant-policies:\n    nobody:\n      rotation-period: P7D\n"))
                 .hasMessageContaining("coordinator.tenant-policies names tenant 'nobody', which is not in coordinator.tenants");
     }

@@ -3,7 +3,7 @@ package io.strongroom.cli.demo;
 import io.strongroom.cli.KmsFactory;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.KeyPublisher;
-import io.strongroom.coordinator.TopicProvisioner;
+import io.strongroom.coordinator.internal.TopicProvisioner;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.restore.ArchiveReader;
 import io.strongroom.restore.RestoreJob;

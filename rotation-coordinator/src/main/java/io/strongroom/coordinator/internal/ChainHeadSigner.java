@@ -1,4 +1,4 @@
-package io.strongroom.coordinator;
+package io.strongroom.coordinator.internal;
 
 import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.archive.ChainHeads;
@@ -10,6 +10,7 @@ import io.strongroom.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +92,7 @@ public final class ChainHeadSigner implements AutoCloseable {
         }
         List<TopicPartition> added = partitions.stream().filter(p -> !index.assignment().contains(p)).toList();
         if (!added.isEmpty()) {
-            List<TopicPartition> all = new java.util.ArrayList<>(index.assignment());
+            List<TopicPartition> all = new ArrayList<>(index.assignment());
             all.addAll(added);
             index.assign(all);
             index.seekToBeginning(added);

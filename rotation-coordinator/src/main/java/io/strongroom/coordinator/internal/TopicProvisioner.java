@@ -1,4 +1,4 @@
-package io.strongroom.coordinator;
+package io.strongroom.coordinator.internal;
 
 import io.strongroom.schemas.Topic;
 import io.strongroom.schemas.Topics;

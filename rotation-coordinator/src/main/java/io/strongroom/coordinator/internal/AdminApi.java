@@ -1,4 +1,4 @@
-package io.strongroom.coordinator;
+package io.strongroom.coordinator.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,9 +6,17 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
+import io.strongroom.coordinator.KeyPublisher;
+import io.strongroom.coordinator.KeyRotator;
+import io.strongroom.coordinator.Principals;
+import io.strongroom.coordinator.Rewrap;
+import io.strongroom.coordinator.RotationPolicy;
+import io.strongroom.coordinator.ServiceKeys;
 import io.strongroom.crypto.audit.AuditingKms;
+import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.UnknownKeyException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -16,9 +24,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -81,7 +92,7 @@ public final class AdminApi implements AutoCloseable {
         this.clock = clock;
         this.server = HttpServer.create(address, 16);
         server.createContext("/v1/", this::handle);
-        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(2, r -> new Thread(r, "strongroom-admin-api")));
+        server.setExecutor(Executors.newFixedThreadPool(2, r -> new Thread(r, "strongroom-admin-api")));
         server.start();
         LOG.atInfo().addKeyValue("address", server.getAddress()).log("admin API listening");
     }
@@ -189,7 +200,7 @@ public final class AdminApi implements AutoCloseable {
                 KeyRotator.Status s;
                 try {
                     s = rotator.statusOf(t, kms.keyIdFor(t));
-                } catch (io.strongroom.crypto.kms.UnknownKeyException e) { // the coordinator's pass creates it
+                } catch (UnknownKeyException e) { // the coordinator's pass creates it
                     out.add(Map.of("tenant", t, "keyId", kms.keyIdFor(t), "primary", "none yet"));
                     continue;
                 }
@@ -246,7 +257,7 @@ public final class AdminApi implements AutoCloseable {
         if (method.equals("POST") && path.equals("/v1/requests")) {
             JsonNode body = JSON.readTree(exchange.getRequestBody());
             String named = body.path("action").asText();
-            DualControl.Action action = java.util.Arrays.stream(DualControl.Action.values()).filter(a -> a.name().equals(named))
+            DualControl.Action action = Arrays.stream(DualControl.Action.values()).filter(a -> a.name().equals(named))
                     .findFirst().orElseThrow(() -> new IllegalArgumentException("action must be one of "
                             + List.of(DualControl.Action.values()) + ", got '" + named + "'"));
             String tenant = body.path("tenant").asText();
@@ -328,7 +339,7 @@ public final class AdminApi implements AutoCloseable {
                 rotator.rotateNow(r.tenant(), "crypto-shredding"); // a fresh primary that protects nothing
                 List<String> versions = new ArrayList<>();
                 for (KeyVersion v : Kmses.await(kms.describe(keyId), kmsTimeout)) {
-                    if (!v.primary() && v.state() != io.strongroom.crypto.kms.KeyState.DESTROYED) {
+                    if (!v.primary() && v.state() != KeyState.DESTROYED) {
                         Kmses.await(kms.scheduleDestroy(keyId, v.version(), when, r.destroyApproval()), kmsTimeout);
                         versions.add(v.version());
                     }
@@ -346,7 +357,7 @@ public final class AdminApi implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-        ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+        ((ExecutorService) server.getExecutor()).shutdownNow();
     }
 
     static byte[] utf8(String s) {

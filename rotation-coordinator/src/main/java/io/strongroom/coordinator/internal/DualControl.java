@@ -1,7 +1,9 @@
-package io.strongroom.coordinator;
+package io.strongroom.coordinator.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.coordinator.Principals;
 import io.strongroom.crypto.kms.DestroyApproval;
+import io.strongroom.crypto.kms.KeyVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -147,7 +149,7 @@ public final class DualControl {
      * requests (approved, for that destruction or a shred of that tenant, by the same approvers at the same
      * times); null if it is.
      */
-    public synchronized String confirmsDestruction(String tenant, io.strongroom.crypto.kms.KeyVersion version) {
+    public synchronized String confirmsDestruction(String tenant, KeyVersion version) {
         DestroyApproval recorded = version.approval();
         if (recorded == null) {
             return "no approval recorded";
