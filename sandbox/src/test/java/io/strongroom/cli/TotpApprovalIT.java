@@ -9,6 +9,7 @@ import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.TestSecrets;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,7 +50,7 @@ class TotpApprovalIT {
     @AfterAll
     static void stop() {
         sandbox.close();
-        io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        Dirs.deleteRecursively(dir);
     }
 
     /** A coordinator configuration with its own data directory {@code name}. */
