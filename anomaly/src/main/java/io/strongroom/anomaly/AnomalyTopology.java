@@ -1,7 +1,10 @@
 package io.strongroom.anomaly;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.schemas.Topics;
+import java.io.IOException;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -10,6 +13,7 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
@@ -27,14 +31,14 @@ public final class AnomalyTopology {
     public static Topology topology(AnomalyConfig config) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.globalTable(Topics.KEYS.name(), Consumed.with(Topics.KEYS.keySerde(), Topics.KEYS.valueSerde()),
-                Materialized.<String, io.strongroom.avro.KeyVersionEvent, KeyValueStore<Bytes, byte[]>>as(KEYS_STORE)
+                Materialized.<String, KeyVersionEvent, KeyValueStore<Bytes, byte[]>>as(KEYS_STORE)
                         .withKeySerde(Topics.KEYS.keySerde()).withValueSerde(Topics.KEYS.valueSerde()));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PRINCIPALS_STORE), Serdes.String(),
                 json(AnomalyProcessor.PrincipalState.class)));
         // by principal, so that one principal's events meet in one task whichever emitter wrote them
         builder.stream(Topics.AUDIT.name(), Consumed.with(Topics.AUDIT.keySerde(), Topics.AUDIT.valueSerde()))
                 .selectKey((emitter, e) -> e == null ? emitter : e.getPrincipal())
-                .repartition(org.apache.kafka.streams.kstream.Repartitioned.with(Topics.AUDIT.keySerde(), Topics.AUDIT.valueSerde())
+                .repartition(Repartitioned.with(Topics.AUDIT.keySerde(), Topics.AUDIT.valueSerde())
                         .withName("by-principal"))
                 .process(() -> new AnomalyProcessor(config), PRINCIPALS_STORE)
                 .to(Topics.ALERTS.name(), Produced.with(Topics.ALERTS.keySerde(), Topics.ALERTS.valueSerde()));
@@ -45,13 +49,13 @@ public final class AnomalyTopology {
         return Serdes.serdeFrom((topic, value) -> {
             try {
                 return value == null ? null : JSON.writeValueAsBytes(value);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
         }, (topic, bytes) -> {
             try {
                 return bytes == null ? null : JSON.readValue(bytes, type);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalStateException("unreadable " + type.getSimpleName() + " in " + topic + ": " + e.getMessage(), e);
             }
         });

@@ -11,17 +11,26 @@ import io.strongroom.avro.KeyState;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Each rule of the detector, on the real topology (pure logic: no broker needed). */
 class AnomalyTopologyTest {
@@ -31,7 +40,7 @@ class AnomalyTopologyTest {
     private TestInputTopic<String, KeyVersionEvent> keys;
     private TestOutputTopic<String, Alert> alerts;
     private long sequence;
-    @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir;
+    @TempDir Path dir;
 
     private void start(AnomalyConfig config) {
         Properties props = new Properties();
@@ -121,8 +130,8 @@ class AnomalyTopologyTest {
         event("backup-exporter", AuditAction.UNWRAP_DEK, AuditOutcome.SUCCESS, T0 + 1000, "1");
         event("restore", AuditAction.UNWRAP_DEK, AuditOutcome.SUCCESS, Instant.parse("2026-11-29T23:30:00Z").toEpochMilli(), "1");
         assertThat(alerts()).extracting(Alert::getRule, Alert::getPrincipal).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("unexpected-unwrapper", "backup-exporter"),
-                org.assertj.core.groups.Tuple.tuple("restore-outside-window", "restore"));
+                Tuple.tuple("unexpected-unwrapper", "backup-exporter"),
+                Tuple.tuple("restore-outside-window", "restore"));
     }
 
     @Test
@@ -153,18 +162,18 @@ class AnomalyTopologyTest {
     }
     @Test
     void anOperatorsLogAndContinueHandlersAreReplacedByFailingOnes() {
-        Properties props = AnomalyService.streamsProperties(new AnomalyConfig(null, null, null, null, null, null, null, null, null), java.util.Map.of(
+        Properties props = AnomalyService.streamsProperties(new AnomalyConfig(null, null, null, null, null, null, null, null, null), Map.of(
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
+                LogAndContinueProcessingExceptionHandler.class.getName(),
                 StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class,
-                "default.production.exception.handler", "com.example.SkipEverything"), java.nio.file.Path.of("state"));
+                LogAndContinueExceptionHandler.class,
+                "default.production.exception.handler", "com.example.SkipEverything"), Path.of("state"));
         assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
+                        LogAndFailProcessingExceptionHandler.class.getName())
                 .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
+                        LogAndFailExceptionHandler.class.getName())
                 .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
+                        DefaultProductionExceptionHandler.class.getName())
                 .doesNotContainKey("default.production.exception.handler");
     }
 }

@@ -1,10 +1,16 @@
 package io.strongroom.archive;
 
+import io.strongroom.crypto.identity.TrustFile;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -25,7 +31,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * @param disputed segment objects whose archiver entries contradict each other: only their headers can be believed
  */
 public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestParts, Map<String, Manifests.Entry> entries,
-        Map<String, String> pruned, List<String> problems, boolean authenticated, java.util.Set<String> disputed) {
+        Map<String, String> pruned, List<String> problems, boolean authenticated, Set<String> disputed) {
 
     /** Reads the catalog of everything under {@code prefix} on {@code target}, without authenticating it. */
     public static ArchiveCatalog read(ArchiveTarget target, String prefix) {
@@ -37,7 +43,7 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
      * that is unsigned, or not signed by a trusted key of a role that may write it (see {@link CatalogSignatures}),
      * is a problem and none of its entries is used.
      */
-    public static ArchiveCatalog read(ArchiveTarget target, String prefix, io.strongroom.crypto.identity.TrustFile trust) {
+    public static ArchiveCatalog read(ArchiveTarget target, String prefix, TrustFile trust) {
         Map<String, Long> listed = new TreeMap<>();
         List<String> parts = new ArrayList<>();
         List<String> markers = new ArrayList<>();
@@ -67,7 +73,7 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
                         pruned.put(id, objectKey);
                     }
                 });
-            } catch (IllegalArgumentException | software.amazon.awssdk.core.exception.SdkException e) {
+            } catch (IllegalArgumentException | SdkException e) {
                 problems.add(e instanceof IllegalArgumentException ? e.getMessage()
                         : target.where(key) + ": cannot be read: " + e.getMessage());
             }
@@ -75,9 +81,9 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
         Map<String, Manifests.Entry> entries = new TreeMap<>();
         Map<String, Manifests.Entry> archived = new HashMap<>(); // each object's entry from the archiver's parts
         Map<String, String> archivedIn = new HashMap<>();
-        java.util.Set<String> disputed = new java.util.TreeSet<>();
+        Set<String> disputed = new TreeSet<>();
         // the archiver's parts first, then rewraps: only a rewrap part may move a segment to another key
-        parts.sort(java.util.Comparator.comparing(k -> ArchiveLayout.parse(k).kind() == ArchiveLayout.Kind.REWRAP_PART));
+        parts.sort(Comparator.comparing(k -> ArchiveLayout.parse(k).kind() == ArchiveLayout.Kind.REWRAP_PART));
         for (String key : parts) {
             try {
                 ArchiveLayout.Name at = ArchiveLayout.parse(key);
@@ -106,7 +112,7 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
                         entries.merge(e.objectKey(), e, Manifests::newer);
                     }
                 }
-            } catch (IllegalArgumentException | software.amazon.awssdk.core.exception.SdkException e) {
+            } catch (IllegalArgumentException | SdkException e) {
                 problems.add(e instanceof IllegalArgumentException ? e.getMessage()
                         : target.where(key) + ": cannot be read: " + e.getMessage());
             }
@@ -116,9 +122,9 @@ public record ArchiveCatalog(Map<String, Long> listed, List<String> manifestPart
 
     /** Whether two archiver entries describe the same segment object the same way. */
     private static boolean sameSegment(Manifests.Entry a, Manifests.Entry b) {
-        return java.util.Objects.equals(a.keyId(), b.keyId()) && java.util.Objects.equals(a.keyVersion(), b.keyVersion())
-                && a.sizeBytes() == b.sizeBytes() && java.util.Objects.equals(a.sha256(), b.sha256())
-                && a.sealedAtMs() == b.sealedAtMs() && java.util.Objects.equals(a.classification(), b.classification());
+        return Objects.equals(a.keyId(), b.keyId()) && Objects.equals(a.keyVersion(), b.keyVersion())
+                && a.sizeBytes() == b.sizeBytes() && Objects.equals(a.sha256(), b.sha256())
+                && a.sealedAtMs() == b.sealedAtMs() && Objects.equals(a.classification(), b.classification());
     }
 
     /** Why {@code objectKey} may not be named as segment {@code segmentId} by an object at {@code at}, or null. */

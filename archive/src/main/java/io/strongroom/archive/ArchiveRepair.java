@@ -1,10 +1,13 @@
 package io.strongroom.archive;
 
 import io.strongroom.crypto.Segment;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
@@ -53,7 +56,7 @@ public final class ArchiveRepair {
         List<String> out = new ArrayList<>();
         for (String key : all) {
             List<String> missing = new ArrayList<>();
-            java.util.Set<Long> sizes = new java.util.HashSet<>();
+            Set<Long> sizes = new HashSet<>();
             for (int i = 0; i < targets.size(); i++) {
                 Long size = listings.get(i).get(key);
                 if (size == null) {
@@ -121,7 +124,7 @@ public final class ArchiveRepair {
         if (ArchiveLayout.parse(key).kind() == ArchiveLayout.Kind.SEGMENT) {
             // parse checks the body's CRC32C: a damaged source copy is never spread
             Segment segment = Segment.parse("s3://" + fromName + "/" + key, bytes);
-            new SegmentWriter(to).write(key, segment.header(), java.nio.ByteBuffer.wrap(bytes));
+            new SegmentWriter(to).write(key, segment.header(), ByteBuffer.wrap(bytes));
             return;
         }
         // written meanwhile (by the archiver) if already present

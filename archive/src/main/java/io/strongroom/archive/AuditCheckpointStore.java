@@ -3,11 +3,16 @@ package io.strongroom.archive;
 import com.google.crypto.tink.PublicKeyVerify;
 import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditVerifier;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -30,7 +35,7 @@ public final class AuditCheckpointStore {
      * @param publicKeyFile the pinned public keyset ({@code audit.public-key-file}), or null
      */
     public record Settings(String environment, String bucket, String objectLock,
-            java.time.Duration checkpointRetention, String publicKeyFile) {}
+            Duration checkpointRetention, String publicKeyFile) {}
 
     private final Settings settings;
     private final S3Client s3;
@@ -140,7 +145,7 @@ public final class AuditCheckpointStore {
     public record Newest(AuditCheckpoints.Stored checkpoint, long nextSequence) {}
 
     private Newest newest(PublicKeyVerify verifier) {
-        java.util.TreeMap<Long, String> named = new java.util.TreeMap<>();
+        TreeMap<Long, String> named = new TreeMap<>();
         for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(settings.bucket()).prefix(checkpointPrefix())
                 .startAfter(ArchiveLayout.auditCheckpointsAfter(settings.environment()))).contents()) {
             long sequence = ArchiveLayout.auditCheckpointSequence(o.key());
@@ -168,12 +173,12 @@ public final class AuditCheckpointStore {
     }
 
     /** The pinned verifier, or the stored key's (with {@code warning} told why that is weaker), or null if no key. */
-    public PublicKeyVerify verifier(java.util.function.Consumer<String> warning) {
+    public PublicKeyVerify verifier(Consumer<String> warning) {
         String pinned = settings.publicKeyFile();
         if (pinned != null) {
             try {
                 return AuditCheckpoints.verifier("audit.public-key-file " + pinned, Files.readString(Path.of(pinned)));
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalArgumentException("audit.public-key-file " + pinned + " cannot be read: " + e.getMessage(), e);
             }
         }
@@ -209,7 +214,7 @@ public final class AuditCheckpointStore {
                 }
             } catch (IllegalArgumentException e) {
                 problems.add(e.getMessage());
-            } catch (software.amazon.awssdk.core.exception.SdkException e) {
+            } catch (SdkException e) {
                 problems.add(where(o.key()) + ": cannot be read: " + e.getMessage());
             }
         }

@@ -4,6 +4,7 @@ import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.identity.Signed;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
+import io.strongroom.crypto.identity.UntrustedObjectException;
 import java.util.Map;
 import java.util.Set;
 
@@ -66,7 +67,7 @@ public final class CatalogSignatures {
      * The payload of the catalog object at {@code key}: verified against {@code trust}, or, without a trust file,
      * unverified.
      *
-     * @throws io.strongroom.crypto.identity.UntrustedObjectException naming the object if {@code trust} is given and
+     * @throws UntrustedObjectException naming the object if {@code trust} is given and
      *     it is unsigned or not signed by a trusted key of a role that may write it
      */
     public static byte[] open(String where, String key, byte[] bytes, TrustFile trust) {

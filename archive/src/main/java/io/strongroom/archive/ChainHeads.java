@@ -2,6 +2,8 @@ package io.strongroom.archive;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.crypto.Segment;
+import io.strongroom.crypto.identity.Signed;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
 import java.io.IOException;
@@ -16,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -29,7 +34,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * A reader that trusts the newest checkpoint can tell a segment deleted together with its manifest entry, or a whole
  * manifest part deleted, from one that never existed.
  *
- * <p>Payload, JSON (inside a {@link io.strongroom.crypto.identity.Signed} envelope of type {@code chain-heads}, role
+ * <p>Payload, JSON (inside a {@link Signed} envelope of type {@code chain-heads}, role
  * COORDINATOR, context the object name):
  *
  * <pre>
@@ -105,12 +110,12 @@ public final class ChainHeads {
      */
     public static final class Tracker {
         private final Map<String, Head> heads = new TreeMap<>();
-        private final Map<String, java.util.Set<Long>> seen = new HashMap<>();
+        private final Map<String, Set<Long>> seen = new HashMap<>();
 
         /** Adds one archived segment. */
         public synchronized void add(String tenant, String stream, int partition, String segmentId, long lastOffset) {
             String chain = tenant + "/" + stream + "/p" + partition;
-            java.util.Set<Long> offsets = seen.computeIfAbsent(chain, c -> new java.util.HashSet<>());
+            Set<Long> offsets = seen.computeIfAbsent(chain, c -> new HashSet<>());
             offsets.add(lastOffset);
             Head head = heads.get(chain);
             boolean newest = head == null || lastOffset > head.lastOffset();
@@ -137,7 +142,7 @@ public final class ChainHeads {
     public static Stored write(List<ArchiveTarget> targets, String environment, SigningIdentity coordinator, Stored previous,
             List<Head> heads, Instant now, Duration interval, ArchiveTarget.Lock lock) {
         long first = previous == null ? 0 : previous.checkpoint().sequence() + 1;
-        java.util.TreeSet<Long> taken = new java.util.TreeSet<>();
+        TreeSet<Long> taken = new TreeSet<>();
         for (ArchiveTarget t : targets) {
             taken.addAll(takenFrom(t, environment, first));
         }
@@ -174,8 +179,8 @@ public final class ChainHeads {
     private static List<Long> takenFrom(ArchiveTarget target, String environment, long from) {
         List<Long> taken = new ArrayList<>();
         String prefix = ArchiveLayout.chainHeadsPrefix(environment);
-        software.amazon.awssdk.services.s3.model.ListObjectsV2Request.Builder request =
-                software.amazon.awssdk.services.s3.model.ListObjectsV2Request.builder().bucket(target.bucket()).prefix(prefix);
+        ListObjectsV2Request.Builder request =
+                ListObjectsV2Request.builder().bucket(target.bucket()).prefix(prefix);
         if (from > 0) {
             request.startAfter(ArchiveLayout.chainHeadsKey(environment, from - 1));
         }
@@ -222,7 +227,7 @@ public final class ChainHeads {
                 read.add(new Stored(key, c, sha256(bytes)));
             } catch (IllegalArgumentException e) {
                 problems.add(e.getMessage());
-            } catch (software.amazon.awssdk.core.exception.SdkException e) {
+            } catch (SdkException e) {
                 problems.add(where + ": cannot be read: " + e.getMessage());
             }
         }
@@ -313,6 +318,6 @@ public final class ChainHeads {
     }
 
     static String sha256(byte[] bytes) {
-        return HexFormat.of().formatHex(io.strongroom.crypto.Segment.sha256(bytes));
+        return HexFormat.of().formatHex(Segment.sha256(bytes));
     }
 }

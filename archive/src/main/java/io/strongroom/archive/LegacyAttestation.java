@@ -7,6 +7,8 @@ import io.strongroom.crypto.identity.Signed;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
 import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +46,8 @@ public final class LegacyAttestation {
     /** The unsigned catalog objects (parts and markers) of {@code tenant} on {@code target}, by when they were written. */
     public static Unsigned unsigned(ArchiveTarget target, String environment, String tenant) {
         Map<String, byte[]> unsignedBytes = new TreeMap<>();
-        Map<String, java.time.Instant> written = new HashMap<>();
-        java.time.Instant firstSigned = null;
+        Map<String, Instant> written = new HashMap<>();
+        Instant firstSigned = null;
         for (var o : target.client().listObjectsV2Paginator(b -> b.bucket(target.bucket())
                 .prefix(ArchiveLayout.tenantPrefix(environment, tenant))).contents()) {
             ArchiveLayout.Kind kind = ArchiveLayout.parse(o.key()).kind();
@@ -61,7 +63,7 @@ public final class LegacyAttestation {
             }
         }
         Map<String, String> legacy = new TreeMap<>();
-        List<String> after = new java.util.ArrayList<>();
+        List<String> after = new ArrayList<>();
         for (Map.Entry<String, byte[]> e : unsignedBytes.entrySet()) {
             if (firstSigned == null || written.get(e.getKey()).isBefore(firstSigned)) {
                 legacy.put(e.getKey(), ChainHeads.sha256(e.getValue()));
@@ -93,7 +95,7 @@ public final class LegacyAttestation {
         try {
             byte[] bytes = CatalogSignatures.seal(operator, key, JSON.writeValueAsBytes(
                     new Attestation(FORMAT_VERSION, tenant, by, nowMs, new TreeMap<>(objects))));
-            ArchiveTarget.Lock lock = policy.catalogLock(java.time.Instant.ofEpochMilli(nowMs));
+            ArchiveTarget.Lock lock = policy.catalogLock(Instant.ofEpochMilli(nowMs));
             for (ArchiveTarget t : targets) {
                 t.putIfAbsent(key, bytes, "application/json", lock);
             }

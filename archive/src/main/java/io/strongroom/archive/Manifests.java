@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.crypto.Segment;
 import io.strongroom.avro.SegmentHeader;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -76,7 +78,7 @@ public final class Manifests {
                     h.getPredecessorSegmentId(), h.getKeyId(), h.getKeyVersion(), size,
                     HexFormat.of().formatHex(sha256), HexFormat.of().formatHex(h.getBodyCrc32c().bytes()),
                     h.getClassification() == null ? null : h.getClassification().name(), null, h.getDekAlgorithm(),
-                    java.util.Base64.getEncoder().encodeToString(bytes(h.getWrappedDek())));
+                    Base64.getEncoder().encodeToString(bytes(h.getWrappedDek())));
         }
 
         /**
@@ -86,15 +88,15 @@ public final class Manifests {
         public Entry rekeyed(String keyId, String keyVersion, String algorithm, byte[] wrapped, long atMs) {
             return new Entry(segmentId, objectKey, stream, sourcePartition, firstOffset, lastOffset, recordCount,
                     minEventTimeMs, maxEventTimeMs, sealedAtMs, predecessorSegmentId, keyId, keyVersion, sizeBytes,
-                    sha256, bodyCrc32c, classification, atMs, algorithm, java.util.Base64.getEncoder().encodeToString(wrapped));
+                    sha256, bodyCrc32c, classification, atMs, algorithm, Base64.getEncoder().encodeToString(wrapped));
         }
 
         /** The wrapped data key this entry records, or null if only the object's header has it (format version 1). */
         public byte[] wrappedDekBytes() {
-            return wrappedDek == null || dekAlgorithm == null ? null : java.util.Base64.getDecoder().decode(wrappedDek);
+            return wrappedDek == null || dekAlgorithm == null ? null : Base64.getDecoder().decode(wrappedDek);
         }
 
-        private static byte[] bytes(java.nio.ByteBuffer b) {
+        private static byte[] bytes(ByteBuffer b) {
             byte[] out = new byte[b.remaining()];
             b.duplicate().get(out);
             return out;

@@ -3,6 +3,7 @@ package io.strongroom.archive;
 import io.strongroom.avro.Classification;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
 
@@ -54,7 +55,7 @@ public record RetentionPolicy(Map<Classification, Duration> retention, String ob
     }
 
     /** The lock of a catalog object naming {@code entries}: as long as the longest-locked of them, or null. */
-    public ArchiveTarget.Lock lockOf(java.util.Collection<Manifests.Entry> entries) {
+    public ArchiveTarget.Lock lockOf(Collection<Manifests.Entry> entries) {
         Instant until = null;
         for (Manifests.Entry e : entries) {
             Instant u = lockUntil(e.classification() == null ? null : Classification.valueOf(e.classification()), e.sealedAtMs());

@@ -1,11 +1,19 @@
 package io.strongroom.archive;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.util.Objects;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -72,12 +80,12 @@ public record S3Settings(String endpoint, String region, String bucket, String a
     public S3Client client() {
         Apache5HttpClient.Builder http = Apache5HttpClient.builder();
         if (trustStore != null) {
-            javax.net.ssl.TrustManager[] trust = trustManagers();
+            TrustManager[] trust = trustManagers();
             http.tlsTrustManagersProvider(() -> trust);
         }
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(http)
-                .requestChecksumCalculation(software.amazon.awssdk.core.checksums.RequestChecksumCalculation.valueOf(requestChecksums))
+                .requestChecksumCalculation(RequestChecksumCalculation.valueOf(requestChecksums))
                 .region(Region.of(region))
                 .forcePathStyle(pathStyle)
                 .credentialsProvider(credentials());
@@ -92,15 +100,15 @@ public record S3Settings(String endpoint, String region, String bucket, String a
                 : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
     }
 
-    private javax.net.ssl.TrustManager[] trustManagers() {
-        try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(trustStore))) {
-            java.security.KeyStore store = java.security.KeyStore.getInstance(trustStore.endsWith(".jks") ? "JKS" : "PKCS12");
+    private TrustManager[] trustManagers() {
+        try (var in = Files.newInputStream(Path.of(trustStore))) {
+            KeyStore store = KeyStore.getInstance(trustStore.endsWith(".jks") ? "JKS" : "PKCS12");
             store.load(in, trustStorePassword == null ? null : trustStorePassword.toCharArray());
-            javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
-                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(
+                    TrustManagerFactory.getDefaultAlgorithm());
             factory.init(store);
             return factory.getTrustManagers();
-        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+        } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("s3.trust-store " + trustStore + " cannot be read: " + e.getMessage(), e);
         }
     }

@@ -2,6 +2,11 @@ package io.strongroom.archive;
 
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -31,7 +36,7 @@ public final class SegmentWriter {
      */
     public void replace(String key, Segment segment, byte[] bytes, String etag) {
         target.client().putObject(b -> b.bucket(target.bucket()).key(key).ifMatch(etag).contentType("application/vnd.strongroom.segment")
-                .metadata(metadata(segment.header())), body(java.nio.ByteBuffer.wrap(bytes)));
+                .metadata(metadata(segment.header())), body(ByteBuffer.wrap(bytes)));
     }
 
     /**
@@ -40,10 +45,10 @@ public final class SegmentWriter {
      * Kept small: each entry is stored per object (extended attributes on a filesystem-backed store).
      */
     private static Map<String, String> metadata(SegmentHeader h) {
-        Map<String, String> metadata = new java.util.HashMap<>(Map.of(
+        Map<String, String> metadata = new HashMap<>(Map.of(
                 "key-id", h.getKeyId(),
                 "key-version", h.getKeyVersion(),
-                "body-crc32c", java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes())));
+                "body-crc32c", HexFormat.of().formatHex(h.getBodyCrc32c().bytes())));
         if (h.getClassification() != null) {
             metadata.put("classification", h.getClassification().name());
         }
@@ -51,16 +56,16 @@ public final class SegmentWriter {
     }
 
     /** The frame from {@code frame}'s position to its limit as a request body, read in place (no copy). */
-    private static RequestBody body(java.nio.ByteBuffer frame) {
+    private static RequestBody body(ByteBuffer frame) {
         if (!frame.hasArray()) {
             byte[] copy = new byte[frame.remaining()];
             frame.duplicate().get(copy);
-            return body(java.nio.ByteBuffer.wrap(copy));
+            return body(ByteBuffer.wrap(copy));
         }
         byte[] array = frame.array();
         int offset = frame.arrayOffset() + frame.position();
         int length = frame.remaining();
-        return RequestBody.fromContentProvider(() -> new java.io.ByteArrayInputStream(array, offset, length), length,
+        return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(array, offset, length), length,
                 "application/vnd.strongroom.segment");
     }
 
@@ -70,9 +75,9 @@ public final class SegmentWriter {
      * @return {@link ArchiveTarget.Put#ALREADY_PRESENT} if the same segment (same body CRC32C) was there already
      * @throws IllegalStateException if another object has that name: never overwritten
      */
-    public ArchiveTarget.Put write(String key, SegmentHeader h, java.nio.ByteBuffer frame) {
-        String bodyCrc = java.util.HexFormat.of().formatHex(h.getBodyCrc32c().bytes());
-        java.time.Instant retainUntil = policy.lockUntil(h.getClassification(), h.getSealedAtMs());
+    public ArchiveTarget.Put write(String key, SegmentHeader h, ByteBuffer frame) {
+        String bodyCrc = HexFormat.of().formatHex(h.getBodyCrc32c().bytes());
+        Instant retainUntil = policy.lockUntil(h.getClassification(), h.getSealedAtMs());
         ArchiveTarget.Put put = target.putIfAbsent(key, body(frame), "application/vnd.strongroom.segment", metadata(h),
                 retainUntil == null ? null : new ArchiveTarget.Lock(policy.objectLock(), retainUntil));
         if (put == ArchiveTarget.Put.CREATED) {

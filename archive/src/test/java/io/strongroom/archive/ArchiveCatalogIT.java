@@ -3,6 +3,9 @@ package io.strongroom.archive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strongroom.avro.Classification;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
+import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.testkit.EmbeddedS3;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -124,7 +127,7 @@ class ArchiveCatalogIT {
     @Test
     void aCatalogObjectOfAnotherFormatOrWithoutItsListIsANamedProblemNotACrash() {
         // signed by a trusted operator: well-formed envelopes whose payloads this version cannot use
-        var operator = io.strongroom.crypto.identity.SigningIdentity.generate(io.strongroom.crypto.identity.Role.OPERATOR, ENV);
+        var operator = SigningIdentity.generate(Role.OPERATOR, ENV);
         String newer = ArchiveLayout.prunedKey(ENV, "acme", SEALED, "m1");
         put(newer, CatalogSignatures.seal(operator, newer,
                 "{\"formatVersion\":2,\"tenant\":\"acme\",\"segments\":{}}".getBytes(StandardCharsets.UTF_8)));
@@ -136,7 +139,7 @@ class ArchiveCatalogIT {
                 "{\"formatVersion\":1,\"tenant\":\"acme\",\"by\":\"op\",\"attestedAtMs\":1}".getBytes(StandardCharsets.UTF_8)));
 
         ArchiveCatalog c = ArchiveCatalog.read(target, ArchiveLayout.tenantPrefix(ENV, "acme"),
-                io.strongroom.crypto.identity.TrustFile.empty(ENV).with(operator));
+                TrustFile.empty(ENV).with(operator));
 
         assertThat(c.problems()).anySatisfy(p -> assertThat(p).contains(newer).contains("format 2 is not 1"))
                 .anySatisfy(p -> assertThat(p).contains(empty).contains("without segments"))

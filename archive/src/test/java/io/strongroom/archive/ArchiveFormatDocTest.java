@@ -4,11 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.crypto.tink.PublicKeyVerify;
+import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
+import com.google.crypto.tink.signature.SignatureConfig;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.identity.Signed;
 import io.strongroom.crypto.identity.TrustFile;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,7 +158,7 @@ class ArchiveFormatDocTest {
 
     @Test
     void everySignatureCoversExactlyTheByteStringTheDocumentDescribes() throws Exception {
-        com.google.crypto.tink.signature.SignatureConfig.register();
+        SignatureConfig.register();
         ObjectMapper json = new ObjectMapper();
         Map<String, String> keysets = trust.keys().stream()
                 .collect(Collectors.toMap(TrustFile.Key::keyId, TrustFile.Key::publicKeyset));
@@ -162,21 +168,21 @@ class ArchiveFormatDocTest {
             }
             JsonNode e = json.readTree(o.getValue());
             // as "What is signed" says: seven length-prefixed UTF-8 fields, then the payload
-            java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream message = new ByteArrayOutputStream();
             for (String field : List.of("strongroom-signed-v1", e.get("type").asText(), e.get("environment").asText(),
                     e.get("context").asText(), e.get("role").asText(), e.get("keyId").asText(),
                     Long.toString(e.get("signedAtMs").asLong()))) {
                 byte[] b = field.getBytes(StandardCharsets.UTF_8);
-                message.write(java.nio.ByteBuffer.allocate(4).putInt(b.length).array());
+                message.write(ByteBuffer.allocate(4).putInt(b.length).array());
                 message.write(b);
             }
             message.write(Base64.getDecoder().decode(e.get("payload").asText()));
             byte[] signature = Base64.getDecoder().decode(e.get("signature").asText());
             assertThat(signature).as("%s: 0x01, 4-byte Tink key id, 64-byte Ed25519 signature", o.getKey()).hasSize(69)
                     .startsWith((byte) 1);
-            com.google.crypto.tink.TinkJsonProtoKeysetFormat.parseKeysetWithoutSecret(keysets.get(e.get("keyId").asText()))
-                    .getPrimitive(com.google.crypto.tink.RegistryConfiguration.get(),
-                            com.google.crypto.tink.PublicKeyVerify.class)
+            TinkJsonProtoKeysetFormat.parseKeysetWithoutSecret(keysets.get(e.get("keyId").asText()))
+                    .getPrimitive(RegistryConfiguration.get(),
+                            PublicKeyVerify.class)
                     .verify(signature, message.toByteArray()); // throws if the document's description is wrong
         }
     }

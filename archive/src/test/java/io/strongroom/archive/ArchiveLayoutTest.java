@@ -2,8 +2,11 @@ package io.strongroom.archive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.strongroom.avro.Compression;
+import io.strongroom.avro.Crc32c;
 import io.strongroom.avro.SegmentHeader;
 import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -16,8 +19,8 @@ class ArchiveLayoutTest {
                 .setFirstOffset(first).setLastOffset(last).setRecordCount(1).setMinEventTimeMs(1).setMaxEventTimeMs(2)
                 .setSealedAtMs(1_767_225_600_000L).setKeyId("local://acme").setKeyVersion("v1")
                 .setWrappedDek(ByteBuffer.wrap(new byte[] {1})).setDekAlgorithm("AES256_GCM")
-                .setCompression(io.strongroom.avro.Compression.NONE).setPlaintextBytes(0)
-                .setBodyCrc32c(new io.strongroom.avro.Crc32c(new byte[4])).build();
+                .setCompression(Compression.NONE).setPlaintextBytes(0)
+                .setBodyCrc32c(new Crc32c(new byte[4])).build();
 
         String key = ArchiveLayout.segmentKey(h);
 
@@ -33,8 +36,8 @@ class ArchiveLayoutTest {
                 .setFirstOffset(first).setLastOffset(last).setRecordCount(1).setMinEventTimeMs(1).setMaxEventTimeMs(2)
                 .setSealedAtMs(1_767_225_600_000L).setKeyId("local://acme").setKeyVersion("v1")
                 .setWrappedDek(ByteBuffer.wrap(new byte[] {1})).setDekAlgorithm("AES256_GCM")
-                .setCompression(io.strongroom.avro.Compression.NONE).setPlaintextBytes(0)
-                .setBodyCrc32c(new io.strongroom.avro.Crc32c(new byte[4])).build();
+                .setCompression(Compression.NONE).setPlaintextBytes(0)
+                .setBodyCrc32c(new Crc32c(new byte[4])).build();
 
         ArchiveLayout.Name name = ArchiveLayout.parse(ArchiveLayout.segmentKey(h));
 
@@ -42,7 +45,7 @@ class ArchiveLayoutTest {
                 "cdc.public.orders", 12, first, last, "2026/01/01"));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void everyReservedNameParsesToItsKind() {
         assertThat(ArchiveLayout.parse(ArchiveLayout.manifestKey("prod", "acme", "2026/01/02", 3, 0, 9)))
                 .isEqualTo(new ArchiveLayout.Name(ArchiveLayout.Kind.MANIFEST_PART, "prod", "acme", null, null, -1, -1, -1,

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The audit checkpoint chain against an S3 writer (who can put and delete any object, but signs nothing): squatting
@@ -23,7 +25,7 @@ class AuditCheckpointStoreIT {
     private static final String ENV = "staging";
     @TempDir Path dir;
     private EmbeddedS3 s3;
-    private software.amazon.awssdk.services.s3.S3Client client;
+    private S3Client client;
     private LocalKms kms;
     private AuditCheckpointStore store;
     private AuditCheckpoints.KeySource keys;
@@ -47,7 +49,7 @@ class AuditCheckpointStoreIT {
 
     private void squat(long sequence) {
         client.putObject(b -> b.bucket("archive").key(ArchiveLayout.auditCheckpointKey(ENV, sequence)),
-                software.amazon.awssdk.core.sync.RequestBody.fromString("{}", StandardCharsets.UTF_8));
+                RequestBody.fromString("{}", StandardCharsets.UTF_8));
     }
 
     private AuditCheckpoints.Chain chain() {

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +28,7 @@ import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.ObjectLockLegalHoldStatus;
 import software.amazon.awssdk.services.s3.model.PutObjectLegalHoldRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * With {@code archiver.object-lock}, every catalog object the archive module writes asks S3 for a lock, so that an S3
@@ -172,8 +174,8 @@ class CatalogObjectLockIT {
         try (EmbeddedS3 plain = EmbeddedS3.start()) {
             plain.createBucket("archive");
             try (ArchiveTarget t = ArchiveTarget.over(plain.client(), "archive")) {
-                org.assertj.core.api.Assertions.assertThatThrownBy(() -> Retention.hold(List.of(t), ENV, "acme", "case 9",
-                        "op", OPERATOR, POLICY)).isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class)
+                Assertions.assertThatThrownBy(() -> Retention.hold(List.of(t), ENV, "acme", "case 9",
+                        "op", OPERATOR, POLICY)).isInstanceOf(S3Exception.class)
                         .hasMessageContaining("not implemented");
                 assertThat(Retention.holds(t, ENV, "acme")).isEmpty();
             }

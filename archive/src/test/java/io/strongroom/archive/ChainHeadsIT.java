@@ -4,16 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strongroom.avro.Classification;
 import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.Signed;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.testkit.EmbeddedS3;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
 
 /**
  * Signed chain heads against a writer with the bucket's permissions (the archiver's, say): deleting the newest segment
@@ -68,7 +71,7 @@ class ChainHeadsIT {
     private List<String> problems() {
         ArchiveCatalog catalog = ArchiveCatalog.read(target, ArchiveLayout.tenantPrefix(ENV, "acme"), TRUST);
         ChainHeads.History history = ChainHeads.read(target, ENV, TRUST);
-        List<String> problems = new java.util.ArrayList<>(catalog.problems());
+        List<String> problems = new ArrayList<>(catalog.problems());
         problems.addAll(history.problems());
         problems.addAll(ChainHeads.missing(target, catalog, history.newest(), ArchiveLayout.tenantPrefix(ENV, "acme")));
         return problems;
@@ -142,7 +145,7 @@ class ChainHeadsIT {
         // the attacker signs nothing, so the best it can do is an older genuine copy under the newer name
         target.client().deleteObject(b -> b.bucket("archive").key(c2.key()));
         target.client().putObject(b -> b.bucket("archive").key(c2.key()),
-                software.amazon.awssdk.core.sync.RequestBody.fromBytes(target.get(c0.key())));
+                RequestBody.fromBytes(target.get(c0.key())));
 
         ChainHeads.History h = ChainHeads.read(target, ENV, TRUST);
         assertThat(h.problems()).anySatisfy(p -> assertThat(p).contains(c2.key()))
@@ -157,7 +160,7 @@ class ChainHeadsIT {
                 + "\"intervalMs\":300000,\"previousSha256\":null,\"heads\":[]}").getBytes(StandardCharsets.UTF_8);
         target.putIfAbsent(forged, payload, "application/json", null);
         String byArchiver = ArchiveLayout.chainHeadsKey(ENV, 1);
-        target.putIfAbsent(byArchiver, io.strongroom.crypto.identity.Signed.sign(ARCHIVER, "chain-heads", byArchiver, payload),
+        target.putIfAbsent(byArchiver, Signed.sign(ARCHIVER, "chain-heads", byArchiver, payload),
                 "application/json", null);
 
         ChainHeads.History h = ChainHeads.read(target, ENV, TRUST);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.strongroom.avro.Classification;
 import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.Signed;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.testkit.EmbeddedS3;
@@ -77,7 +78,7 @@ class SignedCatalogIT {
             case PRUNE_MARKER -> "prune-marker";
             default -> "manifest";
         };
-        return io.strongroom.crypto.identity.Signed.sign(by, type, key, payload);
+        return Signed.sign(by, type, key, payload);
     }
 
     private ArchiveCatalog catalog() {

@@ -23,14 +23,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -43,6 +47,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -270,7 +275,7 @@ public final class ArchiverService implements AutoCloseable {
                 .toArray(CompletableFuture[]::new);
         try {
             CompletableFuture.anyOf(heads).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             // harvest() looks at it
         }
     }
@@ -312,7 +317,7 @@ public final class ArchiverService implements AutoCloseable {
                 inFlightRecords--;
                 try { // let its PUT finish before the same segment is PUT again (a second one would be harmless)
                     settle(p.future(), deadline);
-                } catch (java.util.concurrent.TimeoutException e) {
+                } catch (TimeoutException e) {
                     // carry on: the conditional PUT makes a second attempt harmless
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -402,10 +407,10 @@ public final class ArchiverService implements AutoCloseable {
 
     /** Waits until {@code f} completes either way, until {@code deadline} ({@link System#nanoTime()}). */
     private static void settle(CompletableFuture<?> f, long deadline)
-            throws java.util.concurrent.TimeoutException, InterruptedException {
+            throws TimeoutException, InterruptedException {
         try {
             f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+        } catch (ExecutionException | CancellationException e) {
             // done
         }
     }
@@ -508,7 +513,7 @@ public final class ArchiverService implements AutoCloseable {
      * record's CRC32C was checked, and verify and restore compare every object with it.
      */
     static byte[] sha256(ConsumerRecord<String, ByteBuffer> record) {
-        org.apache.kafka.common.header.Header declared = record.headers().lastHeader(Topics.SEGMENT_SHA256_HEADER);
+        Header declared = record.headers().lastHeader(Topics.SEGMENT_SHA256_HEADER);
         return declared != null && declared.value() != null && declared.value().length == 32
                 ? declared.value() : Segment.sha256(record.value());
     }
@@ -553,7 +558,7 @@ public final class ArchiverService implements AutoCloseable {
     private List<String> putEverywhere(String key, Put put) {
         List<CompletableFuture<String>> writes = new ArrayList<>();
         for (ArchiveTarget target : targets) {
-            java.util.function.Supplier<String> write = () -> {
+            Supplier<String> write = () -> {
                 put.put(target, key);
                 return target.name();
             };

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** Two S3 targets (two "regions"): both hold every segment byte for byte; one goes away and comes back; repair converges. */
@@ -92,7 +93,7 @@ class ArchiverReplicationIT {
             for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket(BUCKET)).contents()) {
                 try {
                     objects.put(o.key(), client.getObjectAsBytes(b -> b.bucket(BUCKET).key(o.key())).asByteArray());
-                } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException gone) {
+                } catch (NoSuchKeyException gone) {
                     // listed, then gone before the read (the archiver is writing while a wait polls): not in this snapshot
                 }
             }

@@ -1,5 +1,6 @@
 package io.strongroom.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.strongroom.archiver.ArchiverConfig;
 import io.strongroom.archiver.ArchiverService;
 import io.strongroom.archive.S3Settings;
@@ -7,6 +8,8 @@ import io.strongroom.avro.Compression;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
@@ -16,12 +19,18 @@ import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
 import io.strongroom.testkit.TestKms;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +38,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -40,6 +50,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -63,8 +74,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 public final class ArchiverThroughputHarness {
     /** Whether the archiver signs its manifest parts, as with {@code identity.directory}: {@code -Dbench.sign}. */
     private static final boolean SIGN = Boolean.getBoolean("bench.sign");
-    private static final io.strongroom.crypto.identity.SigningIdentity IDENTITY = SIGN
-            ? io.strongroom.crypto.identity.SigningIdentity.generate(io.strongroom.crypto.identity.Role.ARCHIVER, "bench") : null;
+    private static final SigningIdentity IDENTITY = SIGN
+            ? SigningIdentity.generate(Role.ARCHIVER, "bench") : null;
 
     /** Requests in flight on both sides: {@code -Dbench.put-concurrency}, default the archiver's default. */
     private static final int CONCURRENCY = Integer.getInteger("bench.put-concurrency", ArchiverConfig.defaults().putConcurrency());
@@ -102,7 +113,7 @@ public final class ArchiverThroughputHarness {
         long bytes = segments.stream().mapToLong(s -> s.length).sum();
         System.out.printf("%,d segments of %,d bytes (%.1f MB)%n", count, segments.get(0).length, bytes / 1e6);
         Path file = dir.resolve("segments.bin"); // what the raw side PUTs
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
             for (byte[] s : segments) {
                 out.writeInt(s.length);
                 out.write(s);
@@ -311,7 +322,7 @@ public final class ArchiverThroughputHarness {
 
         private static List<byte[]> read(Path file, int count) throws IOException {
             List<byte[]> segments = new ArrayList<>(count);
-            try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
                 for (int i = 0; i < count; i++) {
                     byte[] s = new byte[in.readInt()];
                     in.readFully(s);
@@ -383,7 +394,7 @@ public final class ArchiverThroughputHarness {
 
     /** The archiver's Kafka client settings: the broker, plus any {@code -Dbench.kafka.<setting>=<value>}. */
     private static Map<String, Object> kafkaConfig(String bootstrap) {
-        Map<String, Object> config = new java.util.HashMap<>(Map.of("bootstrap.servers", bootstrap));
+        Map<String, Object> config = new HashMap<>(Map.of("bootstrap.servers", bootstrap));
         System.getProperties().stringPropertyNames().stream().filter(n -> n.startsWith("bench.kafka."))
                 .forEach(n -> config.put(n.substring("bench.kafka.".length()), System.getProperty(n)));
         return config;
@@ -405,20 +416,20 @@ public final class ArchiverThroughputHarness {
     }
 
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
 
     /** CPU time (ns) of live threads, summed by name with digits removed. */
     private static Map<String, Long> cpuByThreadGroup() {
-        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         Map<String, Long> cpu = new TreeMap<>();
-        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
             if (t != null) {
                 cpu.merge(t.getThreadName().replaceAll("[0-9]+", "N") + "#" + t.getThreadId(), Math.max(0, mx.getThreadCpuTime(t.getThreadId())), Long::sum);
             }
         }
-        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
             cpu.put("GC pauses (wall)#" + gc.getName(), gc.getCollectionTime() * 1_000_000);
         }
         jvmThreads(cpu);
@@ -431,7 +442,7 @@ public final class ArchiverThroughputHarness {
         if (!Files.isDirectory(tasks)) {
             return;
         }
-        try (java.util.stream.Stream<Path> all = Files.list(tasks)) {
+        try (Stream<Path> all = Files.list(tasks)) {
             for (Path task : all.toList()) {
                 try {
                     String name = Files.readString(task.resolve("comm")).strip();

@@ -9,6 +9,7 @@ import io.strongroom.crypto.identity.TrustFile;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -48,7 +49,7 @@ public class CatalogSigningBenchmark {
         List<Manifests.Entry> list = new ArrayList<>();
         byte[] dek = new byte[120];
         for (int i = 0; i < entries; i++) {
-            String id = java.util.UUID.randomUUID().toString();
+            String id = UUID.randomUUID().toString();
             list.add(new Manifests.Entry(id, String.format("bench/acme/changes/2026/01/01/p0/%020d-%020d-%s.srseg", i * 10L,
                     i * 10L + 9, id), "changes", 0, i * 10L, i * 10L + 9, 10, 1L, 2L, 3L, null, "local://acme", "1",
                     262_144, "ab".repeat(32), "01234567", "RESTRICTED", null, "AES256_GCM", Base64.getEncoder().encodeToString(dek)));

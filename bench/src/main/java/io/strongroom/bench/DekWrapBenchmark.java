@@ -3,6 +3,7 @@ package io.strongroom.bench;
 import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.aead.AeadConfig;
 import com.google.crypto.tink.aead.PredefinedAeadParameters;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DataKeys;
@@ -51,7 +52,7 @@ public class DekWrapBenchmark {
 
     @Setup
     public void setUp() throws Exception {
-        com.google.crypto.tink.aead.AeadConfig.register();
+        AeadConfig.register();
         Path dir = Files.createTempDirectory("strongroom-bench-kms-");
         kms = switch (backend) {
             case "local" -> TestKms.local(dir, true);

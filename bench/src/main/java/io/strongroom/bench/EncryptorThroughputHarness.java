@@ -36,6 +36,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -118,7 +119,7 @@ public final class EncryptorThroughputHarness {
         long bytes = 0;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
                 "linger.ms", 20, "batch.size", 262144, "compression.type", "lz4"), new StringSerializer(),
-                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                new ByteArraySerializer())) {
             for (ChangeEvent e : events) {
                 byte[] value = Topics.CHANGES.valueSerde().serializer().serialize(Topics.CHANGES.name(), e);
                 bytes += value.length;

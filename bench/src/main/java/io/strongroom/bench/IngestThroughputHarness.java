@@ -8,7 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +54,7 @@ public final class IngestThroughputHarness {
             System.out.printf("input: %,d events, %,d bytes (%.0f bytes/event)%n", events, bytes, (double) bytes / events);
             double bestPass = 0;
             double bestIngest = 0;
-            java.util.List<Double> ratios = new java.util.ArrayList<>();
+            List<Double> ratios = new ArrayList<>();
             for (int r = 1; r <= rounds; r++) {
                 final int round = r;
                 double pass = timed(kafka, "passthrough-" + round, events,
@@ -66,7 +69,7 @@ public final class IngestThroughputHarness {
                 bestIngest = Math.max(bestIngest, ingest);
             }
             double mb = bytes / (double) events / 1e6;
-            java.util.Collections.sort(ratios);
+            Collections.sort(ratios);
             System.out.printf("best: passthrough %,.0f events/s (%.1f MB/s), ingest %,.0f events/s (%.1f MB/s)%n",
                     bestPass, bestPass * mb, bestIngest, bestIngest * mb);
             System.out.printf("median ratio ingest/passthrough over %d rounds: %.2f%n", ratios.size(), ratios.get(ratios.size() / 2));

@@ -1,11 +1,13 @@
 package io.strongroom.bench;
 
 import io.strongroom.cli.KmsFactory;
+import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.restore.ArchiveReader;
 import io.strongroom.restore.RestoreJob;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedS3;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,16 +69,16 @@ public final class RestoreVsResticHarness {
                     ratios.add(strongroom / restic);
                 }
                 Files.deleteIfExists(out);
-                io.strongroom.testkit.Dirs.deleteRecursively(target);
+                Dirs.deleteRecursively(target);
             }
             Collections.sort(ratios);
             System.out.printf("median ratio strongroom/restic over %d rounds: %.2f%n", ratios.size(), ratios.get(ratios.size() / 2));
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
-    private static void restore(io.strongroom.cli.config.StrongroomConfig config, Path out) {
+    private static void restore(StrongroomConfig config, Path out) {
         try (Kms kms = KmsFactory.create(config, "bench"); S3Client s3 = config.s3().client()) {
             RestoreJob.Result r = RestoreJob.run(new ArchiveReader(s3, config.s3().bucket(), kms, config.kms().timeout()),
                     new RestoreJob.Options(config.environment(), "acme", null, out, config.restore().parallelism()),

@@ -15,6 +15,8 @@ import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
+import io.strongroom.restore.ArchiveReader;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedS3;
 import io.strongroom.testkit.SoftHsm;
 import io.strongroom.testkit.TestKms;
@@ -98,7 +100,7 @@ public final class RewrapHarness {
             System.out.printf("median ratio rewrap/re-encrypt over %d rounds: %.1f%n", ratios.size(), ratios.get(ratios.size() / 2));
             target.close();
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
@@ -152,7 +154,7 @@ public final class RewrapHarness {
             Segment segment = Segment.parse(key, target.client().getObjectAsBytes(b -> b.bucket(target.bucket()).key(key))
                     .asByteArray());
             if (entry.wrappedDekBytes() != null) {
-                segment = segment.withKey(io.strongroom.restore.ArchiveReader.dek(entry));
+                segment = segment.withKey(ArchiveReader.dek(entry));
             }
             List<byte[]> records = opener.open(key, segment);
             SegmentHeader h = segment.header();

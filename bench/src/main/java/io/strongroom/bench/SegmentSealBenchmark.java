@@ -1,15 +1,19 @@
 package io.strongroom.bench;
 
 import com.google.crypto.tink.Aead;
+import io.strongroom.avro.Compression;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentCrypto;
 import io.strongroom.crypto.kms.DataKeys;
+import io.strongroom.testkit.CdcGenerator;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
 import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
@@ -59,8 +63,8 @@ public class SegmentSealBenchmark {
     public void setUp() throws Exception {
         // real CDC events (Debezium JSON from the generator) so compression behaves as on production data
         records = new ArrayList<>();
-        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream(MIB);
-        var generator = new io.strongroom.testkit.CdcGenerator(io.strongroom.testkit.CdcGenerator.Options.of(100_000, "acme", "globex"));
+        ByteArrayOutputStream all = new ByteArrayOutputStream(MIB);
+        var generator = new CdcGenerator(CdcGenerator.Options.of(100_000, "acme", "globex"));
         for (var r : generator) {
             if (r.value() == null) {
                 continue;
@@ -139,7 +143,7 @@ public class SegmentSealBenchmark {
     /** Breakdown: CRC32C of 1 MiB. */
     @Benchmark
     public long crc32c() {
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        CRC32C crc = new CRC32C();
         crc.update(plaintext);
         return crc.getValue();
     }
@@ -152,7 +156,7 @@ public class SegmentSealBenchmark {
                 .setFirstOffset(0).setLastOffset(records.size() - 1).setRecordCount(records.size())
                 .setMinEventTimeMs(0).setMaxEventTimeMs(0).setSealedAtMs(0).setKeyId("local://acme").setKeyVersion("1")
                 .setWrappedDek(ByteBuffer.allocate(100)).setDekAlgorithm(DataKeys.ALGORITHM);
-        byte[] bytes = SegmentCrypto.seal(h, records, dek, io.strongroom.avro.Compression.valueOf(compression)).toBytes();
+        byte[] bytes = SegmentCrypto.seal(h, records, dek, Compression.valueOf(compression)).toBytes();
         return SegmentCrypto.openViews("bench", Segment.parse("bench", bytes), dek);
     }
 }

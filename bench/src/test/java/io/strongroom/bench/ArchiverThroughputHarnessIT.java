@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,7 +35,7 @@ class ArchiverThroughputHarnessIT {
         }
         Matcher median = Pattern.compile("median ratio archiver/raw PutObject over 1 rounds: ([0-9.]+)").matcher(output);
         assertThat(median.find()).as(output).isTrue();
-        assertThat(Double.parseDouble(median.group(1))).isCloseTo(Double.parseDouble(round.group(3)), org.assertj.core.data.Offset.offset(0.005));
+        assertThat(Double.parseDouble(median.group(1))).isCloseTo(Double.parseDouble(round.group(3)), Offset.offset(0.005));
         // the archiver's PUTs ran in its worker, the reference's in the other; S3Proxy served both in the harness
         assertThat(output).containsPattern("CPU ms, archiver: side \\d+ \\+ servers \\d+ = \\d+; side's threads \\{[^}]*strongroom-archiver-put=")
                 .containsPattern("CPU ms, raw: +side \\d+ \\+ servers \\d+ = \\d+; side's threads \\{[^}]*pool-N-thread-N=")

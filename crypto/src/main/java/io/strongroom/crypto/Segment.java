@@ -1,6 +1,7 @@
 package io.strongroom.crypto;
 
 import io.strongroom.avro.Crc32c;
+import io.strongroom.avro.DeadLetterPayload;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
@@ -10,6 +11,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.zip.CRC32C;
 
 /**
  * A sealed segment as it travels on {@code strongroom.segments} and lies in object storage.
@@ -42,7 +44,7 @@ public final class Segment {
      * Reserved {@link SegmentHeader#getStream() stream} of a <em>quarantine segment</em>: one record the encryptor could
      * not decode (a ChangeEvent schema it does not know, e.g. from a newer ingest during a rolling upgrade), sealed as it
      * came, under its tenant's key, instead of being dropped. Same format, AAD and chain as any segment; its one record
-     * is a {@link io.strongroom.avro.DeadLetterPayload} (the {@code strongroom.changes} record's key, value and headers,
+     * is a {@link DeadLetterPayload} (the {@code strongroom.changes} record's key, value and headers,
      * byte for byte), and the header's source topic, partition and first (= last) offset say where it was read.
      */
     public static final String QUARANTINE_STREAM = "strongroom-quarantine";
@@ -226,7 +228,7 @@ public final class Segment {
 
     /** CRC32C (big-endian) of the bytes from {@code bytes}' position to its limit; {@code bytes} itself is not moved. */
     private static Crc32c crc32c(ByteBuffer bytes) {
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        CRC32C crc = new CRC32C();
         crc.update(bytes.duplicate());
         return new Crc32c(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }

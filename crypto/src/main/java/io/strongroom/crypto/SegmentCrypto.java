@@ -6,10 +6,12 @@ import io.strongroom.avro.Compression;
 import io.strongroom.avro.Crc32c;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.kms.AesGcmDek;
+import io.strongroom.crypto.kms.DekContext;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -30,7 +32,7 @@ import java.util.List;
  *
  * <p>Key id, key version, wrapped DEK and DEK algorithm are deliberately <em>not</em> bound, so a
  * rewrap can replace them without touching the body. The wrapped DEK is bound separately to
- * {@link io.strongroom.crypto.kms.DekContext environment, tenant and segment id}. Moving,
+ * {@link DekContext environment, tenant and segment id}. Moving,
  * truncating, reordering or swapping segments therefore fails authentication.
  */
 public final class SegmentCrypto {
@@ -65,7 +67,7 @@ public final class SegmentCrypto {
         try {
             if (!(dek instanceof AesGcmDek gcm)) {
                 byte[] body = dek.encrypt(compressed.length == payloadLength ? compressed
-                        : java.util.Arrays.copyOf(compressed, payloadLength), aad);
+                        : Arrays.copyOf(compressed, payloadLength), aad);
                 draft.setBodyCrc32c(Segment.crc32c(body));
                 return new Segment(draft, body);
             }

@@ -4,8 +4,10 @@ import com.google.crypto.tink.Aead;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.WrappedDek;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 
@@ -28,7 +30,7 @@ public final class SegmentOpener {
     }
 
     /** Unwraps and decrypts; returns the records in order as views into one decrypted batch. */
-    public List<java.nio.ByteBuffer> openViews(String where, Segment segment) {
+    public List<ByteBuffer> openViews(String where, Segment segment) {
         return SegmentCrypto.openViews(where, segment, dataKey(segment.header()));
     }
 
@@ -41,7 +43,7 @@ public final class SegmentOpener {
      * Parses, checks, unwraps and decrypts {@code bytes}.
      *
      * @throws SegmentFormatException if the bytes are not an intact, authentic segment
-     * @throws io.strongroom.crypto.kms.KmsException if its data key cannot be unwrapped
+     * @throws KmsException if its data key cannot be unwrapped
      */
     public List<byte[]> open(String where, byte[] bytes) {
         return open(where, Segment.parse(where, bytes));

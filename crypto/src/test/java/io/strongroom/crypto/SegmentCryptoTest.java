@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.crypto.tink.Aead;
+import io.strongroom.avro.Compression;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.crypto.kms.DataKeys;
+import io.strongroom.crypto.kms.DekContext;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -22,7 +27,7 @@ class SegmentCryptoTest {
                 .setSourcePartition(3).setFirstOffset(100).setLastOffset(102).setRecordCount(3)
                 .setMinEventTimeMs(1_000).setMaxEventTimeMs(2_000).setSealedAtMs(3_000)
                 .setPredecessorSegmentId("seg-0").setKeyId("local://acme").setKeyVersion("1")
-                .setWrappedDek(java.nio.ByteBuffer.wrap(new byte[] {9})).setDekAlgorithm(DataKeys.ALGORITHM);
+                .setWrappedDek(ByteBuffer.wrap(new byte[] {9})).setDekAlgorithm(DataKeys.ALGORITHM);
     }
 
     static final List<byte[]> RECORDS = List.of(
@@ -35,7 +40,7 @@ class SegmentCryptoTest {
     static Aead dek() {
         try {
             return DataKeys.aead(DataKeys.generate());
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new AssertionError(e);
         }
     }
@@ -54,9 +59,9 @@ class SegmentCryptoTest {
 
     @Test
     void uncompressedSegmentsOfShrinkingSizeOnOneThreadRoundTrip() {
-        List<byte[]> big = java.util.Collections.nCopies(500, "x".repeat(1000).getBytes(StandardCharsets.UTF_8));
-        Segment first = SegmentCrypto.seal(header("seg-big").setRecordCount(500), big, dek, io.strongroom.avro.Compression.NONE);
-        Segment second = SegmentCrypto.seal(header("seg-small"), RECORDS, dek, io.strongroom.avro.Compression.NONE);
+        List<byte[]> big = Collections.nCopies(500, "x".repeat(1000).getBytes(StandardCharsets.UTF_8));
+        Segment first = SegmentCrypto.seal(header("seg-big").setRecordCount(500), big, dek, Compression.NONE);
+        Segment second = SegmentCrypto.seal(header("seg-small"), RECORDS, dek, Compression.NONE);
         assertThat(SegmentCrypto.open("a", Segment.parse("a", first.toBytes()), dek)).hasSize(500);
         List<byte[]> small = SegmentCrypto.open("b", Segment.parse("b", second.toBytes()), dek);
         assertThat(small).hasSize(3);
@@ -74,10 +79,10 @@ class SegmentCryptoTest {
     void aSegmentIsCheckedWhereItLiesInsideALargerBuffer() {
         byte[] frame = SegmentCrypto.seal(header("seg-1"), RECORDS, dek).toBytes();
         byte[] fetched = new byte[frame.length + 200]; // as in a consumer's fetch buffer: other records around it
-        java.util.Arrays.fill(fetched, (byte) 0x5a);
+        Arrays.fill(fetched, (byte) 0x5a);
         System.arraycopy(frame, 0, fetched, 120, frame.length);
-        java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(fetched, 120, frame.length).slice();
-        java.nio.ByteBuffer positioned = java.nio.ByteBuffer.wrap(fetched, 120, frame.length);
+        ByteBuffer view = ByteBuffer.wrap(fetched, 120, frame.length).slice();
+        ByteBuffer positioned = ByteBuffer.wrap(fetched, 120, frame.length);
 
         assertThat(Segment.check("view", view).getSegmentId()).isEqualTo("seg-1");
         assertThat(Segment.check("positioned", positioned).getSegmentId()).isEqualTo("seg-1");
@@ -88,7 +93,7 @@ class SegmentCryptoTest {
         fetched[120 + frame.length - 5] ^= 1;
         assertThatThrownBy(() -> Segment.check("fetch/0/42", positioned)).isInstanceOf(SegmentFormatException.class)
                 .hasMessageContaining("fetch/0/42").hasMessageContaining("CRC32C");
-        assertThatThrownBy(() -> Segment.check("fetch/0/43", java.nio.ByteBuffer.wrap(fetched, 120, 10)))
+        assertThatThrownBy(() -> Segment.check("fetch/0/43", ByteBuffer.wrap(fetched, 120, 10)))
                 .isInstanceOf(SegmentFormatException.class).hasMessageContaining("truncated");
     }
 
@@ -134,7 +139,7 @@ class SegmentCryptoTest {
     void keyIdVersionAndWrappedDekAreOutsideTheAadSoRewrapCanReplaceThem() {
         Segment sealed = SegmentCrypto.seal(header("seg-1"), RECORDS, dek);
         SegmentHeader rewrapped = SegmentHeader.newBuilder(sealed.header()).setKeyVersion("2")
-                .setKeyId("local://acme-v2").setWrappedDek(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3})).build();
+                .setKeyId("local://acme-v2").setWrappedDek(ByteBuffer.wrap(new byte[] {1, 2, 3})).build();
         assertThat(SegmentCrypto.open("x", new Segment(rewrapped, sealed.body()), dek)).hasSize(3);
     }
 
@@ -156,7 +161,7 @@ class SegmentCryptoTest {
 
     @Test
     void contextsDifferForDifferentFields() {
-        assertThat(new io.strongroom.crypto.kms.DekContext("e", "t", "s").bytes())
-                .isNotEqualTo(new io.strongroom.crypto.kms.DekContext("e", "ts", "").bytes());
+        assertThat(new DekContext("e", "t", "s").bytes())
+                .isNotEqualTo(new DekContext("e", "ts", "").bytes());
     }
 }

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
@@ -71,9 +72,9 @@ class SegmentEnvelopeTest {
     void theHeaderParsesFromTheFirstBytesOfAnObject() {
         byte[] sealed = seal("acme", 0, 3);
         Segment s = Segment.parse("obj", sealed);
-        byte[] prefix = java.util.Arrays.copyOf(sealed, Math.min(sealed.length, 600));
+        byte[] prefix = Arrays.copyOf(sealed, Math.min(sealed.length, 600));
         assertThat(Segment.parseHeader("obj", prefix)).isEqualTo(s.header());
-        assertThatThrownBy(() -> Segment.parseHeader("s3://b/k", java.util.Arrays.copyOf(sealed, 20)))
+        assertThatThrownBy(() -> Segment.parseHeader("s3://b/k", Arrays.copyOf(sealed, 20)))
                 .isInstanceOf(SegmentFormatException.class).hasMessageContaining("s3://b/k").hasMessageContaining("truncated");
     }
 

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import io.strongroom.schemas.Topics;
 import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -75,13 +76,13 @@ public final class EncryptorService implements AutoCloseable {
     static EncryptorService start(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
             Map<String, Object> kafka, Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder) {
         return start(config, environment, kms, tenantKeys, kafka, stateDir, registry, decoder,
-                java.util.function.UnaryOperator.identity());
+                UnaryOperator.identity());
     }
 
     /** As above, checking the state root against {@code anchor} applied to the group's (tests stand in a Kafka that does not answer). */
     static EncryptorService start(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
             Map<String, Object> kafka, Path stateDir, MeterRegistry registry, Deserializer<ChangeEvent> decoder,
-            java.util.function.UnaryOperator<InputAnchor> anchor) {
+            UnaryOperator<InputAnchor> anchor) {
         return new EncryptorService(StreamsApp.start("encryptor", EncryptorTopology.topology(config, environment, kms,
                 tenantKeys, registry, decoder, anchor.apply(InputAnchor.of(kafka, config.applicationId(),
                         Duration.ofSeconds(30)))),

@@ -1,6 +1,7 @@
 package io.strongroom.encryptor;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.crypto.kms.Kms;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,7 +44,7 @@ public final class EncryptorTopology {
      * @param kms where data keys come from
      */
     public static Topology topology(EncryptorConfig config, String environment, Kms kms) {
-        return topology(config, environment, kms, io.micrometer.core.instrument.Metrics.globalRegistry);
+        return topology(config, environment, kms, Metrics.globalRegistry);
     }
 
     /** As {@link #topology(EncryptorConfig, String, Kms)}, with the encryptor's meters in {@code registry}. */

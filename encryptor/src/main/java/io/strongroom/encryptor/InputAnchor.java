@@ -5,6 +5,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -45,9 +48,9 @@ interface InputAnchor {
                 TopicPartition tp = new TopicPartition(Topics.CHANGES.name(), partition);
                 try (Admin admin = Admin.create(kafka)) {
                     OffsetAndMetadata o = admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
-                            .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).get(tp);
+                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(tp);
                     return o == null ? null : o.offset();
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                } catch (ExecutionException | TimeoutException e) {
                     throw new UnavailableException("cannot read the committed offset of " + tp + " for group " + groupId
                             + " to check the encryptor's state against: " + e, e);
                 } catch (InterruptedException e) {

@@ -1,6 +1,7 @@
 package io.strongroom.encryptor;
 
 import io.strongroom.avro.KeyVersionEvent;
+import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -17,8 +18,8 @@ import org.slf4j.LoggerFactory;
  */
 final class KeyVersionProcessor implements Processor<String, byte[], Void, Void> {
     private static final Logger LOG = LoggerFactory.getLogger(KeyVersionProcessor.class);
-    private static final io.strongroom.schemas.AvroSerde<KeyVersionEvent> SERDE =
-            io.strongroom.schemas.AvroSerde.of(KeyVersionEvent.class);
+    private static final AvroSerde<KeyVersionEvent> SERDE =
+            AvroSerde.of(KeyVersionEvent.class);
     private final AtomicLong epoch;
     private KeyValueStore<String, KeyVersionEvent> store;
 

@@ -24,6 +24,7 @@ import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -146,7 +147,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
             }
         }
         context.schedule(config.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::sealExpired);
-        context.schedule(java.time.Duration.ofMillis(500), PunctuationType.WALL_CLOCK_TIME, this::onTick);
+        context.schedule(Duration.ofMillis(500), PunctuationType.WALL_CLOCK_TIME, this::onTick);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.strongroom.encryptor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Classification;
 import io.strongroom.avro.KeyState;
@@ -23,6 +24,7 @@ import io.strongroom.testkit.TestKms;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -44,8 +46,8 @@ class EncryptorClusterIT {
     private static final Duration T = Duration.ofSeconds(10);
     static EmbeddedKafka kafka;
     @TempDir Path dir;
-    private final io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
-            new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    private final SimpleMeterRegistry registry =
+            new SimpleMeterRegistry();
 
     @BeforeEach
     void start() {
@@ -208,7 +210,7 @@ class EncryptorClusterIT {
                 out.add(h);
             }
         });
-        out.sort(java.util.Comparator.comparingLong(SegmentHeader::getSealedAtMs));
+        out.sort(Comparator.comparingLong(SegmentHeader::getSealedAtMs));
         return out;
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.KmsUnavailableException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class EncryptorErrorPolicyTest {
     @Test
     void kafkaNotAnsweringTheStateChecksReplacesTheThreadNeitherAcceptingNorRefusingTheState() {
         assertThat(EncryptorService.onError(new StreamsException("in init", new InputAnchor.UnavailableException(
-                "cannot read the committed offset of strongroom.changes-0", new org.apache.kafka.common.errors.TimeoutException("x")))))
+                "cannot read the committed offset of strongroom.changes-0", new TimeoutException("x")))))
                 .isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
         assertThat(EncryptorService.onError(new StreamsException(new StateBinding.TamperedStateException("rolled back"))))
                 .as("a refused state still stops it").isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);

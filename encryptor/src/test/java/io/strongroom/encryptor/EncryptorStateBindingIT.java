@@ -28,6 +28,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -341,8 +343,8 @@ class EncryptorStateBindingIT {
         ManagedKms kms = TestKms.local(kmsDir, true);
         EncryptorConfig config = new EncryptorConfig(app, 4, null, Duration.ofHours(1), Duration.ofSeconds(5));
         bufferThree(app, kms, config);
-        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.function.UnaryOperator<InputAnchor> down = real -> new InputAnchor() {
+        AtomicInteger asked = new AtomicInteger();
+        UnaryOperator<InputAnchor> down = real -> new InputAnchor() {
             @Override
             public Long committed(int partition) {
                 if (asked.incrementAndGet() <= 2) {

@@ -3,15 +3,22 @@ package io.strongroom.encryptor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Classification;
+import io.strongroom.avro.DeadLetterPayload;
+import io.strongroom.avro.KeyState;
+import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.avro.Op;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentOpener;
+import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.local.LocalKms;
+import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.FlakyKms;
 import io.strongroom.testkit.TestKms;
@@ -20,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -29,7 +37,13 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,8 +58,8 @@ class EncryptorTopologyTest {
     private TestInputTopic<String, byte[]> changes;
     private TestOutputTopic<String, byte[]> segments;
     private TestInputTopic<String, byte[]> keys;
-    private final io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
-            new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    private final SimpleMeterRegistry registry =
+            new SimpleMeterRegistry();
     private long offset;
 
     private void start(EncryptorConfig config, boolean autoCreateKeys) {
@@ -60,7 +74,7 @@ class EncryptorTopologyTest {
         return flaky;
     }
 
-    private void startWith(EncryptorConfig config, io.strongroom.crypto.kms.ManagedKms sealingKms) {
+    private void startWith(EncryptorConfig config, ManagedKms sealingKms) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "encryptor-test");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
@@ -122,9 +136,9 @@ class EncryptorTopologyTest {
         start(new EncryptorConfig(null, 2, null, Duration.ofHours(1), null), true);
         List.of(event("acme", 1), event("acme", 2), event("globex", 1), event("globex", 2)).forEach(this::pipe);
 
-        List<org.apache.kafka.streams.test.TestRecord<String, byte[]>> out = segments.readRecordsToList();
+        List<TestRecord<String, byte[]>> out = segments.readRecordsToList();
         assertThat(out).hasSize(2);
-        for (org.apache.kafka.streams.test.TestRecord<String, byte[]> r : out) {
+        for (TestRecord<String, byte[]> r : out) {
             assertThat(r.headers().headers(Topics.SEGMENT_SHA256_HEADER)).as("exactly one digest").hasSize(1);
             assertThat(r.headers().lastHeader(Topics.SEGMENT_SHA256_HEADER).value()).isEqualTo(Segment.sha256(r.value()));
         }
@@ -217,7 +231,7 @@ class EncryptorTopologyTest {
     @Test
     void withoutEvenTheQuarantineKeyTheTaskFailsAndNothingIsWritten() {
         start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), false);
-        io.strongroom.crypto.kms.Kmses.await(kms.createKek("acme"), T);
+        Kmses.await(kms.createKek("acme"), T);
         // the quarantine key also keys the partition's state root: even a tenant with a key cannot go on without it
         assertThatThrownBy(() -> pipe(event("acme", 1)))
                 .hasRootCauseInstanceOf(UnknownKeyException.class)
@@ -298,7 +312,7 @@ class EncryptorTopologyTest {
         assertThat(q.getPredecessorSegmentId()).as("a link of the tenant's chain")
                 .isEqualTo(Segment.parse("t", out.get(0).value).header().getSegmentId());
         assertThat(Segment.parse("t", out.get(2).value).header().getPredecessorSegmentId()).isEqualTo(q.getSegmentId());
-        var payload = io.strongroom.schemas.AvroSerde.of(io.strongroom.avro.DeadLetterPayload.class)
+        var payload = AvroSerde.of(DeadLetterPayload.class)
                 .decode("t", new SegmentOpener(kms, T).open("t", out.get(1).value).get(0));
         byte[] value = new byte[payload.getValue().remaining()];
         payload.getValue().get(value);
@@ -312,14 +326,14 @@ class EncryptorTopologyTest {
         kms = TestKms.local(kmsDir, true);
         EncryptorConfig config = new EncryptorConfig("encryptor-test", 100, null, Duration.ofHours(1), null);
         // kafka.properties of an operator who wants a stream app to "keep going"
-        Properties props = EncryptorService.streamsProperties(config, java.util.Map.of(
+        Properties props = EncryptorService.streamsProperties(config, Map.of(
                 StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1",
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
+                LogAndContinueProcessingExceptionHandler.class.getName(),
                 StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName(),
+                LogAndContinueExceptionHandler.class.getName(),
                 "default.deserialization.exception.handler",
-                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class.getName()), stateDir);
+                LogAndContinueExceptionHandler.class.getName()), stateDir);
         driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", kms, TestTenantKeys.asking(kms), registry), props,
                 Instant.ofEpochMilli(1_000_000));
         changes = driver.createInputTopic(Topics.CHANGES.name(), new StringSerializer(), (topic, e) -> e,
@@ -328,11 +342,11 @@ class EncryptorTopologyTest {
         assertThatThrownBy(() -> changes.pipeInput(null, "not a change event".getBytes(StandardCharsets.UTF_8)))
                 .as("the record is not skipped").hasRootCauseInstanceOf(SegmentProcessor.UndecodableRecordException.class);
         assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
+                        LogAndFailProcessingExceptionHandler.class.getName())
                 .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
+                        LogAndFailExceptionHandler.class.getName())
                 .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
+                        DefaultProductionExceptionHandler.class.getName())
                 .doesNotContainKey("default.deserialization.exception.handler");
     }
 
@@ -345,7 +359,7 @@ class EncryptorTopologyTest {
         assertThatThrownBy(() -> changes.pipeInput("newco/public.t/2", v3))
                 .hasRootCauseInstanceOf(SegmentProcessor.UndecodableRecordException.class)
                 .rootCause().hasMessageContaining("newco").hasMessageContaining("offset 1");
-        assertThatThrownBy(() -> io.strongroom.crypto.kms.Kmses.await(kms.describe(kms.keyIdFor("newco")), T))
+        assertThatThrownBy(() -> Kmses.await(kms.describe(kms.keyIdFor("newco")), T))
                 .as("no key minted for a tenant only a record key names").isInstanceOf(UnknownKeyException.class);
         assertThat(segments.isEmpty()).as("nothing quarantined").isTrue();
     }
@@ -358,7 +372,7 @@ class EncryptorTopologyTest {
         List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
         assertThat(out).extracting(kv -> Segment.parse("t", kv.value).header().getStream())
                 .containsExactly(Topics.CHANGES.name(), Segment.QUARANTINE_STREAM);
-        var payload = io.strongroom.schemas.AvroSerde.of(io.strongroom.avro.DeadLetterPayload.class)
+        var payload = AvroSerde.of(DeadLetterPayload.class)
                 .decode("t", new SegmentOpener(kms, T).open("t", out.get(1).value).get(0));
         assertThat(payload.getValue()).isNull();
         assertThat(new String(payload.getKey().array(), StandardCharsets.UTF_8)).isEqualTo("acme/public.t/9");
@@ -384,7 +398,7 @@ class EncryptorTopologyTest {
         driver.advanceWallClockTime(Duration.ofSeconds(1));
         assertThat(segments.isEmpty()).as("v1 still primary").isTrue();
 
-        io.strongroom.crypto.kms.Kmses.await(kms.rotate("local://acme"), T);
+        Kmses.await(kms.rotate("local://acme"), T);
         publishKeys("acme");
         driver.advanceWallClockTime(Duration.ofSeconds(1));
         List<KeyValue<String, byte[]>> out = segments.readKeyValuesToList();
@@ -402,28 +416,28 @@ class EncryptorTopologyTest {
     @Test
     void aVersionTheKeysTopicSaysIsNotPrimaryIsNeverUsedEvenIfTheKmsStillHandsItOut() {
         start(new EncryptorConfig(null, 1, null, Duration.ofHours(1), null), true);
-        io.strongroom.crypto.kms.Kmses.await(kms.createKek("acme"), T);
-        keys.pipeInput("local://acme/1", keyEvent("acme", "1", io.strongroom.avro.KeyState.DISABLED));
+        Kmses.await(kms.createKek("acme"), T);
+        keys.pipeInput("local://acme/1", keyEvent("acme", "1", KeyState.DISABLED));
         pipe(event("acme", 1));
         assertThat(segments.isEmpty()).as("a stale KMS answer is refused").isTrue();
         assertThat(gauge("strongroom.encryptor.records.held")).isEqualTo(1);
 
-        keys.pipeInput("local://acme/1", keyEvent("acme", "1", io.strongroom.avro.KeyState.PRIMARY));
+        keys.pipeInput("local://acme/1", keyEvent("acme", "1", KeyState.PRIMARY));
         driver.advanceWallClockTime(Duration.ofSeconds(2));
         assertThat(Segment.parse("t", segments.readValue()).header().getKeyVersion()).isEqualTo("1");
         assertThat(gauge("strongroom.encryptor.records.held")).isZero();
     }
 
     private void publishKeys(String tenant) {
-        for (var v : io.strongroom.crypto.kms.Kmses.await(kms.describe(kms.keyIdFor(tenant)), T)) {
-            var state = v.state() == io.strongroom.crypto.kms.KeyState.PRIMARY ? io.strongroom.avro.KeyState.PRIMARY
-                    : io.strongroom.avro.KeyState.DECRYPT_ONLY;
+        for (var v : Kmses.await(kms.describe(kms.keyIdFor(tenant)), T)) {
+            var state = v.state() == io.strongroom.crypto.kms.KeyState.PRIMARY ? KeyState.PRIMARY
+                    : KeyState.DECRYPT_ONLY;
             keys.pipeInput(kms.keyIdFor(tenant) + "/" + v.version(), keyEvent(tenant, v.version(), state));
         }
     }
 
-    private byte[] keyEvent(String tenant, String version, io.strongroom.avro.KeyState state) {
-        return Topics.KEYS.valueSerde().serializer().serialize("t", io.strongroom.avro.KeyVersionEvent.newBuilder()
+    private byte[] keyEvent(String tenant, String version, KeyState state) {
+        return Topics.KEYS.valueSerde().serializer().serialize("t", KeyVersionEvent.newBuilder()
                 .setKeyId("local://" + tenant).setTenant(tenant).setVersion(version).setState(state).setAlgorithm("AES256_GCM")
                 .setCreatedAtMs(1).setChangedAtMs(2).setActor("test").build());
     }

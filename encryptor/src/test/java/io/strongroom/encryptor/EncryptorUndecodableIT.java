@@ -20,6 +20,8 @@ import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.TestKms;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -97,8 +99,8 @@ class EncryptorUndecodableIT {
             byte[] out = new byte[b.remaining()];
             b.get(out);
             return out;
-        } catch (java.io.IOException ex) {
-            throw new java.io.UncheckedIOException(ex);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
         }
     }
 
@@ -111,7 +113,7 @@ class EncryptorUndecodableIT {
         return (topic, bytes) -> {
             try {
                 return d.decode(bytes);
-            } catch (java.io.IOException | RuntimeException ex) {
+            } catch (IOException | RuntimeException ex) {
                 throw new SerializationException("v3 decoder: " + ex.getMessage(), ex);
             }
         };

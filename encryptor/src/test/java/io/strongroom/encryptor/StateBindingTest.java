@@ -12,6 +12,7 @@ import io.strongroom.testkit.TestKms;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,7 +89,7 @@ class StateBindingTest {
     @Test
     void recordContextLayoutIsFixedBecauseBufferedRecordsAreBoundToIt() {
         // "SRREC2" | str env | str tenant | str topic | i32 partition | str segment | i64 sequence: changing it orphans state
-        assertThat(java.util.HexFormat.of().formatHex(StateBinding.recordContext("e", "t", "x", 3, "sé", 258)))
+        assertThat(HexFormat.of().formatHex(StateBinding.recordContext("e", "t", "x", 3, "sé", 258)))
                 .isEqualTo("535252454332" + "00000001" + "65" + "00000001" + "74" + "00000001" + "78" + "00000003"
                         + "00000003" + "73c3a9" + "0000000000000102");
     }

@@ -4,6 +4,7 @@ import io.strongroom.avro.DeadLetter;
 import io.strongroom.avro.DeadLetterPayload;
 import io.strongroom.avro.PayloadHeader;
 import io.strongroom.avro.RecordHeader;
+import io.strongroom.avro.RejectReason;
 import io.strongroom.avro.SegmentHeader;
 import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.Segment;
@@ -14,12 +15,14 @@ import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.SystemTenants;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -38,7 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeadLetterSealer {
     /** Tenant whose key seals records that have no known tenant; the coordinator creates its key. */
-    public static final String QUARANTINE_TENANT = io.strongroom.crypto.kms.SystemTenants.QUARANTINE;
+    public static final String QUARANTINE_TENANT = SystemTenants.QUARANTINE;
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterSealer.class);
     private static final AvroSerde<DeadLetterPayload> PAYLOAD = AvroSerde.of(DeadLetterPayload.class);
 
@@ -60,7 +63,7 @@ public final class DeadLetterSealer {
         this.environment = environment;
         this.quarantineTenant = quarantineTenant;
         this.timeout = timeout;
-        this.digest = java.util.Objects.requireNonNull(digest, "digest");
+        this.digest = Objects.requireNonNull(digest, "digest");
     }
 
     /** The digest dead letters record. */
@@ -70,7 +73,7 @@ public final class DeadLetterSealer {
 
     /** The tenant whose key seals a record rejected for {@code rejection}. */
     String sealingTenant(Rejection rejection) {
-        return rejection.tenant() == null || rejection.reason() == io.strongroom.avro.RejectReason.UNKNOWN_TENANT
+        return rejection.tenant() == null || rejection.reason() == RejectReason.UNKNOWN_TENANT
                 ? quarantineTenant : rejection.tenant();
     }
 

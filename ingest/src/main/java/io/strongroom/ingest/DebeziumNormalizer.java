@@ -10,12 +10,17 @@ import io.strongroom.avro.Op;
 import io.strongroom.avro.RecordHeader;
 import io.strongroom.avro.RejectReason;
 import io.strongroom.avro.SourcePosition;
+import io.strongroom.crypto.kms.SystemTenants;
+import io.strongroom.schemas.AvroSerde;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.errors.SerializationException;
 
 /**
  * Turns one CDC record into a canonical {@link ChangeEvent}, or a {@link Rejection} saying why not.
@@ -30,8 +35,8 @@ import java.util.regex.Pattern;
 final class DebeziumNormalizer {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Tenant names the KMS backends accept (they become key ids and file names). */
-    private static final Pattern TENANT_NAME = io.strongroom.crypto.kms.SystemTenants.NAME;
-    private static final io.strongroom.schemas.AvroSerde<ChangeEvent> AVRO = io.strongroom.schemas.AvroSerde.of(ChangeEvent.class);
+    private static final Pattern TENANT_NAME = SystemTenants.NAME;
+    private static final AvroSerde<ChangeEvent> AVRO = AvroSerde.of(ChangeEvent.class);
 
     private final IngestConfig config;
     private final Pattern tenantPattern;
@@ -54,7 +59,7 @@ final class DebeziumNormalizer {
         if (config.tenantFrom().equals("header")) {
             tenant = headers.stream().filter(h -> h.getKey().equals(config.tenantHeader()) && h.getValue() != null)
                     .reduce((first, second) -> second)
-                    .map(h -> java.nio.charset.StandardCharsets.UTF_8.decode(h.getValue().duplicate()).toString()).orElse(null);
+                    .map(h -> StandardCharsets.UTF_8.decode(h.getValue().duplicate()).toString()).orElse(null);
             if (tenant == null) {
                 return new Rejection(RejectReason.UNKNOWN_TENANT, "no '" + config.tenantHeader() + "' header", null);
             }
@@ -79,9 +84,9 @@ final class DebeziumNormalizer {
             return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant name is not valid (allowed: " + TENANT_NAME.pattern()
                     + ")", null);
         }
-        if (io.strongroom.crypto.kms.SystemTenants.isReserved(tenant)) { // its key is Strongroom's, not a data tenant's
+        if (SystemTenants.isReserved(tenant)) { // its key is Strongroom's, not a data tenant's
             return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant name '" + tenant + "' is reserved (names starting with "
-                    + io.strongroom.crypto.kms.SystemTenants.RESERVED_PREFIX + " are Strongroom's own)", null);
+                    + SystemTenants.RESERVED_PREFIX + " are Strongroom's own)", null);
         }
         if (!tenants.isEmpty() && !tenants.contains(tenant)) {
             return new Rejection(RejectReason.UNKNOWN_TENANT, "tenant '" + tenant + "' is not in ingest.tenants", tenant);
@@ -170,7 +175,7 @@ final class DebeziumNormalizer {
         ChangeEvent event;
         try {
             event = AVRO.decode("topic " + source.getTopic(), value);
-        } catch (org.apache.kafka.common.errors.SerializationException e) {
+        } catch (SerializationException e) {
             String message = e.getMessage() == null ? "" : e.getMessage();
             throw new Reject(message.contains("unknown Avro schema fingerprint") ? RejectReason.UNKNOWN_SCHEMA
                     : RejectReason.UNPARSEABLE, message.replace("topic " + source.getTopic() + ": ", ""));
@@ -228,7 +233,7 @@ final class DebeziumNormalizer {
                 String source = params.path("__debezium.source.column.type").asText(null);
                 String type;
                 if (source != null) {
-                    type = source.toLowerCase(java.util.Locale.ROOT);
+                    type = source.toLowerCase(Locale.ROOT);
                     String length = params.path("__debezium.source.column.length").asText(null);
                     String scale = params.path("__debezium.source.column.scale").asText(null);
                     if ((type.equals("numeric") || type.equals("decimal")) && length != null) {

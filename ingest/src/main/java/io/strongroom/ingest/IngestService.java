@@ -3,6 +3,7 @@ package io.strongroom.ingest;
 import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -53,7 +54,7 @@ public final class IngestService implements AutoCloseable {
      * Kafka Streams settings of ingest beyond the defaults, for many CDC partitions (kafka.properties overrides them).
      */
     public static Map<String, Object> streamsSettings() {
-        Map<String, Object> settings = new java.util.LinkedHashMap<>();
+        Map<String, Object> settings = new LinkedHashMap<>();
         // Ingest is stateless and keeps each partition's order: never hold a ready partition back to line its records
         // up by time with the others (with one CDC topic per tenant, that is thousands of partitions to wait on).
         settings.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);

@@ -13,11 +13,14 @@ import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.audit.InMemoryAuditTrail;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.TestKms;
+import io.strongroom.testkit.TestSecrets;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -37,13 +40,13 @@ class DeadLetterSealerTest {
     private static final String CANARY = "CANARY-dlq-7f3a";
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final PayloadDigest DIGEST = PayloadDigest.of(
-            io.strongroom.testkit.TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "test");
+            TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "test");
     @TempDir Path dir;
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> input;
     private TestOutputTopic<String, ChangeEvent> changes;
     private TestOutputTopic<String, DeadLetter> dlq;
-    private io.strongroom.crypto.kms.ManagedKms kms;
+    private ManagedKms kms;
 
     private void start(IngestConfig config, Kms sealingKms) {
         Properties props = new Properties();
@@ -184,14 +187,14 @@ class DeadLetterSealerTest {
         DeadLetter letter = dlq.readValue();
         byte[] recorded = DeadLetterSealer.toBytes(letter.getPayloadSha256());
         assertThat(recorded).as("a bare SHA-256 lets anyone who reads the DLQ confirm a guessed payload")
-                .isNotEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(payload));
+                .isNotEqualTo(MessageDigest.getInstance("SHA-256").digest(payload));
         assertThat(recorded).as("the HMAC under this environment's key, stable for the same key").hasSize(32)
                 .isEqualTo(DIGEST.of(payload)).isEqualTo(PayloadDigest.of(
-                        io.strongroom.testkit.TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "test").of(payload));
+                        TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "test").of(payload));
         assertThat(DIGEST.matches(payload, recorded)).isTrue();
-        byte[] otherSecret = (io.strongroom.testkit.TestSecrets.DLQ_DIGEST_KEY + "x").getBytes(StandardCharsets.UTF_8);
+        byte[] otherSecret = (TestSecrets.DLQ_DIGEST_KEY + "x").getBytes(StandardCharsets.UTF_8);
         assertThat(PayloadDigest.of(otherSecret, "test").of(payload)).as("another secret").isNotEqualTo(recorded);
-        assertThat(PayloadDigest.of(io.strongroom.testkit.TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "prod")
+        assertThat(PayloadDigest.of(TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "prod")
                 .of(payload)).as("another environment").isNotEqualTo(recorded);
         assertThatThrownBy(() -> PayloadDigest.of(new byte[31], "test")).hasMessage("the DLQ digest key must be at least 32 bytes, got 31");
     }

@@ -8,6 +8,7 @@ import io.strongroom.avro.ChangeEvent;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
+import io.strongroom.testkit.CdcProducer;
 import io.strongroom.testkit.CdcRecord;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.RequiredService;
@@ -18,9 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -92,7 +97,7 @@ class IngestRealBrokerIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> changes("cdcx.").size() >= records.size());
         }
         List<ChangeEvent> out = new ArrayList<>(changes("cdcx."));
-        out.sort(java.util.Comparator.comparingLong(e -> e.getSource().getOffset())); // spread over partitions by row key
+        out.sort(Comparator.comparingLong(e -> e.getSource().getOffset())); // spread over partitions by row key
         assertThat(out).hasSize(records.size());
         for (int i = 0; i < records.size(); i++) {
             ChangeEvent e = out.get(i);
@@ -111,7 +116,7 @@ class IngestRealBrokerIT {
         CdcGenerator gen = new CdcGenerator(new CdcGenerator.Options(5, List.of("crash", "crash2"), 20_000,
                 CdcGenerator.DEFAULT_CANARY, 0.0, false, true, "cdc"));
         kafka.createTopics(3, gen.topics().toArray(String[]::new));
-        var produced = io.strongroom.testkit.CdcProducer.produce(kafka.bootstrapServers(), gen.generate());
+        var produced = CdcProducer.produce(kafka.bootstrapServers(), gen.generate());
 
         Process first = ingestProcess(1);
         await().atMost(Duration.ofSeconds(90)).until(() -> !changes("cdc.crash").isEmpty());
@@ -128,9 +133,9 @@ class IngestRealBrokerIT {
             second.waitFor(30, TimeUnit.SECONDS);
         }
         List<ChangeEvent> out = changes("cdc.crash");
-        java.util.Set<String> expected = produced.stream()
-                .map(p -> p.record().topic() + "/" + p.partition() + "/" + p.offset()).collect(java.util.stream.Collectors.toSet());
-        Map<String, Integer> seen = new java.util.HashMap<>();
+        Set<String> expected = produced.stream()
+                .map(p -> p.record().topic() + "/" + p.partition() + "/" + p.offset()).collect(Collectors.toSet());
+        Map<String, Integer> seen = new HashMap<>();
         out.forEach(e -> seen.merge(e.getEventId(), 1, Integer::sum));
         assertThat(beforeRestart).as("killed mid-stream").isLessThan(produced.size());
         assertThat(seen.values()).as("no duplicates").allMatch(n -> n == 1);

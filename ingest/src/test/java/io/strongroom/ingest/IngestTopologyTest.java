@@ -12,7 +12,10 @@ import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcRecord;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -20,6 +23,11 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,7 +53,7 @@ class IngestTopologyTest {
         }
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
-        driver = new TopologyTestDriver(IngestTopology.topology(config), props, java.time.Instant.ofEpochMilli(NOW));
+        driver = new TopologyTestDriver(IngestTopology.topology(config), props, Instant.ofEpochMilli(NOW));
         input = driver.createInputTopic(TOPIC, new ByteArraySerializer(), new ByteArraySerializer());
         changes = driver.createOutputTopic(Topics.CHANGES.name(), Topics.CHANGES.keySerde().deserializer(),
                 Topics.CHANGES.valueSerde().deserializer());
@@ -187,7 +195,7 @@ class IngestTopologyTest {
 
     @Test
     void classificationFollowsTheMostSpecificPolicyEntry() {
-        start(new IngestConfig(null, null, null, null, Classification.INTERNAL, null, null, null, null, java.util.Map.of(
+        start(new IngestConfig(null, null, null, null, Classification.INTERNAL, null, null, null, null, Map.of(
                 "acme/public.orders", Classification.RESTRICTED, "*/public.orders", Classification.PUBLIC,
                 "acme/*", Classification.CONFIDENTIAL), null));
         input.pipeInput(b("{\"id\":1}"), b("{\"op\":\"c\",\"after\":{\"id\":1}}"));
@@ -215,18 +223,18 @@ class IngestTopologyTest {
     }
     @Test
     void anOperatorsLogAndContinueHandlersAreReplacedByFailingOnes() {
-        Properties props = IngestService.streamsProperties(IngestConfig.defaults(), java.util.Map.of(
+        Properties props = IngestService.streamsProperties(IngestConfig.defaults(), Map.of(
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
+                LogAndContinueProcessingExceptionHandler.class.getName(),
                 StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class,
-                "default.production.exception.handler", "com.example.SkipEverything"), java.nio.file.Path.of("state"));
+                LogAndContinueExceptionHandler.class,
+                "default.production.exception.handler", "com.example.SkipEverything"), Path.of("state"));
         assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
+                        LogAndFailProcessingExceptionHandler.class.getName())
                 .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
+                        LogAndFailExceptionHandler.class.getName())
                 .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
+                        DefaultProductionExceptionHandler.class.getName())
                 .doesNotContainKey("default.production.exception.handler");
     }
 }

@@ -16,10 +16,13 @@ import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
+import io.strongroom.cli.SandboxMain;
 import io.strongroom.crypto.kms.KeyAdmin;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsProvider;
+import io.strongroom.testkit.EmbeddedKafka;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +32,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,7 +130,7 @@ class ArchitectureTest {
     }
 
     /** The names of {@link KeyAdmin}'s methods: key administration. */
-    private static final Set<String> ADMIN = Stream.of(KeyAdmin.class.getMethods()).map(java.lang.reflect.Method::getName)
+    private static final Set<String> ADMIN = Stream.of(KeyAdmin.class.getMethods()).map(Method::getName)
             .collect(Collectors.toSet());
 
     @Test
@@ -140,7 +144,7 @@ class ArchitectureTest {
         classes().that().haveFullyQualifiedName(Kms.class.getName())
                 .should().notBeAssignableTo(KeyAdmin.class)
                 .check(MAIN);
-        assertThat(Stream.of(Kms.class.getMethods()).map(java.lang.reflect.Method::getName).collect(Collectors.toSet()))
+        assertThat(Stream.of(Kms.class.getMethods()).map(Method::getName).collect(Collectors.toSet()))
                 .as("the data plane, inherited methods too").containsExactlyInAnyOrder("keyIdFor", "generateDek", "unwrapDek",
                         "wrapDek", "close");
     }
@@ -161,7 +165,7 @@ class ArchitectureTest {
                 .should().callConstructorWhere(new DescribedPredicate<JavaConstructorCall>("a KafkaStreams constructor") {
                     @Override
                     public boolean test(JavaConstructorCall call) {
-                        return call.getTargetOwner().isAssignableTo(org.apache.kafka.streams.KafkaStreams.class);
+                        return call.getTargetOwner().isAssignableTo(KafkaStreams.class);
                     }
                 })
                 .because("ingest, the encryptor and the anomaly detector run as io.strongroom.streams.StreamsApp: one set of "
@@ -200,14 +204,14 @@ class ArchitectureTest {
 
     /** Production code as the two rules above see it (package io.strongroom.qa is neither sandbox nor testkit). */
     static final class UsesSandboxAndTestkit {
-        Object sandbox = io.strongroom.cli.SandboxMain.commandLine();
-        Object kafka = io.strongroom.testkit.EmbeddedKafka.class;
+        Object sandbox = SandboxMain.commandLine();
+        Object kafka = EmbeddedKafka.class;
     }
 
     @Test
     void theRulesFailOnProductionCodeThatUsesTheSandboxOrTheTestkit() {
-        JavaClasses classes = new ClassFileImporter().importClasses(UsesSandboxAndTestkit.class, io.strongroom.cli.SandboxMain.class,
-                io.strongroom.testkit.EmbeddedKafka.class);
+        JavaClasses classes = new ClassFileImporter().importClasses(UsesSandboxAndTestkit.class, SandboxMain.class,
+                EmbeddedKafka.class);
         assertThat(NO_SANDBOX.evaluate(classes).getFailureReport().getDetails())
                 .anyMatch(d -> d.contains("UsesSandboxAndTestkit") && d.contains("io.strongroom.cli.SandboxMain"));
         assertThat(NO_TEST_CODE.evaluate(classes).getFailureReport().getDetails())

@@ -13,11 +13,17 @@ import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.errors.SerializationException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -96,8 +102,8 @@ public final class ArchiveReader {
      * @param authenticated whether the catalog was authenticated against a trust file
      * @param heads the newest signed chain-head checkpoint (null: none, or not authenticated)
      */
-    public record Catalog(List<String> segmentKeys, int manifests, List<String> problems, java.util.Set<String> pruned,
-            java.util.Map<String, Manifests.Entry> entries, boolean authenticated, ChainHeads.Stored heads) {}
+    public record Catalog(List<String> segmentKeys, int manifests, List<String> problems, Set<String> pruned,
+            Map<String, Manifests.Entry> entries, boolean authenticated, ChainHeads.Stored heads) {}
 
     /**
      * Reads the manifests under {@code prefix} and lists its objects once. The manifests make a deleted
@@ -112,14 +118,14 @@ public final class ArchiveReader {
             problems.addAll(history.problems());
             heads = history.newest();
             problems.addAll(ChainHeads.missing(target, read, heads, prefix));
-            String where = target.where(io.strongroom.archive.ArchiveLayout.chainHeadsPrefix(trust.environment()));
+            String where = target.where(ArchiveLayout.chainHeadsPrefix(trust.environment()));
             if (heads == null) { // all deleted, or never written: nothing could show a deleted newest segment
                 problems.add(where + ": no signed chain-head checkpoint, so a deleted newest segment could not be told "
                         + "(is the coordinator running with its identity?)");
             }
             if (maxHeadAge != null) {
                 if (heads != null) {
-                    Duration age = history.newestAge(java.time.Instant.now());
+                    Duration age = history.newestAge(Instant.now());
                     if (age.compareTo(maxHeadAge) > 0) {
                         problems.add(target.where(heads.key()) + ": the newest chain-head checkpoint is " + age.toSeconds()
                                 + "s old, more than the " + maxHeadAge.toSeconds() + "s allowed: newer ones deleted, or the "
@@ -128,7 +134,7 @@ public final class ArchiveReader {
                 }
             }
         }
-        java.util.Set<String> prunedKeys = new java.util.HashSet<>(read.pruned().values());
+        Set<String> prunedKeys = new HashSet<>(read.pruned().values());
         read.entries().forEach((key, entry) -> {
             Long size = read.listed().get(key);
             if (size == null && prunedKeys.contains(key)) {
@@ -143,14 +149,14 @@ public final class ArchiveReader {
             }
         });
         return new Catalog(List.copyOf(read.listed().keySet()), read.manifestParts().size(), problems,
-                java.util.Set.copyOf(read.pruned().keySet()), java.util.Map.copyOf(read.entries()), trust != null, heads);
+                Set.copyOf(read.pruned().keySet()), Map.copyOf(read.entries()), trust != null, heads);
     }
 
     /**
      * Fetches, authenticates and decrypts one segment.
      *
      * @throws SegmentFormatException naming the object if it is corrupt, tampered, moved or swapped
-     * @throws io.strongroom.crypto.kms.KmsException if its data key cannot be unwrapped
+     * @throws KmsException if its data key cannot be unwrapped
      */
     public RestoredSegment read(String key) {
         return read(key, null);
@@ -168,7 +174,7 @@ public final class ArchiveReader {
      *
      * @param entry its current manifest entry, or null
      * @throws SegmentFormatException naming the object if it is corrupt, tampered, moved or swapped
-     * @throws io.strongroom.crypto.kms.KmsException if its data key cannot be unwrapped
+     * @throws KmsException if its data key cannot be unwrapped
      */
     public RestoredSegment read(String key, Manifests.Entry entry) {
         String where = "s3://" + bucket + "/" + key;
@@ -186,7 +192,7 @@ public final class ArchiveReader {
         List<ChangeEvent> events = new ArrayList<>(h.getRecordCount());
         List<String> unreadable = new ArrayList<>();
         boolean quarantine = Segment.QUARANTINE_STREAM.equals(h.getStream());
-        for (java.nio.ByteBuffer record : opener.openViews(where, segment)) {
+        for (ByteBuffer record : opener.openViews(where, segment)) {
             if (!quarantine) {
                 events.add(EVENTS.decode(where, record));
                 continue;

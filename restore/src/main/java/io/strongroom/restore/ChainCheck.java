@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Checks the hash chain of segment headers: per (tenant, source topic, partition), sorted by first
@@ -52,14 +53,14 @@ final class ChainCheck {
 
     /** Problems found; empty if every chain is intact. */
     static List<String> problems(List<SegmentHeader> headers) {
-        return check(headers.stream().map(Link::of).toList(), java.util.Set.of());
+        return check(headers.stream().map(Link::of).toList(), Set.of());
     }
 
     /**
      * Problems found; empty if every chain is intact. A segment whose predecessor was pruned on purpose
      * (retention) may follow whatever came before that one.
      */
-    static List<String> check(List<Link> links, java.util.Set<String> pruned) {
+    static List<String> check(List<Link> links, Set<String> pruned) {
         Map<String, List<Link>> chains = new LinkedHashMap<>();
         for (Link h : links) {
             chains.computeIfAbsent(h.tenant() + " " + h.sourceTopic() + "/" + h.partition(), k -> new ArrayList<>()).add(h);

@@ -5,11 +5,17 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -118,8 +124,8 @@ public final class Checkpoint {
     }
 
     /** What a restore restores and where to, as its checkpoint records it: a resume must match. */
-    public static String fingerprint(String environment, String tenant, String table, java.time.Instant from,
-            java.time.Instant until, List<String> mask, String target) {
+    public static String fingerprint(String environment, String tenant, String table, Instant from,
+            Instant until, List<String> mask, String target) {
         return String.join("; ", "environment " + environment, "tenant " + tenant, "table " + table, "from " + from,
                 "until " + until, "mask " + mask, "target " + target);
     }
@@ -173,7 +179,7 @@ public final class Checkpoint {
             state = new State(FORMAT_VERSION, restoreId(), fingerprint, sha256(bytes), plan.size(), 0, 0, 0, 0, 0, List.of());
             write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
             return plan;
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new IllegalStateException("checkpoint " + file + " names a plan, but " + planFile
                     + " is missing; delete " + file + " to start the restore over", e);
         } catch (IOException e) {
@@ -221,9 +227,9 @@ public final class Checkpoint {
             if (!newLinks.isEmpty()) {
                 StringBuilder text = new StringBuilder();
                 newLinks.forEach(l -> text.append(l.format()).append('\n'));
-                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(sibling(".links"),
+                try (FileChannel ch = FileChannel.open(sibling(".links"),
                         StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-                    ch.write(java.nio.ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
+                    ch.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
                     ch.force(false);
                 }
             }
@@ -269,8 +275,8 @@ public final class Checkpoint {
 
     private static String sha256(byte[] bytes) {
         try {
-            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

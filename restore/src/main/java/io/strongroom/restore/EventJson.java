@@ -8,6 +8,7 @@ import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.RecordHeader;
 import java.nio.ByteBuffer;
 import java.util.Base64;
+import java.util.Locale;
 
 /**
  * The JSONL form of a restored change event: one JSON object per line, row images and keys as
@@ -36,7 +37,7 @@ public final class EventJson {
             case DELETE -> "d";
             case READ -> "r";
             case TRUNCATE -> "t";
-            default -> e.getOp().name().toLowerCase(java.util.Locale.ROOT);
+            default -> e.getOp().name().toLowerCase(Locale.ROOT);
         });
         n.set("source", json(e.getSourceInfo()));
         if (e.getEventTimeMs() != null) {

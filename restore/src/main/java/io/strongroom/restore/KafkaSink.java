@@ -1,15 +1,21 @@
 package io.strongroom.restore;
 
 import io.strongroom.avro.ChangeEvent;
+import io.strongroom.avro.Op;
 import io.strongroom.avro.RecordHeader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -55,7 +61,7 @@ public final class KafkaSink implements RestoreSink {
     @Override
     public void accept(ChangeEvent e) {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, e.getSource().getTimestampMs(),
-                bytes(e.getOriginalKey()), e.getOp() == io.strongroom.avro.Op.TOMBSTONE ? null
+                bytes(e.getOriginalKey()), e.getOp() == Op.TOMBSTONE ? null
                         : EventJson.envelope(e).getBytes(StandardCharsets.UTF_8));
         for (RecordHeader h : e.getHeaders()) {
             record.headers().add(h.getKey(), bytes(h.getValue()));
@@ -73,18 +79,18 @@ public final class KafkaSink implements RestoreSink {
 
     @Override
     public void checkpoint(String restoreId, int segmentsDone) {
-        producer.sendOffsetsToTransaction(Map.of(new org.apache.kafka.common.TopicPartition(topic, 0),
-                new org.apache.kafka.clients.consumer.OffsetAndMetadata(segmentsDone, "strongroom restore " + restoreId)),
-                new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(group));
+        producer.sendOffsetsToTransaction(Map.of(new TopicPartition(topic, 0),
+                new OffsetAndMetadata(segmentsDone, "strongroom restore " + restoreId)),
+                new ConsumerGroupMetadata(group));
         producer.commitTransaction();
         producer.beginTransaction();
     }
 
     @Override
     public int resume(String restoreId, int checkpointed) throws Exception {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(kafka)) {
+        try (Admin admin = Admin.create(kafka)) {
             var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
-                    .get(60, java.util.concurrent.TimeUnit.SECONDS).get(new org.apache.kafka.common.TopicPartition(topic, 0));
+                    .get(60, TimeUnit.SECONDS).get(new TopicPartition(topic, 0));
             return committed == null ? checkpointed : (int) Math.max(checkpointed, committed.offset());
         }
     }

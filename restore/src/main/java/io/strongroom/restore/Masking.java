@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strongroom.avro.ChangeEvent;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.HexFormat;
@@ -56,17 +58,17 @@ public final class Masking {
                 }
                 byte[] mac = hmac(table + "\u0000" + column + "\u0000" + v.asText());
                 if (v.isIntegralNumber()) {
-                    long n = Math.floorMod(java.nio.ByteBuffer.wrap(mac).getLong(), 1_000_000_000L);
+                    long n = Math.floorMod(ByteBuffer.wrap(mac).getLong(), 1_000_000_000L);
                     row.put(column, v.asLong() < 0 ? -n : n);
                 } else if (v.isNumber()) {
-                    double n = Math.floorMod(java.nio.ByteBuffer.wrap(mac).getLong(), 100_000_000L) / 100.0;
+                    double n = Math.floorMod(ByteBuffer.wrap(mac).getLong(), 100_000_000L) / 100.0;
                     row.put(column, v.asDouble() < 0 ? -n : n);
                 } else if (v.isTextual()) {
                     row.put(column, "masked-" + HexFormat.of().formatHex(mac, 0, 8));
                 }
             }
             return JSON.writeValueAsString(row);
-        } catch (java.io.IOException ex) {
+        } catch (IOException ex) {
             throw new IllegalStateException("cannot mask a row image: " + ex.getMessage(), ex);
         }
     }

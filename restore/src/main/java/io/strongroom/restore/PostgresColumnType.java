@@ -1,5 +1,6 @@
 package io.strongroom.restore;
 
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -53,7 +54,7 @@ final class PostgresColumnType {
     private PostgresColumnType() {}
 
     private static Map<String, Name> names() {
-        Map<String, Name> n = new java.util.HashMap<>();
+        Map<String, Name> n = new HashMap<>();
         for (String[] aliases : new String[][] {{"smallint", "int2"}, {"integer", "int4", "int"}, {"bigint", "int8"},
                 {"real", "float4"}, {"double precision", "float8"}, {"boolean", "bool"}, {"text"}, {"bytea"}, {"date"},
                 {"uuid"}, {"json"}, {"jsonb"}, {"xml"}, {"inet"}, {"cidr"}, {"macaddr"}, {"macaddr8"}, {"money"}, {"point"},

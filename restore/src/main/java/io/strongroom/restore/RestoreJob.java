@@ -6,23 +6,35 @@ import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.crypto.kms.KmsException;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * Restores (or, without an output, verifies) archived segments from S3 alone: the manifests and a
@@ -55,7 +67,7 @@ public final class RestoreJob {
      * @param sealedSince only segments sealed on or after this day (UTC), or null; skips the chain check too
      */
     public record Options(String environment, String tenant, String table, Path output, int parallelism,
-            java.time.Instant from, java.time.Instant until, Masking masking, Double sample, java.time.LocalDate sealedSince) {
+            Instant from, Instant until, Masking masking, Double sample, LocalDate sealedSince) {
         public Options {
             Objects.requireNonNull(environment, "environment");
             if (parallelism < 1 || parallelism > 64) {
@@ -100,14 +112,14 @@ public final class RestoreJob {
          * What the catalog was checked against: "authenticated, chain heads of checkpoint N signed at T (age)", or why
          * not.
          */
-        public String authenticity(java.time.Instant now) {
+        public String authenticity(Instant now) {
             if (catalog == null || !catalog.authenticated()) {
                 return "catalog not authenticated (no identity.trust-file)";
             }
             if (catalog.heads() == null) {
                 return "catalog authenticated; no signed chain-head checkpoint";
             }
-            java.time.Instant at = java.time.Instant.ofEpochMilli(catalog.heads().checkpoint().createdAtMs());
+            Instant at = Instant.ofEpochMilli(catalog.heads().checkpoint().createdAtMs());
             return "catalog authenticated; chain heads of checkpoint " + catalog.heads().checkpoint().sequence() + ", signed at "
                     + at + " (" + Duration.between(at, now).toSeconds() + " s ago)";
         }
@@ -152,7 +164,7 @@ public final class RestoreJob {
         List<String> selected = catalog.segmentKeys();
         boolean partial = options.sample() != null || options.sealedSince() != null;
         if (options.sealedSince() != null) {
-            String since = options.sealedSince().format(java.time.format.DateTimeFormatter.ofPattern("yyyy/MM/dd"));
+            String since = options.sealedSince().format(DateTimeFormatter.ofPattern("yyyy/MM/dd"));
             selected = selected.stream().filter(k -> sealedDay(k).compareTo(since) >= 0).toList();
         }
         if (options.sample() != null) {
@@ -177,7 +189,7 @@ public final class RestoreJob {
             emitFrom = first;
         }
         Path tmp = null;
-        java.nio.channels.FileChannel channel = null;
+        FileChannel channel = null;
         ExecutorService pool = Executors.newFixedThreadPool(options.parallelism(), r -> {
             Thread t = new Thread(r, "strongroom-restore-fetch");
             t.setDaemon(true);
@@ -199,7 +211,7 @@ public final class RestoreJob {
                 channel = openPrivate(tmp);
                 channel.truncate(checkpoint.state().outputBytes());
                 channel.position(checkpoint.state().outputBytes());
-                out = new BufferedWriter(new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(channel),
+                out = new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(channel),
                         StandardCharsets.UTF_8), 1 << 16);
             }
             try (Writer w = out) {
@@ -247,7 +259,7 @@ public final class RestoreJob {
                         if (e.getCause() instanceof SegmentFormatException || e.getCause() instanceof KmsException) {
                             problems.add(e.getCause().getMessage().startsWith("s3://") ? e.getCause().getMessage()
                                     : key + ": " + e.getCause().getMessage());
-                        } else if (e.getCause() instanceof software.amazon.awssdk.services.s3.model.NoSuchKeyException
+                        } else if (e.getCause() instanceof NoSuchKeyException
                                 && checkpoint != null) { // pruned or lost since the plan was made
                             problems.add("s3://" + key + ": in the restore's plan, but no longer in the bucket");
                         } else {
@@ -339,7 +351,7 @@ public final class RestoreJob {
      */
     static List<String> inOffsetOrder(List<String> keys) {
         record Place(String tenant, int partition, long firstOffset, String key) {}
-        java.util.Comparator<Place> order = java.util.Comparator.comparing(Place::tenant)
+        Comparator<Place> order = Comparator.comparing(Place::tenant)
                 .thenComparingInt(Place::partition).thenComparingLong(Place::firstOffset).thenComparing(Place::key);
         List<Place> places = new ArrayList<>(keys.size());
         List<String> unnamed = new ArrayList<>();
@@ -378,14 +390,14 @@ public final class RestoreJob {
      * Opens (creating it if missing) the partial file of a resumable restore: restored plaintext, so it is created
      * owner-only ({@code rw-------}) where the file system has POSIX permissions, and made so if an older run left it wider.
      */
-    private static java.nio.channels.FileChannel openPrivate(Path path) throws IOException {
-        var options = java.util.Set.of(java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-        if (!Files.getFileStore(path.getParent()).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
-            return java.nio.channels.FileChannel.open(path, options);
+    private static FileChannel openPrivate(Path path) throws IOException {
+        var options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        if (!Files.getFileStore(path.getParent()).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            return FileChannel.open(path, options);
         }
-        var ownerOnly = java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
-        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path, options,
-                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly));
+        var ownerOnly = PosixFilePermissions.fromString("rw-------");
+        FileChannel channel = FileChannel.open(path, options,
+                PosixFilePermissions.asFileAttribute(ownerOnly));
         Files.setPosixFilePermissions(path, ownerOnly);
         return channel;
     }

@@ -3,9 +3,11 @@ package io.strongroom.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strongroom.avro.Compression;
+import io.strongroom.avro.Crc32c;
 import io.strongroom.avro.SegmentHeader;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +18,7 @@ class ChainCheckTest {
                 .setLastOffset(last).setRecordCount((int) (last - first + 1)).setMinEventTimeMs(0).setMaxEventTimeMs(0)
                 .setSealedAtMs(0).setPredecessorSegmentId(predecessor).setKeyId("local://acme").setKeyVersion("1")
                 .setWrappedDek(ByteBuffer.allocate(1)).setDekAlgorithm("AES256_GCM").setCompression(Compression.ZSTD)
-                .setPlaintextBytes(1).setBodyCrc32c(new io.strongroom.avro.Crc32c(new byte[4])).build();
+                .setPlaintextBytes(1).setBodyCrc32c(new Crc32c(new byte[4])).build();
     }
 
     private final List<SegmentHeader> chain = List.of(h("a", null, 0, 0, 9), h("b", "a", 0, 10, 19), h("c", "b", 0, 20, 29),
@@ -25,7 +27,7 @@ class ChainCheckTest {
     @Test
     void intactChainsInAnyOrderHaveNoProblems() {
         List<SegmentHeader> shuffled = new ArrayList<>(chain);
-        java.util.Collections.reverse(shuffled);
+        Collections.reverse(shuffled);
         assertThat(ChainCheck.problems(shuffled)).isEmpty();
     }
 

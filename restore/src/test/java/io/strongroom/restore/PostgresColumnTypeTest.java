@@ -3,6 +3,7 @@ package io.strongroom.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,7 +36,7 @@ class PostgresColumnTypeTest {
         assertThatThrownBy(() -> PostgresColumnType.sql(type)).isInstanceOf(IllegalArgumentException.class);
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void theReasonSaysWhatIsWrong() {
         assertThatThrownBy(() -> PostgresColumnType.sql("numeric(2000,2)")).hasMessage("numeric's first modifier must be 1–1000");
         assertThatThrownBy(() -> PostgresColumnType.sql("mood")).hasMessage("'mood' is not one of the PostgreSQL types a restore creates");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Classification;
 import io.strongroom.avro.Op;
@@ -68,7 +69,7 @@ class PostgresSinkIT {
                 ChangeEvent sent = ChangeEvent.newBuilder().setEventId("e").setTenant("acme").setTable("public.orders")
                         .setOp(Op.CREATE).setClassification(Classification.CONFIDENTIAL).setKey("{\"id\":1}")
                         .setAfter("{\"id\":1,\"total\":2}").setColumns("{\"id\":\"integer\",\"total\":"
-                                + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(type) + "}")
+                                + new ObjectMapper().writeValueAsString(type) + "}")
                         .setSource(new SourcePosition("t", 0, 0L, 0L)).build();
                 ChangeEvent e = avro.decode("test", avro.encode(sent));
 

@@ -2,9 +2,11 @@ package io.strongroom.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -87,14 +89,14 @@ final class FaultTimeline {
         // whoever runs it — file permissions would not stop root); keys a service holds in memory keep working
         Path kms = dir.resolve("kms");
         Path away = dir.resolve("kms.away");
-        Files.move(kms, away, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(kms, away, StandardCopyOption.ATOMIC_MOVE);
         Files.writeString(kms, "the KMS is down (soak run)\n");
         timeline.accept("KMS down for " + outage.toSeconds() + " s (its key store is gone)");
         try {
             hold(outage, "the KMS outage");
         } finally {
             Files.delete(kms);
-            Files.move(away, kms, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(away, kms, StandardCopyOption.ATOMIC_MOVE);
         }
         timeline.accept("KMS back");
 
@@ -132,7 +134,7 @@ final class FaultTimeline {
         h.destroyForcibly(); // SIGKILL
         try {
             h.onExit().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new IllegalStateException(name + " (pid " + h.pid() + ") still runs 30 s after kill -9", e);
         }
         timeline.accept("kill -9 " + (name.equals("kafka") ? "broker" : name) + " (pid " + h.pid() + ")");

@@ -15,6 +15,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.InterruptException;
 
 /**
  * The fault run's load generator: one thread producing the generated CDC records in slices, at a pace, the way a
@@ -155,7 +156,7 @@ final class LoadGenerator implements Waits.Check {
         try {
             try {
                 producer = init(producers.get());
-            } catch (org.apache.kafka.common.errors.InterruptException e) {
+            } catch (InterruptException e) {
                 throw new InterruptedException("interrupted while initialising the producer's transactions");
             } catch (RuntimeException e) {
                 producer = replace("could not be initialised: " + e.getMessage(), 0, false);
@@ -220,7 +221,7 @@ final class LoadGenerator implements Waits.Check {
                     unsure.addAndGet(records);
                 }
                 return next;
-            } catch (org.apache.kafka.common.errors.InterruptException e) {
+            } catch (InterruptException e) {
                 throw new InterruptedException("interrupted while replacing the producer");
             } catch (RuntimeException e) {
                 problem = "could not be replaced: " + e.getMessage(); // the failed commit's outcome stays unknown
@@ -244,7 +245,7 @@ final class LoadGenerator implements Waits.Check {
                 r.headers().forEach(h -> pr.headers().add(h.getKey(), h.getValue()));
                 futures.add(producer.send(pr));
             }
-        } catch (org.apache.kafka.common.errors.InterruptException e) {
+        } catch (InterruptException e) {
             throw new InterruptedException("interrupted while sending");
         } catch (RuntimeException e) { // fenced, closed, or blocked past max.block.ms
             return new Attempt("failed to send: " + e, false);
@@ -264,7 +265,7 @@ final class LoadGenerator implements Waits.Check {
         try {
             producer.commitTransaction(); // blocks up to max.block.ms
             return new Attempt(null, false);
-        } catch (org.apache.kafka.common.errors.InterruptException e) {
+        } catch (InterruptException e) {
             throw new InterruptedException("interrupted while committing");
         } catch (RuntimeException e) { // timed out, fenced, or the broker went away while it committed
             return new Attempt("failed to commit: " + e, true);

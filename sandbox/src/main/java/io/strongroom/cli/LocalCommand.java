@@ -1,5 +1,9 @@
 package io.strongroom.cli;
 
+import io.strongroom.cli.config.ConfigLoader;
+import io.strongroom.cli.demo.DemoLogging;
+import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
 import java.io.IOException;
@@ -9,11 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -83,12 +90,12 @@ public final class LocalCommand {
         ProcessHandle h = p.get();
         h.destroy();
         try {
-            h.onExit().get(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            h.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
             return Stopped.EXITED;
         } catch (Exception e) {
             h.destroyForcibly();
             try {
-                h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+                h.onExit().get(30, TimeUnit.SECONDS);
             } catch (Exception stuck) {
                 throw new IllegalStateException(name + " (pid " + h.pid() + ") is still running 30 s after SIGKILL", stuck);
             }
@@ -124,7 +131,7 @@ public final class LocalCommand {
         }
         awaitPort(KAFKA_PORT, Duration.ofSeconds(120), "Kafka", dir.resolve("logs/kafka.log"));
         awaitPort(S3_PORT, Duration.ofSeconds(60), "S3Proxy", dir.resolve("logs/s3.log"));
-        Path passphrase = io.strongroom.cli.demo.Sandbox.passphraseFile(dir);
+        Path passphrase = Sandbox.passphraseFile(dir);
         Path config = dir.resolve("strongroom.yaml");
         if (!Files.exists(config)) {
             Files.writeString(config, String.join("\n",
@@ -135,9 +142,9 @@ public final class LocalCommand {
                     "  bootstrap-servers: 127.0.0.1:" + KAFKA_PORT,
                     "  partitions: 3",
                     "  replication-factor: 1",
-                    io.strongroom.cli.demo.Sandbox.s3Yaml("http://127.0.0.1:" + S3_PORT, BUCKET),
-                    io.strongroom.cli.demo.Sandbox.localKmsYaml(dir.resolve("kms"), passphrase),
-                    io.strongroom.cli.demo.Sandbox.dlqDigestYaml(io.strongroom.cli.demo.Sandbox.dlqDigestKeyFile(dir)),
+                    Sandbox.s3Yaml("http://127.0.0.1:" + S3_PORT, BUCKET),
+                    Sandbox.localKmsYaml(dir.resolve("kms"), passphrase),
+                    Sandbox.dlqDigestYaml(Sandbox.dlqDigestKeyFile(dir)),
                     "coordinator:",
                     "  tenants: [acme, globex, initech]",
                     ""));
@@ -152,11 +159,11 @@ public final class LocalCommand {
 
     /** As above, running {@code alive} on every poll. */
     static void awaitTopics(Path config, Duration timeout, Waits.Check alive) throws Exception {
-        var c = io.strongroom.cli.config.ConfigLoader.load(config, Map.of());
-        List<String> needed = io.strongroom.schemas.Topics.ALL.stream().map(t -> t.name()).toList();
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(c.kafka().clientProperties())) {
+        var c = ConfigLoader.load(config, Map.of());
+        List<String> needed = Topics.ALL.stream().map(t -> t.name()).toList();
+        try (Admin admin = Admin.create(c.kafka().clientProperties())) {
             Waits.until("the coordinator to create Strongroom's topics", timeout, Duration.ofMillis(500),
-                    () -> admin.listTopics().names().get(30, java.util.concurrent.TimeUnit.SECONDS).containsAll(needed), alive,
+                    () -> admin.listTopics().names().get(30, TimeUnit.SECONDS).containsAll(needed), alive,
                     config.resolveSibling("logs").resolve("coordinator.log").toString());
         }
     }
@@ -211,7 +218,7 @@ public final class LocalCommand {
         public Integer call() {
             Path d = dir.toAbsolutePath();
             List<String> order = new ArrayList<>(SERVICES);
-            java.util.Collections.reverse(order);
+            Collections.reverse(order);
             order.addAll(List.of("s3", "kafka"));
             for (String name : order) {
                 if (stop(d, name, Duration.ofSeconds(30))) {
@@ -274,7 +281,7 @@ public final class LocalCommand {
                 throw new IllegalArgumentException(dir + " holds an earlier run; give another --dir or delete it");
             }
             // the load generator's Kafka clients warn through every broker restart: to a file, the console shows the timeline
-            Path log = io.strongroom.cli.demo.DemoLogging.toFile(Files.createDirectories(dir.resolve("logs")).resolve("soak.log"));
+            Path log = DemoLogging.toFile(Files.createDirectories(dir.resolve("logs")).resolve("soak.log"));
             Soak.Report r = new Soak(dir, new Soak.Options(events, tenants, outage, !noFaults, tables), System.out).run();
             System.out.println();
             System.out.printf("generated %,d; the CDC topics hold %,d (the load generator re-sent %,d events, %,d of them after an "

@@ -1,8 +1,10 @@
 package io.strongroom.cli;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,7 +46,7 @@ final class ProcessWatchdog implements Waits.Check {
 
     /** The last lines of {@code log}, indented, or nothing if it cannot be read. */
     static String tail(Path log) {
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
             long from = Math.max(0, f.length() - 8192); // the end of a log that may be large (the broker's)
             byte[] end = new byte[(int) (f.length() - from)];
             f.seek(from);
@@ -63,12 +65,12 @@ final class ProcessWatchdog implements Waits.Check {
      * message that must say why without the log at hand (a CI run's).
      */
     static String lastErrors(Path log, int n) {
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
             long from = Math.max(0, f.length() - 4 * 1024 * 1024);
             byte[] end = new byte[(int) (f.length() - from)];
             f.seek(from);
             f.readFully(end);
-            java.util.LinkedHashMap<String, String> last = new java.util.LinkedHashMap<>(); // message -> line, newest last
+            LinkedHashMap<String, String> last = new LinkedHashMap<>(); // message -> line, newest last
             for (String line : new String(end, StandardCharsets.UTF_8).lines().toList()) {
                 if (line.length() > 13 && line.startsWith("ERROR", 13)) {
                     int dash = line.indexOf(" - ");

@@ -10,6 +10,7 @@ import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcProducer;
 import io.strongroom.testkit.CdcRecord;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,15 +20,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -109,8 +120,8 @@ public final class Soak {
     private final Options options;
     private final PrintStream log;
     private final List<String> timeline = Collections.synchronizedList(new ArrayList<>());
-    private final Map<String, Long> peakHeap = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Map<String, Long> kmsCalls = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Long> peakHeap = new ConcurrentHashMap<>();
+    private final Map<String, Long> kmsCalls = new ConcurrentHashMap<>();
     private final ProcessWatchdog watchdog;
     private volatile long openSegments;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -192,8 +203,8 @@ public final class Soak {
         CdcGenerator generator = new CdcGenerator(new CdcGenerator.Options(7, tenants, options.events(),
                 CdcGenerator.DEFAULT_CANARY, 0.01, false, true, "cdc", options.tables()));
         try (Admin admin = Admin.create(c.kafka().clientProperties())) {
-            List<org.apache.kafka.clients.admin.NewTopic> topics = generator.topics().stream()
-                    .map(t -> new org.apache.kafka.clients.admin.NewTopic(t, 1, (short) 1)).toList();
+            List<NewTopic> topics = generator.topics().stream()
+                    .map(t -> new NewTopic(t, 1, (short) 1)).toList();
             for (int i = 0; i < topics.size(); i += 500) { // the broker refuses very large batches
                 admin.createTopics(topics.subList(i, Math.min(topics.size(), i + 500))).all().get(5, TimeUnit.MINUTES);
             }
@@ -211,7 +222,7 @@ public final class Soak {
         }
         List<CdcRecord> records = generator.generate();
         long[] generatedPrints = records.stream().mapToLong(TopicContents::fingerprint).toArray();
-        if (java.util.Arrays.stream(generatedPrints).distinct().count() != generatedPrints.length) {
+        if (Arrays.stream(generatedPrints).distinct().count() != generatedPrints.length) {
             throw new IllegalStateException("the generator made two identical records: copies in the topics could not be told apart");
         }
         KafkaProducer<byte[], byte[]> first = new KafkaProducer<>(producerProperties(c), new ByteArraySerializer(),
@@ -221,7 +232,7 @@ public final class Soak {
         log.printf("producer has the metadata of %,d topics (%.1f s)%n", generator.topics().size(), (System.nanoTime() - warm) / 1e9);
         start = System.nanoTime();
         event("services up; producing " + records.size() + " events for " + tenants.size() + " tenants");
-        var warmFirst = new java.util.concurrent.atomic.AtomicReference<>(first); // the first producer is the warmed one
+        var warmFirst = new AtomicReference<>(first); // the first producer is the warmed one
         LoadGenerator generating = new LoadGenerator(() -> {
             KafkaProducer<byte[], byte[]> p = warmFirst.getAndSet(null);
             return p != null ? p : replacementProducer(c, generator.topics());
@@ -258,7 +269,7 @@ public final class Soak {
                         : "; " + neverInTopics + " GENERATED EVENTS ARE IN NO TOPIC") + ")");
         RestoreComparison comparison = RestoreComparison.compare(held, out);
         return new Report(generatedPrints.length, held.size(), resent, unsure, replacements, neverInTopics, comparison,
-                List.copyOf(timeline), seconds, new java.util.TreeMap<>(peakHeap), openSegments, new java.util.TreeMap<>(kmsCalls));
+                List.copyOf(timeline), seconds, new TreeMap<>(peakHeap), openSegments, new TreeMap<>(kmsCalls));
     }
 
     /**
@@ -269,7 +280,7 @@ public final class Soak {
     private Path restoreEveryTenant(StrongroomConfig c, List<String> tenants) throws Exception {
         Path parts = Files.createDirectories(dir.resolve("restored"));
         Path out = dir.resolve("restored.jsonl");
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(c.restore().parallelism());
+        ExecutorService pool = Executors.newFixedThreadPool(c.restore().parallelism());
         try (Kms kms = KmsFactory.create(c, "restore"); S3Client s3 = c.s3().client()) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), c.trust());
             List<Future<RestoreJob.Result>> results = new ArrayList<>();
@@ -285,7 +296,7 @@ public final class Soak {
                 RestoreJob.Result r;
                 try {
                     r = results.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (java.util.concurrent.TimeoutException e) {
+                } catch (TimeoutException e) {
                     throw new IllegalStateException("the restore of tenant " + tenants.get(i) + " (and " + (results.size() - i - 1)
                             + " after it) did not finish within 30 min of the restore's start", e);
                 }
@@ -298,7 +309,7 @@ public final class Soak {
         } finally {
             pool.shutdownNow();
         }
-        try (java.io.OutputStream o = Files.newOutputStream(out)) {
+        try (OutputStream o = Files.newOutputStream(out)) {
             for (String tenant : tenants) {
                 Path part = parts.resolve(tenant + ".jsonl");
                 if (Files.exists(part)) {
@@ -347,7 +358,7 @@ public final class Soak {
      * with 10,000 tenants' topics took minutes. Many threads asking at once share each metadata request.
      */
     private static void knowTopics(KafkaProducer<byte[], byte[]> p, List<String> topics, Duration budget) throws Exception {
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(64);
+        ExecutorService pool = Executors.newFixedThreadPool(64);
         try {
             List<Future<?>> asked = new ArrayList<>();
             for (String topic : topics) {
@@ -401,8 +412,8 @@ public final class Soak {
     /** The group's lag (records behind the end of what it reads) and the sum of its committed offsets. */
     private static long[] lag(Admin admin, String group) throws Exception {
         var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
-        committed.keySet().forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        committed.keySet().forEach(tp -> latest.put(tp, OffsetSpec.latest()));
         var ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
         long behind = committed.isEmpty() ? 1 : 0;
         long sum = 0;

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -80,7 +81,7 @@ final class TopicContents {
         String[] parts = r.topic().split("\\.", 4); // <prefix>.<tenant>.<schema>.<table>
         List<Map.Entry<String, byte[]>> headers = new ArrayList<>();
         for (Header h : r.headers()) {
-            headers.add(new java.util.AbstractMap.SimpleImmutableEntry<>(h.key(), h.value()));
+            headers.add(new AbstractMap.SimpleImmutableEntry<>(h.key(), h.value()));
         }
         return new CdcRecord(r.topic(), parts.length > 1 ? parts[1] : null, parts.length > 3 ? parts[3] : null, null,
                 r.key(), r.value(), headers, r.timestamp());

@@ -10,6 +10,7 @@ import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.TestSecrets;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -68,7 +70,7 @@ class AccessReviewIT {
                 assertThat(keys(port, "carol")).isEqualTo(200); // carol is active
 
                 // carol's call reaches the audit topic asynchronously: the review sees it once it is there
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     PipelineIT.Run dry = PipelineIT.run("access", "review", "--config", cfg.toString());
                     assertThat(dry.code()).as(dry.err()).isZero();
                     assertThat(dry.out()).containsPattern("carol +\\[OPERATOR\\] +20[0-9-]+T[^ ]+ +active")
@@ -94,7 +96,7 @@ class AccessReviewIT {
                 assertThat(keys(port, "erin")).isEqualTo(200);
             }
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

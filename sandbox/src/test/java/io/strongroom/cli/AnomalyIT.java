@@ -15,6 +15,7 @@ import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.SegmentOpener;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,7 +77,7 @@ class AnomalyIT {
                         || a.getPrincipal().equals("verify") || a.getPrincipal().equals("encryptor"));
             }
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

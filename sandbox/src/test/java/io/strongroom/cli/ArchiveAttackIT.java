@@ -3,19 +3,25 @@ package io.strongroom.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strongroom.archive.ArchiveLayout;
+import io.strongroom.archive.ArchiveTarget;
 import io.strongroom.archive.CatalogSignatures;
 import io.strongroom.archive.ChainHeads;
 import io.strongroom.archive.Manifests;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.coordinator.internal.ChainHeadSigner;
 import io.strongroom.crypto.identity.IdentityFile;
 import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.Signed;
 import io.strongroom.crypto.identity.SigningIdentity;
+import io.strongroom.testkit.Dirs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -65,7 +71,7 @@ class ArchiveAttackIT {
         if (sandbox != null) {
             sandbox.close();
         }
-        io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        Dirs.deleteRecursively(dir);
     }
 
     @BeforeEach
@@ -81,7 +87,7 @@ class ArchiveAttackIT {
         now.keySet().stream().filter(k -> !pristine.containsKey(k))
                 .forEach(k -> s3.deleteObject(b -> b.bucket(Sandbox.BUCKET).key(k)));
         pristine.forEach((k, bytes) -> {
-            if (!now.containsKey(k) || !java.util.Arrays.equals(now.get(k), bytes)) {
+            if (!now.containsKey(k) || !Arrays.equals(now.get(k), bytes)) {
                 s3.putObject(b -> b.bucket(Sandbox.BUCKET).key(k), RequestBody.fromBytes(bytes));
             }
         });
@@ -239,7 +245,7 @@ class ArchiveAttackIT {
     void anArchiveFromBeforeSigningIsUnsignedUntilAttestedThenAcceptedOnlyAsItWas() throws Exception {
         // acme's catalog as an archiver before signing wrote it: the same parts, plain JSON
         Map<String, Manifests.Part> legacy = parts("acme");
-        legacy.keySet().forEach(k -> put(k, io.strongroom.crypto.identity.Signed.unverifiedPayload(k, pristine.get(k))));
+        legacy.keySet().forEach(k -> put(k, Signed.unverifiedPayload(k, pristine.get(k))));
         PipelineIT.Run unsigned = PipelineIT.run("verify", "--config", cfg, "--tenant", "acme");
         assertThat(unsigned.code()).isEqualTo(1);
         assertThat(unsigned.out()).contains(legacy.keySet().iterator().next()).contains("unsigned (written before signed format 1");
@@ -300,14 +306,14 @@ class ArchiveAttackIT {
 
     @Test
     void theNewestChainHeadCheckpointDeleted() throws Exception {
-        ChainHeads.History before = ChainHeads.read(io.strongroom.archive.ArchiveTarget.over(s3, Sandbox.BUCKET), "demo",
+        ChainHeads.History before = ChainHeads.read(ArchiveTarget.over(s3, Sandbox.BUCKET), "demo",
                 sandbox.config().trust());
         assertThat(before.problems()).isEmpty();
         // the coordinator keeps signing: the one after the deleted checkpoint names it
-        try (var signer = new io.strongroom.coordinator.internal.ChainHeadSigner(sandbox.config().kafka().clientProperties(),
-                List.of(io.strongroom.archive.ArchiveTarget.over(s3, Sandbox.BUCKET)), "demo",
+        try (var signer = new ChainHeadSigner(sandbox.config().kafka().clientProperties(),
+                List.of(ArchiveTarget.over(s3, Sandbox.BUCKET)), "demo",
                 sandbox.config().signingIdentity(Role.COORDINATOR), sandbox.config().trust(), Duration.ofSeconds(1), null, null,
-                java.time.Clock.systemUTC())) {
+                Clock.systemUTC())) {
             ChainHeads.Stored newest = signer.checkpoint();
             delete(newest.key());
             // until the next one, the head only ages: a verify that expects one every second calls it stale

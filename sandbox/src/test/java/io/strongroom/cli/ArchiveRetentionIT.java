@@ -9,6 +9,7 @@ import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +78,7 @@ class ArchiveRetentionIT {
             assertThat(PipelineIT.run("archive", "prune", "--config", cfg, "--tenant", "acme").code()).isZero();
             assertThat(segments(sandbox, "acme")).isZero();
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -2,21 +2,29 @@ package io.strongroom.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.avro.AuditOutcome;
+import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.coordinator.CoordinatorService;
+import io.strongroom.coordinator.internal.TopicProvisioner;
 import io.strongroom.crypto.audit.AuditCheckpoints;
 import io.strongroom.crypto.audit.AuditRecord;
 import io.strongroom.crypto.audit.InMemoryAuditTrail;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +62,7 @@ class AuditCheckpointIT {
             String cfg = pinned.toString();
 
             // the coordinator signs the heads (reading the topic incrementally); the CLI can too
-            try (CoordinatorService coordinator = Coordinators.idle(io.strongroom.cli.config.ConfigLoader.load(pinned,
+            try (CoordinatorService coordinator = Coordinators.idle(ConfigLoader.load(pinned,
                     System.getenv()))) {
                 assertThat(coordinator.checkpointAudit()).startsWith("s3://" + Sandbox.BUCKET + "/demo/_audit/checkpoints/");
             }
@@ -101,7 +109,7 @@ class AuditCheckpointIT {
             // a checkpoint signed by another key (someone with bucket access, but not the KMS) does not verify
             try (var kms = KmsFactory.create(sandbox.config(), "attacker"); S3Client s3 = sandbox.config().s3().client()) {
                 byte[] otherKey = AuditCheckpoints.newSigningKey(kms, "demo", Duration.ofSeconds(10));
-                byte[] fake = AuditCheckpoints.sign(AuditCheckpoints.heads("demo", List.of(), java.time.Instant.now()),
+                byte[] fake = AuditCheckpoints.sign(AuditCheckpoints.heads("demo", List.of(), Instant.now()),
                         AuditCheckpoints.signer("other", otherKey, kms, "demo", Duration.ofSeconds(10)));
                 s3.putObject(b -> b.bucket(Sandbox.BUCKET).key("demo/_audit/checkpoints/99999999999999999999.json"),
                         RequestBody.fromBytes(fake));
@@ -117,7 +125,7 @@ class AuditCheckpointIT {
             assertThat(after).anyMatch(e -> e.getAction() == AuditAction.UNWRAP_DEK && e.getPrincipal().equals("operator:sec")
                     && AuditCheckpoints.KEY_TENANT.equals(e.getTenant()));
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
@@ -148,7 +156,7 @@ class AuditCheckpointIT {
         Path dir = Files.createTempDirectory("strongroom-audit-chain-it-");
         try (Sandbox sandbox = Sandbox.start(dir, "PT1S"); S3Client s3 = sandbox.config().s3().client()) {
             try (var admin = sandbox.kafka().admin()) { // the topics the coordinator would create, so the CLI can run first
-                io.strongroom.coordinator.internal.TopicProvisioner.ensureTopics(admin, sandbox.config().kafka().partitions(),
+                TopicProvisioner.ensureTopics(admin, sandbox.config().kafka().partitions(),
                         sandbox.config().kafka().replication(), sandbox.config().encryptor().segmentMaxBytes());
             }
             Path pub = dir.resolve("audit-public.json");
@@ -157,7 +165,7 @@ class AuditCheckpointIT {
             assertThat(init.code()).as(init.err()).isZero();
             Path cfg = dir.resolve("pinned.yaml");
             Files.writeString(cfg, Files.readString(sandbox.configFile()) + "\naudit:\n  public-key-file: " + pub + "\n");
-            var c = io.strongroom.cli.config.ConfigLoader.load(cfg, Map.of());
+            var c = ConfigLoader.load(cfg, Map.of());
 
             // a checkpoint written before the chain: format 1, named by its creation time, no link
             byte[] signingKey = get(s3, "demo/_audit/signing-key.json");
@@ -168,9 +176,9 @@ class AuditCheckpointIT {
             long legacyAt = System.currentTimeMillis() - 60_000;
             String v1 = "{\"formatVersion\":1,\"environment\":\"demo\",\"createdAtMs\":" + legacyAt
                     + ",\"events\":0,\"heads\":[]}";
-            put(s3, CHECKPOINTS + String.format("%020d", legacyAt) + ".json", new com.fasterxml.jackson.databind.ObjectMapper()
-                    .writeValueAsBytes(new AuditCheckpoints.Signed(v1, java.util.Base64.getEncoder().encodeToString(
-                            keys.signer().sign(v1.getBytes(java.nio.charset.StandardCharsets.UTF_8))))));
+            put(s3, CHECKPOINTS + String.format("%020d", legacyAt) + ".json", new ObjectMapper()
+                    .writeValueAsBytes(new AuditCheckpoints.Signed(v1, Base64.getEncoder().encodeToString(
+                            keys.signer().sign(v1.getBytes(StandardCharsets.UTF_8))))));
 
             // the CLI starts the chain after it; a restarted coordinator continues it from the newest in the store
             for (int i = 0; i < 3; i++) {
@@ -227,12 +235,12 @@ class AuditCheckpointIT {
             PipelineIT.Run report = PipelineIT.run("report", "--config", quick.toString(), "--tenant", "acme", "--json",
                     json.toString(), "--html", html.toString(), "--principal", "sec");
             assertThat(report.code()).as(report.err()).isEqualTo(1);
-            var trail = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile()).path("auditTrail");
+            var trail = new ObjectMapper().readTree(json.toFile()).path("auditTrail");
             assertThat(trail.path("signedCheckpoints").asInt()).isEqualTo(4);
             assertThat(trail.path("newestCheckpoint").path("object").asText()).isEqualTo("s3://" + Sandbox.BUCKET + "/" + named(2));
             assertThat(trail.path("newestCheckpoint").path("ageSeconds").asLong()).isGreaterThanOrEqualTo(2);
             assertThat(trail.path("newestCheckpoint").path("maxAgeSeconds").asLong()).isEqualTo(2);
-            assertThat(trail.path("checkpointProblems")).singleElement().extracting(com.fasterxml.jackson.databind.JsonNode::asText)
+            assertThat(trail.path("checkpointProblems")).singleElement().extracting(JsonNode::asText)
                     .asString().contains("the newest audit checkpoint is");
             assertThat(Files.readString(html)).contains("the newest, s3://" + Sandbox.BUCKET + "/" + named(2))
                     .contains("(at most 2 s allowed)").contains("<p>Signed checkpoints:</p>");
@@ -247,7 +255,7 @@ class AuditCheckpointIT {
             assertThat(none.out()).contains("problem: s3://" + Sandbox.BUCKET + "/" + CHECKPOINTS + ": no signed audit checkpoint, "
                     + "though the audit key exists and the trail has events since ").contains("longer ago than the 2s allowed");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

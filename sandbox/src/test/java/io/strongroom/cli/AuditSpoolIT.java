@@ -9,6 +9,7 @@ import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.audit.AuditVerifier;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedKafka;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -100,7 +101,7 @@ class AuditSpoolIT {
             if (kafka != null) {
                 kafka.close();
             }
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 

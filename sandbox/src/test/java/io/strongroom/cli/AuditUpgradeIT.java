@@ -6,6 +6,7 @@ import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.audit.HashChain;
 import io.strongroom.schemas.SchemaHistory;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -109,7 +110,7 @@ class AuditUpgradeIT {
                     .containsExactly("problem: strongroom.audit/0/4 (emitter restore-v1, sequence 1): modified: the event "
                             + "does not match its hash");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -12,6 +12,7 @@ import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,7 +86,7 @@ class CoordinatorCrashIT {
                 assertThat(e.getState().name()).isEqualTo(v.primary() ? "PRIMARY" : "DECRYPT_ONLY");
             }
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.Segment;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,7 +66,7 @@ class DamagedArchiveIT {
             assertThat(Files.readAllLines(after)).as("everything else is restored").hasSize((int) (total - damagedEvents));
             new ObjectMapper().readTree(Files.readAllLines(after).get(0)); // well-formed output
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

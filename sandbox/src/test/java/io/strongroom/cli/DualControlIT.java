@@ -15,6 +15,8 @@ import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
+import io.strongroom.testkit.TestSecrets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,14 +25,15 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** Crypto-shredding under dual control, through the coordinator's admin API and the CLI. */
 class DualControlIT {
-    private static final String ALICE = io.strongroom.testkit.TestSecrets.ALICE_TOTP;
-    private static final String BOB = io.strongroom.testkit.TestSecrets.BOB_TOTP;
+    private static final String ALICE = TestSecrets.ALICE_TOTP;
+    private static final String BOB = TestSecrets.BOB_TOTP;
 
     private static String sha(String token) {
         return HexFormat.of().formatHex(Principals.sha256(token));
@@ -44,7 +47,7 @@ class DualControlIT {
             Files.writeString(dir.resolve("alice.totp"), ALICE);
             Files.writeString(dir.resolve("bob.totp"), BOB);
             for (String who : List.of("alice", "bob", "carol", "dave")) {
-                Files.writeString(dir.resolve(who + ".token"), io.strongroom.testkit.TestSecrets.token(who));
+                Files.writeString(dir.resolve(who + ".token"), TestSecrets.token(who));
             }
             Path cfg = dir.resolve("coordinator.yaml");
             Files.writeString(cfg, Files.readString(sandbox.configFile()) + """
@@ -59,12 +62,12 @@ class DualControlIT {
                         bob: {roles: [SECURITY_OFFICER], token-sha256: %s, totp-secret-file: %s}
                         carol: {roles: [OPERATOR], token-sha256: %s}
                         dave: {roles: [AUDITOR], token-sha256: %s}
-                    """.formatted(sha(io.strongroom.testkit.TestSecrets.token("alice")), dir.resolve("alice.totp"), sha(io.strongroom.testkit.TestSecrets.token("bob")), dir.resolve("bob.totp"),
-                    sha(io.strongroom.testkit.TestSecrets.token("carol")), sha(io.strongroom.testkit.TestSecrets.token("dave"))));
+                    """.formatted(sha(TestSecrets.token("alice")), dir.resolve("alice.totp"), sha(TestSecrets.token("bob")), dir.resolve("bob.totp"),
+                    sha(TestSecrets.token("carol")), sha(TestSecrets.token("dave"))));
             StrongroomConfig config = ConfigLoader.load(cfg, Map.of());
             try (CoordinatorService coordinator = Coordinators.start(config)) {
                 String url = "http://127.0.0.1:" + coordinator.adminPort();
-                java.util.function.Function<String, String[]> as = who -> new String[] {"--config", cfg.toString(), "--principal",
+                Function<String, String[]> as = who -> new String[] {"--config", cfg.toString(), "--principal",
                         who, "--token-file", dir.resolve(who + ".token").toString(), "--admin-url", url};
 
                 PipelineIT.Run auditor = PipelineIT.run(concat(new String[] {"keys", "shred-tenant"}, as.apply("dave"),
@@ -125,7 +128,7 @@ class DualControlIT {
                     .anyMatch(s -> s.startsWith("alice DENIED") && s.contains("TOTP"))
                     .anyMatch(s -> s.startsWith("bob SUCCESS") && s.contains("shredded"));
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 

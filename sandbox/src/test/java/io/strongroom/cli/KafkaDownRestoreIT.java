@@ -7,6 +7,7 @@ import io.strongroom.avro.AuditEvent;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.audit.FileAuditTrail;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,7 +66,7 @@ class KafkaDownRestoreIT {
             assertThat(damaged.code()).isEqualTo(1);
             assertThat(damaged.err()).contains(victim).contains("is in the manifests but missing from the bucket");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

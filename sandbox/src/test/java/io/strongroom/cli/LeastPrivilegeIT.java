@@ -8,16 +8,20 @@ import io.strongroom.anomaly.AnomalyService;
 import io.strongroom.archiver.ArchiverService;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.encryptor.EncryptorService;
 import io.strongroom.ingest.DeadLetterSealer;
 import io.strongroom.ingest.IngestService;
+import io.strongroom.ingest.PayloadDigest;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcProducer;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
 import io.strongroom.testkit.TestSecrets;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,8 +66,8 @@ class LeastPrivilegeIT {
                 "  properties: {security.protocol: SASL_PLAINTEXT, sasl.mechanism: PLAIN, sasl.jaas.config: "
                         + "'org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
                         + "\" password=\"" + TestSecrets.kafkaPassword(user) + "\";'}",
-                io.strongroom.cli.demo.Sandbox.s3Yaml(s3.endpoint().toString(), "archive"),
-                io.strongroom.cli.demo.Sandbox.localKmsYaml(dir.resolve("kms"), dir.resolve("kms-passphrase")),
+                Sandbox.s3Yaml(s3.endpoint().toString(), "archive"),
+                Sandbox.localKmsYaml(dir.resolve("kms"), dir.resolve("kms-passphrase")),
                 "encryptor:",
                 "  segment-max-age: PT1S",
                 "coordinator:",
@@ -140,8 +144,8 @@ class LeastPrivilegeIT {
                     Kms encryptorKms = KmsFactory.create(c.get("encryptor"), "encryptor");
                     IngestService ingest = IngestService.start(c.get("ingest").ingest(), c.get("ingest").kafka().clientProperties(),
                             dir.resolve("streams-ingest"), new DeadLetterSealer(ingestKms, "demo", DeadLetterSealer.QUARANTINE_TENANT,
-                                    Duration.ofSeconds(10), io.strongroom.ingest.PayloadDigest.of(
-                                            TestSecrets.DLQ_DIGEST_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8), "demo")));
+                                    Duration.ofSeconds(10), PayloadDigest.of(
+                                            TestSecrets.DLQ_DIGEST_KEY.getBytes(StandardCharsets.UTF_8), "demo")));
                     EncryptorService encryptor = EncryptorService.start(c.get("encryptor").encryptor(), "demo", encryptorKms,
                             c.get("encryptor").kafka().clientProperties(), dir.resolve("streams-encryptor"));
                     ArchiverService archiver = ArchiverService.start(c.get("archiver").archiver(), c.get("archiver").s3(), "demo",
@@ -173,7 +177,7 @@ class LeastPrivilegeIT {
             denied(read(as(kafka, "ingest"), Topics.SEGMENTS.name()), "ingest cannot read segments");
             denied(write(as(kafka, "encryptor"), Topics.CHANGES.name()), "the encryptor cannot write changes");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -5,16 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcRecord;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -78,7 +84,7 @@ class LoadGeneratorTest {
     @Test
     void aSliceWhoseCommitFailedIsSentAgainAndCountedAsUnsure() {
         MockProducer<byte[], byte[]> failing = automatic();
-        failing.commitTransactionException = new org.apache.kafka.common.errors.TimeoutException(
+        failing.commitTransactionException = new TimeoutException(
                 "Timeout expired after 60000ms while awaiting EndTxn(true)");
         MockProducer<byte[], byte[]> next = automatic();
         LoadGenerator load = generator(producers(failing, next), Duration.ofSeconds(30));
@@ -92,7 +98,7 @@ class LoadGeneratorTest {
 
     /** A producer whose sends complete when and in the order the test says. */
     private static final class OutOfOrder extends MockProducer<byte[], byte[]> {
-        final List<java.util.concurrent.CompletableFuture<org.apache.kafka.clients.producer.RecordMetadata>> futures =
+        final List<CompletableFuture<RecordMetadata>> futures =
                 Collections.synchronizedList(new ArrayList<>());
 
         OutOfOrder() {
@@ -100,10 +106,10 @@ class LoadGeneratorTest {
         }
 
         @Override
-        public synchronized java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+        public synchronized Future<RecordMetadata> send(
                 ProducerRecord<byte[], byte[]> record) {
-            java.util.concurrent.CompletableFuture<org.apache.kafka.clients.producer.RecordMetadata> f =
-                    new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<RecordMetadata> f =
+                    new CompletableFuture<>();
             futures.add(f);
             return f;
         }
@@ -129,7 +135,7 @@ class LoadGeneratorTest {
     @Test
     void aProducerWhoseTransactionsCannotBeInitialisedIsReplaced() {
         MockProducer<byte[], byte[]> broken = automatic();
-        broken.initTransactionException = new org.apache.kafka.common.errors.TimeoutException("Timeout expired while initializing");
+        broken.initTransactionException = new TimeoutException("Timeout expired while initializing");
         MockProducer<byte[], byte[]> next = automatic();
         LoadGenerator load = generator(producers(broken, next), Duration.ofSeconds(30));
         load.start();
@@ -161,7 +167,7 @@ class LoadGeneratorTest {
         LoadGenerator load = generator(() -> {
             MockProducer<byte[], byte[]> p = new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
             // every transaction fails to begin: a producer that can never work
-            p.beginTransactionException = new org.apache.kafka.common.errors.ProducerFencedException("fenced");
+            p.beginTransactionException = new ProducerFencedException("fenced");
             return p;
         }, Duration.ofSeconds(1));
         load.start();
@@ -198,7 +204,7 @@ class LoadGeneratorTest {
         List<String> out = new ArrayList<>();
         for (Object o : in) {
             byte[] v = o instanceof ProducerRecord<?, ?> r ? (byte[]) r.value() : ((CdcRecord) o).value();
-            out.add(v == null ? "<tombstone>" : new String(v, java.nio.charset.StandardCharsets.UTF_8));
+            out.add(v == null ? "<tombstone>" : new String(v, StandardCharsets.UTF_8));
         }
         return out;
     }

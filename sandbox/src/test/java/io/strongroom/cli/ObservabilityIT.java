@@ -3,12 +3,18 @@ package io.strongroom.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.anomaly.AnomalyConfig;
 import io.strongroom.anomaly.AnomalyService;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.coordinator.CoordinatorService;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedS3;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +22,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** Every service's /metrics (Prometheus: Strongroom's meters, consumer lag, JVM) and /health (200 up, 503 down). */
@@ -35,7 +46,7 @@ class ObservabilityIT {
             assertThat(Demo.run(sandbox, new Demo.Options(200, 1, 47, Duration.ofMinutes(3)), System.out).ok()).isTrue();
             CoordinatorService coordinator = Coordinators.start(sandbox.config()); // rotation and verify meters
             await().atMost(Duration.ofSeconds(60)).until(() -> coordinator.lastPassOk().isPresent());
-            coordinator.verifyTenants(java.util.List.of("acme"), 1.0); // what the schedule does: the verify meters
+            coordinator.verifyTenants(List.of("acme"), 1.0); // what the schedule does: the verify meters
             AnomalyService anomaly = AnomalyService.start(AnomalyConfig.defaults(), sandbox.config().kafka().clientProperties(),
                     dir.resolve("anomaly-state"));
             Observability obs = Observability.start(sandbox.config(), "anomaly", 0, () -> Observability.streams(anomaly.state()));
@@ -53,12 +64,12 @@ class ObservabilityIT {
                         .contains("jvm_memory_used_bytes{")
                         .contains("service=\"anomaly\"").contains("environment=\"demo\"");
                 // every metric the provisioned Grafana dashboard plots is one a service really exports
-                com.fasterxml.jackson.databind.JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper()
+                JsonNode dashboard = new ObjectMapper()
                         .readTree(Path.of("..", "deploy", "grafana", "dashboards", "strongroom.json").toFile());
-                java.util.Set<String> plotted = new java.util.TreeSet<>();
-                for (com.fasterxml.jackson.databind.JsonNode panel : dashboard.get("panels")) {
-                    for (com.fasterxml.jackson.databind.JsonNode target : panel.path("targets")) {
-                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b(strongroom_[a-z_]+|restore_[a-z_]+|kafka_[a-z_]+)")
+                Set<String> plotted = new TreeSet<>();
+                for (JsonNode panel : dashboard.get("panels")) {
+                    for (JsonNode target : panel.path("targets")) {
+                        Matcher m = Pattern.compile("\\b(strongroom_[a-z_]+|restore_[a-z_]+|kafka_[a-z_]+)")
                                 .matcher(target.get("expr").asText());
                         while (m.find()) {
                             plotted.add(m.group(1));
@@ -91,15 +102,15 @@ class ObservabilityIT {
             assertThat(busy.err()).contains("cannot serve /metrics and /health of archiver on 127.0.0.1:")
                     .contains("choose another with --metrics-port");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
-    private static java.net.ServerSocket held;
+    private static ServerSocket held;
 
     /** A port something already listens on. */
-    private static int busyPort() throws java.io.IOException {
-        held = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"));
+    private static int busyPort() throws IOException {
+        held = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
         return held.getLocalPort();
     }
 }

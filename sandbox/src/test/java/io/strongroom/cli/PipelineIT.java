@@ -2,22 +2,38 @@ package io.strongroom.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.strongroom.avro.AuditEvent;
+import io.strongroom.avro.ChangeEvent;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.crypto.Segment;
+import io.strongroom.crypto.identity.Signed;
+import io.strongroom.ingest.IngestService;
+import io.strongroom.schemas.Topic;
+import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.ConsoleCapture;
 import io.strongroom.testkit.CdcGenerator;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.RequiredService;
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serdes;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -49,7 +65,7 @@ class PipelineIT {
     @AfterAll
     static void stop() {
         sandbox.close();
-        io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        Dirs.deleteRecursively(dir);
     }
 
     @Test
@@ -85,7 +101,7 @@ class PipelineIT {
             for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(Sandbox.BUCKET)).contents()) {
                 keys.add(o.key());
                 byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(o.key())).asByteArray();
-                signed += io.strongroom.crypto.identity.Signed.isEnvelope(bytes) ? 1 : 0;
+                signed += Signed.isEnvelope(bytes) ? 1 : 0;
                 if (new String(bytes, StandardCharsets.ISO_8859_1).contains(CANARY)) {
                     leaking.add(o.key());
                 }
@@ -114,7 +130,7 @@ class PipelineIT {
         pb.environment().put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
         Process aws = pb.start();
         String output = new String(aws.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(aws.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(aws.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(aws.exitValue()).as(output).isZero();
         List<Path> files;
         try (var walk = Files.walk(download)) {
@@ -125,13 +141,13 @@ class PipelineIT {
             byte[] bytes = Files.readAllBytes(f);
             assertThat(new String(bytes, StandardCharsets.ISO_8859_1)).as(f.toString()).doesNotContain(CANARY);
             if (f.toString().endsWith(".srseg")) {
-                io.strongroom.crypto.Segment.parse(f.toString(), bytes); // intact: the CRC32C of the body matches
+                Segment.parse(f.toString(), bytes); // intact: the CRC32C of the body matches
             }
         }
     }
 
     private static boolean onPath(String command) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (Files.isExecutable(Path.of(d, command))) {
                 return true;
             }
@@ -159,8 +175,8 @@ class PipelineIT {
     private static void scan(String topic, Map<String, Long> records, Map<String, Long> canary) {
         Map<String, Object> props = new HashMap<>(sandbox.config().kafka().clientProperties());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-        var raw = new io.strongroom.schemas.Topic<>(topic, Serdes.ByteArray(), Serdes.ByteArray());
-        io.strongroom.schemas.TopicReader.readToEnd(props, raw, r -> {
+        var raw = new Topic<>(topic, Serdes.ByteArray(), Serdes.ByteArray());
+        TopicReader.readToEnd(props, raw, r -> {
             records.merge(topic, 1L, Long::sum);
             if (contains(r.key()) || contains(r.value())) {
                 canary.merge(topic, 1L, Long::sum);
@@ -199,7 +215,7 @@ class PipelineIT {
         assertThat(audit.code).as(audit.out + audit.err).isZero();
         assertThat(audit.out).contains("audit trail intact");
         Map<String, Long> actions = new HashMap<>();
-        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
+        TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
                 r -> actions.merge(r.value().getPrincipal() + " " + r.value().getAction()
                         + (String.valueOf(r.value().getSegmentId()).startsWith("state-root/") ? " state-root" : ""), 1L, Long::sum));
         // one data key per segment, each unwrapped once by the demo's restore and once by the CLI verify above
@@ -213,27 +229,27 @@ class PipelineIT {
     @Test
     @Order(7)
     void auditVerifyPinpointsADeletedAModifiedAndAReorderedEventOnATopic() throws Exception {
-        List<io.strongroom.avro.AuditEvent> events = new ArrayList<>();
-        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
+        List<AuditEvent> events = new ArrayList<>();
+        TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
                 r -> events.add(r.value()));
         assertThat(events).hasSizeGreaterThan(10);
         // an event followed by another of its emitter (deleting a chain's last event needs checkpoints to detect)
-        int swap = java.util.stream.IntStream.range(1, events.size())
+        int swap = IntStream.range(1, events.size())
                 .filter(i -> events.get(i).getEmitter().equals(events.get(i - 1).getEmitter())).findFirst().orElseThrow();
-        List<io.strongroom.avro.AuditEvent> deleted = new ArrayList<>(events);
-        io.strongroom.avro.AuditEvent gone = deleted.remove(swap - 1);
-        List<io.strongroom.avro.AuditEvent> modified = new ArrayList<>(events);
-        modified.set(6, io.strongroom.avro.AuditEvent.newBuilder(events.get(6)).setPrincipal("someone-else").build());
-        List<io.strongroom.avro.AuditEvent> reordered = new ArrayList<>(events);
-        java.util.Collections.swap(reordered, swap - 1, swap);
+        List<AuditEvent> deleted = new ArrayList<>(events);
+        AuditEvent gone = deleted.remove(swap - 1);
+        List<AuditEvent> modified = new ArrayList<>(events);
+        modified.set(6, AuditEvent.newBuilder(events.get(6)).setPrincipal("someone-else").build());
+        List<AuditEvent> reordered = new ArrayList<>(events);
+        Collections.swap(reordered, swap - 1, swap);
 
-        Map<String, List<io.strongroom.avro.AuditEvent>> copies = Map.of("audit-deleted", deleted, "audit-modified", modified,
+        Map<String, List<AuditEvent>> copies = Map.of("audit-deleted", deleted, "audit-modified", modified,
                 "audit-reordered", reordered);
         sandbox.kafka().createTopics(1, copies.keySet().toArray(String[]::new));
-        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(sandbox.config().kafka().clientProperties(),
+        try (var producer = new KafkaProducer<>(sandbox.config().kafka().clientProperties(),
                 Topics.AUDIT.keySerde().serializer(), Topics.AUDIT.valueSerde().serializer())) {
             copies.forEach((topic, list) -> list.forEach(e ->
-                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, e.getEmitter(), e))));
+                    producer.send(new ProducerRecord<>(topic, e.getEmitter(), e))));
         }
         Run d = run("audit", "verify", "--config", sandbox.configFile().toString(), "--topic", "audit-deleted");
         assertThat(d.code).isEqualTo(1);
@@ -266,7 +282,7 @@ class PipelineIT {
 
     private static String deadLetterPosition() {
         List<String> positions = new ArrayList<>();
-        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.INGEST_DLQ,
+        TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.INGEST_DLQ,
                 r -> positions.add(r.key()));
         assertThat(positions).hasSize(1);
         return positions.get(0);
@@ -288,10 +304,10 @@ class PipelineIT {
         assertThat(Files.readString(out)).isEqualTo(new String(Demo.malformed("acme").value(), StandardCharsets.UTF_8));
         assertThat(show.err).contains("key      {\"id\":999}").contains("UNPARSEABLE");
         assertThat(Files.getPosixFilePermissions(out)).containsExactlyInAnyOrder(
-                java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+                PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
         Map<String, Long> actions = new HashMap<>();
-        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
+        TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.AUDIT,
                 r -> actions.merge(r.value().getPrincipal() + " " + r.value().getAction() + " " + r.value().getOutcome(), 1L, Long::sum));
         assertThat(actions).containsEntry("operator:alice UNWRAP_DEK SUCCESS", 1L).containsEntry("operator:alice DLQ_READ SUCCESS", 1L)
                 .containsEntry("ingest GENERATE_DEK SUCCESS", 1L);
@@ -310,11 +326,11 @@ class PipelineIT {
         assertThat(replay.out).startsWith("replayed " + position + " as cdc.acme.public.orders/");
 
         var config = sandbox.config();
-        try (var ingest = io.strongroom.ingest.IngestService.start(config.ingest(), config.kafka().clientProperties(),
+        try (var ingest = IngestService.start(config.ingest(), config.kafka().clientProperties(),
                 Path.of(config.dataDir(), "streams-replay"))) {
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> replayedChange(position) != null);
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> replayedChange(position) != null);
         }
-        io.strongroom.avro.ChangeEvent e = replayedChange(position);
+        ChangeEvent e = replayedChange(position);
         assertThat(e.getTenant()).isEqualTo("acme");
         assertThat(e.getAfter()).contains("fixed");
         assertThat(e.getKey()).isEqualTo("{\"id\":999}");
@@ -331,9 +347,9 @@ class PipelineIT {
         assertThat(unknown.err).contains("--record cdc.acme.public.orders/0/99999: no dead letter for that position");
     }
 
-    private static io.strongroom.avro.ChangeEvent replayedChange(String position) {
-        List<io.strongroom.avro.ChangeEvent> found = new ArrayList<>();
-        io.strongroom.schemas.TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.CHANGES, r -> {
+    private static ChangeEvent replayedChange(String position) {
+        List<ChangeEvent> found = new ArrayList<>();
+        TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.CHANGES, r -> {
             if (r.value().getHeaders().stream().anyMatch(h -> h.getKey().equals("strongroom-replay-of")
                     && StandardCharsets.UTF_8.decode(h.getValue().duplicate()).toString().equals(position))) {
                 found.add(r.value());

@@ -11,11 +11,13 @@ import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.coordinator.Principals;
+import io.strongroom.coordinator.internal.TopicProvisioner;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.Pkcs11Tool;
 import io.strongroom.testkit.SoftHsm;
 import io.strongroom.testkit.TestSecrets;
@@ -31,6 +33,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -60,7 +64,7 @@ class Pkcs11TokenIT {
     private static void topics(Sandbox sandbox) {
         StrongroomConfig c = sandbox.config();
         try (var admin = sandbox.kafka().admin()) {
-            io.strongroom.coordinator.internal.TopicProvisioner.ensureTopics(admin, c.kafka().partitions(), c.kafka().replication(),
+            TopicProvisioner.ensureTopics(admin, c.kafka().partitions(), c.kafka().replication(),
                     c.encryptor().segmentMaxBytes());
         }
     }
@@ -105,7 +109,7 @@ class Pkcs11TokenIT {
             assertThat(labelsOf(tenant)).containsExactly("strongroom:" + tenant + ":v1", "strongroom:" + tenant + ":v2");
             try (CoordinatorService coordinator = Coordinators.start(config)) {
                 String url = "http://127.0.0.1:" + coordinator.adminPort();
-                java.util.function.Function<String, List<String>> as = who -> List.of("--config", cfg.toString(), "--principal",
+                Function<String, List<String>> as = who -> List.of("--config", cfg.toString(), "--principal",
                         who, "--token-file", dir.resolve(who + ".token").toString(), "--admin-url", url);
 
                 PipelineIT.Run request = PipelineIT.run(args(List.of("keys", "shred-tenant"), as.apply("carol"),
@@ -139,7 +143,7 @@ class Pkcs11TokenIT {
             assertThat(labelsOf(tenant)).as("the shredded tenant's keys on the token: only the fresh primary that protects nothing")
                     .containsExactly("strongroom:" + tenant + ":v3");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
@@ -198,11 +202,11 @@ class Pkcs11TokenIT {
                     .anyMatch(d -> d.contains("orphaned token key destroyed: AES key strongroom:" + tenant + ":v9"))
                     .anyMatch(d -> d.contains("orphaned token key destroyed: unlabelled AES key"));
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
-    private static PipelineIT.Run withStdin(String input, java.util.function.Supplier<PipelineIT.Run> run) {
+    private static PipelineIT.Run withStdin(String input, Supplier<PipelineIT.Run> run) {
         InputStream stdin = System.in;
         try {
             System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));

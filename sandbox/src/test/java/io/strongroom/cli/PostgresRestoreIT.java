@@ -9,6 +9,7 @@ import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.ingest.source.PostgresSource;
 import io.strongroom.ingest.source.PostgresSourceConfig;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.Postgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +113,7 @@ class PostgresRestoreIT {
             assertThat(restoreThen.code()).as(restoreThen.err()).isZero();
             assertThat(rows(then)).isEqualTo(snapshot);
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -12,6 +12,7 @@ import io.strongroom.crypto.identity.IdentityFile;
 import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,7 +99,7 @@ class ReportIT {
             assertThat(bad.code()).isEqualTo(2);
             assertThat(bad.err()).contains("--from must be an ISO-8601 instant");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.restore.KafkaSink;
+import io.strongroom.testkit.CdcGenerator;
+import io.strongroom.testkit.Dirs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +25,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** Restore to Kafka reproduces the source records' keys, headers and timestamps byte for byte; point-in-time bounds. */
@@ -63,7 +66,7 @@ class RestoreTargetsIT {
             PipelineIT.Run restore = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target", "kafka:restored.acme");
             assertThat(restore.code()).as(restore.err()).isZero();
             // a committed transaction's markers reach the partitions just after the commit returns: read until all are visible
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> readAll(kafka, "restored.acme").size() >= 700);
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> readAll(kafka, "restored.acme").size() >= 700);
             List<ConsumerRecord<byte[], byte[]>> restored = readAll(kafka, "restored.acme");
             assertThat(restored).hasSize(700);
 
@@ -117,18 +120,18 @@ class RestoreTargetsIT {
                     Instant.ofEpochMilli(median).toString(), "--until", Instant.ofEpochMilli(sorted.get(sorted.size() - 1)).toString(),
                     "--to-target", "jsonl:" + window);
             assertThat(Files.readAllLines(window)).hasSize((int) times.stream().filter(t -> t >= median).count());
-            assertThat(Files.readString(all)).contains(io.strongroom.testkit.CdcGenerator.DEFAULT_CANARY);
+            assertThat(Files.readString(all)).contains(CdcGenerator.DEFAULT_CANARY);
             Path masked = dir.resolve("masked.jsonl");
             PipelineIT.Run mask = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--mask", "name,notes,memo",
                     "--to-target", "jsonl:" + masked);
             assertThat(mask.code()).as(mask.err()).isZero();
             assertThat(Files.readAllLines(masked)).hasSize(700);
-            assertThat(Files.readString(masked)).doesNotContain(io.strongroom.testkit.CdcGenerator.DEFAULT_CANARY).contains("masked-");
+            assertThat(Files.readString(masked)).doesNotContain(CdcGenerator.DEFAULT_CANARY).contains("masked-");
             PipelineIT.Run bad = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--as-of", "yesterday", "--dry-run");
             assertThat(bad.code()).isEqualTo(2);
             assertThat(bad.err()).contains("--as-of must be an ISO-8601 instant");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -11,13 +11,18 @@ import io.strongroom.restore.ArchiveReader;
 import io.strongroom.restore.Checkpoint;
 import io.strongroom.restore.KafkaSink;
 import io.strongroom.restore.RestoreJob;
+import io.strongroom.testkit.Dirs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -75,7 +80,7 @@ class ResumableRestoreIT {
             assertThat(out).doesNotExist();
             Path partial = dir.resolve(".resumed.jsonl." + st.restoreId() + ".partial");
             assertThat(Files.size(partial)).as("more than the checkpoint: cut on resume").isGreaterThan(st.outputBytes());
-            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(partial)))
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(partial)))
                     .as("the partial file of restored plaintext is the owner's alone").isEqualTo("rw-------");
 
             PipelineIT.Run otherRestore = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--table", "orders",
@@ -89,7 +94,7 @@ class ResumableRestoreIT {
             assertThat(resumed.err()).contains("resuming restore " + st.restoreId()).contains("4 of " + segments + " segments done");
             assertThat(resumed.out()).contains("restored 1,500 events from " + segments + " segments");
             assertThat(Files.readAllLines(out)).isEqualTo(expected);
-            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)))
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out)))
                     .as("moved into place from the partial file, with its mode").isEqualTo("rw-------");
             assertThat(file).doesNotExist();
             assertThat(dir.resolve("jsonl.checkpoint.plan")).doesNotExist();
@@ -115,19 +120,19 @@ class ResumableRestoreIT {
                     "kafka:restored.acme", "--checkpoint", kfile.toString());
             assertThat(kafkaResumed.code()).as(kafkaResumed.err()).isZero();
             assertThat(kfile).doesNotExist();
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> positions(kafka, "restored.acme").size() >= 1500);
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> positions(kafka, "restored.acme").size() >= 1500);
             List<String> restored = positions(kafka, "restored.acme");
             assertThat(restored).as("every event once").hasSize(1500).doesNotHaveDuplicates();
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
     private static void copy(Path from, Path to) {
         try {
             Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

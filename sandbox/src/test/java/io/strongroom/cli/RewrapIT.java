@@ -2,6 +2,7 @@ package io.strongroom.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.strongroom.archive.CatalogSignatures;
 import io.strongroom.archive.Manifests;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
@@ -10,10 +11,13 @@ import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.Segment;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
+import io.strongroom.testkit.SoftHsm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,7 +45,7 @@ class RewrapIT {
         Map<String, Manifests.Entry> out = new TreeMap<>();
         try (S3Client s3 = sandbox.config().s3().client()) {
             for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(Sandbox.BUCKET).prefix("demo/acme/_manifests/")).contents()) {
-                Manifests.decode(o.key(), io.strongroom.archive.CatalogSignatures.open(o.key(), o.key(),
+                Manifests.decode(o.key(), CatalogSignatures.open(o.key(), o.key(),
                         s3.getObjectAsBytes(b -> b.bucket(Sandbox.BUCKET).key(o.key())).asByteArray(), sandbox.config().trust()))
                         .segments().forEach(e -> out.merge(e.objectKey(), e, Manifests::newer));
             }
@@ -96,7 +100,7 @@ class RewrapIT {
                 assertThat(s.body()).as("body ciphertext unchanged: " + key).isEqualTo(original.get(key).body());
                 assertThat(s.wrappedDek().bytes()).as(key).isEqualTo(entries.get(key).wrappedDekBytes());
                 assertThat(current.get(key).sha256()).as("the manifest follows the rewritten object")
-                        .isEqualTo(java.util.HexFormat.of().formatHex(Segment.sha256(s.toBytes())));
+                        .isEqualTo(HexFormat.of().formatHex(Segment.sha256(s.toBytes())));
             });
 
             PipelineIT.Run disable = PipelineIT.run("keys", "disable", "--config", cfg, "--tenant", "acme", "--version", "1");
@@ -115,7 +119,7 @@ class RewrapIT {
             assertThat(audit).filteredOn(e -> e.getAction() == AuditAction.REWRAP && e.getPrincipal().equals("operator:ops"))
                     .hasSize(original.size()); // the second run re-used the keys the first one wrapped
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
@@ -141,14 +145,14 @@ class RewrapIT {
                     .anyMatch(d -> d.startsWith("INCIDENT contained"));
             assertThat(audit).anyMatch(e -> e.getAction() == AuditAction.DISABLE_KEY && e.getPrincipal().equals("operator:ciso"));
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 
     @Test
     void aMigrationFromLocalToPkcs11LeavesEveryArchiveRestorableWithTheLocalKeysRemoved() throws Exception {
-        io.strongroom.testkit.SoftHsm.requireAvailable();
-        int slot = io.strongroom.testkit.SoftHsm.token();
+        SoftHsm.requireAvailable();
+        int slot = SoftHsm.token();
         Path dir = Files.createTempDirectory("strongroom-migration-it-");
         try (Sandbox sandbox = Sandbox.start(dir, "PT1S")) {
             assertThat(Demo.run(sandbox, new Demo.Options(500, 1, 17, Duration.ofMinutes(3)), System.out).ok()).isTrue();
@@ -156,10 +160,10 @@ class RewrapIT {
             Path before = dir.resolve("before.jsonl");
             assertThat(PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target", "jsonl:" + before).code()).isZero();
             Path pin = dir.resolve("pin");
-            Files.writeString(pin, io.strongroom.testkit.SoftHsm.PIN);
+            Files.writeString(pin, SoftHsm.PIN);
             String yaml = Files.readString(sandbox.configFile());
             String hsm = yaml.replaceAll("(?s)kms:\n  type: local\n  local:\n(    .*\n)+", "kms:\n  type: pkcs11\n  pkcs11:\n"
-                    + "    library: " + io.strongroom.testkit.SoftHsm.LIBRARY + "\n    slot-list-index: " + slot + "\n"
+                    + "    library: " + SoftHsm.LIBRARY + "\n    slot-list-index: " + slot + "\n"
                     + "    pin-file: " + pin + "\n    directory: " + dir.resolve("kms-pkcs11") + "\n    auto-create: true\n");
             assertThat(hsm).contains("type: pkcs11").doesNotContain("passphrase-file");
             Path hsmConfig = dir.resolve("pkcs11.yaml");
@@ -171,14 +175,14 @@ class RewrapIT {
             assertThat(currentEntries(sandbox).values()).isNotEmpty().allMatch(e -> e.keyId().equals("pkcs11://acme"));
             assertThat(segments(sandbox).values()).as("objects untouched").allMatch(s -> s.header().getKeyId().startsWith("local://"));
 
-            io.strongroom.testkit.Dirs.deleteRecursively(dir.resolve("kms")); // the local keys are gone
+            Dirs.deleteRecursively(dir.resolve("kms")); // the local keys are gone
             Path after = dir.resolve("after.jsonl");
             PipelineIT.Run restore = PipelineIT.run("restore", "--config", hsmConfig.toString(), "--tenant", "acme",
                     "--to-target", "jsonl:" + after);
             assertThat(restore.code()).as(restore.err()).isZero();
             assertThat(Files.readAllLines(after)).isEqualTo(Files.readAllLines(before));
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

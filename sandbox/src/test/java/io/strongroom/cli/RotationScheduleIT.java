@@ -13,11 +13,13 @@ import io.strongroom.coordinator.KeyRotator;
 import io.strongroom.coordinator.RotationPolicy;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.kms.KeyVersion;
+import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcProducer;
 import io.strongroom.testkit.CdcRecord;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -26,10 +28,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -47,7 +51,7 @@ class RotationScheduleIT {
             CdcGenerator generator = new CdcGenerator(CdcGenerator.Options.of(3000, "acme"));
             sandbox.kafka().createTopics(3, generator.topics().toArray(String[]::new));
             List<CdcRecord> records = generator.generate();
-            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
             AtomicInteger sent = new AtomicInteger();
             try (ManagedKms encryptorKms = KmsFactory.create(config, "encryptor"); ManagedKms ingestKms = KmsFactory.create(config, "ingest");
                     ManagedKms coordinatorKms = KmsFactory.create(config, "coordinator");
@@ -98,7 +102,7 @@ class RotationScheduleIT {
             assertThat(segments.stream().map(SegmentHeader::getKeyVersion).distinct()).as("spans three rotations")
                     .hasSizeGreaterThanOrEqualTo(3);
             // Per partition, in chain order, a segment never goes back to an older version.
-            Map<Integer, List<SegmentHeader>> byPartition = new java.util.TreeMap<>();
+            Map<Integer, List<SegmentHeader>> byPartition = new TreeMap<>();
             segments.forEach(h -> byPartition.computeIfAbsent(h.getSourcePartition(), p -> new ArrayList<>()).add(h));
             for (List<SegmentHeader> chain : byPartition.values()) {
                 chain.sort(Comparator.comparingLong(SegmentHeader::getFirstOffset));
@@ -111,7 +115,7 @@ class RotationScheduleIT {
             // A segment under version v is sealed soon after v+1 exists: opened before the rotation, closed by it.
             List<KeyVersion> versions;
             try (ManagedKms kms = KmsFactory.create(config, "test")) {
-                versions = io.strongroom.crypto.kms.Kmses.await(kms.describe("local://acme"), Duration.ofSeconds(10));
+                versions = Kmses.await(kms.describe("local://acme"), Duration.ofSeconds(10));
             }
             for (SegmentHeader h : segments) {
                 int v = Integer.parseInt(h.getKeyVersion());
@@ -127,7 +131,7 @@ class RotationScheduleIT {
             assertThat(Files.readAllLines(out)).hasSize(records.size());
         } finally {
             scheduler.shutdownNow();
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -14,6 +14,7 @@ import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +67,7 @@ class ScheduledVerifyIT {
             assertThat(bad.code()).isEqualTo(2);
             assertThat(bad.err()).contains("--sample must be in (0, 1], got 2.0");
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -10,11 +10,14 @@ import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.local.LocalKmsConfig;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +38,8 @@ class SealRegistryIT {
             try (ManagedKms kms = KmsFactory.create(config, "test")) {
                 Kmses.await(kms.createKek("acme"), T);
                 Kmses.await(kms.rotate("local://acme"), T);
-                Kmses.await(kms.scheduleDestroy("local://acme", "1", java.time.Instant.now().plusSeconds(3600)), T);
-                file = Path.of(config.kms().settings(io.strongroom.crypto.kms.local.LocalKmsConfig.class).directory()).resolve("acme.kek.json");
+                Kmses.await(kms.scheduleDestroy("local://acme", "1", Instant.now().plusSeconds(3600)), T);
+                file = Path.of(config.kms().settings(LocalKmsConfig.class).directory()).resolve("acme.kek.json");
             }
             ObjectMapper json = new ObjectMapper();
             ObjectNode old = (ObjectNode) json.readTree(file.toFile());
@@ -64,7 +67,7 @@ class SealRegistryIT {
             assertThat(audit).anyMatch(e -> e.getPrincipal().equals("operator:erin") && "acme".equals(e.getTenant())
                     && String.valueOf(e.getDetail()).contains("sealed the unauthenticated key registry " + file));
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

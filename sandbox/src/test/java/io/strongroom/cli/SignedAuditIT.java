@@ -2,6 +2,7 @@ package io.strongroom.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.cli.config.ConfigLoader;
@@ -11,6 +12,7 @@ import io.strongroom.coordinator.Principals;
 import io.strongroom.crypto.audit.AuditRecord;
 import io.strongroom.crypto.audit.HashChain;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.TestSecrets;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,6 +28,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -91,7 +94,7 @@ class SignedAuditIT {
                 assertThat(keys(port, "carol")).isEqualTo(200);
 
                 // carol's call counts once the coordinator's next signed head covers it (sign-every: PT0.2S)
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     PipelineIT.Run review = PipelineIT.run("access", "review", "--config", cfg.toString());
                     assertThat(review.code()).as(review.err()).isZero();
                     assertThat(review.out()).containsPattern("carol +\\[OPERATOR\\] +20[0-9-]+T[^ ]+ +active")
@@ -113,14 +116,14 @@ class SignedAuditIT {
                 PipelineIT.Run report = PipelineIT.run("report", "--config", cfg.toString(), "--tenant", "acme", "--json",
                         json.toString());
                 assertThat(report.code()).as(report.out() + report.err()).isEqualTo(1); // the trail shows a forgery
-                var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+                var tree = new ObjectMapper().readTree(json.toFile());
                 assertThat(tree.path("verifications")).as("the forged verification is not evidence").isEmpty();
                 assertThat(tree.path("auditTrail").path("status").asText()).isEqualTo("DAMAGED");
                 assertThat(tree.path("auditTrail").path("problems").toString()).contains("(emitter coordinator-0badc0de): unsigned chain");
                 assertThat(tree.path("auditTrail").path("authenticEvents").asInt()).isPositive();
             }
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

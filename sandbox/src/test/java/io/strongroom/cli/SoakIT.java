@@ -3,10 +3,12 @@ package io.strongroom.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -60,7 +62,7 @@ class SoakIT {
                 try {
                     return soak.run();
                 } catch (Exception e) {
-                    throw new java.util.concurrent.CompletionException(e);
+                    throw new CompletionException(e);
                 }
             });
             LoadGenerator load = Awaitility.await("the load generator acknowledging its first events").atMost(Duration.ofMinutes(4))
@@ -70,7 +72,7 @@ class SoakIT {
             ExecutionException failed = catchThrowableOfType(ExecutionException.class, () -> run.get(5, TimeUnit.MINUTES));
             Duration took = Duration.ofNanos(System.nanoTime() - killed);
             assertThat(failed).as("the run fails").isNotNull();
-            Throwable cause = failed.getCause() instanceof java.util.concurrent.CompletionException c ? c.getCause() : failed.getCause();
+            Throwable cause = failed.getCause() instanceof CompletionException c ? c.getCause() : failed.getCause();
             System.out.println("the run failed " + took.toSeconds() + " s after the producer's thread died: " + cause.getMessage());
             assertThat(cause).hasMessageContaining("the load generator's producer (thread soak-producer) stopped after")
                     .hasMessageContaining("InterruptedException");
@@ -90,7 +92,7 @@ class SoakIT {
         LocalCommand.stop(dir, "s3", Duration.ofSeconds(10));
         LocalCommand.stop(dir, "kafka", Duration.ofSeconds(10));
         if (delete) {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         } else {
             System.out.println("the failed run's directory is kept for its logs: " + dir.resolve("logs"));
         }

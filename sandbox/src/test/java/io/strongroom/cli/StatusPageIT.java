@@ -3,15 +3,18 @@ package io.strongroom.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.coordinator.CoordinatorService;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.RequiredService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -46,11 +49,11 @@ class StatusPageIT {
             assertThat(Demo.run(sandbox, new Demo.Options(200, 2, 61, Duration.ofMinutes(3)), System.out).ok()).isTrue();
             Path cfg = dir.resolve("coordinator.yaml");
             Files.writeString(cfg, Files.readString(sandbox.configFile()) + "coordinator:\n  tenants: [acme, globex]\n");
-            var config = io.strongroom.cli.config.ConfigLoader.load(cfg, java.util.Map.of());
+            var config = ConfigLoader.load(cfg, Map.of());
             try (CoordinatorService coordinator = Coordinators.start(config)) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> coordinator.lastPassOk().isPresent());
                 coordinator.verifyTenants(List.of("acme", "globex"), 1.0);
-                Observability obs = Observability.start(config, "coordinator", 0, () -> new Observability.Health(true, java.util.Map.of()),
+                Observability obs = Observability.start(config, "coordinator", 0, () -> new Observability.Health(true, Map.of()),
                         () -> StatusPage.html(coordinator.status()));
                 try {
                     String url = "http://127.0.0.1:" + obs.port() + "/status";
@@ -72,7 +75,7 @@ class StatusPageIT {
                 }
             }
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 

@@ -5,16 +5,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.strongroom.cli.demo.Demo;
 import io.strongroom.cli.demo.Sandbox;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedS3;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -43,7 +48,7 @@ class TlsIT {
             try (Admin plain = Admin.create(Map.of("bootstrap.servers", sandbox.kafka().bootstrapServers(),
                     "request.timeout.ms", 3000, "default.api.timeout.ms", 5000))) {
                 assertThatThrownBy(() -> plain.describeCluster().nodes().get(10, TimeUnit.SECONDS))
-                        .isInstanceOfAny(java.util.concurrent.ExecutionException.class, java.util.concurrent.TimeoutException.class);
+                        .isInstanceOfAny(ExecutionException.class, TimeoutException.class);
             }
             // an HTTPS client that does not trust the certificate is refused; plain HTTP gets no S3 answer
             try (S3Client untrusting = S3Client.builder().endpointOverride(sandbox.s3().endpoint()).forcePathStyle(true)
@@ -51,14 +56,14 @@ class TlsIT {
                             AwsBasicCredentials.create(EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY))).build()) {
                 assertThatThrownBy(() -> untrusting.listBuckets()).hasStackTraceContaining("PKIX");
             }
-            try (S3Client http = S3Client.builder().endpointOverride(java.net.URI.create(sandbox.s3().endpoint().toString()
+            try (S3Client http = S3Client.builder().endpointOverride(URI.create(sandbox.s3().endpoint().toString()
                     .replace("https://", "http://"))).forcePathStyle(true).region(Region.of(EmbeddedS3.REGION))
                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(EmbeddedS3.ACCESS_KEY,
                             EmbeddedS3.SECRET_KEY))).build()) {
-                assertThatThrownBy(() -> http.listBuckets()).isInstanceOf(software.amazon.awssdk.core.exception.SdkException.class);
+                assertThatThrownBy(() -> http.listBuckets()).isInstanceOf(SdkException.class);
             }
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -10,6 +10,7 @@ import io.strongroom.coordinator.CoordinatorService;
 import io.strongroom.coordinator.Principals;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.TestSecrets;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,7 +51,7 @@ class TotpApprovalIT {
     @AfterAll
     static void stop() {
         sandbox.close();
-        io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        Dirs.deleteRecursively(dir);
     }
 
     /** A coordinator configuration with its own data directory {@code name}. */

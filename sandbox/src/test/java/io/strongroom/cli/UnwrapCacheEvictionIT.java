@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.cli.demo.Sandbox;
@@ -14,6 +15,7 @@ import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import io.strongroom.testkit.EmbeddedKafka;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +41,7 @@ class UnwrapCacheEvictionIT {
             StrongroomConfig config = ConfigLoader.load(cfg, Map.of());
             try (AuditingKms restore = KmsFactory.create(config, "restore");
                     AuditingKms coordinator = KmsFactory.create(config, "coordinator");
-                    KafkaProducer<String, io.strongroom.avro.KeyVersionEvent> producer = new KafkaProducer<>(
+                    KafkaProducer<String, KeyVersionEvent> producer = new KafkaProducer<>(
                             config.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(), Topics.KEYS.valueSerde().serializer())) {
                 String keyId = Kmses.await(coordinator.createKek("acme"), T);
                 DekContext context = new DekContext("test", "acme", "seg-1");
@@ -58,7 +60,7 @@ class UnwrapCacheEvictionIT {
                                 .isInstanceOf(KeyDisabledException.class));
             }
         } finally {
-            io.strongroom.testkit.Dirs.deleteRecursively(dir);
+            Dirs.deleteRecursively(dir);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.strongroom.schemas;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -68,7 +70,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
             byte[] bytes = new byte[buffer.remaining()];
             buffer.get(bytes);
             return bytes;
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot encode " + type.getSimpleName() + ": " + e.getMessage(), e);
         }
     }
@@ -93,7 +95,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         } catch (BadHeaderException e) {
             throw new SerializationException(String.format(
                     "%s: not an Avro single-object encoded %s (bad header)", where, type.getSimpleName()));
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new SerializationException(String.format(
                     "%s: corrupt %s (%d bytes): %s", where, type.getSimpleName(), bytes.length, e.getMessage()));
         }
@@ -110,7 +112,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
             byte[] copy = new byte[bytes.remaining()];
             bytes.duplicate().get(copy);
             return decode(where, copy); // the byte[] path words the error
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new SerializationException(String.format(
                     "%s: corrupt %s (%d bytes): %s", where, type.getSimpleName(), bytes.remaining(), e.getMessage()));
         }
@@ -126,7 +128,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         if (bytes.length < 10) {
             return "(truncated)";
         }
-        long fp = ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        long fp = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         return hex(fp);
     }
 

@@ -9,12 +9,16 @@ import io.strongroom.avro.DeadLetter;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.avro.OpenSegment;
 import io.strongroom.avro.SegmentHeader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.SchemaCompatibility;
@@ -32,11 +36,11 @@ import org.junit.jupiter.api.Test;
 class SchemaCompatibilityTest {
 
     /** Shared named types, compiled into the records that use them (no history of their own). */
-    private static final java.util.Set<String> SHARED_TYPES = java.util.Set.of("SourcePosition", "Classification");
+    private static final Set<String> SHARED_TYPES = Set.of("SourcePosition", "Classification");
 
     /** Every top-level schema file: a new one without kept history fails the test below. */
     static List<String> recordSchemas() throws Exception {
-        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("src/main/avro"))) {
+        try (var files = Files.list(Path.of("src/main/avro"))) {
             return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".avsc"))
                     .map(n -> n.substring(0, n.length() - ".avsc".length())).filter(n -> !SHARED_TYPES.contains(n))
                     .sorted().toList();
@@ -173,13 +177,13 @@ class SchemaCompatibilityTest {
     }
 
     /** A copy of {@code schema} (parsed anew) whose first enum's symbols were changed by {@code edit}. */
-    private static Schema withEnumSymbols(Schema schema, java.util.function.Consumer<List<String>> edit) {
+    private static Schema withEnumSymbols(Schema schema, Consumer<List<String>> edit) {
         String enumName = enums(schema).keySet().iterator().next();
         List<String> symbols = new ArrayList<>(enums(schema).get(enumName));
         String json = schema.toString();
-        String oldList = symbols.stream().map(x -> "\"" + x + "\"").collect(java.util.stream.Collectors.joining(","));
+        String oldList = symbols.stream().map(x -> "\"" + x + "\"").collect(Collectors.joining(","));
         edit.accept(symbols);
-        String newList = symbols.stream().map(x -> "\"" + x + "\"").collect(java.util.stream.Collectors.joining(","));
+        String newList = symbols.stream().map(x -> "\"" + x + "\"").collect(Collectors.joining(","));
         assertThat(json).contains(oldList);
         return new Schema.Parser().parse(json.replace(oldList, newList));
     }

@@ -6,6 +6,7 @@ import io.strongroom.testkit.EmbeddedKafka;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -21,6 +22,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 import org.awaitility.Awaitility;
@@ -48,7 +50,7 @@ class StreamsAppIT {
         kafka.close();
     }
 
-    private static org.apache.kafka.streams.Topology upperCasing(String in, String out) {
+    private static Topology upperCasing(String in, String out) {
         StreamsBuilder b = new StreamsBuilder();
         b.stream(in, Consumed.with(Serdes.String(), Serdes.String())).mapValues(v -> {
             if (v.equals("poison")) {
@@ -75,7 +77,7 @@ class StreamsAppIT {
                 ConsumerConfig.GROUP_ID_CONFIG, "check-" + topic + System.nanoTime()), new StringDeserializer(),
                 new StringDeserializer())) {
             c.subscribe(List.of(topic));
-            List<String> values = new java.util.ArrayList<>();
+            List<String> values = new ArrayList<>();
             Awaitility.await("%d records on %s".formatted(expected, topic)).atMost(Duration.ofSeconds(60)).until(() -> {
                 c.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
                 return values.size() >= expected;

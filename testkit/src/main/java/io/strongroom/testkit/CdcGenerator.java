@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -234,7 +235,7 @@ public final class CdcGenerator implements Iterable<CdcRecord> {
                     row.put("total", money());
                     row.put("currency", List.of("EUR", "USD", "GBP").get(random.nextInt(3)));
                     row.put("status", "NEW");
-                    row.put("placed_at", java.time.Instant.ofEpochMilli(clock).toString());
+                    row.put("placed_at", Instant.ofEpochMilli(clock).toString());
                     if (random.nextBoolean()) {
                         row.put("notes", text("deliver to door " + random.nextInt(500)));
                     } else {

@@ -1,6 +1,7 @@
 package io.strongroom.testkit;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -31,7 +32,7 @@ public final class CdcProducer {
 
     /** As above, with these client properties (bootstrap servers, and security settings if any). */
     public static List<Produced> produce(Map<String, Object> client, Iterable<CdcRecord> records) {
-        Map<String, Object> config = new java.util.HashMap<>(client);
+        Map<String, Object> config = new HashMap<>(client);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 5);

@@ -8,18 +8,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -63,7 +66,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
         users.forEach((u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
         jaas.append(';');
-        Map<String, String> p = new java.util.HashMap<>();
+        Map<String, String> p = new HashMap<>();
         p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + clientPort + ",INTERNAL://127.0.0.1:" + internalPort
                 + ",CONTROLLER://127.0.0.1:" + Ports.free());
         p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + clientPort + ",INTERNAL://127.0.0.1:" + internalPort);
@@ -90,7 +93,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public static EmbeddedKafka startTls(Path logDir, boolean deleteOnClose, TestTls tls) {
         int brokerPort = Ports.free();
-        Map<String, String> ssl = new java.util.HashMap<>();
+        Map<String, String> ssl = new HashMap<>();
         ssl.put("listeners", "SSL://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + Ports.free());
         ssl.put("advertised.listeners", "SSL://127.0.0.1:" + brokerPort);
         ssl.put("inter.broker.listener.name", "SSL");
@@ -201,7 +204,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
                         return;
                     }
-                } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                } catch (ExecutionException | TimeoutException e) {
                     last = e;
                 }
                 if (Instant.now().isAfter(deadline)) {
@@ -227,7 +230,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** A new admin client; close it. */
     public Admin admin() {
-        Map<String, Object> props = new java.util.HashMap<>(clientSecurity);
+        Map<String, Object> props = new HashMap<>(clientSecurity);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         return Admin.create(props);
     }
@@ -245,7 +248,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     }
                 }
             }
-        } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+        } catch (InterruptedException | TimeoutException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -253,7 +256,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** Names of every topic, internal ones included. */
     public Set<String> topicNames() {
         try (Admin admin = admin()) {
-            return admin.listTopics(new org.apache.kafka.clients.admin.ListTopicsOptions().listInternal(true))
+            return admin.listTopics(new ListTopicsOptions().listInternal(true))
                     .names().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot list topics: " + e.getMessage(), e);

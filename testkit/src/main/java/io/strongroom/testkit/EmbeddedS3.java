@@ -1,20 +1,29 @@
 package io.strongroom.testkit;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.blobstore.BlobStore;
+import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
+import org.gaul.s3proxy.blobstore.S3Exceptions;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 
 /**
  * A real S3-protocol server (S3Proxy 4.1.0) inside this JVM, storing objects in a directory and
@@ -66,8 +75,8 @@ public final class EmbeddedS3 implements AutoCloseable {
      * ({@code 503 SlowDown}) or breaks ({@code 500}).
      */
     public static final class Faults {
-        private final java.util.concurrent.ConcurrentLinkedQueue<Integer> statuses = new java.util.concurrent.ConcurrentLinkedQueue<>();
-        private final java.util.concurrent.atomic.AtomicInteger injected = new java.util.concurrent.atomic.AtomicInteger();
+        private final ConcurrentLinkedQueue<Integer> statuses = new ConcurrentLinkedQueue<>();
+        private final AtomicInteger injected = new AtomicInteger();
 
         /** The next {@code n} PUTs answer {@code status}. */
         public void failNextPuts(int n, int status) {
@@ -95,15 +104,15 @@ public final class EmbeddedS3 implements AutoCloseable {
         return start(dir, deleteOnClose, Ports.free(), faults);
     }
 
-    private static org.gaul.s3proxy.blobstore.BlobStore withFaults(org.gaul.s3proxy.blobstore.BlobStore store, Faults faults) {
+    private static BlobStore withFaults(BlobStore store, Faults faults) {
         // S3Proxy's own forwarding store: it looks through it to the filesystem store's capabilities (conditional PUT)
-        return new org.gaul.s3proxy.blobstore.ForwardingBlobStore(store) {
+        return new ForwardingBlobStore(store) {
             @Override
-            public software.amazon.awssdk.services.s3.model.PutObjectResponse putBlob(
-                    software.amazon.awssdk.services.s3.model.PutObjectRequest request, java.io.InputStream in) {
+            public PutObjectResponse putBlob(
+                    PutObjectRequest request, InputStream in) {
                 Integer status = faults.next();
                 if (status != null) {
-                    throw org.gaul.s3proxy.blobstore.S3Exceptions.fromStatusCode(status);
+                    throw S3Exceptions.fromStatusCode(status);
                 }
                 return super.putBlob(request, in);
             }
@@ -182,7 +191,7 @@ public final class EmbeddedS3 implements AutoCloseable {
     public S3Client client() {
         var builder = S3Client.builder();
         if (tls != null) {
-            builder.httpClientBuilder(software.amazon.awssdk.http.apache5.Apache5HttpClient.builder()
+            builder.httpClientBuilder(Apache5HttpClient.builder()
                     .tlsTrustManagersProvider(tls::trustManagers));
         }
         return builder.endpointOverride(endpoint).forcePathStyle(true)

@@ -6,6 +6,7 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -59,7 +60,7 @@ public final class FakeAwsKmsClient implements KmsClient {
 
     private final Map<String, Key> keys = new ConcurrentHashMap<>();
     private final Map<String, String> aliases = new ConcurrentHashMap<>();
-    private final List<Object> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<Object> requests = Collections.synchronizedList(new ArrayList<>());
     private final SecureRandom random = new SecureRandom();
     private volatile Supplier<RuntimeException> nextFailure;
 

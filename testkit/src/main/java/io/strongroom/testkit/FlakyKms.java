@@ -1,11 +1,15 @@
 package io.strongroom.testkit;
 
+import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsUnavailableException;
+import io.strongroom.crypto.kms.WrappedDek;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -15,20 +19,20 @@ public final class FlakyKms {
     private volatile boolean down;
     private final AtomicInteger failNext = new AtomicInteger();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-    private final java.util.Set<String> denied = ConcurrentHashMap.newKeySet();
+    private final Set<String> denied = ConcurrentHashMap.newKeySet();
 
     private FlakyKms(ManagedKms delegate) {
         this.kms = (ManagedKms) Proxy.newProxyInstance(ManagedKms.class.getClassLoader(), new Class<?>[] {ManagedKms.class}, (proxy, method, args) -> {
-            boolean async = java.util.concurrent.CompletionStage.class.isAssignableFrom(method.getReturnType());
+            boolean async = CompletionStage.class.isAssignableFrom(method.getReturnType());
             if (async) {
                 calls.computeIfAbsent(method.getName(), k -> new AtomicInteger()).incrementAndGet();
                 if (down || failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                     return CompletableFuture.failedFuture(new KmsUnavailableException("KMS is down (test)", null));
                 }
                 String keyId = args == null || args.length == 0 ? null
-                        : args[0] instanceof String s ? s : args[0] instanceof io.strongroom.crypto.kms.WrappedDek w ? w.keyId() : null;
+                        : args[0] instanceof String s ? s : args[0] instanceof WrappedDek w ? w.keyId() : null;
                 if (keyId != null && denied.contains(keyId)) {
-                    return CompletableFuture.failedFuture(new io.strongroom.crypto.kms.KeyDisabledException(
+                    return CompletableFuture.failedFuture(new KeyDisabledException(
                             "key " + keyId + " is disabled (test)"));
                 }
             }

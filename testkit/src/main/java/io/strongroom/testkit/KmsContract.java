@@ -15,14 +15,20 @@ import io.strongroom.crypto.kms.KmsContext;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.KmsProvider;
 import io.strongroom.crypto.kms.KmsProviders;
+import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.UUID;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,7 +49,7 @@ public abstract class KmsContract {
     protected abstract ManagedKms open(boolean autoCreate) throws Exception;
 
     /**
-     * The backend that {@code kms.type} {@code type} selects, found by {@link java.util.ServiceLoader} and built from
+     * The backend that {@code kms.type} {@code type} selects, found by {@link ServiceLoader} and built from
      * {@code config} as a deployment builds it.
      *
      * @throws AssertionError if no provider has that name, or its config type is not {@code config}'s
@@ -123,7 +129,7 @@ public abstract class KmsContract {
         DataKey a = await(kms.generateDek(keyId, ctx("s1")), T);
         DataKey b = await(kms.generateDek(keyId, ctx("s1")), T);
         byte[] ct = seal(a);
-        assertThatThrownBy(() -> b.aead().decrypt(ct, new byte[0])).isInstanceOf(java.security.GeneralSecurityException.class);
+        assertThatThrownBy(() -> b.aead().decrypt(ct, new byte[0])).isInstanceOf(GeneralSecurityException.class);
     }
 
     @Test
@@ -155,12 +161,12 @@ public abstract class KmsContract {
         WrappedDek w = await(kms.generateDek(keyId, ctx("s1")), T).wrapped();
         byte[] bytes = w.bytes().clone();
         bytes[bytes.length / 2] ^= 0x01;
-        Throwable error = org.assertj.core.api.Assertions.catchThrowable(() -> await(kms.unwrapDek(
+        Throwable error = Assertions.catchThrowable(() -> await(kms.unwrapDek(
                 new WrappedDek(w.keyId(), w.keyVersion(), w.algorithm(), bytes), ctx("s1")), T));
         String text = error.toString() + (error.getCause() == null ? "" : error.getCause().toString());
-        assertThat(text).doesNotContain(java.util.Base64.getEncoder().encodeToString(w.bytes()).substring(0, 16))
-                .doesNotContain(java.util.HexFormat.of().formatHex(w.bytes()).substring(0, 16));
-        assertThat(w.toString()).doesNotContain(java.util.Base64.getEncoder().encodeToString(w.bytes()).substring(0, 8))
+        assertThat(text).doesNotContain(Base64.getEncoder().encodeToString(w.bytes()).substring(0, 16))
+                .doesNotContain(HexFormat.of().formatHex(w.bytes()).substring(0, 16));
+        assertThat(w.toString()).doesNotContain(Base64.getEncoder().encodeToString(w.bytes()).substring(0, 8))
                 .contains(w.bytes().length + " bytes");
     }
 
@@ -174,10 +180,10 @@ public abstract class KmsContract {
     @Test
     void askingWhetherATenantHasAKeyCreatesNone() throws Exception {
         String keyId = kms.keyIdFor(tenant);
-        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).as("no key yet").isFalse();
-        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).as("and asking made none").isFalse();
+        assertThat(Kmses.hasKek(kms, keyId, T)).as("no key yet").isFalse();
+        assertThat(Kmses.hasKek(kms, keyId, T)).as("and asking made none").isFalse();
         await(kms.createKek(tenant), T);
-        assertThat(io.strongroom.crypto.kms.Kmses.hasKek(kms, keyId, T)).isTrue();
+        assertThat(Kmses.hasKek(kms, keyId, T)).isTrue();
     }
 
     @Test

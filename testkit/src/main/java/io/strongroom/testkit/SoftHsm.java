@@ -5,8 +5,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.Provider;
+import java.security.Security;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.KeyGenerator;
 
 /**
  * A SoftHSM2 token for tests. SoftHSM reads {@code $SOFTHSM2_CONF} when the PKCS#11 module is
@@ -65,13 +70,13 @@ public final class SoftHsm {
                 "attributes(generate, CKO_SECRET_KEY, CKK_AES) = {", "  CKA_TOKEN = " + tokenGenerated,
                 "  CKA_SENSITIVE = true", "  CKA_EXTRACTABLE = false", "  CKA_ENCRYPT = true", "  CKA_DECRYPT = true", "}");
         try {
-            java.security.Provider provider = java.security.Security.getProvider("SunPKCS11").configure("--" + config);
-            java.security.KeyStore keyStore = java.security.KeyStore.getInstance("PKCS11", provider);
+            Provider provider = Security.getProvider("SunPKCS11").configure("--" + config);
+            KeyStore keyStore = KeyStore.getInstance("PKCS11", provider);
             keyStore.load(null, PIN.toCharArray());
-            javax.crypto.KeyGenerator generator = javax.crypto.KeyGenerator.getInstance("AES", provider);
+            KeyGenerator generator = KeyGenerator.getInstance("AES", provider);
             generator.init(256);
             keyStore.setKeyEntry(label, generator.generateKey(), null, null);
-        } catch (java.security.GeneralSecurityException | IOException e) {
+        } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot store " + label + " on the test token: " + e, e);
         }
     }

@@ -5,9 +5,14 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Certificates made at test time with the JDK's {@code keytool}: a server key pair for {@code localhost} and
@@ -59,22 +64,22 @@ public record TestTls(Path keystore, Path truststore, String password) {
     }
 
     /** Trust managers that trust exactly the test certificate. */
-    public javax.net.ssl.TrustManager[] trustManagers() {
+    public TrustManager[] trustManagers() {
         try (var in = Files.newInputStream(truststore)) {
-            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(in, password.toCharArray());
-            javax.net.ssl.TrustManagerFactory f = javax.net.ssl.TrustManagerFactory.getInstance(
-                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            TrustManagerFactory f = TrustManagerFactory.getInstance(
+                    TrustManagerFactory.getDefaultAlgorithm());
             f.init(store);
             return f.getTrustManagers();
-        } catch (IOException | java.security.GeneralSecurityException e) {
+        } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("cannot read " + truststore + ": " + e.getMessage(), e);
         }
     }
 
     /** Kafka client properties for a broker with this certificate on an SSL listener. */
-    public java.util.Map<String, Object> kafkaClientProperties() {
-        return java.util.Map.of("security.protocol", "SSL", "ssl.truststore.location", truststore.toString(),
+    public Map<String, Object> kafkaClientProperties() {
+        return Map.of("security.protocol", "SSL", "ssl.truststore.location", truststore.toString(),
                 "ssl.truststore.type", "PKCS12", "ssl.truststore.password", password);
     }
 }

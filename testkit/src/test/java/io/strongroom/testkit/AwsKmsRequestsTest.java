@@ -4,15 +4,21 @@ import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.crypto.tink.Aead;
+import io.strongroom.crypto.kms.DataKeys;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.KmsUnavailableException;
 import io.strongroom.crypto.kms.UnknownKeyException;
+import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.crypto.kms.aws.AwsKms;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.kms.model.CreateKeyRequest;
 import software.amazon.awssdk.services.kms.model.DecryptRequest;
@@ -53,11 +59,11 @@ class AwsKmsRequestsTest {
                 .map(EncryptRequest.class::cast).findFirst().orElseThrow();
         DecryptRequest decrypt = client.requests().stream().filter(DecryptRequest.class::isInstance)
                 .map(DecryptRequest.class::cast).findFirst().orElseThrow();
-        assertThat(encrypt.encryptionContext()).containsOnly(java.util.Map.entry("strongroom-aad", expected),
-                java.util.Map.entry("environment", "prod"), java.util.Map.entry("tenant", "acme"));
+        assertThat(encrypt.encryptionContext()).containsOnly(Map.entry("strongroom-aad", expected),
+                Map.entry("environment", "prod"), Map.entry("tenant", "acme"));
         assertThat(decrypt.encryptionContext()).isEqualTo(encrypt.encryptionContext());
         assertThat(decrypt.keyId()).as("decrypt pins the key").isEqualTo("alias/strongroom-acme/v1");
-        assertThat(new String(java.util.Base64.getDecoder().decode(expected), java.nio.charset.StandardCharsets.UTF_8))
+        assertThat(new String(Base64.getDecoder().decode(expected), StandardCharsets.UTF_8))
                 .contains("prod").contains("acme").contains("seg-1");
     }
 
@@ -96,12 +102,12 @@ class AwsKmsRequestsTest {
     void dataKeysWrappedBeforeTheContextNamedEnvironmentAndTenantStillUnwrap() throws Exception {
         await(kms.createKek("acme"), T);
         // as the backend wrapped before: the context holds the bound bytes alone
-        com.google.crypto.tink.Aead legacy = new com.google.crypto.tink.Aead() {
+        Aead legacy = new Aead() {
             @Override
             public byte[] encrypt(byte[] plaintext, byte[] aad) {
                 return client.encrypt(b -> b.keyId("alias/strongroom-acme/v1")
-                        .plaintext(software.amazon.awssdk.core.SdkBytes.fromByteArray(plaintext))
-                        .encryptionContext(java.util.Map.of("strongroom-aad", Base64.getEncoder().encodeToString(aad))))
+                        .plaintext(SdkBytes.fromByteArray(plaintext))
+                        .encryptionContext(Map.of("strongroom-aad", Base64.getEncoder().encodeToString(aad))))
                         .ciphertextBlob().asByteArray();
             }
 
@@ -110,13 +116,13 @@ class AwsKmsRequestsTest {
                 throw new UnsupportedOperationException();
             }
         };
-        var dek = io.strongroom.crypto.kms.DataKeys.generate();
-        byte[] wrapped = io.strongroom.crypto.kms.DataKeys.wrap(dek, legacy, CTX.bytes());
-        var old = new io.strongroom.crypto.kms.WrappedDek("aws-kms://alias/strongroom-acme", "1",
-                io.strongroom.crypto.kms.DataKeys.ALGORITHM, wrapped);
+        var dek = DataKeys.generate();
+        byte[] wrapped = DataKeys.wrap(dek, legacy, CTX.bytes());
+        var old = new WrappedDek("aws-kms://alias/strongroom-acme", "1",
+                DataKeys.ALGORITHM, wrapped);
 
         var aead = await(kms.unwrapDek(old, CTX), T);
-        byte[] sealed = io.strongroom.crypto.kms.DataKeys.aead(dek).encrypt(new byte[] {1, 2, 3}, new byte[0]);
+        byte[] sealed = DataKeys.aead(dek).encrypt(new byte[] {1, 2, 3}, new byte[0]);
         assertThat(aead.decrypt(sealed, new byte[0])).containsExactly(1, 2, 3);
         // and the fallback does not loosen the binding: another tenant's or segment's context still fails
         assertThatThrownBy(() -> await(kms.unwrapDek(old, new DekContext("prod", "acme", "seg-2")), T))

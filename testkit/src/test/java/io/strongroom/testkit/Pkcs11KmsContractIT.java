@@ -3,6 +3,7 @@ package io.strongroom.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.KmsContext;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import javax.crypto.SecretKey;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,7 +83,7 @@ class Pkcs11KmsContractIT extends KmsContract {
                 .singleElement()
                 .satisfies(k -> assertThat(k.aes()).as(k.header()).isTrue())
                 .extracting(k -> List.of(k.access().split(",\\s*")))
-                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.LIST)
+                .asInstanceOf(InstanceOfAssertFactories.LIST)
                 .contains("sensitive", "always sensitive", "never extractable", "local");
     }
 
@@ -118,7 +120,7 @@ class Pkcs11KmsContractIT extends KmsContract {
                 .containsExactlyInAnyOrder("strongroom:" + tenant + ":v2", "other-app:" + tenant);
         assertThat(pkcs11.orphans()).extracting(Pkcs11Kms.Orphan::handle).doesNotContainAnyElementsOf(
                 orphans.stream().map(Pkcs11Kms.Orphan::handle).toList());
-        Kmses.await(kms.generateDek(keyId, new io.strongroom.crypto.kms.DekContext("test", tenant, "s1")), T); // v2 still works
+        Kmses.await(kms.generateDek(keyId, new DekContext("test", tenant, "s1")), T); // v2 still works
     }
 
     @Test

@@ -3,14 +3,20 @@ package io.strongroom.crypto.audit;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.avro.AuditOutcome;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.schemas.Topics;
+import io.strongroom.testkit.Dirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -49,7 +55,7 @@ public class AuditRecordBenchmark {
     private KafkaAuditTrail trail;
     private HashChain chain;
     private HashChain headChain;
-    private io.strongroom.crypto.identity.SigningIdentity identity;
+    private SigningIdentity identity;
 
     @Param({"none", "1", "1000"})
     public String signing;
@@ -59,17 +65,17 @@ public class AuditRecordBenchmark {
         Path base = Path.of(System.getProperty("bench.spool.dir", System.getProperty("java.io.tmpdir")));
         dir = Files.createTempDirectory(base, "strongroom-bench-spool-");
         producer = new MockProducer<>(true, null, Topics.AUDIT.keySerde().serializer(),
-                new org.apache.kafka.common.serialization.ByteArraySerializer());
-        identity = io.strongroom.crypto.identity.SigningIdentity.generate(io.strongroom.crypto.identity.Role.ENCRYPTOR, "bench");
+                new ByteArraySerializer());
+        identity = SigningIdentity.generate(Role.ENCRYPTOR, "bench");
         AuditSigning sign = signing.equals("none") ? null
-                : new AuditSigning(identity, Integer.parseInt(signing), java.time.Duration.ofHours(1));
+                : new AuditSigning(identity, Integer.parseInt(signing), Duration.ofHours(1));
         trail = new KafkaAuditTrail(producer, "bench", 100_000, dir, (e, from) -> -1, sign, "encryptor");
         chain = new HashChain("bench-chain");
         headChain = new HashChain("bench-heads");
     }
 
     /** The mock keeps every record it was sent: forget them between iterations. */
-    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    @Setup(Level.Iteration)
     public void forget() {
         producer.clear();
     }
@@ -77,7 +83,7 @@ public class AuditRecordBenchmark {
     @TearDown
     public void tearDown() {
         trail.close();
-        io.strongroom.testkit.Dirs.deleteRecursively(dir);
+        Dirs.deleteRecursively(dir);
     }
 
     @Benchmark

@@ -7,11 +7,13 @@ import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.identity.Signed;
 import io.strongroom.crypto.identity.SigningIdentity;
 import io.strongroom.crypto.identity.TrustFile;
+import io.strongroom.crypto.identity.UntrustedObjectException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -70,14 +72,14 @@ public final class AuditChainHead {
         byte[] envelope = Signed.sign(id, TYPE, chain.emitter(), payload.getBytes(StandardCharsets.UTF_8));
         return chain.append(new AuditRecord(principal, AuditAction.OTHER, AuditOutcome.SUCCESS, null, null, null, null,
                 "signed chain head (" + kind.attribute() + ") by " + id.keyId()), timestampMs,
-                java.util.Map.of(KIND_ATTRIBUTE, kind.attribute(),
+                Map.of(KIND_ATTRIBUTE, kind.attribute(),
                         SIGNATURE_ATTRIBUTE, Base64.getEncoder().encodeToString(envelope)));
     }
 
     /**
      * Verifies head {@code event} read at {@code where} against {@code trust}.
      *
-     * @throws io.strongroom.crypto.identity.UntrustedObjectException if the signature is missing,
+     * @throws UntrustedObjectException if the signature is missing,
      *     altered, by an unknown key, or for another environment or emitter
      * @throws IllegalArgumentException if the head does not vouch for its own predecessor
      */

@@ -12,10 +12,12 @@ import com.google.crypto.tink.TinkProtoKeysetFormat;
 import com.google.crypto.tink.signature.PredefinedSignatureParameters;
 import com.google.crypto.tink.signature.SignatureConfig;
 import io.strongroom.avro.AuditEvent;
+import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.WrappedDek;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,10 +29,13 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.LongFunction;
 
 /**
  * Signed checkpoints of the audit trail's chain heads, so that even a rewritten audit topic — every
@@ -143,7 +148,7 @@ public final class AuditCheckpoints {
     }
 
     /** Makes a new signing key, its private half encrypted under the KMS; returns it as stored (JSON). */
-    public static byte[] newSigningKey(io.strongroom.crypto.kms.ManagedKms kms, String environment, Duration timeout) {
+    public static byte[] newSigningKey(ManagedKms kms, String environment, Duration timeout) {
         try {
             KeysetHandle privateKeyset = KeysetHandle.generateNew(PredefinedSignatureParameters.ED25519);
             String keyId = Kmses.await(kms.createKek(KEY_TENANT), timeout);
@@ -190,7 +195,7 @@ public final class AuditCheckpoints {
     }
 
     /** Signing keys made and opened through {@code kms} (each open an audited unwrap). */
-    public static KeySource through(io.strongroom.crypto.kms.ManagedKms kms, String environment, Duration timeout) {
+    public static KeySource through(ManagedKms kms, String environment, Duration timeout) {
         return new KeySource() {
             @Override
             public byte[] make() {
@@ -343,7 +348,7 @@ public final class AuditCheckpoints {
      * @throws IllegalArgumentException as {@link #open}
      */
     public static Stored read(String where, byte[] bytes, PublicKeyVerify verifier) {
-        return new Stored(where, open(where, bytes, verifier), HexFormat.of().formatHex(io.strongroom.crypto.Segment.sha256(bytes)));
+        return new Stored(where, open(where, bytes, verifier), HexFormat.of().formatHex(Segment.sha256(bytes)));
     }
 
     /**
@@ -382,7 +387,7 @@ public final class AuditCheckpoints {
      *
      * @param whereOf where checkpoint {@code sequence} would lie, to name missing ones
      */
-    public static Chain chain(List<Stored> read, java.util.function.LongFunction<String> whereOf) {
+    public static Chain chain(List<Stored> read, LongFunction<String> whereOf) {
         List<Stored> unlinked = new ArrayList<>();
         List<Stored> linked = new ArrayList<>();
         read.forEach(s -> (s.body().linked() ? linked : unlinked).add(s));
@@ -395,7 +400,7 @@ public final class AuditCheckpoints {
             bySha.putIfAbsent(s.sha256(), s);
             byPrevious.computeIfAbsent(String.valueOf(s.body().previousSha256()), k -> new ArrayList<>()).add(s);
         }
-        java.util.Set<Stored> forked = new java.util.HashSet<>();
+        Set<Stored> forked = new HashSet<>();
         byPrevious.forEach((previous, successors) -> {
             if (successors.size() > 1) {
                 forked.addAll(successors);
@@ -435,7 +440,7 @@ public final class AuditCheckpoints {
         return new Chain(List.copyOf(all), List.copyOf(problems));
     }
 
-    private static String missing(java.util.function.LongFunction<String> whereOf, long from, long to) {
+    private static String missing(LongFunction<String> whereOf, long from, long to) {
         return from == to ? whereOf.apply(from) + ": audit checkpoint " + from
                 : whereOf.apply(from) + " to " + whereOf.apply(to) + ": audit checkpoints " + from + "-" + to;
     }

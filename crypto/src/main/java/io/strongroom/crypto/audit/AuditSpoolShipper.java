@@ -18,6 +18,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +105,7 @@ final class AuditSpoolShipper {
         return (emitter, from) -> {
             try {
                 return read.highestSequence(emitter, from);
-            } catch (org.apache.kafka.common.errors.AuthorizationException e) {
+            } catch (AuthorizationException e) {
                 LOG.atWarn().addKeyValue("emitter", emitter).log("cannot read {} ({}): shipping every spooled event after the "
                         + "last acknowledged one; events in flight when the emitter stopped may appear twice (grant READ on "
                         + "{} to avoid it)", Topics.AUDIT.name(), e.getMessage(), Topics.AUDIT.name());

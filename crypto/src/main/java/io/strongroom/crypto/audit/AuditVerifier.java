@@ -1,9 +1,11 @@
 package io.strongroom.crypto.audit;
 
 import io.strongroom.avro.AuditEvent;
+import io.strongroom.crypto.identity.TrustFile;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -85,7 +87,7 @@ public final class AuditVerifier {
         ByteBuffer hash;
         String position;
         /** Hashes of the latest sequences, to tell a repeated delivery from a changed event. */
-        final Map<Long, ByteBuffer> recent = new java.util.LinkedHashMap<>() {
+        final Map<Long, ByteBuffer> recent = new LinkedHashMap<>() {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Long, ByteBuffer> eldest) {
                 return size() > REMEMBERED;
@@ -106,7 +108,7 @@ public final class AuditVerifier {
      *
      * @param trust the pinned signing keys, or null to check the hash chains only
      */
-    public static Report verify(Iterable<Positioned> events, io.strongroom.crypto.identity.TrustFile trust) {
+    public static Report verify(Iterable<Positioned> events, TrustFile trust) {
         ChainAuthenticator authenticator = trust == null ? null : new ChainAuthenticator(trust);
         Map<String, Head> heads = new HashMap<>();
         Set<String> emitters = new LinkedHashSet<>();

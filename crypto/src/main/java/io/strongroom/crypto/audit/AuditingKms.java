@@ -1,10 +1,12 @@
 package io.strongroom.crypto.audit;
 
 import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
+import io.strongroom.crypto.kms.DestroyApproval;
 import io.strongroom.crypto.kms.KeyDestroyedException;
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.KeyVersion;
@@ -68,13 +70,13 @@ public final class AuditingKms implements ManagedKms {
     }
 
     @Override
-    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+    public CompletionStage<KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
         return audited(delegate.unwrapDekKeyset(wrapped, context), AuditAction.UNWRAP_DEK, context.tenant(), wrapped.keyId(),
                 wrapped.keyVersion(), context.segmentId(), v -> null);
     }
 
     @Override
-    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+    public CompletionStage<WrappedDek> wrapDek(String keyId, KeysetHandle dek, DekContext context) {
         return audited(delegate.wrapDek(keyId, dek, context), AuditAction.REWRAP, context.tenant(), keyId, null,
                 context.segmentId(), WrappedDek::keyVersion);
     }
@@ -91,7 +93,7 @@ public final class AuditingKms implements ManagedKms {
 
     @Override
     public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when,
-            io.strongroom.crypto.kms.DestroyApproval approval) {
+            DestroyApproval approval) {
         return audited(delegate.scheduleDestroy(keyId, version, when, approval), AuditAction.SCHEDULE_DESTROY, null, keyId,
                 version, null, KeyVersion::version);
     }

@@ -5,6 +5,7 @@ import io.strongroom.crypto.identity.Role;
 import io.strongroom.crypto.identity.TrustFile;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,7 +35,7 @@ final class ChainAuthenticator {
     private final List<String> problems = new ArrayList<>();
     private final Set<String> authentic = new LinkedHashSet<>();
     private final Map<String, Long> authenticByPrincipal = new LinkedHashMap<>();
-    private final Set<String> signedPartitions = new java.util.HashSet<>();
+    private final Set<String> signedPartitions = new HashSet<>();
     private long legacy;
 
     private static final class Chain {

@@ -18,6 +18,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -248,7 +249,7 @@ public final class KafkaAuditTrail implements AuditTrail {
                 try {
                     AuditSpoolShipper.ship(orphan, producer, topicHead, signing == null ? null : this::closeOrphan);
                     break;
-                } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+                } catch (InterruptedException | InterruptException e) {
                     throw new InterruptedException("closed while shipping " + orphan.file());
                 } catch (Exception e) {
                     if (closing) {
@@ -298,7 +299,7 @@ public final class KafkaAuditTrail implements AuditTrail {
                     }
                 });
                 return;
-            } catch (org.apache.kafka.common.errors.InterruptException e) {
+            } catch (InterruptException e) {
                 throw new InterruptedException("closed while sending");
             } catch (KafkaException e) { // no metadata yet (Kafka away): the event is in the spool; try again
                 if (closing) {

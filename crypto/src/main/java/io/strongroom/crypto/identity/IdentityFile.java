@@ -2,12 +2,26 @@ package io.strongroom.crypto.identity;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.TinkProtoKeysetFormat;
+import io.strongroom.crypto.kms.DataKey;
+import io.strongroom.crypto.kms.DataKeyRejectedException;
+import io.strongroom.crypto.kms.DekContext;
+import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.Kmses;
+import io.strongroom.crypto.kms.ManagedKms;
+import io.strongroom.crypto.kms.WrappedDek;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -45,31 +59,31 @@ public final class IdentityFile {
     /** A wrapped data key as JSON. */
     record WrappedKey(String keyId, String keyVersion, String algorithm, String bytes) {}
 
-    private static io.strongroom.crypto.kms.DekContext context(String environment, Role role) {
-        return new io.strongroom.crypto.kms.DekContext(environment, KEK_TENANT, "identity-" + role.name().toLowerCase(
-                java.util.Locale.ROOT));
+    private static DekContext context(String environment, Role role) {
+        return new DekContext(environment, KEK_TENANT, "identity-" + role.name().toLowerCase(
+                Locale.ROOT));
     }
 
     /**
      * Writes a new identity to {@code file} (mode 0600) with its private keyset encrypted under {@code kms}; refuses to
      * replace one.
      */
-    public static SigningIdentity createWrapped(Path file, Role role, String environment, io.strongroom.crypto.kms.ManagedKms kms,
-            java.time.Duration timeout) throws IOException {
+    public static SigningIdentity createWrapped(Path file, Role role, String environment, ManagedKms kms,
+            Duration timeout) throws IOException {
         SigningIdentity id = SigningIdentity.generate(role, environment);
         byte[] bytes;
         try {
-            String kek = io.strongroom.crypto.kms.Kmses.await(kms.createKek(KEK_TENANT), timeout);
-            io.strongroom.crypto.kms.DataKey dek = io.strongroom.crypto.kms.Kmses.await(
+            String kek = Kmses.await(kms.createKek(KEK_TENANT), timeout);
+            DataKey dek = Kmses.await(
                     kms.generateDek(kek, context(environment, role)), timeout);
-            byte[] encrypted = com.google.crypto.tink.TinkProtoKeysetFormat.serializeEncryptedKeyset(id.privateKeyset(),
+            byte[] encrypted = TinkProtoKeysetFormat.serializeEncryptedKeyset(id.privateKeyset(),
                     dek.aead(), associatedData(environment, role));
-            io.strongroom.crypto.kms.WrappedDek w = dek.wrapped();
+            WrappedDek w = dek.wrapped();
             bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new Stored(FORMAT_VERSION, role.name(), environment,
                     id.keyId(), System.currentTimeMillis(), id.publicKeyset(), null, new WrappedKey(w.keyId(), w.keyVersion(),
-                    w.algorithm(), java.util.Base64.getEncoder().encodeToString(w.bytes())),
-                    java.util.Base64.getEncoder().encodeToString(encrypted)));
-        } catch (java.security.GeneralSecurityException e) {
+                    w.algorithm(), Base64.getEncoder().encodeToString(w.bytes())),
+                    Base64.getEncoder().encodeToString(encrypted)));
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot encrypt the " + role + " identity under the KMS: " + e.getMessage(), e);
         }
         write(file, bytes);
@@ -77,7 +91,7 @@ public final class IdentityFile {
     }
 
     private static byte[] associatedData(String environment, Role role) {
-        return (environment + "/" + role.name()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return (environment + "/" + role.name()).getBytes(StandardCharsets.UTF_8);
     }
 
     /** Whether the identity in {@code file} is encrypted under a KMS (and so needs one to load). */
@@ -124,7 +138,7 @@ public final class IdentityFile {
      * @throws IllegalArgumentException naming the file if it is missing, readable by others, not an identity, or
      *     encrypted under a KMS and {@code kms} is null
      */
-    public static SigningIdentity load(Path file, io.strongroom.crypto.kms.Kms kms, java.time.Duration timeout) {
+    public static SigningIdentity load(Path file, Kms kms, Duration timeout) {
         try {
             if (!Files.exists(file)) {
                 throw new IllegalArgumentException(file + " does not exist (strongroom identity init makes one)");
@@ -157,19 +171,19 @@ public final class IdentityFile {
         }
     }
 
-    private static SigningIdentity unwrap(Path file, Stored s, Role role, io.strongroom.crypto.kms.Kms kms,
-            java.time.Duration timeout) {
+    private static SigningIdentity unwrap(Path file, Stored s, Role role, Kms kms,
+            Duration timeout) {
         WrappedKey w = s.wrappedDek();
         if (w == null) {
             throw new IllegalArgumentException(file + " has an encrypted keyset but no wrapped data key");
         }
         try {
-            com.google.crypto.tink.Aead aead = io.strongroom.crypto.kms.Kmses.await(kms.unwrapDek(
-                    new io.strongroom.crypto.kms.WrappedDek(w.keyId(), w.keyVersion(), w.algorithm(),
-                            java.util.Base64.getDecoder().decode(w.bytes())), context(s.environment(), role)), timeout);
-            return SigningIdentity.of(role, s.environment(), com.google.crypto.tink.TinkProtoKeysetFormat.parseEncryptedKeyset(
-                    java.util.Base64.getDecoder().decode(s.encryptedKeyset()), aead, associatedData(s.environment(), role)));
-        } catch (java.security.GeneralSecurityException | io.strongroom.crypto.kms.DataKeyRejectedException e) {
+            Aead aead = Kmses.await(kms.unwrapDek(
+                    new WrappedDek(w.keyId(), w.keyVersion(), w.algorithm(),
+                            Base64.getDecoder().decode(w.bytes())), context(s.environment(), role)), timeout);
+            return SigningIdentity.of(role, s.environment(), TinkProtoKeysetFormat.parseEncryptedKeyset(
+                    Base64.getDecoder().decode(s.encryptedKeyset()), aead, associatedData(s.environment(), role)));
+        } catch (GeneralSecurityException | DataKeyRejectedException e) {
             throw new IllegalArgumentException(file + ": the identity does not decrypt under the KMS (another environment "
                     + "or role, or altered): " + e.getMessage(), e);
         }

@@ -13,6 +13,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -63,7 +64,7 @@ public final class SigningIdentity {
     public static String keyId(Role role, String publicKeyset) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(publicKeyset.getBytes(StandardCharsets.UTF_8));
-            return role.name().toLowerCase(java.util.Locale.ROOT) + "-" + HexFormat.of().formatHex(digest, 0, 8);
+            return role.name().toLowerCase(Locale.ROOT) + "-" + HexFormat.of().formatHex(digest, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -115,11 +116,11 @@ public final class SigningIdentity {
     }
 
     /** The private keyset: only for storing it encrypted (see {@link IdentityFile}). */
-    com.google.crypto.tink.KeysetHandle privateKeyset() {
+    KeysetHandle privateKeyset() {
         return privateKeyset;
     }
 
-    static SigningIdentity of(Role role, String environment, com.google.crypto.tink.KeysetHandle privateKeyset) {
+    static SigningIdentity of(Role role, String environment, KeysetHandle privateKeyset) {
         return new SigningIdentity(role, environment, privateKeyset);
     }
 

@@ -6,11 +6,16 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongSupplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * A bounded cache of unwrapped DEKs with a time to live, so reading many records of one segment
@@ -29,8 +34,8 @@ public final class CachingKms extends ForwardingKms {
     private final LongSupplier nanoTime;
     private final Map<Key, Entry> cache;
     /** keyId/version evicted as no longer usable: not cached again (an unwrap in flight may end after the eviction). */
-    private final java.util.Set<String> unusable = new java.util.HashSet<>();
-    private final java.util.List<AutoCloseable> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Set<String> unusable = new HashSet<>();
+    private final List<AutoCloseable> owned = new CopyOnWriteArrayList<>();
 
     private CachingKms(ManagedKms delegate, int maxEntries, Duration ttl, LongSupplier nanoTime) {
         super(delegate);
@@ -140,7 +145,7 @@ public final class CachingKms extends ForwardingKms {
             try {
                 r.close();
             } catch (Exception e) {
-                org.slf4j.LoggerFactory.getLogger(CachingKms.class).atWarn().log("cannot close {}: {}", r, e.getMessage());
+                LoggerFactory.getLogger(CachingKms.class).atWarn().log("cannot close {}: {}", r, e.getMessage());
             }
         }
         synchronized (this) {

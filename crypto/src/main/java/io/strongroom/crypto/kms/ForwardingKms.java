@@ -1,6 +1,7 @@
 package io.strongroom.crypto.kms;
 
 import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -42,12 +43,12 @@ public abstract class ForwardingKms implements ManagedKms {
     }
 
     @Override
-    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+    public CompletionStage<KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
         return delegate.unwrapDekKeyset(wrapped, context);
     }
 
     @Override
-    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+    public CompletionStage<WrappedDek> wrapDek(String keyId, KeysetHandle dek, DekContext context) {
         return delegate.wrapDek(keyId, dek, context);
     }
 

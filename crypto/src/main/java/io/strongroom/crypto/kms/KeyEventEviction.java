@@ -12,6 +12,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +83,7 @@ public final class KeyEventEviction implements AutoCloseable {
                         if (!assign(Duration.ofSeconds(5))) {
                             Thread.sleep(1000); // no topic yet (the coordinator creates it): look again shortly
                         }
-                    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    } catch (TimeoutException e) {
                         LOG.atDebug().log("{} not readable yet: {}", Topics.KEYS.name(), e.getMessage());
                     }
                     continue;

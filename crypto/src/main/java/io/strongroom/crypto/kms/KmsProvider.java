@@ -1,7 +1,9 @@
 package io.strongroom.crypto.kms;
 
+import java.util.ServiceLoader;
+
 /**
- * The service-provider interface of a KMS backend, found by {@link java.util.ServiceLoader} (list the class in
+ * The service-provider interface of a KMS backend, found by {@link ServiceLoader} (list the class in
  * {@code META-INF/services/io.strongroom.crypto.kms.KmsProvider}). A deployment picks one by {@code kms.type}
  * ({@link #name()}); its settings are the mapping under {@code kms.<configKey>} of the configuration file, bound
  * to {@link #configType()} (a record, keys kebab-case) with the same rules as the rest of the file: unknown keys

@@ -1,6 +1,8 @@
 package io.strongroom.crypto.kms;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +57,7 @@ public final class KmsProviders {
         } catch (ServiceConfigurationError e) {
             throw new IllegalStateException("cannot load the KMS providers: " + e.getMessage(), e);
         }
-        others.sort(java.util.Comparator.comparing(KmsProvider::name));
+        others.sort(Comparator.comparing(KmsProvider::name));
         List<KmsProvider<?>> ordered = new ArrayList<>(own);
         ordered.addAll(others);
         Map<String, KmsProvider<?>> byName = new LinkedHashMap<>();
@@ -76,6 +78,6 @@ public final class KmsProviders {
                         + p.configType().getName() + " is not a record");
             }
         }
-        return java.util.Collections.unmodifiableMap(byName);
+        return Collections.unmodifiableMap(byName);
     }
 }

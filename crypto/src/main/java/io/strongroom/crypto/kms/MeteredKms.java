@@ -1,12 +1,14 @@
 package io.strongroom.crypto.kms;
 
 import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -34,7 +36,7 @@ public final class MeteredKms extends ForwardingKms {
             Timer.builder("strongroom.kms.calls").description("KMS calls and their latency")
                     .tag("operation", operation).tag("backend", backend)
                     .tag("outcome", cause == null ? "success" : cause.getClass().getSimpleName())
-                    .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         });
     }
 
@@ -59,12 +61,12 @@ public final class MeteredKms extends ForwardingKms {
     }
 
     @Override
-    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+    public CompletionStage<KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
         return timed("unwrapDekKeyset", wrapped.keyId(), () -> delegate.unwrapDekKeyset(wrapped, context));
     }
 
     @Override
-    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+    public CompletionStage<WrappedDek> wrapDek(String keyId, KeysetHandle dek, DekContext context) {
         return timed("wrapDek", keyId, () -> delegate.wrapDek(keyId, dek, context));
     }
 

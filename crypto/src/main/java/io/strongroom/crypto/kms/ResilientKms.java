@@ -1,6 +1,7 @@
 package io.strongroom.crypto.kms;
 
 import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -67,12 +68,12 @@ public final class ResilientKms extends ForwardingKms {
     }
 
     @Override
-    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+    public CompletionStage<KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
         return retried("unwrapDekKeyset", () -> delegate.unwrapDekKeyset(wrapped, context));
     }
 
     @Override
-    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+    public CompletionStage<WrappedDek> wrapDek(String keyId, KeysetHandle dek, DekContext context) {
         return retried("wrapDek", () -> delegate.wrapDek(keyId, dek, context));
     }
 

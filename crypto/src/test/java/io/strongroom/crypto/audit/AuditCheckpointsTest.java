@@ -3,17 +3,22 @@ package io.strongroom.crypto.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.crypto.tink.PublicKeySign;
 import com.google.crypto.tink.PublicKeyVerify;
 import io.strongroom.avro.AuditAction;
+import io.strongroom.avro.AuditOutcome;
+import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.local.LocalKms;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,14 +45,14 @@ class AuditCheckpointsTest {
             byte[] stored = AuditCheckpoints.sign(AuditCheckpoints.heads("test", original, Instant.now()), signer);
             AuditCheckpoints.Body body = AuditCheckpoints.open("cp-1", stored, verifier);
             assertThat(body.heads()).extracting(AuditCheckpoints.Head::emitter, AuditCheckpoints.Head::sequence)
-                    .containsExactly(org.assertj.core.groups.Tuple.tuple("encryptor", 4L), org.assertj.core.groups.Tuple.tuple("restore", 2L));
+                    .containsExactly(Tuple.tuple("encryptor", 4L), Tuple.tuple("restore", 2L));
             assertThat(AuditCheckpoints.check(Map.of("cp-1", body), original)).isEmpty();
 
             // an attacker rewrites the topic: the restores are gone and encryptor's chain is recomputed with other events
             List<AuditVerifier.Positioned> forged = new ArrayList<>();
             InMemoryAuditTrail trail = new InMemoryAuditTrail("encryptor");
             for (int i = 0; i < 5; i++) {
-                trail.record(new AuditRecord("encryptor", AuditAction.GENERATE_DEK, io.strongroom.avro.AuditOutcome.SUCCESS,
+                trail.record(new AuditRecord("encryptor", AuditAction.GENERATE_DEK, AuditOutcome.SUCCESS,
                         "globex", "local://globex", "1", "other-" + i, null));
             }
             trail.events().forEach(e -> forged.add(new AuditVerifier.Positioned("audit/0/" + forged.size(), e)));
@@ -86,8 +91,8 @@ class AuditCheckpointsTest {
         try (LocalKms kms = kms()) {
             byte[] key = AuditCheckpoints.newSigningKey(kms, "test", T);
             String keyId = kms.keyIdFor(AuditCheckpoints.KEY_TENANT);
-            io.strongroom.crypto.kms.Kmses.await(kms.rotate(keyId), T);
-            io.strongroom.crypto.kms.Kmses.await(kms.disable(keyId, "1"), T);
+            Kmses.await(kms.rotate(keyId), T);
+            Kmses.await(kms.disable(keyId, "1"), T);
             assertThatThrownBy(() -> AuditCheckpoints.signer("s3://b/key", key, kms, "test", T))
                     .hasMessageContaining("disabled");
         }
@@ -173,8 +178,8 @@ class AuditCheckpointsTest {
             AuditCheckpoints.Keys keys = AuditCheckpoints.keys("k", key, kms, ENV, T);
             // as written before the chain: no sequence, no predecessor
             String v1 = "{\"formatVersion\":1,\"environment\":\"test\",\"createdAtMs\":5,\"events\":0,\"heads\":[]}";
-            byte[] stored = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(new AuditCheckpoints.Signed(v1,
-                    java.util.Base64.getEncoder().encodeToString(keys.signer().sign(v1.getBytes(StandardCharsets.UTF_8)))));
+            byte[] stored = new ObjectMapper().writeValueAsBytes(new AuditCheckpoints.Signed(v1,
+                    Base64.getEncoder().encodeToString(keys.signer().sign(v1.getBytes(StandardCharsets.UTF_8)))));
             AuditCheckpoints.Stored legacy = AuditCheckpoints.read("legacy", stored, keys.verifier());
             assertThat(legacy.body().linked()).isFalse();
             assertThat(legacy.body().sequence()).isNull();

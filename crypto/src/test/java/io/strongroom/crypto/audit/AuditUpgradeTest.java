@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -179,7 +180,7 @@ class AuditUpgradeTest {
         byte[] t = to.getBytes(StandardCharsets.UTF_8);
         assertThat(t).hasSameSizeAs(f);
         for (int i = 0; i + f.length <= bytes.length; i++) {
-            if (java.util.Arrays.equals(bytes, i, i + f.length, f, 0, f.length)) {
+            if (Arrays.equals(bytes, i, i + f.length, f, 0, f.length)) {
                 byte[] copy = bytes.clone();
                 System.arraycopy(t, 0, copy, i, t.length);
                 return copy;

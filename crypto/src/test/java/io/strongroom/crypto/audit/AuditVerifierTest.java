@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
 import io.strongroom.avro.AuditOutcome;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -79,8 +80,8 @@ class AuditVerifierTest {
     void forgedEventWithARecomputedHashStillBreaksTheChain() {
         List<AuditVerifier.Positioned> events = new ArrayList<>(chain("a", 4));
         AuditEvent forged = AuditEvent.newBuilder(events.get(1).event()).setTenant("x")
-                .setPreviousHash(java.nio.ByteBuffer.wrap(new byte[32])).build();
-        forged.setHash(java.nio.ByteBuffer.wrap(HashChain.hash(forged)));
+                .setPreviousHash(ByteBuffer.wrap(new byte[32])).build();
+        forged.setHash(ByteBuffer.wrap(HashChain.hash(forged)));
         events.set(1, new AuditVerifier.Positioned("audit/0/1", forged));
         assertThat(AuditVerifier.verify(events).problems()).anyMatch(p -> p.contains("sequence 1") && p.contains("chain broken"));
     }
@@ -106,7 +107,7 @@ class AuditVerifierTest {
     void aDifferentEventUnderAnEarlierSequenceIsStillAProblem() {
         List<AuditVerifier.Positioned> events = new ArrayList<>(chain("a", 5));
         AuditEvent other = AuditEvent.newBuilder(events.get(2).event()).setTenant("x").build();
-        other.setHash(java.nio.ByteBuffer.wrap(HashChain.hash(other)));
+        other.setHash(ByteBuffer.wrap(HashChain.hash(other)));
         events.add(new AuditVerifier.Positioned("audit/0/5", other));
         AuditVerifier.Report report = AuditVerifier.verify(events);
         assertThat(report.duplicates()).isZero();

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class KafkaAuditTrailTest {
     private final MockProducer<String, byte[]> producer = new MockProducer<>(false, null,
             Topics.AUDIT.keySerde().serializer(), new ByteArraySerializer());
 
-    private static AuditEvent value(org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> r) {
+    private static AuditEvent value(ProducerRecord<String, byte[]> r) {
         return SERDE.decode("mock", r.value());
     }
 

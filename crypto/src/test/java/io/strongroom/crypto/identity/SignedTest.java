@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Base64;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +47,7 @@ class SignedTest {
     void anAlteredPayloadDoesNotVerify() {
         String signed = new String(Signed.sign(archiver, "manifest", KEY, payload), StandardCharsets.UTF_8);
         String forged = signed.replaceFirst("\"payload\":\"[^\"]+\"", "\"payload\":\""
-                + java.util.Base64.getEncoder().encodeToString("{\"segments\":[1]}".getBytes(StandardCharsets.UTF_8)) + "\"");
+                + Base64.getEncoder().encodeToString("{\"segments\":[1]}".getBytes(StandardCharsets.UTF_8)) + "\"");
         assertThat(forged).isNotEqualTo(signed);
 
         assertThat(reasonOf(() -> open(forged.getBytes(StandardCharsets.UTF_8), "manifest", KEY, trust)))

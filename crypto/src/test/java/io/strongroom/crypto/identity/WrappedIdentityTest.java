@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +38,7 @@ class WrappedIdentityTest {
             assertThat(loaded.keyId()).isEqualTo(made.keyId());
             TrustFile trust = TrustFile.empty("prod").with(made);
             byte[] signed = Signed.sign(loaded, "chain-heads", "k", "x".getBytes(StandardCharsets.UTF_8));
-            assertThat(Signed.open("k", signed, "chain-heads", "k", trust, java.util.Set.of(Role.COORDINATOR)).payload())
+            assertThat(Signed.open("k", signed, "chain-heads", "k", trust, Set.of(Role.COORDINATOR)).payload())
                     .isEqualTo("x".getBytes(StandardCharsets.UTF_8));
         }
         assertThatThrownBy(() -> IdentityFile.load(file)).hasMessageContaining("encrypted under the KMS");

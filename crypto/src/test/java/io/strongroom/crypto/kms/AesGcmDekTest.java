@@ -8,6 +8,7 @@ import com.google.crypto.tink.KeysetHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The data-key AEAD must be Tink's AES-GCM, byte for byte in format, both ways. */
@@ -52,6 +53,6 @@ class AesGcmDekTest {
         Aead dek = DataKeys.aead(DataKeys.generate());
         byte[] a = dek.encrypt(new byte[16], AD);
         byte[] b = dek.encrypt(new byte[16], AD);
-        assertThat(java.util.Arrays.copyOf(a, 12)).isNotEqualTo(java.util.Arrays.copyOf(b, 12));
+        assertThat(Arrays.copyOf(a, 12)).isNotEqualTo(Arrays.copyOf(b, 12));
     }
 }

@@ -9,9 +9,12 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -60,7 +63,7 @@ public final class PostgresSource implements AutoCloseable {
 
     private PostgresSource(PostgresSourceConfig config, Map<String, Object> kafka, Path dataDir) {
         this.tenant = config.effectiveTenant();
-        Map<String, Object> producerProps = new java.util.HashMap<>(kafka);
+        Map<String, Object> producerProps = new HashMap<>(kafka);
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerProps.put(ProducerConfig.CLIENT_ID_CONFIG, "strongroom-postgres-source-" + tenant);
@@ -189,7 +192,7 @@ public final class PostgresSource implements AutoCloseable {
             return;
         }
         try {
-            admin.createTopics(List.of(new NewTopic(topic, java.util.Optional.empty(), java.util.Optional.empty())))
+            admin.createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty())))
                     .all().get(30, TimeUnit.SECONDS);
             LOG.atInfo().addKeyValue("topic", topic).log("created CDC topic");
         } catch (ExecutionException e) {
@@ -234,7 +237,7 @@ public final class PostgresSource implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        producer.close(java.time.Duration.ofSeconds(10));
-        admin.close(java.time.Duration.ofSeconds(10));
+        producer.close(Duration.ofSeconds(10));
+        admin.close(Duration.ofSeconds(10));
     }
 }

@@ -3,6 +3,7 @@ package io.strongroom.ingest.source;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -103,7 +104,7 @@ public record PostgresSourceConfig(String hostname, Integer port, String databas
 
     /** The replication slot. */
     public String effectiveSlot() {
-        return slot != null ? slot : "strongroom_" + effectiveTenant().toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+        return slot != null ? slot : "strongroom_" + effectiveTenant().toLowerCase(Locale.ROOT).replace('-', '_');
     }
 
     /** The publication. */

@@ -1,10 +1,12 @@
 package io.strongroom.cli.demo;
 
+import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.cli.KmsFactory;
 import io.strongroom.cli.config.StrongroomConfig;
 import io.strongroom.coordinator.KeyPublisher;
 import io.strongroom.coordinator.internal.TopicProvisioner;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.restore.ArchiveReader;
 import io.strongroom.restore.RestoreJob;
 import io.strongroom.schemas.TopicReader;
@@ -20,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -98,8 +101,8 @@ public final class Demo {
                     config.encryptor().segmentMaxBytes());
             sandbox.kafka().createTopics(config.kafka().partitions(), generator.topics().toArray(String[]::new));
         }
-        try (io.strongroom.crypto.kms.ManagedKms kms = KmsFactory.create(config, "coordinator");
-                KafkaProducer<String, io.strongroom.avro.KeyVersionEvent> keys = new KafkaProducer<>(
+        try (ManagedKms kms = KmsFactory.create(config, "coordinator");
+                KafkaProducer<String, KeyVersionEvent> keys = new KafkaProducer<>(
                         config.kafka().clientProperties(), Topics.KEYS.keySerde().serializer(), Topics.KEYS.valueSerde().serializer())) {
             new KeyPublisher(kms, keys, config.kms().timeout(), "coordinator").ensure(tenants);
         }
@@ -107,7 +110,7 @@ public final class Demo {
         List<CdcRecord> records = generator.generate();
         List<Produced> produced = new ArrayList<>();
         Map<String, Long> sealReasons;
-        try (io.strongroom.crypto.kms.ManagedKms kms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
+        try (ManagedKms kms = KmsFactory.create(config, "encryptor"); Kms ingestKms = KmsFactory.create(config, "ingest");
                 Pipeline pipeline = Pipeline.start(config, kms, ingestKms)) {
             // one producer, one burst, the malformed record half-way: each tenant's events of a partition then reach the
             // encryptor within one segment-max-age, so that the same seed gives the same segments
@@ -136,7 +139,7 @@ public final class Demo {
             restore = RestoreJob.run(reader, new RestoreJob.Options(config.environment(), null, null, restoreFile,
                     config.restore().parallelism()), (done, total, events) -> { });
         }
-        log.println(restore.authenticity(java.time.Instant.now()));
+        log.println(restore.authenticity(Instant.now()));
         RestoreComparison comparison = RestoreComparison.compare(produced, restoreFile);
         List<String> canary = objectsContaining(sandbox.s3().directory().resolve(Sandbox.BUCKET), CdcGenerator.DEFAULT_CANARY);
         return new Result(produced.size(), tenants.size(), restore.segments(), restore.bytes(), deadLetters, comparison,

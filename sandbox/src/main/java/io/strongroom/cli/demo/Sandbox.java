@@ -2,13 +2,20 @@ package io.strongroom.cli.demo;
 
 import io.strongroom.cli.config.ConfigLoader;
 import io.strongroom.cli.config.StrongroomConfig;
+import io.strongroom.crypto.identity.IdentityFile;
+import io.strongroom.crypto.identity.Role;
+import io.strongroom.crypto.identity.TrustFile;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.EmbeddedS3;
+import io.strongroom.testkit.TestTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * Embedded Kafka and S3 plus a local KMS directory under one data directory, and a configuration
@@ -51,10 +58,10 @@ public final class Sandbox implements AutoCloseable {
      * S3 speaks only HTTPS, both with a certificate made now ({@code dir/tls}), which the config trusts.
      */
     public static Sandbox startTls(Path dir, String segmentMaxAge) {
-        return start(dir, segmentMaxAge, 2000, io.strongroom.testkit.TestTls.create(dir.resolve("tls")));
+        return start(dir, segmentMaxAge, 2000, TestTls.create(dir.resolve("tls")));
     }
 
-    private static Sandbox start(Path dir, String segmentMaxAge, int segmentMaxRecords, io.strongroom.testkit.TestTls tls) {
+    private static Sandbox start(Path dir, String segmentMaxAge, int segmentMaxRecords, TestTls tls) {
         EmbeddedKafka kafka = tls == null ? EmbeddedKafka.start(dir.resolve("kafka"), false, Map.of())
                 : EmbeddedKafka.startTls(dir.resolve("kafka"), false, tls);
         EmbeddedS3 s3 = null;
@@ -132,13 +139,13 @@ public final class Sandbox implements AutoCloseable {
     public static String identityYaml(Path directory, String environment) throws IOException {
         Files.createDirectories(directory);
         Path trustFile = directory.resolve("trust.json");
-        io.strongroom.crypto.identity.TrustFile trust = Files.exists(trustFile)
-                ? io.strongroom.crypto.identity.TrustFile.load(trustFile)
-                : io.strongroom.crypto.identity.TrustFile.empty(environment);
-        for (io.strongroom.crypto.identity.Role role : io.strongroom.crypto.identity.Role.values()) {
-            Path file = directory.resolve(role.name().toLowerCase(java.util.Locale.ROOT) + ".identity.json");
+        TrustFile trust = Files.exists(trustFile)
+                ? TrustFile.load(trustFile)
+                : TrustFile.empty(environment);
+        for (Role role : Role.values()) {
+            Path file = directory.resolve(role.name().toLowerCase(Locale.ROOT) + ".identity.json");
             if (!Files.exists(file)) {
-                trust = trust.with(io.strongroom.crypto.identity.IdentityFile.create(file, role, environment));
+                trust = trust.with(IdentityFile.create(file, role, environment));
             }
         }
         trust.write(trustFile);
@@ -153,9 +160,9 @@ public final class Sandbox implements AutoCloseable {
     /** {@code file}, made (two random UUIDs, 72 characters, readable by the owner only) unless it exists. */
     private static Path secretFile(Path file) throws IOException {
         if (!Files.exists(file)) {
-            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(file, java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID());
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, UUID.randomUUID() + "-" + UUID.randomUUID());
         }
         return file;
     }

@@ -1,9 +1,12 @@
 package io.strongroom.crypto.kms.aws;
 
 import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
 import io.strongroom.crypto.kms.DataKey;
+import io.strongroom.crypto.kms.DataKeyRejectedException;
 import io.strongroom.crypto.kms.DataKeys;
 import io.strongroom.crypto.kms.DekContext;
+import io.strongroom.crypto.kms.DestroyApproval;
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
@@ -22,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.AliasListEntry;
@@ -60,7 +64,7 @@ public final class AwsKms implements ManagedKms {
     private final KmsClient client;
     private final String aliasPrefix;
     /** Primary version per key id, so a DEK costs one Encrypt, not a listing; dropped on rotate. */
-    private final java.util.Map<String, long[]> primaryCache = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, long[]> primaryCache = new ConcurrentHashMap<>();
 
     /**
      * @param client the SDK client (region and credentials configured)
@@ -135,7 +139,7 @@ public final class AwsKms implements ManagedKms {
     }
 
     @Override
-    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+    public CompletionStage<WrappedDek> wrapDek(String keyId, KeysetHandle dek, DekContext context) {
         return call(keyId, () -> {
             String primary = primaryVersion(keyId);
             Aead kek = new AwsKmsAead(client, versionAlias(alias(keyId), primary), labels(context));
@@ -144,7 +148,7 @@ public final class AwsKms implements ManagedKms {
     }
 
     @Override
-    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+    public CompletionStage<KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
         return call(wrapped.keyId(), () -> {
             if (!DataKeys.ALGORITHM.equals(wrapped.algorithm())) {
                 throw new KmsException("unsupported data key algorithm '" + wrapped.algorithm() + "'");
@@ -169,7 +173,7 @@ public final class AwsKms implements ManagedKms {
         return unwrapDekKeyset(wrapped, context).thenApply(keyset -> {
             try {
                 return DataKeys.aead(keyset);
-            } catch (java.security.GeneralSecurityException e) {
+            } catch (GeneralSecurityException e) {
                 throw new KmsException("cannot use the data key of " + wrapped.keyId() + " version " + wrapped.keyVersion(), e);
             }
         });
@@ -199,7 +203,7 @@ public final class AwsKms implements ManagedKms {
 
     @Override
     public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when,
-            io.strongroom.crypto.kms.DestroyApproval approval) { // AWS records no approval; its deletion runs in AWS
+            DestroyApproval approval) { // AWS records no approval; its deletion runs in AWS
         return call(keyId, () -> {
             requireNotPrimary(keyId, version);
             long days = Math.max(7, Math.min(30, Duration.between(Instant.now(), when).toDays()));
@@ -300,7 +304,7 @@ public final class AwsKms implements ManagedKms {
             return CompletableFuture.failedFuture(new KeyDisabledException("AWS KMS key for " + keyId
                     + " is not usable in its state (pending deletion or disabled): " + e.awsErrorDetails().errorMessage()));
         } catch (InvalidCiphertextException e) {
-            return CompletableFuture.failedFuture(new io.strongroom.crypto.kms.DataKeyRejectedException("cannot unwrap data key under " + keyId
+            return CompletableFuture.failedFuture(new DataKeyRejectedException("cannot unwrap data key under " + keyId
                     + ": the wrapped key or its context (environment, tenant, segment) does not authenticate"));
         } catch (KmsInternalException | DependencyTimeoutException | KeyUnavailableException | LimitExceededException e) {
             return CompletableFuture.failedFuture(new KmsUnavailableException("AWS KMS unavailable for " + keyId + ": "
@@ -317,7 +321,7 @@ public final class AwsKms implements ManagedKms {
             return CompletableFuture.failedFuture(new KmsUnavailableException("cannot reach AWS KMS for " + keyId + ": "
                     + e.getMessage(), e));
         } catch (GeneralSecurityException e) {
-            return CompletableFuture.failedFuture(new io.strongroom.crypto.kms.DataKeyRejectedException("cannot unwrap data key under " + keyId
+            return CompletableFuture.failedFuture(new DataKeyRejectedException("cannot unwrap data key under " + keyId
                     + ": the wrapped key or its context (environment, tenant, segment) does not authenticate"));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);

@@ -3,6 +3,7 @@ package io.strongroom.crypto.kms.aws;
 import com.google.crypto.tink.Aead;
 import java.security.GeneralSecurityException;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Map;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.KmsClient;
@@ -43,7 +44,7 @@ final class AwsKmsAead implements Aead {
     }
 
     Map<String, String> context(byte[] associatedData) {
-        Map<String, String> context = new java.util.HashMap<>(labels);
+        Map<String, String> context = new HashMap<>(labels);
         context.putAll(legacyContext(associatedData));
         return context;
     }

@@ -1,5 +1,6 @@
 package io.strongroom.crypto.kms.internal;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -24,6 +25,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -136,7 +140,7 @@ public final class KeyRegistry {
     private final Path dir;
     private final Authenticator authenticator;
     /** Entries as last parsed and authenticated, so the hot path (one read per data key) does not parse JSON each time. */
-    private final java.util.Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Parsed> parsed = new ConcurrentHashMap<>();
 
     public KeyRegistry(Path dir, Authenticator authenticator) {
         this.dir = dir;
@@ -226,7 +230,7 @@ public final class KeyRegistry {
         Entry entry;
         try {
             entry = JSON.treeToValue(node, Entry.class);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new RegistryIntegrityException(tenant, file, "key registry " + file + " is not a registry entry ("
                     + e.getOriginalMessage() + "): refused");
         }
@@ -275,7 +279,7 @@ public final class KeyRegistry {
     /** A parsed file and what identified it; every update replaces the file, so its identity changes. */
     private record Parsed(Object fileKey, FileTime modified, long size, Entry entry) {
         boolean sameFile(BasicFileAttributes a) {
-            return java.util.Objects.equals(fileKey, a.fileKey()) && modified.equals(a.lastModifiedTime()) && size == a.size();
+            return Objects.equals(fileKey, a.fileKey()) && modified.equals(a.lastModifiedTime()) && size == a.size();
         }
     }
 

@@ -1,15 +1,20 @@
 package io.strongroom.crypto.kms.internal;
 
 import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
 import io.strongroom.crypto.kms.DataKey;
+import io.strongroom.crypto.kms.DataKeyRejectedException;
 import io.strongroom.crypto.kms.DataKeys;
 import io.strongroom.crypto.kms.DekContext;
+import io.strongroom.crypto.kms.DestroyApproval;
 import io.strongroom.crypto.kms.KeyDestroyedException;
 import io.strongroom.crypto.kms.KeyDisabledException;
 import io.strongroom.crypto.kms.KeyState;
 import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
+import io.strongroom.crypto.kms.RegistryIntegrityException;
+import io.strongroom.crypto.kms.SystemTenants;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
 import java.nio.file.Path;
@@ -32,7 +37,7 @@ import java.util.regex.Pattern;
  * ({@link #registryMac}, under a key only the KMS's key holders have). Versions are numbered 1, 2, ... per tenant.
  */
 public abstract class VersionedKms implements ManagedKms {
-    private static final Pattern TENANT = io.strongroom.crypto.kms.SystemTenants.NAME;
+    private static final Pattern TENANT = SystemTenants.NAME;
 
     private final String scheme;
     private final KeyRegistry registry;
@@ -67,7 +72,7 @@ public abstract class VersionedKms implements ManagedKms {
      * files already sealed are checked. For a key holder who knows the files are the KMS's own.
      *
      * @return the tenants whose file was sealed now
-     * @throws io.strongroom.crypto.kms.RegistryIntegrityException naming a file whose MAC does not verify
+     * @throws RegistryIntegrityException naming a file whose MAC does not verify
      */
     public List<String> sealRegistry() {
         return registry.tenants().stream().filter(registry::seal).toList();
@@ -155,7 +160,7 @@ public abstract class VersionedKms implements ManagedKms {
     }
 
     @Override
-    public CompletionStage<com.google.crypto.tink.KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
+    public CompletionStage<KeysetHandle> unwrapDekKeyset(WrappedDek wrapped, DekContext context) {
         return call(() -> {
             String tenant = tenantOf(wrapped.keyId());
             if (!DataKeys.ALGORITHM.equals(wrapped.algorithm())) {
@@ -174,14 +179,14 @@ public abstract class VersionedKms implements ManagedKms {
             try {
                 return DataKeys.unwrapKeyset(wrapped.bytes(), kek, context.bytes());
             } catch (GeneralSecurityException e) {
-                throw new io.strongroom.crypto.kms.DataKeyRejectedException("cannot unwrap data key under " + wrapped.keyId() + " version " + v.version()
+                throw new DataKeyRejectedException("cannot unwrap data key under " + wrapped.keyId() + " version " + v.version()
                         + ": the wrapped key or its context (environment, tenant, segment) does not authenticate");
             }
         });
     }
 
     @Override
-    public CompletionStage<WrappedDek> wrapDek(String keyId, com.google.crypto.tink.KeysetHandle dek, DekContext context) {
+    public CompletionStage<WrappedDek> wrapDek(String keyId, KeysetHandle dek, DekContext context) {
         return call(() -> {
             String tenant = tenantOf(keyId);
             KeyRegistry.Entry entry = registry.read(tenant);
@@ -214,7 +219,7 @@ public abstract class VersionedKms implements ManagedKms {
 
     @Override
     public CompletionStage<KeyVersion> scheduleDestroy(String keyId, String version, Instant when,
-            io.strongroom.crypto.kms.DestroyApproval approval) {
+            DestroyApproval approval) {
         return change(keyId, version, (v, now) -> {
             requireNotPrimary(keyId, v, "destroyed");
             requireNotDestroyed(keyId, v);
@@ -298,12 +303,12 @@ public abstract class VersionedKms implements ManagedKms {
     private KeyVersion view(String keyId, KeyRegistry.Version v) {
         return new KeyVersion(keyId, v.version(), v.state(), Instant.ofEpochMilli(v.createdAtMs()),
                 Instant.ofEpochMilli(v.changedAtMs()), v.destroyAtMs() == null ? null : Instant.ofEpochMilli(v.destroyAtMs()),
-                v.approval() == null ? null : new io.strongroom.crypto.kms.DestroyApproval(v.approval().requestId(),
-                        v.approval().approvals().stream().map(a -> new io.strongroom.crypto.kms.DestroyApproval.Approval(
+                v.approval() == null ? null : new DestroyApproval(v.approval().requestId(),
+                        v.approval().approvals().stream().map(a -> new DestroyApproval.Approval(
                                 a.principal(), a.atMs() == null ? null : Instant.ofEpochMilli(a.atMs()))).toList()));
     }
 
-    private static KeyRegistry.Approval stored(io.strongroom.crypto.kms.DestroyApproval approval) {
+    private static KeyRegistry.Approval stored(DestroyApproval approval) {
         return approval == null ? null : new KeyRegistry.Approval(approval.requestId(), approval.approvals().stream()
                 .map(a -> new KeyRegistry.Approver(a.principal(), a.at() == null ? null : a.at().toEpochMilli())).toList());
     }

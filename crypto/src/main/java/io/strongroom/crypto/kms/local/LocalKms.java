@@ -24,7 +24,9 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
@@ -128,7 +130,7 @@ public final class LocalKms extends VersionedKms {
     }
 
     /** A token of an environment name (split on {@code - _ .} and spaces) that marks it as production. */
-    private static final java.util.regex.Pattern PRODUCTION_TOKEN = java.util.regex.Pattern.compile("(prod|production|prd)[0-9]*");
+    private static final Pattern PRODUCTION_TOKEN = Pattern.compile("(prod|production|prd)[0-9]*");
 
     /**
      * Whether {@code environment} names a production environment: any of its tokens, split on {@code -}, {@code _},
@@ -137,7 +139,7 @@ public final class LocalKms extends VersionedKms {
      * that merely contain the letters ({@code preprod}, {@code nonprod}, {@code product-demo}) are not production.
      */
     static boolean isProduction(String environment) {
-        for (String token : environment.toLowerCase(java.util.Locale.ROOT).split("[-_.\\s]+")) {
+        for (String token : environment.toLowerCase(Locale.ROOT).split("[-_.\\s]+")) {
             if (PRODUCTION_TOKEN.matcher(token).matches()) {
                 return true;
             }

@@ -4,6 +4,8 @@ import static io.strongroom.crypto.kms.Kmses.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strongroom.crypto.kms.DataKey;
 import io.strongroom.crypto.kms.DekContext;
 import io.strongroom.crypto.kms.KmsException;
@@ -14,6 +16,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** What is specific to the local backend; the shared behaviour is in the testkit's KMS contract suite. */
 class LocalKmsTest {
@@ -47,8 +51,8 @@ class LocalKmsTest {
         assertThat(LocalKms.isProduction("staging")).isFalse();
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "{0} -> {1}")
-    @org.junit.jupiter.params.provider.CsvSource({
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
         "prod, true", "production, true", "PROD, true", "prd, true", "prod1, true", "prod-2, true", "production-eu, true",
         "eu-prod, true", "eu-prod-2, true", "eu_prod_2, true", "eu.prod.2, true", "us-east-prd3, true", "production2, true",
         "live-prod, true",
@@ -75,9 +79,9 @@ class LocalKmsTest {
         DataKey dek = await(kms.generateDek("local://acme", CTX), T);
         await(kms.rotate("local://acme"), T);
         Path file = dir.resolve("acme.kek.json");
-        var json = new com.fasterxml.jackson.databind.ObjectMapper();
-        var entry = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
-        var v1 = (com.fasterxml.jackson.databind.node.ObjectNode) entry.withArray("versions").get(0);
+        var json = new ObjectMapper();
+        var entry = (ObjectNode) json.readTree(file.toFile());
+        var v1 = (ObjectNode) entry.withArray("versions").get(0);
         v1.put("state", "DESTROY_SCHEDULED").put("destroyAtMs", System.currentTimeMillis() - 60_000);
         json.writeValue(file.toFile(), entry);
 
@@ -110,8 +114,8 @@ class LocalKmsTest {
         LocalKms kms = open("correct horse", "dev");
         DataKey dek = await(kms.generateDek("local://acme", CTX), T);
         Path file = dir.resolve("acme.kek.json");
-        var json = new com.fasterxml.jackson.databind.ObjectMapper();
-        var entry = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
+        var json = new ObjectMapper();
+        var entry = (ObjectNode) json.readTree(file.toFile());
         entry.remove("mac"); // as written before registries were authenticated
         json.writeValue(file.toFile(), entry);
 
