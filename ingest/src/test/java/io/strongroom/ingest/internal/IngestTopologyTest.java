@@ -1,4 +1,4 @@
-package io.strongroom.ingest;
+package io.strongroom.ingest.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +8,7 @@ import io.strongroom.avro.Classification;
 import io.strongroom.avro.DeadLetter;
 import io.strongroom.avro.Op;
 import io.strongroom.avro.RejectReason;
+import io.strongroom.ingest.IngestConfig;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcRecord;
@@ -212,21 +213,5 @@ class IngestTopologyTest {
         DeadLetter oversized = dlq.readValue();
         assertThat(oversized.getReason()).isEqualTo(RejectReason.OVERSIZED);
         assertThat(oversized.getDetail()).contains("over ingest.max-record-bytes 2048");
-    }
-    @Test
-    void anOperatorsLogAndContinueHandlersAreReplacedByFailingOnes() {
-        Properties props = IngestService.streamsProperties(IngestConfig.defaults(), java.util.Map.of(
-                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
-                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class,
-                "default.production.exception.handler", "com.example.SkipEverything"), java.nio.file.Path.of("state"));
-        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
-                .doesNotContainKey("default.production.exception.handler");
     }
 }

@@ -1,8 +1,8 @@
-package io.strongroom.anomaly;
+package io.strongroom.anomaly.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.strongroom.anomaly.AnomalyConfig;
 import io.strongroom.avro.Alert;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
@@ -140,31 +140,5 @@ class AnomalyTopologyTest {
             assertThat(a.getRule()).isEqualTo("disabled-key-used");
             assertThat(a.getSummary()).contains("local://acme version 1").contains("DISABLED").contains("operator:ops");
         });
-    }
-
-    @Test
-    void badSettingsAreRefusedNamingTheKey() {
-        assertThatThrownBy(() -> new AnomalyConfig(null, null, null, null, null, null, null, null, "late"))
-                .hasMessageContaining("anomaly.restore-window must be HH:mm-HH:mm");
-        assertThatThrownBy(() -> new AnomalyConfig(null, null, 0, null, null, null, null, null, null))
-                .hasMessageContaining("anomaly.failure-threshold");
-        assertThatThrownBy(() -> new AnomalyConfig(null, null, null, 1.0, null, null, null, null, null))
-                .hasMessageContaining("anomaly.unwrap-factor");
-    }
-    @Test
-    void anOperatorsLogAndContinueHandlersAreReplacedByFailingOnes() {
-        Properties props = AnomalyService.streamsProperties(new AnomalyConfig(null, null, null, null, null, null, null, null, null), java.util.Map.of(
-                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler.class.getName(),
-                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class,
-                "default.production.exception.handler", "com.example.SkipEverything"), java.nio.file.Path.of("state"));
-        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.LogAndFailExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        org.apache.kafka.streams.errors.DefaultProductionExceptionHandler.class.getName())
-                .doesNotContainKey("default.production.exception.handler");
     }
 }

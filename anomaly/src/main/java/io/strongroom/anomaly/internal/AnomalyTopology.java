@@ -1,6 +1,7 @@
-package io.strongroom.anomaly;
+package io.strongroom.anomaly.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.anomaly.AnomalyConfig;
 import io.strongroom.schemas.Topics;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -24,6 +25,7 @@ public final class AnomalyTopology {
 
     private AnomalyTopology() {}
 
+    /** Builds the topology; tests call this too. */
     public static Topology topology(AnomalyConfig config) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.globalTable(Topics.KEYS.name(), Consumed.with(Topics.KEYS.keySerde(), Topics.KEYS.valueSerde()),
