@@ -55,13 +55,13 @@ public record AnomalyConfig(String applicationId, Duration window, Integer failu
     }
 
     /** Whether {@code principal} unwraps keys in normal operation. */
-    boolean expectedUnwrapper(String principal) {
+    public boolean expectedUnwrapper(String principal) {
         return expectedUnwrappers.stream().anyMatch(p -> p.endsWith("*") ? principal.startsWith(p.substring(0, p.length() - 1))
                 : p.equals(principal));
     }
 
     /** Whether a restore at {@code time} (UTC) is inside {@link #restoreWindow}. */
-    boolean restoreAllowedAt(LocalTime time) {
+    public boolean restoreAllowedAt(LocalTime time) {
         if (restoreWindow == null) {
             return true;
         }

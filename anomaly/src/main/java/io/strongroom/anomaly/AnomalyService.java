@@ -1,5 +1,6 @@
 package io.strongroom.anomaly;
 
+import io.strongroom.anomaly.internal.AnomalyTopology;
 import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
 import java.nio.file.Path;

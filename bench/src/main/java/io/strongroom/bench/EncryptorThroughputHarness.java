@@ -14,7 +14,7 @@ import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.encryptor.EncryptorConfig;
 import io.strongroom.encryptor.EncryptorService;
-import io.strongroom.encryptor.EncryptorTopology;
+import io.strongroom.encryptor.internal.EncryptorTopology;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.EmbeddedKafka;
 import io.strongroom.testkit.TestKms;

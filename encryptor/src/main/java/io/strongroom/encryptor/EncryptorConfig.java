@@ -45,7 +45,7 @@ public record EncryptorConfig(String applicationId, Integer segmentMaxRecords, I
     }
 
     /** How often open segments are checked for age: half the max age, between 100 ms and 5 s. */
-    Duration punctuateInterval() {
+    public Duration punctuateInterval() {
         Duration half = segmentMaxAge.dividedBy(2);
         return half.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100)
                 : half.compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : half;

@@ -5,10 +5,10 @@ import io.strongroom.crypto.kms.ManagedKms;
 import java.time.Duration;
 
 /** {@link TenantKeys} as the CLI builds them: asking the whole KMS, without creating a key. */
-final class TestTenantKeys {
+public final class TestTenantKeys {
     private TestTenantKeys() {}
 
-    static TenantKeys asking(ManagedKms kms) {
+    public static TenantKeys asking(ManagedKms kms) {
         return tenant -> Kmses.hasKek(kms, kms.keyIdFor(tenant), Duration.ofSeconds(10));
     }
 }

@@ -67,20 +67,31 @@ public final class DeadLetterSealer {
     }
 
     /** The digest dead letters record. */
-    PayloadDigest digest() {
+    public PayloadDigest digest() {
         return digest;
     }
 
-    /** The tenant whose key seals a record rejected for {@code rejection}. */
-    String sealingTenant(Rejection rejection) {
-        return rejection.tenant() == null || rejection.reason() == RejectReason.UNKNOWN_TENANT
-                ? quarantineTenant : rejection.tenant();
+    /** The tenant whose key seals a record rejected for {@code reason} whose own tenant is {@code tenant} (null: unknown). */
+    private String sealingTenant(RejectReason reason, String tenant) {
+        return tenant == null || reason == RejectReason.UNKNOWN_TENANT ? quarantineTenant : tenant;
     }
 
-    /** Seals the record, or returns empty (logged) if the KMS cannot. */
-    Optional<ByteBuffer> seal(Rejection rejection, SourcePosition source, byte[] key, byte[] value,
-            List<RecordHeader> headers, long nowMs) {
-        String tenant = sealingTenant(rejection);
+    /**
+     * Seals a rejected record, or returns empty (logged) if the KMS cannot. Ingest's normalize processor calls it for
+     * each record it rejects.
+     *
+     * @param reason why the record was rejected
+     * @param recordTenant the record's tenant, null if it could not be resolved (the quarantine tenant's key seals it
+     *     then, as it does for {@link RejectReason#UNKNOWN_TENANT})
+     * @param source where the record was read
+     * @param key the record's key, or null
+     * @param value the record's value, or null
+     * @param headers the record's headers
+     * @param nowMs the time of sealing
+     */
+    public Optional<ByteBuffer> seal(RejectReason reason, String recordTenant, SourcePosition source, byte[] key,
+            byte[] value, List<RecordHeader> headers, long nowMs) {
+        String tenant = sealingTenant(reason, recordTenant);
         String segmentId = "dlq-" + UUID.randomUUID();
         DeadLetterPayload payload = DeadLetterPayload.newBuilder()
                 .setKey(key == null ? null : ByteBuffer.wrap(key))

@@ -5,7 +5,6 @@ import io.strongroom.ingest.source.PostgresSourceConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -88,10 +87,6 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
         return new IngestConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
-    Set<String> tenantSet() {
-        return Set.copyOf(tenants);
-    }
-
     /**
      * The most sensitive classification any of {@code tenant}'s data can have under this policy: what its
      * key must be rotated for.
@@ -108,7 +103,7 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
     }
 
     /** The classification of {@code tenant}'s {@code table}: tenant/table, then * /table, then tenant/*, then the default. */
-    Classification classify(String tenant, String table) {
+    public Classification classify(String tenant, String table) {
         for (String key : new String[] {tenant + "/" + table, "*/" + table, tenant + "/*"}) {
             Classification c = classifications.get(key);
             if (c != null) {

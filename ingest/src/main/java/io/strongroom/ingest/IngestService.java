@@ -1,5 +1,6 @@
 package io.strongroom.ingest;
 
+import io.strongroom.ingest.internal.IngestTopology;
 import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
 import java.nio.file.Path;

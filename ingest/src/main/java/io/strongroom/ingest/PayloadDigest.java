@@ -4,7 +4,6 @@ import com.google.crypto.tink.subtle.Hkdf;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.Objects;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -43,13 +42,6 @@ public final class PayloadDigest {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HKDF-SHA256 is not available", e);
         }
-    }
-
-    /** A digest under a random key of this process: for topologies without a sealer (tests); nobody can check it later. */
-    static PayloadDigest ephemeral() {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        return new PayloadDigest(key);
     }
 
     /** HMAC-SHA256 of {@code value}. */

@@ -14,6 +14,7 @@ import io.strongroom.crypto.audit.AuditingKms;
 import io.strongroom.crypto.audit.InMemoryAuditTrail;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.ManagedKms;
+import io.strongroom.ingest.internal.IngestTopology;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.TestKms;
 import io.strongroom.testkit.TestSecrets;

@@ -6,6 +6,7 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.Dependency;
 import com.tngtech.archunit.core.domain.JavaAccess;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -20,6 +21,8 @@ import io.strongroom.cli.SandboxMain;
 import io.strongroom.crypto.kms.KeyAdmin;
 import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsProvider;
+import io.strongroom.encryptor.EncryptorService;
+import io.strongroom.encryptor.internal.EncryptorTopology;
 import io.strongroom.testkit.EmbeddedKafka;
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -29,6 +32,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -41,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * what reads the archive (restore, the coordinator) does not depend on what writes it (the archiver). And the KMS
  * SPI's split: the data plane ({@link Kms}) has no key administration in it, and the services that seal and open
  * segments see the data plane only. And the production modules depend neither on the testkit nor on module
- * {@code sandbox} (demo, local), and none of their commands calls another.
+ * {@code sandbox} (demo, local), none of their commands calls another, and none uses another module's
+ * {@code .internal} package.
  */
 class ArchitectureTest {
     private static final JavaClasses MAIN = new ClassFileImporter()
@@ -226,6 +231,61 @@ class ArchitectureTest {
         assertThat(MAIN.get("io.strongroom.cli.Main")).matches(PRODUCTION::test, "in a production module");
         assertThat(MAIN.get("io.strongroom.crypto.Segment")).matches(PRODUCTION::test, "in a production module");
         assertThat(MAIN.get("io.strongroom.testkit.EmbeddedKafka")).matches(c -> !PRODUCTION.test(c), "not production");
+    }
+
+    /** A module's internal package: {@code io.strongroom.X.internal} or below it; group 1 is the module's base package. */
+    static final Pattern INTERNAL_PACKAGE = Pattern.compile("(io\\.strongroom\\.[^.]+)\\.internal(\\..+)?");
+
+    /** Whether {@code origin} is in the module whose internal package {@code target} is in: {@code io.strongroom.X..}. */
+    static boolean inTheModuleOf(JavaClass target, JavaClass origin) {
+        Matcher m = INTERNAL_PACKAGE.matcher(target.getPackageName());
+        if (!m.matches()) {
+            return true;
+        }
+        String module = m.group(1);
+        return origin.getPackageName().equals(module) || origin.getPackageName().startsWith(module + ".");
+    }
+
+    static final ArchCondition<JavaClass> BE_USED_ONLY_BY_THEIR_OWN_MODULE = new ArchCondition<>(
+            "be depended on only by production classes of their own module (io.strongroom.X.. for io.strongroom.X.internal..)") {
+        @Override
+        public void check(JavaClass target, ConditionEvents events) {
+            for (Dependency d : target.getDirectDependenciesToSelf()) {
+                JavaClass origin = d.getOriginClass();
+                if (PRODUCTION.test(origin) && !inTheModuleOf(target, origin)) {
+                    events.add(SimpleConditionEvent.violated(d, d.getDescription()));
+                }
+            }
+        }
+    };
+
+    /**
+     * {@code .internal} is the module's implementation, not API: every {@code io.strongroom.X.internal..} (X derived from
+     * the package name, so a module added later is covered too), used from production code only. The sandbox, the
+     * testkit and the benchmarks may use internals, and so may tests.
+     */
+    static final ArchRule INTERNALS = classes().that().resideInAPackage("io.strongroom.*.internal..").and(PRODUCTION)
+            .should(BE_USED_ONLY_BY_THEIR_OWN_MODULE)
+            .because("public API is at a module's package root; what is public in .internal is public for that root only");
+
+    @Test
+    void internalsAreUsedOnlyByTheirOwnModule() {
+        INTERNALS.check(MAIN);
+    }
+
+    /** Production code of another module (io.strongroom.qa) that uses the encryptor's internals. */
+    static final class UsesAnotherModulesInternals {
+        Object topology = EncryptorTopology.class;
+    }
+
+    @Test
+    void theInternalsRuleFailsOnAnotherModulesUseAndAllowsTheModulesOwn() {
+        JavaClasses classes = new ClassFileImporter().importClasses(UsesAnotherModulesInternals.class, EncryptorTopology.class,
+                EncryptorService.class);
+        assertThat(INTERNALS.evaluate(classes).getFailureReport().getDetails())
+                .anyMatch(d -> d.contains("UsesAnotherModulesInternals") && d.contains(EncryptorTopology.class.getName()))
+                .noneMatch(d -> d.contains(EncryptorService.class.getName() + "."));
+        assertThat(MAIN.get(EncryptorTopology.class.getName())).matches(PRODUCTION::test, "in a production module");
     }
 
     /** A reserved name of the bucket's layout, as a string literal would spell it. */

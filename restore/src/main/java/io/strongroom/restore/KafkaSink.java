@@ -3,6 +3,7 @@ package io.strongroom.restore;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Op;
 import io.strongroom.avro.RecordHeader;
+import io.strongroom.restore.internal.EventJson;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;

@@ -3,6 +3,7 @@ package io.strongroom.restore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.avro.ChangeEvent;
+import io.strongroom.restore.internal.PostgresColumnType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

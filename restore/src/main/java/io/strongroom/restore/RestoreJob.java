@@ -4,6 +4,8 @@ import io.strongroom.archive.ArchiveLayout;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.crypto.SegmentFormatException;
 import io.strongroom.crypto.kms.KmsException;
+import io.strongroom.restore.internal.ChainCheck;
+import io.strongroom.restore.internal.EventJson;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;

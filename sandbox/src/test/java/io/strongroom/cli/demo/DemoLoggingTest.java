@@ -34,8 +34,8 @@ class DemoLoggingTest {
 
         LoggerFactory.getLogger("kafka.server.ReplicaManager").error("OutOfOrderSequenceException: Expected sequence 0");
         LoggerFactory.getLogger("org.apache.kafka.clients.NetworkClient").warn("Connection to node -1 could not be established");
-        LoggerFactory.getLogger("io.strongroom.encryptor.SegmentProcessor").error("tenant acme fails closed: key disabled");
-        LoggerFactory.getLogger("io.strongroom.ingest.NormalizeProcessor").warn("rejected CDC record sent to the DLQ");
+        LoggerFactory.getLogger("io.strongroom.encryptor.internal.SegmentProcessor").error("tenant acme fails closed: key disabled");
+        LoggerFactory.getLogger("io.strongroom.ingest.internal.NormalizeProcessor").warn("rejected CDC record sent to the DLQ");
         LoggerFactory.getLogger("io.strongroom.ingest.IngestService").info("ingest started");
 
         String shown = console.toString(StandardCharsets.UTF_8);

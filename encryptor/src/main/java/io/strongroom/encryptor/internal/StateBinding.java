@@ -1,4 +1,4 @@
-package io.strongroom.encryptor;
+package io.strongroom.encryptor.internal;
 
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.OpenSegment;
@@ -38,7 +38,7 @@ import java.security.GeneralSecurityException;
  * exactly sequences {@code firstSequence .. recordCount-1}; that is checked when a segment is sealed or a held
  * stream released.
  */
-final class StateBinding {
+public final class StateBinding {
     private static final byte[] RECORD_MAGIC = "SRREC2".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] OPEN_MAGIC = "SROPEN2".getBytes(StandardCharsets.US_ASCII);
 
@@ -185,8 +185,8 @@ final class StateBinding {
     }
 
     /** The buffered state is not what this encryptor wrote: the task stops, nothing is sealed from it. */
-    static final class TamperedStateException extends IllegalStateException {
-        TamperedStateException(String message) {
+    public static final class TamperedStateException extends IllegalStateException {
+        public TamperedStateException(String message) {
             super(message);
         }
     }

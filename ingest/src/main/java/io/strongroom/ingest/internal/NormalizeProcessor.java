@@ -1,10 +1,14 @@
-package io.strongroom.ingest;
+package io.strongroom.ingest.internal;
 
 import io.strongroom.avro.DeadLetter;
 import io.strongroom.avro.RecordHeader;
 import io.strongroom.avro.SourcePosition;
+import io.strongroom.ingest.DeadLetterSealer;
+import io.strongroom.ingest.IngestConfig;
+import io.strongroom.ingest.PayloadDigest;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.header.Header;
@@ -36,7 +40,7 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
         this.normalizer = new DebeziumNormalizer(config);
         this.applicationId = config.applicationId();
         this.sealer = sealer;
-        this.digest = sealer != null ? sealer.digest() : PayloadDigest.ephemeral(); // without a sealer: tests only
+        this.digest = sealer != null ? sealer.digest() : ephemeralDigest(applicationId); // without a sealer: tests only
     }
 
     @Override
@@ -67,7 +71,8 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
                 .setRejectedAtMs(context.currentSystemTimeMs())
                 .setApplication(applicationId)
                 .setEncryptedPayload(sealer == null ? null
-                        : sealer.seal(rejection, source, record.key(), record.value(), headers, context.currentSystemTimeMs()).orElse(null))
+                        : sealer.seal(rejection.reason(), rejection.tenant(), source, record.key(), record.value(), headers,
+                                context.currentSystemTimeMs()).orElse(null))
                 .build();
         String key = md.topic() + "/" + md.partition() + "/" + md.offset();
         LOG.atWarn().addKeyValue("topic", md.topic()).addKeyValue("partition", md.partition())
@@ -75,6 +80,13 @@ final class NormalizeProcessor implements Processor<byte[], byte[], String, byte
                 .log("rejected CDC record sent to {}: {}", Topics.INGEST_DLQ.name(), rejection.detail());
         context.forward(new Record<>(key, Topics.INGEST_DLQ.valueSerde().serializer()
                 .serialize(Topics.INGEST_DLQ.name(), letter), context.currentSystemTimeMs()), IngestTopology.DLQ_SINK);
+    }
+
+    /** A digest under a random key of this process: for topologies without a sealer (tests); nobody can check it later. */
+    private static PayloadDigest ephemeralDigest(String applicationId) {
+        byte[] secret = new byte[PayloadDigest.MIN_SECRET_BYTES];
+        new SecureRandom().nextBytes(secret);
+        return PayloadDigest.of(secret, applicationId);
     }
 
     private static List<RecordHeader> headers(Record<byte[], byte[]> record) {

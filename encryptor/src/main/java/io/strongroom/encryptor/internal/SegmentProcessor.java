@@ -1,4 +1,4 @@
-package io.strongroom.encryptor;
+package io.strongroom.encryptor.internal;
 
 import com.google.crypto.tink.Aead;
 import io.strongroom.avro.ChangeEvent;
@@ -19,6 +19,8 @@ import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.SystemTenants;
 import io.strongroom.crypto.kms.WrappedDek;
+import io.strongroom.encryptor.EncryptorConfig;
+import io.strongroom.encryptor.TenantKeys;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import java.nio.ByteBuffer;
@@ -69,14 +71,14 @@ import org.slf4j.LoggerFactory;
  * works, the held records are re-encrypted into its own segments, in order, and only then does
  * the tenant's new data follow. Held records are never archived under the quarantine key. If even
  * the quarantine key fails (the KMS is down), the exception fails the task and the whole encryptor
- * waits, losing nothing ({@link EncryptorService#onError}).
+ * waits, losing nothing ({@code EncryptorService.onError}).
  */
-final class SegmentProcessor implements Processor<String, byte[], String, byte[]> {
+public final class SegmentProcessor implements Processor<String, byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(SegmentProcessor.class);
     private static final AvroSerde<OpenSegment> OPEN_SERDE = AvroSerde.of(OpenSegment.class);
     private static final StringSerializer KEYS = new StringSerializer();
     /** Suffix of the open-store entry of a held (tenant, partition) stream; '!' never occurs in a tenant name. */
-    static final String HELD_SUFFIX = "!held";
+    public static final String HELD_SUFFIX = "!held";
     /** Kinds of held records: a change event, or the payload of an undecodable record to quarantine. */
     static final byte HELD_EVENT = 0;
     static final byte HELD_UNDECODABLE = 1;
@@ -845,7 +847,8 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
         adjustHeld(-myHeldStreams, -myHeldRecords);
     }
 
-    static String recordKey(String segmentId, int sequence) {
+    /** The key in store {@code segment-records} of the {@code sequence}th record buffered in segment {@code segmentId}. */
+    public static String recordKey(String segmentId, int sequence) {
         return String.format("%s/%010d", segmentId, sequence);
     }
 
@@ -861,7 +864,7 @@ final class SegmentProcessor implements Processor<String, byte[], String, byte[]
     }
 
     /** A record that cannot be decoded nor quarantined: the task stops, its offset uncommitted. */
-    static final class UndecodableRecordException extends RuntimeException {
+    public static final class UndecodableRecordException extends RuntimeException {
         UndecodableRecordException(String message) {
             super(message);
         }

@@ -1,4 +1,4 @@
-package io.strongroom.encryptor;
+package io.strongroom.encryptor.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

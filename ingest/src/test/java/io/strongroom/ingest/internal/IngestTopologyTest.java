@@ -1,4 +1,4 @@
-package io.strongroom.ingest;
+package io.strongroom.ingest.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,11 +8,11 @@ import io.strongroom.avro.Classification;
 import io.strongroom.avro.DeadLetter;
 import io.strongroom.avro.Op;
 import io.strongroom.avro.RejectReason;
+import io.strongroom.ingest.IngestConfig;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcRecord;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +23,6 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -220,21 +215,5 @@ class IngestTopologyTest {
         DeadLetter oversized = dlq.readValue();
         assertThat(oversized.getReason()).isEqualTo(RejectReason.OVERSIZED);
         assertThat(oversized.getDetail()).contains("over ingest.max-record-bytes 2048");
-    }
-    @Test
-    void anOperatorsLogAndContinueHandlersAreReplacedByFailingOnes() {
-        Properties props = IngestService.streamsProperties(IngestConfig.defaults(), Map.of(
-                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                LogAndContinueProcessingExceptionHandler.class.getName(),
-                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                LogAndContinueExceptionHandler.class,
-                "default.production.exception.handler", "com.example.SkipEverything"), Path.of("state"));
-        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        LogAndFailProcessingExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        LogAndFailExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        DefaultProductionExceptionHandler.class.getName())
-                .doesNotContainKey("default.production.exception.handler");
     }
 }

@@ -1,4 +1,4 @@
-package io.strongroom.restore;
+package io.strongroom.restore.internal;
 
 import java.util.HashMap;
 import java.util.Locale;
@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * {@code time}/{@code timetz}/{@code timestamp}/{@code timestamptz}/{@code interval} (p 0–6),
  * {@code float(p)} (p 1–53); arrays as {@code _name} or {@code name[]} (up to 6 dimensions).
  */
-final class PostgresColumnType {
+public final class PostgresColumnType {
     /** How many modifiers a type takes, and their ranges. */
     private enum Modifiers {
         NONE(0, 0, 0, 0, 0), NUMERIC(2, 1, 1000, -1000, 1000), LENGTH(1, 1, 10_485_760, 0, 0), BITS(1, 1, 83_886_080, 0, 0),
@@ -92,7 +92,7 @@ final class PostgresColumnType {
      *
      * @throws IllegalArgumentException if {@code type} is not a type of the list above with modifiers in range
      */
-    static String sql(String type) {
+    public static String sql(String type) {
         if (type == null || type.length() > 100) {
             throw new IllegalArgumentException(type == null ? "no type" : "longer than 100 characters");
         }

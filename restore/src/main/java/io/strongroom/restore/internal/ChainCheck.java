@@ -1,4 +1,4 @@
-package io.strongroom.restore;
+package io.strongroom.restore.internal;
 
 import io.strongroom.avro.SegmentHeader;
 import java.util.ArrayList;
@@ -14,7 +14,7 @@ import java.util.Set;
  * offset, each segment must name the previous one as its predecessor and offsets must not overlap.
  * A deleted, duplicated or reordered segment shows up as a problem naming both segments.
  */
-final class ChainCheck {
+public final class ChainCheck {
     private ChainCheck() {}
 
     /**
@@ -28,20 +28,22 @@ final class ChainCheck {
      * @param segmentId its id
      * @param predecessorSegmentId the segment it names as its predecessor, or null
      */
-    record Link(String tenant, String sourceTopic, int partition, long firstOffset, long lastOffset, String segmentId,
+    public record Link(String tenant, String sourceTopic, int partition, long firstOffset, long lastOffset, String segmentId,
             String predecessorSegmentId) {
-        static Link of(SegmentHeader h) {
+        /** The link of the segment {@code h} heads. */
+        public static Link of(SegmentHeader h) {
             return new Link(h.getTenant(), h.getSourceTopic(), h.getSourcePartition(), h.getFirstOffset(), h.getLastOffset(),
                     h.getSegmentId(), h.getPredecessorSegmentId());
         }
 
         /** One line, tab-separated (no field holds a tab or a newline: tenant and topic names cannot). */
-        String format() {
+        public String format() {
             return String.join("\t", tenant, sourceTopic, String.valueOf(partition), String.valueOf(firstOffset),
                     String.valueOf(lastOffset), segmentId, predecessorSegmentId == null ? "" : predecessorSegmentId);
         }
 
-        static Link parse(String line) {
+        /** The link {@link #format} wrote as {@code line}. */
+        public static Link parse(String line) {
             String[] f = line.split("\t", -1);
             if (f.length != 7) {
                 throw new IllegalArgumentException("not a chain link: " + line);
@@ -60,7 +62,7 @@ final class ChainCheck {
      * Problems found; empty if every chain is intact. A segment whose predecessor was pruned on purpose
      * (retention) may follow whatever came before that one.
      */
-    static List<String> check(List<Link> links, Set<String> pruned) {
+    public static List<String> check(List<Link> links, Set<String> pruned) {
         Map<String, List<Link>> chains = new LinkedHashMap<>();
         for (Link h : links) {
             chains.computeIfAbsent(h.tenant() + " " + h.sourceTopic() + "/" + h.partition(), k -> new ArrayList<>()).add(h);

@@ -1,4 +1,4 @@
-package io.strongroom.ingest;
+package io.strongroom.ingest.internal;
 
 import io.strongroom.avro.RejectReason;
 

@@ -1,4 +1,4 @@
-package io.strongroom.restore;
+package io.strongroom.restore.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,7 @@
-package io.strongroom.ingest;
+package io.strongroom.ingest.internal;
 
+import io.strongroom.ingest.DeadLetterSealer;
+import io.strongroom.ingest.IngestConfig;
 import io.strongroom.schemas.Topics;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;

@@ -1,9 +1,11 @@
-package io.strongroom.encryptor;
+package io.strongroom.encryptor.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.crypto.kms.Kms;
+import io.strongroom.encryptor.EncryptorConfig;
+import io.strongroom.encryptor.TenantKeys;
 import java.util.concurrent.atomic.AtomicLong;
 import io.strongroom.schemas.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -25,10 +27,10 @@ public final class EncryptorTopology {
     static final String SOURCE = "changes-source";
     static final String SEAL = "seal";
     static final String SINK = "segments-sink";
-    static final String OPEN_STORE = "open-segments";
-    static final String RECORDS_STORE = "segment-records";
-    static final String CHAIN_STORE = "segment-chain";
-    static final String ROOT_STORE = "state-root";
+    public static final String OPEN_STORE = "open-segments";
+    public static final String RECORDS_STORE = "segment-records";
+    public static final String CHAIN_STORE = "segment-chain";
+    public static final String ROOT_STORE = "state-root";
     static final String KEYS_SOURCE = "keys-source";
     static final String KEYS_PROCESSOR = "keys";
     static final String KEYS_STORE = "key-versions";
@@ -76,7 +78,7 @@ public final class EncryptorTopology {
     }
 
     /** As above; the state root is checked against {@code anchor} (null: for consistency only). */
-    static Topology topology(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
+    public static Topology topology(EncryptorConfig config, String environment, Kms kms, TenantKeys tenantKeys,
             MeterRegistry registry, Deserializer<ChangeEvent> decoder, InputAnchor anchor) {
         EncryptorMetrics metrics = new EncryptorMetrics(registry);
         AtomicLong keyEpoch = new AtomicLong();

@@ -1,4 +1,4 @@
-package io.strongroom.encryptor;
+package io.strongroom.encryptor.internal;
 
 import io.strongroom.schemas.Topics;
 import java.time.Duration;
@@ -20,7 +20,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * What the encryptor's state must agree with and a principal who writes its changelog topics cannot forge: how far
  * the consumer group has committed {@code strongroom.changes}, and which records the topic holds.
  */
-interface InputAnchor {
+public interface InputAnchor {
     /** The group's committed offset of {@code strongroom.changes}/{@code partition}, or null if it has none. */
     Long committed(int partition);
 
@@ -32,7 +32,7 @@ interface InputAnchor {
      * accepted nor refused, and the task is retried from the last commit, as after a KMS outage.
      */
     final class UnavailableException extends RuntimeException {
-        UnavailableException(String message, Throwable cause) {
+        public UnavailableException(String message, Throwable cause) {
             super(message, cause);
         }
     }

@@ -1,4 +1,4 @@
-package io.strongroom.encryptor;
+package io.strongroom.encryptor.internal;
 
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.schemas.AvroSerde;

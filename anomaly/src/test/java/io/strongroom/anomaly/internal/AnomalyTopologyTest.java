@@ -1,8 +1,8 @@
-package io.strongroom.anomaly;
+package io.strongroom.anomaly.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.strongroom.anomaly.AnomalyConfig;
 import io.strongroom.avro.Alert;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditEvent;
@@ -15,18 +15,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -149,31 +143,5 @@ class AnomalyTopologyTest {
             assertThat(a.getRule()).isEqualTo("disabled-key-used");
             assertThat(a.getSummary()).contains("local://acme version 1").contains("DISABLED").contains("operator:ops");
         });
-    }
-
-    @Test
-    void badSettingsAreRefusedNamingTheKey() {
-        assertThatThrownBy(() -> new AnomalyConfig(null, null, null, null, null, null, null, null, "late"))
-                .hasMessageContaining("anomaly.restore-window must be HH:mm-HH:mm");
-        assertThatThrownBy(() -> new AnomalyConfig(null, null, 0, null, null, null, null, null, null))
-                .hasMessageContaining("anomaly.failure-threshold");
-        assertThatThrownBy(() -> new AnomalyConfig(null, null, null, 1.0, null, null, null, null, null))
-                .hasMessageContaining("anomaly.unwrap-factor");
-    }
-    @Test
-    void anOperatorsLogAndContinueHandlersAreReplacedByFailingOnes() {
-        Properties props = AnomalyService.streamsProperties(new AnomalyConfig(null, null, null, null, null, null, null, null, null), Map.of(
-                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                LogAndContinueProcessingExceptionHandler.class.getName(),
-                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                LogAndContinueExceptionHandler.class,
-                "default.production.exception.handler", "com.example.SkipEverything"), Path.of("state"));
-        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        LogAndFailProcessingExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        LogAndFailExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        DefaultProductionExceptionHandler.class.getName())
-                .doesNotContainKey("default.production.exception.handler");
     }
 }

@@ -1,4 +1,4 @@
-package io.strongroom.ingest;
+package io.strongroom.ingest.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +8,7 @@ import io.strongroom.avro.DeadLetter;
 import io.strongroom.avro.Op;
 import io.strongroom.avro.RejectReason;
 import io.strongroom.avro.SourcePosition;
+import io.strongroom.ingest.IngestConfig;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcRecord;

@@ -1,4 +1,4 @@
-package io.strongroom.ingest;
+package io.strongroom.ingest.internal;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -11,6 +11,7 @@ import io.strongroom.avro.RecordHeader;
 import io.strongroom.avro.RejectReason;
 import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.kms.SystemTenants;
+import io.strongroom.ingest.IngestConfig;
 import io.strongroom.schemas.AvroSerde;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -45,7 +46,7 @@ final class DebeziumNormalizer {
     DebeziumNormalizer(IngestConfig config) {
         this.config = config;
         this.tenantPattern = Pattern.compile(config.tenantPattern());
-        this.tenants = config.tenantSet();
+        this.tenants = Set.copyOf(config.tenants());
     }
 
     /** An accepted record: the key for {@code strongroom.changes} and the event. */

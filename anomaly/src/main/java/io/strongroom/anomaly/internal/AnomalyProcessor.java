@@ -1,5 +1,6 @@
-package io.strongroom.anomaly;
+package io.strongroom.anomaly.internal;
 
+import io.strongroom.anomaly.AnomalyConfig;
 import io.strongroom.avro.Alert;
 import io.strongroom.avro.AlertSeverity;
 import io.strongroom.avro.AuditAction;

@@ -1,7 +1,8 @@
-package io.strongroom.anomaly;
+package io.strongroom.anomaly.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strongroom.anomaly.AnomalyConfig;
 import io.strongroom.avro.KeyVersionEvent;
 import io.strongroom.schemas.Topics;
 import java.io.IOException;
@@ -28,6 +29,7 @@ public final class AnomalyTopology {
 
     private AnomalyTopology() {}
 
+    /** Builds the topology; tests call this too. */
     public static Topology topology(AnomalyConfig config) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.globalTable(Topics.KEYS.name(), Consumed.with(Topics.KEYS.keySerde(), Topics.KEYS.valueSerde()),

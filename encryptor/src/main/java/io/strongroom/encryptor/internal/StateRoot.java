@@ -1,4 +1,4 @@
-package io.strongroom.encryptor;
+package io.strongroom.encryptor.internal;
 
 import com.google.crypto.tink.Aead;
 import java.nio.ByteBuffer;
@@ -25,8 +25,9 @@ import javax.crypto.spec.SecretKeySpec;
  * entries that go with it show as records committed past it). The MAC key never leaves the encrypted root, so no
  * one without the root's data key can compute an entry's hash nor a digest.
  */
-final class StateRoot {
-    static final String KEY = "root";
+public final class StateRoot {
+    /** The key of the root in store {@code state-root}. */
+    public static final String KEY = "root";
     static final byte OPEN = 'o';
     static final byte CHAIN = 'c';
     private static final byte[] MAGIC = "SRROOT3".getBytes(StandardCharsets.US_ASCII);

@@ -1,4 +1,4 @@
-package io.strongroom.restore;
+package io.strongroom.restore.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

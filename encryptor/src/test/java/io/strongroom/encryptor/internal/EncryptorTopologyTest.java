@@ -1,4 +1,4 @@
-package io.strongroom.encryptor;
+package io.strongroom.encryptor.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,6 +18,9 @@ import io.strongroom.crypto.kms.Kmses;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.local.LocalKms;
+import io.strongroom.encryptor.ChangeEventV3;
+import io.strongroom.encryptor.EncryptorConfig;
+import io.strongroom.encryptor.TestTenantKeys;
 import io.strongroom.schemas.AvroSerde;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.FlakyKms;
@@ -27,7 +30,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -37,11 +39,6 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -293,7 +290,7 @@ class EncryptorTopologyTest {
         ChangeEvent a2 = event("acme", 2);
         ChangeEvent a3 = event("acme", 3);
         pipe(a1);
-        byte[] v3 = EncryptorUndecodableIT.asV3(a2);
+        byte[] v3 = ChangeEventV3.asV3(a2);
         changes.pipeInput("acme/public.t/2", v3);
         pipe(a3);
         assertThat(segments.isEmpty()).isTrue();
@@ -322,39 +319,10 @@ class EncryptorTopologyTest {
     }
 
     @Test
-    void anOperatorsLogAndContinueHandlersCannotMakeTheEncryptorSkipARecord() {
-        kms = TestKms.local(kmsDir, true);
-        EncryptorConfig config = new EncryptorConfig("encryptor-test", 100, null, Duration.ofHours(1), null);
-        // kafka.properties of an operator who wants a stream app to "keep going"
-        Properties props = EncryptorService.streamsProperties(config, Map.of(
-                StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1",
-                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                LogAndContinueProcessingExceptionHandler.class.getName(),
-                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                LogAndContinueExceptionHandler.class.getName(),
-                "default.deserialization.exception.handler",
-                LogAndContinueExceptionHandler.class.getName()), stateDir);
-        driver = new TopologyTestDriver(EncryptorTopology.topology(config, "test", kms, TestTenantKeys.asking(kms), registry), props,
-                Instant.ofEpochMilli(1_000_000));
-        changes = driver.createInputTopic(Topics.CHANGES.name(), new StringSerializer(), (topic, e) -> e,
-                Instant.ofEpochMilli(1_000_000), Duration.ZERO);
-        // undecodable, and its key names no tenant: the encryptor must stop at it, not log it and move on
-        assertThatThrownBy(() -> changes.pipeInput(null, "not a change event".getBytes(StandardCharsets.UTF_8)))
-                .as("the record is not skipped").hasRootCauseInstanceOf(SegmentProcessor.UndecodableRecordException.class);
-        assertThat(props).containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        LogAndFailProcessingExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        LogAndFailExceptionHandler.class.getName())
-                .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        DefaultProductionExceptionHandler.class.getName())
-                .doesNotContainKey("default.deserialization.exception.handler");
-    }
-
-    @Test
     void anUndecodableRecordNamingATenantWithoutAKeyStopsTheEncryptorAndMintsNoKey() {
         start(new EncryptorConfig(null, 100, null, Duration.ofHours(1), null), true); // a KMS that creates keys on use
         pipe(event("acme", 1));
-        byte[] v3 = EncryptorUndecodableIT.asV3(event("acme", 2));
+        byte[] v3 = ChangeEventV3.asV3(event("acme", 2));
         // the key says "newco", a tenant nobody created: its record key is all that names it
         assertThatThrownBy(() -> changes.pipeInput("newco/public.t/2", v3))
                 .hasRootCauseInstanceOf(SegmentProcessor.UndecodableRecordException.class)
@@ -455,14 +423,5 @@ class EncryptorTopologyTest {
                 }
             }
         }
-    }
-
-    @Test
-    void configErrorsNameTheKey() {
-        assertThatThrownBy(() -> new EncryptorConfig(null, 0, null, null, null))
-                .hasMessage("encryptor.segment-max-records must be between 1 and 1000000, got 0");
-        assertThatThrownBy(() -> new EncryptorConfig(null, null, 10, null, null))
-                .hasMessage("encryptor.segment-max-bytes must be between 1 KiB and 64 MiB, got 10");
-        assertThat(EncryptorConfig.defaults().punctuateInterval()).isEqualTo(Duration.ofSeconds(5));
     }
 }

@@ -1,4 +1,4 @@
-package io.strongroom.restore;
+package io.strongroom.restore.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,13 +50,5 @@ class ChainCheckTest {
         assertThat(ChainCheck.problems(List.of(chain.get(0), h("b2", "a", 0, 5, 15)))).singleElement().asString()
                 .contains("overlap");
         assertThat(ChainCheck.problems(List.of(chain.get(0), chain.get(1), chain.get(1)))).isNotEmpty();
-    }
-
-    @Test
-    void tableFilterAcceptsQualifiedAndBareNames() {
-        assertThat(RestoreJob.matches(null, "public.orders")).isTrue();
-        assertThat(RestoreJob.matches("orders", "public.orders")).isTrue();
-        assertThat(RestoreJob.matches("public.orders", "public.orders")).isTrue();
-        assertThat(RestoreJob.matches("order", "public.orders")).isFalse();
     }
 }
