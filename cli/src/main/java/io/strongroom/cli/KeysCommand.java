@@ -15,7 +15,7 @@ import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.Kmses;
-import io.strongroom.crypto.kms.internal.VersionedKms;
+import io.strongroom.crypto.kms.RegistrySealing;
 import io.strongroom.crypto.kms.pkcs11.Pkcs11Kms;
 import io.strongroom.avro.AuditAction;
 import io.strongroom.avro.AuditOutcome;
@@ -501,15 +501,15 @@ final class KeysCommand {
             List<String> sealed;
             try (AuditingKms audit = KmsFactory.create(c, principal.audited());
                     ManagedKms backend = KmsFactory.backend(c, System.getenv())) {
-                if (!(backend instanceof VersionedKms versioned)) {
+                if (!(backend instanceof RegistrySealing registry)) {
                     System.out.println("kms.type " + c.kms().type() + " keeps no key registry: nothing to seal");
                     return 0;
                 }
-                sealed = versioned.sealRegistry();
+                sealed = registry.sealRegistry();
                 for (String tenant : sealed) {
                     audit.record(AuditAction.OTHER, AuditOutcome.SUCCESS, tenant, null,
-                            "sealed the unauthenticated key registry " + versioned.registryFile(tenant) + " (keys seal-registry)");
-                    System.out.println("sealed " + versioned.registryFile(tenant));
+                            "sealed the unauthenticated key registry " + registry.registryFile(tenant) + " (keys seal-registry)");
+                    System.out.println("sealed " + registry.registryFile(tenant));
                     for (KeyVersion v : Kmses.await(backend.describe(backend.keyIdFor(tenant)), c.kms().timeout())) {
                         boolean unapproved = v.state() == KeyState.DESTROY_SCHEDULED && v.approval() == null;
                         System.out.printf("    version %-4s %-17s%s%n", v.version(), v.state(), unapproved

@@ -273,6 +273,18 @@ class ArchitectureTest {
         INTERNALS.check(MAIN);
     }
 
+    /**
+     * The command line reaches the services, jobs and the KMS through their public API only: no {@code .internal}
+     * package at any depth (the rule above checks a module's top-level {@code .internal}; crypto's are nested, as
+     * {@code io.strongroom.crypto.kms.internal}).
+     */
+    @Test
+    void cliUsesTheServicesAndJobsThroughTheirPublicApiOnly() {
+        noClasses().that().resideInAPackage("io.strongroom.cli..").and(PRODUCTION)
+                .should().dependOnClassesThat().resideInAPackage("io.strongroom..internal..")
+                .because("cli parses, loads the configuration, calls a service or job and prints").check(MAIN);
+    }
+
     /** Production code of another module (io.strongroom.qa) that uses the encryptor's internals. */
     static final class UsesAnotherModulesInternals {
         Object topology = EncryptorTopology.class;

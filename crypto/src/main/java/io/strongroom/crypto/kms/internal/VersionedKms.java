@@ -14,6 +14,7 @@ import io.strongroom.crypto.kms.KeyVersion;
 import io.strongroom.crypto.kms.ManagedKms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.RegistryIntegrityException;
+import io.strongroom.crypto.kms.RegistrySealing;
 import io.strongroom.crypto.kms.SystemTenants;
 import io.strongroom.crypto.kms.UnknownKeyException;
 import io.strongroom.crypto.kms.WrappedDek;
@@ -36,7 +37,7 @@ import java.util.regex.Pattern;
  * and destroy a version's material; and the MAC that authenticates the key registry
  * ({@link #registryMac}, under a key only the KMS's key holders have). Versions are numbered 1, 2, ... per tenant.
  */
-public abstract class VersionedKms implements ManagedKms {
+public abstract class VersionedKms implements ManagedKms, RegistrySealing {
     private static final Pattern TENANT = SystemTenants.NAME;
 
     private final String scheme;
@@ -67,18 +68,12 @@ public abstract class VersionedKms implements ManagedKms {
      */
     protected abstract byte[] registryMac(byte[] data) throws GeneralSecurityException;
 
-    /**
-     * Authenticates (once) every registry file in the directory written before registries were authenticated;
-     * files already sealed are checked. For a key holder who knows the files are the KMS's own.
-     *
-     * @return the tenants whose file was sealed now
-     * @throws RegistryIntegrityException naming a file whose MAC does not verify
-     */
+    @Override
     public List<String> sealRegistry() {
         return registry.tenants().stream().filter(registry::seal).toList();
     }
 
-    /** The registry file of {@code tenant} (whether or not it exists). */
+    @Override
     public Path registryFile(String tenant) {
         return registry.file(tenant);
     }
