@@ -3,18 +3,15 @@ package io.strongroom.anomaly;
 import io.strongroom.anomaly.internal.AnomalyTopology;
 import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
+import io.strongroom.streams.StreamsService;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.streams.KafkaStreams;
 
 /** The anomaly detector: a Kafka Streams app ({@link StreamsApp}) from {@code strongroom.audit} to {@code strongroom.alerts}. */
-public final class AnomalyService implements AutoCloseable {
-    private final StreamsApp app;
-
+public final class AnomalyService extends StreamsService {
     private AnomalyService(StreamsApp app) {
-        this.app = app;
+        super(app);
     }
 
     /**
@@ -33,20 +30,5 @@ public final class AnomalyService implements AutoCloseable {
     static Properties streamsProperties(AnomalyConfig config, Map<String, Object> kafka, Path stateDir) {
         // exactly once: each alert once; no audit event skipped unseen
         return FailingHandlers.pin(StreamsApp.properties(config.applicationId(), kafka, stateDir), "anomaly detector");
-    }
-
-    /** The Streams client state. */
-    public KafkaStreams.State state() {
-        return app.state();
-    }
-
-    /** Completes exceptionally, naming why, once the detector's Streams client has stopped on an error. */
-    public CompletableFuture<Void> failed() {
-        return app.failed();
-    }
-
-    @Override
-    public void close() {
-        app.close();
     }
 }

@@ -10,31 +10,28 @@ import io.strongroom.encryptor.internal.EncryptorTopology;
 import io.strongroom.encryptor.internal.InputAnchor;
 import io.strongroom.encryptor.internal.SegmentProcessor;
 import io.strongroom.encryptor.internal.StateBinding;
+import io.strongroom.streams.StreamsService;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
 import io.strongroom.schemas.Topics;
 import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the encryptor topology with exactly-once processing. */
-public final class EncryptorService implements AutoCloseable {
+/** Runs the encryptor topology with exactly-once processing (a {@link StreamsApp}). */
+public final class EncryptorService extends StreamsService {
     private static final Logger LOG = LoggerFactory.getLogger(EncryptorService.class);
-    private final StreamsApp app;
 
     private EncryptorService(StreamsApp app) {
-        this.app = app;
+        super(app);
     }
 
     /**
@@ -137,25 +134,5 @@ public final class EncryptorService implements AutoCloseable {
         }
         LOG.atError().setCause(e).log("encryptor stopped: {}", e.getMessage());
         return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-    }
-
-    /** What last failed a stream thread (the reason the encryptor stopped, when it did), if anything did. */
-    public Optional<Throwable> failure() {
-        return app.failure();
-    }
-
-    /** Completes exceptionally, naming why, once the encryptor's Streams client has stopped on an error. */
-    public CompletableFuture<Void> failed() {
-        return app.failed();
-    }
-
-    /** The Streams client state. */
-    public KafkaStreams.State state() {
-        return app.state();
-    }
-
-    @Override
-    public void close() {
-        app.close();
     }
 }

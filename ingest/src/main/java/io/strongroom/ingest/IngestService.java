@@ -3,20 +3,17 @@ package io.strongroom.ingest;
 import io.strongroom.ingest.internal.IngestTopology;
 import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
+import io.strongroom.streams.StreamsService;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 
 /** Runs the ingest topology with exactly-once processing (a {@link StreamsApp}). */
-public final class IngestService implements AutoCloseable {
-    private final StreamsApp app;
-
+public final class IngestService extends StreamsService {
     private IngestService(StreamsApp app) {
-        this.app = app;
+        super(app);
     }
 
     /**
@@ -69,20 +66,5 @@ public final class IngestService implements AutoCloseable {
         settings.put(StreamsConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
         settings.put("enable.metrics.push", false);
         return settings;
-    }
-
-    /** The Streams client state (RUNNING, ERROR...). */
-    public KafkaStreams.State state() {
-        return app.state();
-    }
-
-    /** Completes exceptionally, naming why, once ingest's Streams client has stopped on an error. */
-    public CompletableFuture<Void> failed() {
-        return app.failed();
-    }
-
-    @Override
-    public void close() {
-        app.close();
     }
 }
