@@ -106,7 +106,7 @@ public final class Checkpoint {
         }
         if (!s.fingerprint().equals(fingerprint)) {
             throw new IllegalArgumentException("checkpoint " + file + " is of another restore (" + s.fingerprint()
-                    + "), not this one (" + fingerprint + "): give the same options to resume it, or another --checkpoint");
+                    + "), not this one (" + fingerprint + "): resume it with the same request, or use another checkpoint file");
         }
         return new Checkpoint(file, fingerprint, s);
     }
