@@ -34,7 +34,7 @@ final class Coordinators {
         return new CoordinatorService.Settings(c.environment(), c.kafka().clientProperties(), c.coordinator(),
                 new CoordinatorService.TopicLayout(c.kafka().partitions(), c.kafka().replication(),
                         c.encryptor().segmentMaxBytes()),
-                stateDir(c), c.kms().timeout(), c::rotationPolicy, c.trust(), c.s3(), c.heads().interval(), c.auditCheckpoints(),
+                stateDir(c), c.kms().timeout(), c::rotationPolicy, c::trust, c.s3(), c.heads().interval(), c.auditCheckpoints(),
                 c.audit().checkpointInterval(), List.of(
                         new CoordinatorService.ConsumerGroup("ingest", c.ingest().applicationId()),
                         new CoordinatorService.ConsumerGroup("encryptor", c.encryptor().applicationId()),

@@ -16,7 +16,6 @@ import io.strongroom.ingest.source.PostgresSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -220,9 +219,12 @@ final class ServiceCommands {
             StrongroomConfig c = config.load();
             if (once) {
                 try (CoordinatorService service = Coordinators.idle(c)) {
-                    List<String> rotated = service.pass();
+                    CoordinatorService.Pass pass = service.pass();
+                    if (!pass.createdTopics().isEmpty()) {
+                        System.out.println("created topics: " + String.join(", ", pass.createdTopics()));
+                    }
                     System.out.println("checked " + (c.coordinator().tenants().size() + 1) + " tenant keys"
-                            + (rotated.isEmpty() ? "" : ", rotated: " + String.join(", ", rotated)));
+                            + (pass.rotated().isEmpty() ? "" : ", rotated: " + String.join(", ", pass.rotated())));
                     System.out.println(service.signChainHeads().map(heads -> "signed chain heads: checkpoint "
                             + heads.checkpoint().sequence() + " (" + heads.checkpoint().heads().size() + " chains)")
                             .orElse("chain heads not signed (no coordinator identity)"));

@@ -31,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -43,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
@@ -74,7 +76,8 @@ public final class CoordinatorService implements AutoCloseable {
      * @param stateDir where it keeps dual-control requests, TOTP state and the access review ({@code DATA_DIR/coordinator})
      * @param kmsTimeout how long one KMS call may take
      * @param rotationPolicy each tenant's rotation policy
-     * @param trust the keys readers trust ({@code identity.trust-file}), or null
+     * @param trust the keys readers trust ({@code identity.trust-file}), read at each use (an operator's edit counts
+     *     from the next review, status or admin call); it gives null without a trust file
      * @param archive the primary archive store
      * @param headsInterval how often the archive's chain heads are signed ({@code heads.interval})
      * @param checkpoints where and how audit checkpoints are kept; its Object Lock settings lock chain-head checkpoints too
@@ -82,7 +85,7 @@ public final class CoordinatorService implements AutoCloseable {
      * @param consumerGroups the services' consumer groups whose lag {@link #status()} reports, in that order
      */
     public record Settings(String environment, Map<String, Object> kafka, CoordinatorConfig coordinator, TopicLayout topics,
-            Path stateDir, Duration kmsTimeout, Function<String, RotationPolicy> rotationPolicy, TrustFile trust,
+            Path stateDir, Duration kmsTimeout, Function<String, RotationPolicy> rotationPolicy, Supplier<TrustFile> trust,
             S3Settings archive, Duration headsInterval, AuditCheckpointStore.Settings checkpoints, Duration checkpointInterval,
             List<ConsumerGroup> consumerGroups) {
         public Settings {
@@ -93,10 +96,17 @@ public final class CoordinatorService implements AutoCloseable {
             Objects.requireNonNull(stateDir, "stateDir");
             Objects.requireNonNull(kmsTimeout, "kmsTimeout");
             Objects.requireNonNull(rotationPolicy, "rotationPolicy");
+            Objects.requireNonNull(trust, "trust");
             Objects.requireNonNull(archive, "archive");
             Objects.requireNonNull(headsInterval, "headsInterval");
             Objects.requireNonNull(checkpoints, "checkpoints");
             Objects.requireNonNull(checkpointInterval, "checkpointInterval");
+            for (Duration d : List.of(headsInterval, checkpointInterval)) {
+                if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+                    throw new IllegalArgumentException("heads.interval and audit.checkpoint-interval must be at least PT1S, got "
+                            + headsInterval + " and " + checkpointInterval);
+                }
+            }
             consumerGroups = List.copyOf(consumerGroups);
         }
     }
@@ -105,10 +115,23 @@ public final class CoordinatorService implements AutoCloseable {
      * How the topics are created: {@code kafka.partitions}, {@code kafka.replication-factor} (empty: the broker's
      * default) and the encryptor's largest segment ({@code encryptor.segment-max-bytes}), which sizes the topics' message limit.
      */
-    public record TopicLayout(int partitions, Optional<Short> replication, int segmentMaxBytes) {}
+    public record TopicLayout(int partitions, Optional<Short> replication, int segmentMaxBytes) {
+        public TopicLayout {
+            if (partitions < 1 || segmentMaxBytes < 1) {
+                throw new IllegalArgumentException("kafka.partitions and encryptor.segment-max-bytes must be positive, got "
+                        + partitions + " and " + segmentMaxBytes);
+            }
+            Objects.requireNonNull(replication, "replication");
+        }
+    }
 
     /** A service's consumer group ({@code service}, as the status page names it; its {@code group.id}). */
-    public record ConsumerGroup(String service, String groupId) {}
+    public record ConsumerGroup(String service, String groupId) {
+        public ConsumerGroup {
+            Objects.requireNonNull(service, "service");
+            Objects.requireNonNull(groupId, "groupId");
+        }
+    }
 
     /**
      * What the coordinator is given to work with; it owns and closes {@code kms}.
@@ -142,6 +165,12 @@ public final class CoordinatorService implements AutoCloseable {
      */
     public record Status(Instant at, String environment, List<TenantStatus> tenants, long testRestores, long testRestoresOk,
             List<GroupLag> lag, Map<String, KmsLatency> kmsLatency, Instant lastAuditCheckpoint, Duration checkpointInterval) {
+        public Status {
+            tenants = List.copyOf(tenants);
+            lag = List.copyOf(lag);
+            kmsLatency = Collections.unmodifiableMap(new TreeMap<>(kmsLatency));
+        }
+
         /** The share of test restores that succeeded; 1 before the first. */
         public double testRestoreSuccessRate() {
             return testRestores == 0 ? 1.0 : (double) testRestoresOk / testRestores;
@@ -156,7 +185,22 @@ public final class CoordinatorService implements AutoCloseable {
      * @param lastTestRestore its last scheduled test restore, or null
      */
     public record TenantStatus(String tenant, KeyRotator.Status key, boolean overdue, Map<String, Integer> segmentsPerVersion,
-            Verification lastTestRestore, String problem) {}
+            Verification lastTestRestore, String problem) {
+        public TenantStatus {
+            if ((key == null) == (problem == null)) {
+                throw new IllegalArgumentException("a tenant's status has its key or a problem, not both or neither: " + tenant);
+            }
+            segmentsPerVersion = Map.copyOf(segmentsPerVersion);
+        }
+    }
+
+    /** What a pass did: the topics it created and the tenants whose key it rotated. */
+    public record Pass(List<String> createdTopics, List<String> rotated) {
+        public Pass {
+            createdTopics = List.copyOf(createdTopics);
+            rotated = List.copyOf(rotated);
+        }
+    }
 
     /** How far a service's group is behind: {@code behind} records, or null with {@code note} saying why. */
     public record GroupLag(String service, String groupId, Long behind, String note) {}
@@ -208,11 +252,11 @@ public final class CoordinatorService implements AutoCloseable {
             this.rotator = new KeyRotator(kms, publisher, s.kmsTimeout(), s.rotationPolicy(), Clock.systemUTC(), registry)
                     .withApprovalCheck(dualControl::confirmsDestruction); // destroys only what it approved
             this.chainHeads = parts.identity() == null ? null : open(opened, new ChainHeadSigner(s.kafka(), List.of(archive),
-                    s.environment(), parts.identity(), s.trust(), s.headsInterval(), s.checkpoints().objectLock(),
+                    s.environment(), parts.identity(), s.trust().get(), s.headsInterval(), s.checkpoints().objectLock(),
                     s.checkpoints().checkpointRetention(), Clock.systemUTC()));
             this.api = !withApi || config.adminPort() == null ? null : open(opened, new AdminApi(
                     new InetSocketAddress(config.adminBind(), config.adminPort()), kms, rotator, publisher, principals,
-                    dualControl, tenant -> Rewrap.references(archive, s.environment(), tenant, s.trust()), s.rotationPolicy(),
+                    dualControl, tenant -> Rewrap.references(archive, s.environment(), tenant, s.trust().get()), s.rotationPolicy(),
                     config.tenants(), s.kmsTimeout(), Clock.systemUTC()));
         } catch (IOException e) {
             closeAll(opened);
@@ -256,7 +300,12 @@ public final class CoordinatorService implements AutoCloseable {
      */
     public static CoordinatorService start(Settings settings, Parts parts) {
         CoordinatorService service = new CoordinatorService(settings, parts, true);
-        service.schedule();
+        try {
+            service.schedule();
+        } catch (RuntimeException e) {
+            service.close(); // a pass may be running already: nothing is left open behind a failed start
+            throw e;
+        }
         return service;
     }
 
@@ -293,13 +342,15 @@ public final class CoordinatorService implements AutoCloseable {
                 .description("Share of test restores (scheduled verifications) that succeeded").register(registry);
     }
 
+    /** Successes read before runs: a run counts itself before its success, so the rate never exceeds 1. */
     private double successRate() {
+        long ok = verifySuccesses.get();
         long runs = verifyRuns.get();
-        return runs == 0 ? 1.0 : (double) verifySuccesses.get() / runs;
+        return runs == 0 ? 1.0 : Math.min(1.0, (double) ok / runs);
     }
 
-    /** One pass: topics, keys (the configured tenants' and the quarantine's). Returns the tenants rotated. */
-    public List<String> pass() {
+    /** One pass: topics, keys (the configured tenants' and the quarantine's). */
+    public Pass pass() {
         TopicLayout t = settings.topics();
         List<String> created = TopicProvisioner.ensureTopics(admin, t.partitions(), t.replication(), t.segmentMaxBytes());
         if (!created.isEmpty()) {
@@ -307,12 +358,12 @@ public final class CoordinatorService implements AutoCloseable {
         }
         List<String> tenants = new ArrayList<>(config.tenants());
         tenants.add(SystemTenants.QUARANTINE); // seals what has no usable tenant key
-        return rotator.runOnce(tenants);
+        return new Pass(created, rotator.runOnce(tenants));
     }
 
     private void passQuietly() {
         try {
-            List<String> rotated = pass();
+            List<String> rotated = pass().rotated();
             lastPassOk.set(Instant.now());
             if (!rotated.isEmpty()) {
                 LOG.atInfo().addKeyValue("tenants", rotated).log("rotated: {}", String.join(", ", rotated));
@@ -386,13 +437,13 @@ public final class CoordinatorService implements AutoCloseable {
     }
 
     /** Runs the access review: revokes admin principals inactive beyond the policy period (audited). Returns them. */
-    public List<String> reviewAccess() {
+    public synchronized List<String> reviewAccess() {
         audit.catchUp();
         AccessReview review = accessReview(settings.stateDir(), config);
         // with a trust file only authentic events count: the chains are checked again from the start (heads sign
         // events in batches, so the incremental map cannot tell yet)
-        Map<String, Instant> activity = settings.trust() == null ? audit.lastActivity()
-                : AuditTrailReader.lastActivity(settings.kafka(), settings.trust());
+        TrustFile trust = settings.trust().get();
+        Map<String, Instant> activity = trust == null ? audit.lastActivity() : AuditTrailReader.lastActivity(settings.kafka(), trust);
         List<String> revoked = review.revokeInactive(review.review(config.principals(), activity), kms, "coordinator");
         if (!revoked.isEmpty()) {
             LOG.atWarn().addKeyValue("revoked", revoked).log("access review revoked inactive principals");
@@ -426,12 +477,13 @@ public final class CoordinatorService implements AutoCloseable {
     public Status status() {
         Instant now = Instant.now();
         List<TenantStatus> tenants = new ArrayList<>();
+        TrustFile trust = settings.trust().get();
         for (String t : config.tenants()) {
             Verification last = verified.get(t);
             try {
                 KeyRotator.Status key = rotator.statusOf(t, kms.keyIdFor(t));
                 tenants.add(new TenantStatus(t, key, key.overdue(now),
-                        Rewrap.references(archive, settings.environment(), t, settings.trust()), last, null));
+                        Rewrap.references(archive, settings.environment(), t, trust), last, null));
             } catch (UnknownKeyException e) {
                 tenants.add(new TenantStatus(t, null, false, Map.of(), last, "no key yet"));
             } catch (RuntimeException e) {
@@ -443,7 +495,7 @@ public final class CoordinatorService implements AutoCloseable {
             try {
                 Long behind = ConsumerLag.of(admin, g.groupId(), LAG_TIMEOUT);
                 lag.add(new GroupLag(g.service(), g.groupId(), behind, behind == null ? "no commits yet" : null));
-            } catch (IllegalStateException e) {
+            } catch (RuntimeException e) {
                 lag.add(new GroupLag(g.service(), g.groupId(), null, "unknown (" + e.getMessage() + ")"));
             }
         }
@@ -460,8 +512,8 @@ public final class CoordinatorService implements AutoCloseable {
             }
         });
         long checkpoint = lastCheckpointSeconds.get();
-        return new Status(now, settings.environment(), List.copyOf(tenants), verifyRuns.get(), verifySuccesses.get(),
-                List.copyOf(lag), latency, checkpoint == 0 ? null : Instant.ofEpochSecond(checkpoint),
+        long ok = verifySuccesses.get(); // before the runs, as in successRate()
+        return new Status(now, settings.environment(), tenants, verifyRuns.get(), ok, lag, latency, checkpoint == 0 ? null : Instant.ofEpochSecond(checkpoint),
                 settings.checkpointInterval());
     }
 

@@ -82,7 +82,7 @@ class CoordinatorServiceIT {
                 EmbeddedS3.SECRET_KEY, null);
         return new CoordinatorService.Settings("it", Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
                 config, new CoordinatorService.TopicLayout(1, Optional.of((short) 1), 64 * 1024), dir.resolve("coordinator"),
-                Duration.ofSeconds(10), t -> RotationPolicy.defaults(), null, archive, Duration.ofMinutes(1),
+                Duration.ofSeconds(10), t -> RotationPolicy.defaults(), () -> null, archive, Duration.ofMinutes(1),
                 new AuditCheckpointStore.Settings("it", "coordinator-it", null, Duration.ofDays(1), null), Duration.ofMinutes(5),
                 List.of(new CoordinatorService.ConsumerGroup("encryptor", "coordinator-it-nobody")));
     }
@@ -120,7 +120,8 @@ class CoordinatorServiceIT {
         try (CoordinatorService service = CoordinatorService.idle(settings(tenants("acme", "globex")),
                 new CoordinatorService.Parts(kms, null, restores, meters))) {
             assertThat(service.lastPassOk()).as("no pass runs before it is asked (idle)").isEmpty();
-            service.pass();
+            CoordinatorService.Pass pass = service.pass();
+            assertThat(pass.createdTopics()).as("what the first pass created").contains(Topics.KEYS.name());
             try (Admin admin = kafka.admin()) {
                 assertThat(admin.listTopics().names().get()).as("topics on the broker")
                         .contains(Topics.KEYS.name(), Topics.AUDIT.name(), Topics.ARCHIVE_INDEX.name());
@@ -165,5 +166,15 @@ class CoordinatorServiceIT {
                     .hasMessageContaining("admin API not started on 127.0.0.1:" + taken.getLocalPort());
         }
         assertThat(trail.closed).as("the KMS it was given is closed, not leaked").isTrue();
+    }
+
+    @Test
+    void settingsRefuseIntervalsThatWouldFailTheScheduleAfterTheStart() {
+        CoordinatorService.Settings ok = settings(tenants("acme"));
+        assertThatThrownBy(() -> new CoordinatorService.Settings(ok.environment(), ok.kafka(), ok.coordinator(), ok.topics(),
+                ok.stateDir(), ok.kmsTimeout(), ok.rotationPolicy(), ok.trust(), ok.archive(), Duration.ZERO, ok.checkpoints(),
+                ok.checkpointInterval(), ok.consumerGroups()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("heads.interval and audit.checkpoint-interval must be at least PT1S, got PT0S and PT5M");
     }
 }
