@@ -2,6 +2,7 @@ package io.strongroom.ingest;
 
 import io.strongroom.avro.Classification;
 import io.strongroom.ingest.source.PostgresSourceConfig;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -27,14 +28,21 @@ import java.util.regex.PatternSyntaxException;
  * @param postgres the embedded Debezium PostgreSQL source, used with {@code strongroom ingest --source postgres}
  * @param dlqDigestKeyFile file holding the secret of dead letters' payload digests ({@link PayloadDigest}); null:
  *     {@code $STRONGROOM_DLQ_DIGEST_KEY}
+ * @param topicDiscoveryInterval how often ingest looks for new topics matching {@code topicPattern} (the main
+ *     consumer's {@code metadata.max.age.ms}): a new tenant's or table's CDC topic is read within about this long of
+ *     its creation; each look is a metadata request for every topic in the cluster
  */
 public record IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
         Classification defaultClassification, Integer maxRecordBytes, String tenantFrom, String tenantHeader,
         String tenantField, Map<String, Classification> classifications, PostgresSourceConfig postgres,
-        String dlqDigestKeyFile) {
+        String dlqDigestKeyFile, Duration topicDiscoveryInterval) {
 
     public static final String DEFAULT_TOPIC_PATTERN = "cdc\\..*";
     public static final String DEFAULT_TENANT_PATTERN = "cdc\\.(?<tenant>[^.]+)\\..*";
+    /** Kafka's default, 5 minutes, is how long a new CDC topic could wait; 5 s keeps its data's RPO in seconds. */
+    public static final Duration DEFAULT_TOPIC_DISCOVERY_INTERVAL = Duration.ofSeconds(5);
+    private static final Duration MIN_TOPIC_DISCOVERY_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration MAX_TOPIC_DISCOVERY_INTERVAL = Duration.ofMinutes(5);
 
     public IngestConfig {
         applicationId = Objects.requireNonNullElse(applicationId, "strongroom-ingest");
@@ -72,19 +80,37 @@ public record IngestConfig(String applicationId, String topicPattern, String ten
         if (applicationId.isBlank()) {
             throw new IllegalArgumentException("ingest.application-id must not be blank");
         }
+        topicDiscoveryInterval = Objects.requireNonNullElse(topicDiscoveryInterval, DEFAULT_TOPIC_DISCOVERY_INTERVAL);
+        if (topicDiscoveryInterval.compareTo(MIN_TOPIC_DISCOVERY_INTERVAL) < 0
+                || topicDiscoveryInterval.compareTo(MAX_TOPIC_DISCOVERY_INTERVAL) > 0) {
+            throw new IllegalArgumentException("ingest.topic-discovery-interval must be between " + MIN_TOPIC_DISCOVERY_INTERVAL
+                    + " and " + MAX_TOPIC_DISCOVERY_INTERVAL + ", got " + topicDiscoveryInterval);
+        }
     }
 
-    /** As the canonical constructor, the DLQ digest key from {@code $STRONGROOM_DLQ_DIGEST_KEY}. */
+    /** As the canonical constructor, new topics looked for every {@link #DEFAULT_TOPIC_DISCOVERY_INTERVAL}. */
+    public IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
+            Classification defaultClassification, Integer maxRecordBytes, String tenantFrom, String tenantHeader,
+            String tenantField, Map<String, Classification> classifications, PostgresSourceConfig postgres,
+            String dlqDigestKeyFile) {
+        this(applicationId, topicPattern, tenantPattern, tenants, defaultClassification, maxRecordBytes, tenantFrom, tenantHeader,
+                tenantField, classifications, postgres, dlqDigestKeyFile, null);
+    }
+
+    /**
+     * As the canonical constructor, the DLQ digest key from {@code $STRONGROOM_DLQ_DIGEST_KEY}, new topics looked for
+     * every {@link #DEFAULT_TOPIC_DISCOVERY_INTERVAL}.
+     */
     public IngestConfig(String applicationId, String topicPattern, String tenantPattern, List<String> tenants,
             Classification defaultClassification, Integer maxRecordBytes, String tenantFrom, String tenantHeader,
             String tenantField, Map<String, Classification> classifications, PostgresSourceConfig postgres) {
         this(applicationId, topicPattern, tenantPattern, tenants, defaultClassification, maxRecordBytes, tenantFrom, tenantHeader,
-                tenantField, classifications, postgres, null);
+                tenantField, classifications, postgres, null, null);
     }
 
     /** All defaults. */
     public static IngestConfig defaults() {
-        return new IngestConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+        return new IngestConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**

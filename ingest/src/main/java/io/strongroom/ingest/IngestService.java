@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /** Runs the ingest topology with exactly-once processing (a {@link StreamsApp}). */
@@ -43,7 +44,13 @@ public final class IngestService extends StreamsService {
     /** The Kafka Streams properties of ingest: {@code kafka}, and what ingest must have over them. */
     static Properties streamsProperties(IngestConfig config, Map<String, Object> kafka, Path stateDir) {
         Properties props = StreamsApp.properties(config.applicationId(), kafka, stateDir);
-        props.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 5_000); // pick up new CDC topics quickly
+        // The topology reads its CDC topics by pattern, so Kafka Streams subscribes its main consumer with that pattern
+        // (the classic protocol: the streams protocol refuses patterns). The consumer matches it against the cluster's
+        // topics on each metadata refresh, which comes every metadata.max.age.ms (Kafka's default 5 minutes), and a
+        // new match makes it rejoin the group and get the new topic's partitions. Only the main consumer: the restore
+        // and global consumers have no pattern, and each refresh of a pattern's metadata asks for every topic.
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG),
+                config.topicDiscoveryInterval().toMillis());
         streamsSettings().forEach(props::putIfAbsent); // kafka.properties may set any of them
         return FailingHandlers.pin(props, "ingest"); // a record it cannot process stops it, never skipped (StreamsApp pins them again)
     }

@@ -45,12 +45,14 @@ class ConfigLoaderTest {
     @Test
     void kebabCaseKeysNestedSectionsAndDurationsAreRead() throws Exception {
         StrongroomConfig c = load(MINIMAL + "kafka:\n  bootstrap-servers: k1:9092,k2:9092\n  properties:\n    security.protocol: SSL\n"
-                + "encryptor:\n  segment-max-records: 500\n  segment-max-age: PT5S\ncoordinator:\n  tenants: [acme, globex]\n");
+                + "encryptor:\n  segment-max-records: 500\n  segment-max-age: PT5S\ncoordinator:\n  tenants: [acme, globex]\n"
+                + "ingest:\n  topic-discovery-interval: PT2S\n");
         assertThat(c.kafka().clientProperties()).containsEntry("bootstrap.servers", "k1:9092,k2:9092")
                 .containsEntry("security.protocol", "SSL");
         assertThat(c.encryptor().segmentMaxRecords()).isEqualTo(500);
         assertThat(c.encryptor().segmentMaxAge()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.coordinator().tenants()).containsExactly("acme", "globex");
+        assertThat(c.ingest().topicDiscoveryInterval()).isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test
