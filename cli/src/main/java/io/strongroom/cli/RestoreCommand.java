@@ -40,7 +40,8 @@ final class RestoreCommand implements Callable<Integer> {
     String table;
 
     @Option(names = "--to-target", paramLabel = "KIND:WHERE",
-            description = "Where to write: jsonl:PATH; kafka:TOPIC (original keys, headers and timestamps; one transaction); "
+            description = "Where to write: jsonl:PATH; kafka:TOPIC (each record as the source had it: key, value, headers and "
+                    + "timestamp byte for byte, in the source's partition number if the topic has it; one transaction); "
                     + "postgres:JDBC_URL (changes applied in order, upsert by key; one transaction; password from "
                     + "$STRONGROOM_RESTORE_POSTGRES_PASSWORD).")
     String target;
@@ -64,6 +65,19 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--as-of", paramLabel = "TIME", description = "Everything up to TIME: the data as it was then (same as --until).")
     String asOf;
+
+    @Option(names = "--as-envelope", description = "With kafka:, write each change as a Debezium-style envelope re-serialized "
+            + "from the archived fields (before, after, op, source, ts_ms) plus strongroom.source.* headers, as earlier releases "
+            + "did, instead of the original value. Archives written before the original value was kept always restore this way.")
+    boolean asEnvelope;
+
+    @Option(names = "--provenance-headers", description = "With kafka:, add headers strongroom.source.topic, "
+            + "strongroom.source.partition and strongroom.source.offset (the record's position on its source topic).")
+    boolean provenanceHeaders;
+
+    @Option(names = "--offset-map", paramLabel = "FILE", description = "With kafka:, write a CSV of source_topic, "
+            + "source_partition, source_offset, partition, offset for every record written (to translate consumer offsets).")
+    Path offsetMap;
 
     @Option(names = "--dry-run", description = "Read, authenticate and count, but write nothing.")
     boolean dryRun;
@@ -113,6 +127,10 @@ final class RestoreCommand implements Callable<Integer> {
         if (kafkaTopic != null && kafkaTopic.isBlank()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--to-target kafka:TOPIC needs a topic");
         }
+        if (kafkaTopic == null && (asEnvelope || provenanceHeaders || offsetMap != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), (asEnvelope ? "--as-envelope" : provenanceHeaders
+                    ? "--provenance-headers" : "--offset-map") + " applies to --to-target kafka:TOPIC only");
+        }
         Path output = dryRun || kafkaTopic != null || jdbcUrl != null ? null : jsonlPath();
         if (checkpointFile != null && !mask.isEmpty() && maskKeyFile == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint with --mask needs --mask-key-file, "
@@ -121,7 +139,8 @@ final class RestoreCommand implements Callable<Integer> {
         StrongroomConfig c = config.load();
         Checkpoint checkpoint = checkpointFile == null ? null
                 : Checkpoint.open(checkpointFile, Checkpoint.fingerprint(
-                        c.environment(), tenant, table, fromTime, untilTime, mask, dryRun ? "none (dry run)" : target))
+                        c.environment(), tenant, table, fromTime, untilTime, mask, dryRun ? "none (dry run)"
+                                : target + (asEnvelope ? " --as-envelope" : "") + (provenanceHeaders ? " --provenance-headers" : "")))
                         .every(checkpointEvery);
         if (checkpoint != null && checkpoint.resumed()) {
             System.err.printf("resuming restore %s from checkpoint %s: %,d of %,d segments done%n", checkpoint.restoreId(),
@@ -130,7 +149,8 @@ final class RestoreCommand implements Callable<Integer> {
         try (Kms kms = KmsFactory.create(c, "restore", auditFile); S3Client s3 = c.s3().client();
                 RestoreSink sink = kafkaTopic != null
                         ? new KafkaSink(c.kafka().clientProperties(), kafkaTopic,
-                                checkpoint != null ? checkpoint.restoreId() : UUID.randomUUID().toString())
+                                checkpoint != null ? checkpoint.restoreId() : UUID.randomUUID().toString(),
+                                new KafkaSink.Options(asEnvelope, provenanceHeaders, offsetMap))
                         : jdbcUrl != null ? postgres(jdbcUrl) : null) {
             ArchiveReader reader = new ArchiveReader(s3, c.s3().bucket(), kms, c.kms().timeout(), c.trust());
             RestoreJob.Result r = RestoreJob.run(reader, new RestoreJob.Options(c.environment(), tenant, table, output,
@@ -141,6 +161,12 @@ final class RestoreCommand implements Callable<Integer> {
                     r.elapsed().toMillis() / 1000.0, output != null ? " to " + output : kafkaTopic != null ? " to Kafka topic " + kafkaTopic
                             : jdbcUrl != null ? " to PostgreSQL" : "");
             System.out.println(r.authenticity(Instant.now()));
+            if (sink instanceof KafkaSink k && r.ok()) {
+                k.placements().forEach(p -> System.out.println("  " + p));
+                if (offsetMap != null) {
+                    System.out.println("offset map: " + offsetMap);
+                }
+            }
             r.problems().forEach(p -> System.err.println("problem: " + p));
             return r.ok() ? 0 : 1;
         }

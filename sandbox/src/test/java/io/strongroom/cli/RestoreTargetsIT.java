@@ -63,8 +63,13 @@ class RestoreTargetsIT {
             Map<String, Object> kafka = sandbox.config().kafka().clientProperties();
             sandbox.kafka().createTopics(3, "restored.acme");
 
-            PipelineIT.Run restore = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target", "kafka:restored.acme");
+            Path offsetMap = dir.resolve("offsets.csv");
+            PipelineIT.Run restore = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target", "kafka:restored.acme",
+                    "--provenance-headers", "--offset-map", offsetMap.toString());
             assertThat(restore.code()).as(restore.err()).isZero();
+            assertThat(Files.readAllLines(offsetMap)).as("a header and a line per record").hasSize(701);
+            assertThat(restore.out()).as("where each source partition went")
+                    .containsPattern("cdc\\.acme\\.\\S+/0 offsets \\d+\\.\\.\\d+ \\(\\d+ records\\) -> partition 0 offsets \\d+");
             // a committed transaction's markers reach the partitions just after the commit returns: read until all are visible
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> readAll(kafka, "restored.acme").size() >= 700);
             List<ConsumerRecord<byte[], byte[]>> restored = readAll(kafka, "restored.acme");
@@ -92,11 +97,27 @@ class RestoreTargetsIT {
                 List<String> originalHeaders = new ArrayList<>();
                 original.headers().forEach(h -> originalHeaders.add(h.key() + "=" + Arrays.toString(h.value())));
                 assertThat(restoredHeaders).as("headers of " + position).isEqualTo(originalHeaders);
+                assertThat(r.value()).as("value of " + position + ", byte for byte").isEqualTo(original.value());
+                assertThat(r.partition()).as("partition of " + position).isEqualTo(original.partition());
+            }
+
+            // --as-envelope: today's re-serialized form, the row images the source's
+            sandbox.kafka().createTopics(1, "enveloped.acme");
+            PipelineIT.Run enveloped = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target",
+                    "kafka:enveloped.acme", "--as-envelope");
+            assertThat(enveloped.code()).as(enveloped.err()).isZero();
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> readAll(kafka, "enveloped.acme").size() >= 700);
+            for (ConsumerRecord<byte[], byte[]> r : readAll(kafka, "enveloped.acme")) {
+                String position = header(r, KafkaSink.SOURCE_TOPIC) + "/" + header(r, KafkaSink.SOURCE_PARTITION) + "/"
+                        + header(r, KafkaSink.SOURCE_OFFSET);
+                ConsumerRecord<byte[], byte[]> original = originals.get(position);
+                assertThat(original).as(position).isNotNull();
                 if (original.value() != null && r.value() != null) {
                     JsonNode source = JSON.readTree(original.value());
                     JsonNode back = JSON.readTree(r.value());
                     assertThat(back.get("after")).as("row of " + position).isEqualTo(source.path("payload").isMissingNode()
                             ? source.get("after") : source.get("payload").get("after"));
+                    assertThat(r.value()).as("re-serialized, not the original").isNotEqualTo(original.value());
                 }
             }
 

@@ -106,9 +106,10 @@ class ResumableRestoreIT {
             Map<String, Object> kafka = c.kafka().clientProperties();
             Path kfile = dir.resolve("kafka.checkpoint");
             Path stale = dir.resolve("stale.checkpoint");
-            String kafkaPrint = Checkpoint.fingerprint(c.environment(), "acme", null, null, null, List.of(), "kafka:restored.acme");
+            String kafkaPrint = Checkpoint.fingerprint(c.environment(), "acme", null, null, null, List.of(),
+                    "kafka:restored.acme --provenance-headers");
             Checkpoint first = Checkpoint.open(kfile, kafkaPrint).every(2);
-            try (KafkaSink sink = new KafkaSink(kafka, "restored.acme", first.restoreId())) {
+            try (KafkaSink sink = new KafkaSink(kafka, "restored.acme", first.restoreId(), new KafkaSink.Options(false, true, null))) {
                 assertThatThrownBy(() -> runUntil(c, first, null, sink, 5, () -> copy(kfile, stale)))
                         .isInstanceOf(IllegalStateException.class).hasMessageContaining("interrupted after segment 5");
             }
@@ -117,7 +118,7 @@ class ResumableRestoreIT {
             assertThat(Checkpoint.open(kfile, kafkaPrint).state().done()).isEqualTo(2);
 
             PipelineIT.Run kafkaResumed = PipelineIT.run("restore", "--config", cfg, "--tenant", "acme", "--to-target",
-                    "kafka:restored.acme", "--checkpoint", kfile.toString());
+                    "kafka:restored.acme", "--provenance-headers", "--checkpoint", kfile.toString());
             assertThat(kafkaResumed.code()).as(kafkaResumed.err()).isZero();
             assertThat(kfile).doesNotExist();
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> positions(kafka, "restored.acme").size() >= 1500);

@@ -3,7 +3,7 @@ package io.strongroom.ingest.internal;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Op;
@@ -16,6 +16,9 @@ import io.strongroom.schemas.AvroSerde;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -30,11 +33,17 @@ import org.apache.kafka.common.errors.SerializationException;
  * Avro in single-object encoding produced directly by services (recognised by its {@code C3 01}
  * marker; an unknown schema fingerprint is rejected as {@code UNKNOWN_SCHEMA}).
  *
+ * <p>What the source sent is kept as it was: the record's value and key bytes ({@code originalValue},
+ * {@code originalKey}), and the row images, key and source block as the JSON text they were in it
+ * (see {@link SourceJson}: a number keeps its digits and its spelling). A key that is not JSON (a
+ * service keying by a plain id) is kept as bytes only; the event's key on {@code strongroom.changes}
+ * is then derived from the bytes, so one key's changes stay in order.
+ *
  * <p>Rejection details name the field and position within the record but never quote payload
  * content: parser messages (which echo input) are not passed on.
  */
 final class DebeziumNormalizer {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
     /** Tenant names the KMS backends accept (they become key ids and file names). */
     private static final Pattern TENANT_NAME = SystemTenants.NAME;
     private static final AvroSerde<ChangeEvent> AVRO = AvroSerde.of(ChangeEvent.class);
@@ -56,7 +65,7 @@ final class DebeziumNormalizer {
     Object normalize(SourcePosition source, byte[] key, byte[] value, List<RecordHeader> headers) {
         Matcher m = tenantPattern.matcher(source.getTopic());
         String tenant;
-        JsonNode payload = null; // parsed here when the tenant is in it, so it is parsed once
+        SourceJson parsed = null; // parsed here when the tenant is in it, so it is parsed once
         if (config.tenantFrom().equals("header")) {
             tenant = headers.stream().filter(h -> h.getKey().equals(config.tenantHeader()) && h.getValue() != null)
                     .reduce((first, second) -> second)
@@ -66,8 +75,8 @@ final class DebeziumNormalizer {
             }
         } else if (config.tenantFrom().equals("field") && value != null && !(value.length >= 2 && value[0] == (byte) 0xC3)) {
             try {
-                payload = unwrap(parse("value", value));
-                JsonNode at = payload.at(config.tenantField());
+                parsed = parse("value", value);
+                JsonNode at = unwrap(parsed.tree()).at(config.tenantField());
                 if (!at.isTextual() || at.asText().isEmpty()) {
                     return new Rejection(RejectReason.UNKNOWN_TENANT, "payload has no tenant at " + config.tenantField(), null);
                 }
@@ -100,15 +109,15 @@ final class DebeziumNormalizer {
             if (value != null && value.length >= 2 && value[0] == (byte) 0xC3 && value[1] == 0x01) {
                 return acceptAvro(source, tenant, key, value, headers);
             }
-            return accept(source, tenant, m.matches() ? tableGroup(m) : null, key, value, payload, headers);
+            return accept(source, tenant, m.matches() ? tableGroup(m) : null, key, value, parsed, headers);
         } catch (Reject r) {
             return new Rejection(r.reason, r.getMessage(), tenant);
         }
     }
 
     private Accepted accept(SourcePosition source, String tenant, String tableFromTopic, byte[] keyBytes, byte[] value,
-            JsonNode parsedPayload, List<RecordHeader> headers) {
-        String key = keyBytes == null ? null : canonical(unwrap(parse("key", keyBytes)));
+            SourceJson parsed, List<RecordHeader> headers) {
+        String key = keyBytes == null ? null : keyText(keyBytes);
         ChangeEvent.Builder event = ChangeEvent.newBuilder()
                 .setEventId(source.getTopic() + "/" + source.getPartition() + "/" + source.getOffset())
                 .setTenant(tenant)
@@ -116,14 +125,19 @@ final class DebeziumNormalizer {
                 .setKey(key)
                 .setSource(source)
                 .setOriginalKey(keyBytes == null ? null : ByteBuffer.wrap(keyBytes))
+                .setOriginalValue(value == null ? null : ByteBuffer.wrap(value))
                 .setHeaders(headers);
         if (value == null) {
             event.setOp(Op.TOMBSTONE).setTable(tableFromTopic != null ? tableFromTopic : topicTable(source.getTopic()));
         } else {
-            JsonNode whole = parsedPayload != null ? null : parse("value", value);
-            JsonNode payload = parsedPayload != null ? parsedPayload : unwrap(whole);
-            if (whole != null && whole.has("schema") && whole.has("payload")) {
+            SourceJson json = parsed != null ? parsed : parse("value", value);
+            JsonNode whole = json.tree();
+            boolean wrapped = isWrapped(whole);
+            String at = wrapped ? "/payload" : "";
+            JsonNode payload = wrapped ? whole.get("payload") : whole;
+            if (wrapped) {
                 event.setColumns(columns(whole.get("schema")));
+                event.setRowSchema(rowSchema(json));
             }
             if (!payload.isObject()) {
                 throw new Reject(RejectReason.WRONG_TYPE, "value payload must be a JSON object, got " + payload.getNodeType());
@@ -136,7 +150,7 @@ final class DebeziumNormalizer {
                 String table = tableFromTopic != null ? tableFromTopic
                         : src.hasNonNull("table") ? src.path("schema").asText("public") + "." + src.get("table").asText()
                         : topicTable(source.getTopic());
-                event.setOp(Op.OTHER).setTable(table).setAfter(canonical(payload))
+                event.setOp(Op.OTHER).setTable(table).setAfter(json.text(at))
                         .setEventTimeMs(payload.path("ts_ms").canConvertToLong() ? payload.path("ts_ms").asLong() : null);
                 ChangeEvent built = event.build();
                 return new Accepted(built.getTenant() + "/" + built.getTable() + "/" + built.getEventId(), built);
@@ -161,14 +175,57 @@ final class DebeziumNormalizer {
             }
             event.setOp(op)
                     .setTable(table != null ? table : topicTable(source.getTopic()))
-                    .setBefore(before == null ? null : canonical(before))
-                    .setAfter(after == null ? null : canonical(after))
-                    .setSourceInfo(sourceInfo == null || sourceInfo.isNull() ? null : canonical(sourceInfo))
+                    .setBefore(before == null ? null : json.text(at + "/before"))
+                    .setAfter(after == null ? null : json.text(at + "/after"))
+                    .setSourceInfo(sourceInfo == null || sourceInfo.isNull() ? null : json.text(at + "/source"))
                     .setEventTimeMs(ts == null || ts.isNull() ? null : ts.asLong());
         }
         ChangeEvent built = event.build();
         built.setClassification(config.classify(built.getTenant(), built.getTable()));
-        return new Accepted(built.getTenant() + "/" + built.getTable() + "/" + (key != null ? key : built.getEventId()), built);
+        String partitionKey = key != null ? key : keyBytes != null ? opaqueKey(keyBytes) : built.getEventId();
+        return new Accepted(built.getTenant() + "/" + built.getTable() + "/" + partitionKey, built);
+    }
+
+    /**
+     * The key as the source's JSON text (unwrapped from a Connect schema envelope), or null if the key is not JSON — a
+     * service keying by a plain id: such a key is archived as {@code originalKey} only.
+     */
+    private static String keyText(byte[] keyBytes) {
+        SourceJson json;
+        try {
+            json = SourceJson.parse(keyBytes);
+        } catch (IOException notJson) {
+            return null;
+        }
+        if (json.tree() == null) {
+            return null;
+        }
+        return isWrapped(json.tree()) ? json.text("/payload") : json.text("");
+    }
+
+    /** Same key bytes, same key on {@code strongroom.changes} (so one key's changes stay in order), of bounded size. */
+    private static String opaqueKey(byte[] keyBytes) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(keyBytes);
+            return "bytes:" + HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The exact text of the Connect schema of the envelope's {@code after} field, or null. */
+    private static String rowSchema(SourceJson json) {
+        JsonNode fields = json.tree().path("schema").path("fields");
+        for (int i = 0; i < fields.size(); i++) {
+            if ("after".equals(fields.get(i).path("field").asText())) {
+                return json.text("/schema/fields/" + i);
+            }
+        }
+        return null;
+    }
+
+    private static boolean isWrapped(JsonNode node) {
+        return node instanceof ObjectNode o && o.size() == 2 && o.has("schema") && o.has("payload");
     }
 
     /** A ChangeEvent produced directly by a service: its content is kept, its position is where we read it. */
@@ -189,6 +246,7 @@ final class DebeziumNormalizer {
         event.setSource(source);
         event.setOriginalKey(keyBytes == null ? null : ByteBuffer.wrap(keyBytes));
         event.setHeaders(headers);
+        event.setOriginalValue(ByteBuffer.wrap(value));
         return new Accepted(tenant + "/" + event.getTable() + "/" + (event.getKey() != null ? event.getKey() : event.getEventId()),
                 event);
     }
@@ -221,14 +279,13 @@ final class DebeziumNormalizer {
         return node;
     }
 
-    /** Strips a Connect {"schema":..., "payload":...} wrapper. */
     /** SQL column types of the {@code after} struct of a Connect schema, as a JSON object, or null. */
     static String columns(JsonNode schema) {
         for (JsonNode field : schema.path("fields")) {
             if (!"after".equals(field.path("field").asText())) {
                 continue;
             }
-            ObjectNode out = JSON.createObjectNode();
+            ObjectNode out = NODES.objectNode();
             for (JsonNode column : field.path("fields")) {
                 JsonNode params = column.path("parameters");
                 String source = params.path("__debezium.source.column.type").asText(null);
@@ -263,34 +320,27 @@ final class DebeziumNormalizer {
         return null;
     }
 
+    /** Strips a Connect {"schema":..., "payload":...} wrapper. */
     private static JsonNode unwrap(JsonNode node) {
-        if (node instanceof ObjectNode o && o.size() == 2 && o.has("schema") && o.has("payload")) {
-            return o.get("payload");
-        }
-        return node;
+        return isWrapped(node) ? node.get("payload") : node;
     }
 
-    private static JsonNode parse(String what, byte[] bytes) {
+    private static SourceJson parse(String what, byte[] bytes) {
         try {
-            JsonNode node = JSON.readTree(bytes);
-            if (node == null || node.isMissingNode()) {
+            SourceJson json = SourceJson.parse(bytes);
+            if (json.tree() == null) {
                 throw new Reject(RejectReason.UNPARSEABLE, what + " is empty");
             }
-            return node;
+            return json;
+        } catch (SourceJson.TrailingContent e) {
+            throw new Reject(RejectReason.UNPARSEABLE, what + " has content after its JSON value at line " + e.line + ", column "
+                    + e.column);
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
             throw new Reject(RejectReason.UNPARSEABLE, what + " is not valid JSON" + where);
         } catch (IOException e) {
             throw new Reject(RejectReason.UNPARSEABLE, what + " cannot be read");
-        }
-    }
-
-    private static String canonical(JsonNode node) {
-        try {
-            return JSON.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
         }
     }
 

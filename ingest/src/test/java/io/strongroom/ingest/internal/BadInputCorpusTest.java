@@ -85,7 +85,7 @@ class BadInputCorpusTest {
         byte[] good = avro("acme");
         corpus.add(new Bad("truncated Avro", TOPIC, null, Arrays.copyOf(good, good.length - 8), RejectReason.UNPARSEABLE));
         corpus.add(new Bad("Avro event of another tenant", TOPIC, null, avro("globex"), RejectReason.UNKNOWN_TENANT));
-        corpus.add(new Bad("malformed key", TOPIC, b("{\"id\":"), b("{\"op\":\"c\",\"after\":{}}"), RejectReason.UNPARSEABLE));
+        corpus.add(bad("content after the JSON value", "{\"op\":\"c\",\"after\":{}} {\"op\":\"d\"}", RejectReason.UNPARSEABLE));
         corpus.add(new Bad("invalid UTF-8", TOPIC, b("{\"id\":1}"),
                 new byte[] {'{', '"', 'o', 'p', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}, RejectReason.UNPARSEABLE));
         corpus.add(bad("nesting beyond the parser's limit", "[".repeat(5000) + "]".repeat(5000), RejectReason.UNPARSEABLE));

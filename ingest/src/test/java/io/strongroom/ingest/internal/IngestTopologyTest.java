@@ -12,6 +12,7 @@ import io.strongroom.ingest.IngestConfig;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcRecord;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -90,6 +91,75 @@ class IngestTopologyTest {
         assertThat(out.timestamp()).as("stamped when processed, so retention cannot drop old rows").isEqualTo(NOW);
         assertThat(out.headers().toArray()).as("input headers travel inside the event, not on the record").isEmpty();
         assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    /** Numbers a double cannot hold, and spellings a re-serializer would change: the archive keeps each as written. */
+    static final String EXACT_ROW = "{\"id\": 18446744073709551617, \"balance\": 1234567890.123456789012,"
+            + " \"pi\": 3.14159265358979323846264338327950288, \"tiny\": 1e-30, \"big\": 1.5E+300, \"nz\": -0,"
+            + " \"nzf\": -0.0, \"trail\": 2.50, \"nested\": {\"v\": [12345678901234567890123, 0.1]}, \"s\": \"\\u00e9\\n\"}";
+
+    @Test
+    void rowImagesKeyAndSourceAreKeptAsTheTextTheSourceSentAndTheValueByteForByte() {
+        String key = "{\"id\": 18446744073709551617}";
+        String source = "{\"schema\": \"public\", \"table\": \"orders\", \"lsn\": 123456789012345678901}";
+        String value = "{\"before\": " + EXACT_ROW.replace("2.50", "2.5") + ",\n \"after\": " + EXACT_ROW + ", \"source\": " + source
+                + ", \"op\": \"u\", \"ts_ms\": 1700}";
+        input.pipeInput(new TestRecord<>(b(key), b(value), null, 1234L));
+
+        TestRecord<String, ChangeEvent> out = changes.readRecord();
+        ChangeEvent e = out.value();
+        assertThat(e.getAfter()).isEqualTo(EXACT_ROW);
+        assertThat(e.getBefore()).isEqualTo(EXACT_ROW.replace("2.50", "2.5"));
+        assertThat(e.getKey()).isEqualTo(key);
+        assertThat(e.getSourceInfo()).isEqualTo(source);
+        assertThat(bytes(e.getOriginalValue())).isEqualTo(b(value));
+        assertThat(bytes(e.getOriginalKey())).isEqualTo(b(key));
+        assertThat(out.key()).isEqualTo("acme/public.orders/" + key);
+    }
+
+    @Test
+    void theRowSchemaAndKeyOfAConnectEnvelopeAreTheTextsTheSourceSent() {
+        String rowSchema = "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"},"
+                + "{\"type\":\"int32\",\"optional\":true,\"name\":\"io.debezium.time.Date\",\"version\":1,\"field\":\"d\"}],"
+                + "\"optional\":true,\"name\":\"cdc.acme.public.orders.Value\",\"field\":\"after\"}";
+        String value = "{\"schema\":{\"type\":\"struct\",\"fields\":[" + rowSchema.replace("\"after\"", "\"before\"") + ","
+                + rowSchema + ",{\"type\":\"string\",\"optional\":false,\"field\":\"op\"}],\"optional\":false},"
+                + "\"payload\":{\"before\":null,\"after\":{\"id\":1,\"d\":11022},\"op\":\"c\"}}";
+        String key = "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"field\":\"id\"}]},"
+                + "\"payload\":{\"id\":1}}";
+        input.pipeInput(new TestRecord<>(b(key), b(value), null, 1234L));
+
+        ChangeEvent e = changes.readValue();
+        assertThat(e.getRowSchema()).isEqualTo(rowSchema);
+        assertThat(e.getAfter()).isEqualTo("{\"id\":1,\"d\":11022}");
+        assertThat(e.getKey()).isEqualTo("{\"id\":1}");
+        assertThat(bytes(e.getOriginalKey())).isEqualTo(b(key));
+        assertThat(e.getColumns()).isEqualTo("{\"id\":\"integer\",\"d\":\"integer\"}");
+    }
+
+    @Test
+    void aKeyThatIsNotJsonIsKeptAsBytesAndOrdersItsChangesTogether() {
+        byte[] plainId = b("order-7f3a");
+        byte[] binary = {0, (byte) 0xFF, 0x10, (byte) 0x80};
+        String value = "{\"after\":{\"id\":1},\"op\":\"c\"}";
+        input.pipeInput(new TestRecord<>(plainId, b(value), null, 1L));
+        input.pipeInput(new TestRecord<>(binary, b(value), null, 2L));
+        input.pipeInput(new TestRecord<>(plainId, b(value.replace("\"c\"", "\"u\"")), null, 3L));
+
+        List<TestRecord<String, ChangeEvent>> out = changes.readRecordsToList();
+        assertThat(dlq.isEmpty()).as("a non-JSON key is not a reason to reject a change").isTrue();
+        assertThat(out).hasSize(3);
+        assertThat(out).allSatisfy(r -> assertThat(r.value().getKey()).isNull());
+        assertThat(bytes(out.get(0).value().getOriginalKey())).isEqualTo(plainId);
+        assertThat(bytes(out.get(1).value().getOriginalKey())).isEqualTo(binary);
+        assertThat(out.get(2).key()).as("one key, one key on strongroom.changes").isEqualTo(out.get(0).key())
+                .isNotEqualTo(out.get(1).key()).startsWith("acme/public.orders/bytes:").hasSize("acme/public.orders/bytes:".length() + 32);
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
     }
 
     @Test
