@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.strongroom.avro.ChangeEvent;
+import io.strongroom.schemas.ChangeEvents;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
@@ -56,7 +57,7 @@ class IngestRealBrokerIT {
         List<ChangeEvent> out = new ArrayList<>();
         TopicReader.readToEnd(props(), Topics.CHANGES, r -> {
             if (r.value().getSource().getTopic().startsWith(topicPrefix)) {
-                out.add(r.value());
+                out.add(ChangeEvents.withText(r.value()));
             }
         });
         return out;

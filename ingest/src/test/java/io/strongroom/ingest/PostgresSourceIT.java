@@ -9,6 +9,7 @@ import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Op;
 import io.strongroom.ingest.source.PostgresSource;
 import io.strongroom.ingest.source.PostgresSourceConfig;
+import io.strongroom.schemas.ChangeEvents;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.EmbeddedKafka;
@@ -66,7 +67,7 @@ class PostgresSourceIT {
         List<ChangeEvent> out = new ArrayList<>();
         TopicReader.readToEnd(props(), Topics.CHANGES, r -> {
             if (r.value().getTenant().equals(TENANT)) {
-                out.add(r.value());
+                out.add(ChangeEvents.withText(r.value()));
             }
         });
         return out;

@@ -16,6 +16,7 @@ import io.strongroom.crypto.kms.Kms;
 import io.strongroom.crypto.kms.KmsException;
 import io.strongroom.crypto.kms.WrappedDek;
 import io.strongroom.schemas.AvroSerde;
+import io.strongroom.schemas.ChangeEvents;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -194,13 +195,13 @@ public final class ArchiveReader {
         boolean quarantine = Segment.QUARANTINE_STREAM.equals(h.getStream());
         for (ByteBuffer record : opener.openViews(where, segment)) {
             if (!quarantine) {
-                events.add(EVENTS.decode(where, record));
+                events.add(ChangeEvents.withText(EVENTS.decode(where, record)));
                 continue;
             }
             // a record the encryptor could not decode, kept as it came: restored if this restore reads its schema
             DeadLetterPayload payload = PAYLOADS.decode(where, record);
             try {
-                ChangeEvent e = payload.getValue() == null ? null : EVENTS.decode(where, payload.getValue());
+                ChangeEvent e = payload.getValue() == null ? null : ChangeEvents.withText(EVENTS.decode(where, payload.getValue()));
                 if (e == null) {
                     throw new SerializationException("no value");
                 }

@@ -9,6 +9,7 @@ import io.strongroom.cli.demo.Sandbox;
 import io.strongroom.crypto.Segment;
 import io.strongroom.crypto.identity.Signed;
 import io.strongroom.ingest.IngestService;
+import io.strongroom.schemas.ChangeEvents;
 import io.strongroom.schemas.Topic;
 import io.strongroom.schemas.TopicReader;
 import io.strongroom.schemas.Topics;
@@ -352,7 +353,7 @@ class PipelineIT {
         TopicReader.readToEnd(sandbox.config().kafka().clientProperties(), Topics.CHANGES, r -> {
             if (r.value().getHeaders().stream().anyMatch(h -> h.getKey().equals("strongroom-replay-of")
                     && StandardCharsets.UTF_8.decode(h.getValue().duplicate()).toString().equals(position))) {
-                found.add(r.value());
+                found.add(ChangeEvents.withText(r.value()));
             }
         });
         return found.isEmpty() ? null : found.get(0);

@@ -13,11 +13,13 @@ import io.strongroom.avro.SourcePosition;
 import io.strongroom.crypto.kms.SystemTenants;
 import io.strongroom.ingest.IngestConfig;
 import io.strongroom.schemas.AvroSerde;
+import io.strongroom.schemas.ChangeEvents;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +37,9 @@ import org.apache.kafka.common.errors.SerializationException;
  *
  * <p>What the source sent is kept as it was: the record's value and key bytes ({@code originalValue},
  * {@code originalKey}), and the row images, key and source block as the JSON text they were in it
- * (see {@link SourceJson}: a number keeps its digits and its spelling). A key that is not JSON (a
+ * (see {@link SourceJson}: a number keeps its digits and its spelling). Those texts are parts of the
+ * value, so they are stored once: the event records where they lie in it ({@code textSpans}, read back
+ * with {@link ChangeEvents#withText}). A key that is not JSON (a
  * service keying by a plain id) is kept as bytes only; the event's key on {@code strongroom.changes}
  * is then derived from the bytes, so one key's changes stay in order.
  *
@@ -135,9 +139,10 @@ final class DebeziumNormalizer {
             boolean wrapped = isWrapped(whole);
             String at = wrapped ? "/payload" : "";
             JsonNode payload = wrapped ? whole.get("payload") : whole;
+            Spans spans = new Spans(json);
             if (wrapped) {
                 event.setColumns(columns(whole.get("schema")));
-                event.setRowSchema(rowSchema(json));
+                spans.set(ROW_SCHEMA, rowSchemaPointer(whole));
             }
             if (!payload.isObject()) {
                 throw new Reject(RejectReason.WRONG_TYPE, "value payload must be a JSON object, got " + payload.getNodeType());
@@ -150,7 +155,8 @@ final class DebeziumNormalizer {
                 String table = tableFromTopic != null ? tableFromTopic
                         : src.hasNonNull("table") ? src.path("schema").asText("public") + "." + src.get("table").asText()
                         : topicTable(source.getTopic());
-                event.setOp(Op.OTHER).setTable(table).setAfter(json.text(at))
+                spans.set(AFTER, at);
+                event.setOp(Op.OTHER).setTable(table).setTextSpans(spans.list())
                         .setEventTimeMs(payload.path("ts_ms").canConvertToLong() ? payload.path("ts_ms").asLong() : null);
                 ChangeEvent built = event.build();
                 return new Accepted(built.getTenant() + "/" + built.getTable() + "/" + built.getEventId(), built);
@@ -173,11 +179,18 @@ final class DebeziumNormalizer {
             if (table == null && sourceInfo != null && sourceInfo.hasNonNull("table")) {
                 table = sourceInfo.path("schema").asText("public") + "." + sourceInfo.get("table").asText();
             }
+            if (before != null) {
+                spans.set(BEFORE, at + "/before");
+            }
+            if (after != null) {
+                spans.set(AFTER, at + "/after");
+            }
+            if (sourceInfo != null && !sourceInfo.isNull()) {
+                spans.set(SOURCE_INFO, at + "/source");
+            }
             event.setOp(op)
                     .setTable(table != null ? table : topicTable(source.getTopic()))
-                    .setBefore(before == null ? null : json.text(at + "/before"))
-                    .setAfter(after == null ? null : json.text(at + "/after"))
-                    .setSourceInfo(sourceInfo == null || sourceInfo.isNull() ? null : json.text(at + "/source"))
+                    .setTextSpans(spans.list())
                     .setEventTimeMs(ts == null || ts.isNull() ? null : ts.asLong());
         }
         ChangeEvent built = event.build();
@@ -213,15 +226,43 @@ final class DebeziumNormalizer {
         }
     }
 
-    /** The exact text of the Connect schema of the envelope's {@code after} field, or null. */
-    private static String rowSchema(SourceJson json) {
-        JsonNode fields = json.tree().path("schema").path("fields");
+    /** The pointer of the Connect schema of the envelope's {@code after} field, or null. */
+    private static String rowSchemaPointer(JsonNode whole) {
+        JsonNode fields = whole.path("schema").path("fields");
         for (int i = 0; i < fields.size(); i++) {
             if ("after".equals(fields.get(i).path("field").asText())) {
-                return json.text("/schema/fields/" + i);
+                return "/schema/fields/" + i;
             }
         }
         return null;
+    }
+
+    private static final int BEFORE = 0;
+    private static final int AFTER = 1;
+    private static final int SOURCE_INFO = 2;
+    private static final int ROW_SCHEMA = 3;
+
+    /** The event's {@code textSpans}: where its texts lie in the value (see {@link ChangeEvents}). */
+    private static final class Spans {
+        private final SourceJson json;
+        private final Integer[] offsets = new Integer[2 * ChangeEvents.SPANNED.size()];
+
+        Spans(SourceJson json) {
+            this.json = json;
+            Arrays.fill(offsets, -1);
+        }
+
+        void set(int field, String pointer) {
+            int[] span = pointer == null ? null : json.span(pointer);
+            if (span != null) {
+                offsets[2 * field] = span[0];
+                offsets[2 * field + 1] = span[1];
+            }
+        }
+
+        List<Integer> list() {
+            return Arrays.asList(offsets);
+        }
     }
 
     private static boolean isWrapped(JsonNode node) {
@@ -247,6 +288,7 @@ final class DebeziumNormalizer {
         event.setOriginalKey(keyBytes == null ? null : ByteBuffer.wrap(keyBytes));
         event.setHeaders(headers);
         event.setOriginalValue(ByteBuffer.wrap(value));
+        event.setTextSpans(null); // its texts are its own fields; spans would point into the Avro bytes
         return new Accepted(tenant + "/" + event.getTable() + "/" + (event.getKey() != null ? event.getKey() : event.getEventId()),
                 event);
     }

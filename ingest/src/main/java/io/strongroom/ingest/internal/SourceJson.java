@@ -70,6 +70,12 @@ final class SourceJson {
         return span == null ? null : new String(bytes, (int) span[0], (int) (span[1] - span[0]), StandardCharsets.UTF_8);
     }
 
+    /** The byte offsets {@code [start, end)} of the value at {@code pointer} (as for {@link #text}), or null. */
+    int[] span(String pointer) {
+        long[] span = spans.get(pointer);
+        return span == null ? null : new int[] {(int) span[0], (int) span[1]};
+    }
+
     private static JsonNode read(JsonParser p, String path, int depth, Map<String, long[]> spans) throws IOException {
         boolean keep = depth <= 2 || path.startsWith("/schema/fields/") && depth == 3;
         long start = p.currentTokenLocation().getByteOffset();

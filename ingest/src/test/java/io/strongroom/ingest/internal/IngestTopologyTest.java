@@ -9,6 +9,7 @@ import io.strongroom.avro.DeadLetter;
 import io.strongroom.avro.Op;
 import io.strongroom.avro.RejectReason;
 import io.strongroom.ingest.IngestConfig;
+import io.strongroom.schemas.ChangeEvents;
 import io.strongroom.schemas.Topics;
 import io.strongroom.testkit.CdcGenerator;
 import io.strongroom.testkit.CdcRecord;
@@ -75,7 +76,7 @@ class IngestTopologyTest {
                 headers, 1234L));
 
         TestRecord<String, ChangeEvent> out = changes.readRecord();
-        ChangeEvent e = out.value();
+        ChangeEvent e = ChangeEvents.withText(out.value());
         assertThat(out.key()).isEqualTo("acme/public.orders/{\"id\":7}");
         assertThat(e.getTenant()).isEqualTo("acme");
         assertThat(e.getTable()).isEqualTo("public.orders");
@@ -107,7 +108,9 @@ class IngestTopologyTest {
         input.pipeInput(new TestRecord<>(b(key), b(value), null, 1234L));
 
         TestRecord<String, ChangeEvent> out = changes.readRecord();
-        ChangeEvent e = out.value();
+        assertThat(out.value().getAfter()).as("stored once, in the value").isNull();
+        assertThat(out.value().getTextSpans()).hasSize(8);
+        ChangeEvent e = ChangeEvents.withText(out.value());
         assertThat(e.getAfter()).isEqualTo(EXACT_ROW);
         assertThat(e.getBefore()).isEqualTo(EXACT_ROW.replace("2.50", "2.5"));
         assertThat(e.getKey()).isEqualTo(key);
@@ -129,7 +132,7 @@ class IngestTopologyTest {
                 + "\"payload\":{\"id\":1}}";
         input.pipeInput(new TestRecord<>(b(key), b(value), null, 1234L));
 
-        ChangeEvent e = changes.readValue();
+        ChangeEvent e = ChangeEvents.withText(changes.readValue());
         assertThat(e.getRowSchema()).isEqualTo(rowSchema);
         assertThat(e.getAfter()).isEqualTo("{\"id\":1,\"d\":11022}");
         assertThat(e.getKey()).isEqualTo("{\"id\":1}");
