@@ -20,6 +20,7 @@ import io.strongroom.schemas.FailingHandlers;
 import io.strongroom.streams.StreamsApp;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -95,9 +96,13 @@ public final class EncryptorService extends StreamsService {
     /** The Kafka Streams properties of the encryptor: {@code kafka}, and what the encryptor must have over them. */
     static Properties streamsProperties(EncryptorConfig config, Map<String, Object> kafka, Path stateDir) {
         Properties props = StreamsApp.properties(config.applicationId(), kafka, stateDir);
-        // a sealed segment is one record: allow up to the segment limit plus header room
-        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
-                Math.max(1024 * 1024, config.segmentMaxBytes() + 64 * 1024));
+        // a sealed segment is one record: it is sealed once its plaintext reaches the limit, so it holds up to the
+        // limit plus one event (as large as Topics.MAX_EVENT_BYTES), plus header room; its open records go to the
+        // store's changelog one by one, each as large as an event
+        long request = Topics.segmentRecordBytes(config.segmentMaxBytes());
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), (int) request);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), Math.max(32L << 20, 2 * request));
+        props.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), String.valueOf(request));
         return FailingHandlers.pin(props, "encryptor"); // an undecodable or refused record stops it, never skipped
     }
 

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /** Runs the ingest topology with exactly-once processing (a {@link StreamsApp}). */
@@ -51,6 +52,11 @@ public final class IngestService extends StreamsService {
         // and global consumers have no pattern, and each refresh of a pattern's metadata asks for every topic.
         props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG),
                 config.topicDiscoveryInterval().toMillis());
+        // an event is as large as the record it keeps (ingest.max-record-bytes) plus key, headers and fields: the
+        // producer's default 1 MiB would stop ingest at the first record near the limit (LargeRecordIT)
+        int request = config.maxRecordBytes() + 1024 * 1024;
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), request);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), Math.max(32L << 20, 2L * request));
         streamsSettings().forEach(props::putIfAbsent); // kafka.properties may set any of them
         return FailingHandlers.pin(props, "ingest"); // a record it cannot process stops it, never skipped (StreamsApp pins them again)
     }

@@ -49,6 +49,22 @@ public final class Topics {
     /** Every topic above. */
     public static final List<Topic<?, ?>> ALL = List.of(CHANGES, SEGMENTS, KEYS, AUDIT, ARCHIVE_INDEX, INGEST_DLQ, ALERTS);
 
+    /**
+     * The largest record Strongroom writes for one source record, on {@link #CHANGES}, {@link #INGEST_DLQ} and the
+     * encryptor's open-segment store: the largest value ingest accepts ({@code ingest.max-record-bytes}, at most 64 MiB)
+     * plus 1 MiB for its key, headers and the event's own fields. Topics and producers on that path allow at least this.
+     */
+    public static final int MAX_EVENT_BYTES = 65 * 1024 * 1024;
+
+    /**
+     * The largest record of {@link #SEGMENTS} for segments of {@code segmentMaxBytes}: a segment is sealed once its
+     * plaintext reaches the limit, so it holds up to the limit plus one event of up to {@link #MAX_EVENT_BYTES}, plus
+     * 64 KiB for the header and framing.
+     */
+    public static int segmentRecordBytes(int segmentMaxBytes) {
+        return segmentMaxBytes + MAX_EVENT_BYTES + 64 * 1024;
+    }
+
     /** Topics that are compacted rather than deleted by time. */
     public static final List<Topic<?, ?>> COMPACTED = List.of(KEYS, ARCHIVE_INDEX);
 

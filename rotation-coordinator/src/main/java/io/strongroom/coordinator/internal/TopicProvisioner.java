@@ -41,7 +41,10 @@ public final class TopicProvisioner {
                 n = Math.max(1, Math.min(partitions, 6));
             }
             if (topic == Topics.SEGMENTS) {
-                configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Math.max(1024 * 1024, maxSegmentBytes + 64 * 1024)));
+                configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topics.segmentRecordBytes(maxSegmentBytes)));
+            }
+            if (topic == Topics.CHANGES || topic == Topics.INGEST_DLQ) {
+                configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topics.MAX_EVENT_BYTES));
             }
             if (topic == Topics.AUDIT) {
                 configs.put(TopicConfig.RETENTION_MS_CONFIG, "-1");
