@@ -33,8 +33,9 @@ import java.util.Objects;
  *     {@code interval.handling.mode} string|numeric (numeric counts a month as 365.25/12 days: only whole such
  *     months come back as months), {@code time.precision.mode} adaptive|adaptive_time_microseconds|microseconds|
  *     nanoseconds|isostring|connect (connect keeps milliseconds only), {@code hstore.handling.mode} json|map,
- *     {@code binary.handling.mode} bytes|base64. Refused here because a restore could not read them back:
- *     {@code binary.handling.mode} hex or base64-url-safe, another {@code unavailable.value.placeholder} (a restore
+ *     {@code binary.handling.mode} bytes. Refused here because a restore could not read them back:
+ *     {@code binary.handling.mode} base64, hex or base64-url-safe (Debezium sends an unchanged TOASTed bytea as
+ *     null in base64 mode; hex text is also valid base64), another {@code unavailable.value.placeholder} (a restore
  *     recognises Debezium's default), and {@code column.propagate.source.type} (a restore creates tables from it)
  */
 public record PostgresSourceConfig(String hostname, Integer port, String database, String user, String password,
@@ -60,9 +61,9 @@ public record PostgresSourceConfig(String hostname, Integer port, String databas
         offsetFlushInterval = Objects.requireNonNullElse(offsetFlushInterval, Duration.ofSeconds(1));
         debezium = Map.copyOf(Objects.requireNonNullElse(debezium, Map.of()));
         String binary = debezium.get("binary.handling.mode");
-        if (binary != null && !binary.equals("bytes") && !binary.equals("base64")) {
-            throw new IllegalArgumentException("ingest.postgres.debezium binary.handling.mode must be bytes or base64 (a restore "
-                    + "into PostgreSQL reads bytea back from them), got '" + binary + "'");
+        if (binary != null && !binary.equals("bytes")) {
+            throw new IllegalArgumentException("ingest.postgres.debezium binary.handling.mode must be bytes (in base64 and hex "
+                    + "modes a restore into PostgreSQL cannot read every bytea back), got '" + binary + "'");
         }
         for (String fixed : List.of("unavailable.value.placeholder", "column.propagate.source.type")) {
             if (debezium.containsKey(fixed)) {

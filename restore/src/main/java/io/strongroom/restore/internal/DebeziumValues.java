@@ -135,7 +135,7 @@ public final class DebeziumValues {
         }
         if (value.isTextual()) {
             String s = value.asText();
-            return s.equals(PLACEHOLDER) || ("bytes".equals(f.type()) && s.equals(PLACEHOLDER_BASE64))
+            return s.equals(PLACEHOLDER) || s.equals(PLACEHOLDER_BASE64) // bytea as bytes or binary.handling.mode=base64
                     || (s.length() < 200 && s.contains(PLACEHOLDER) && isPlaceholderMap(s));
         }
         if (value.isObject()) { // hstore as a map
