@@ -90,4 +90,55 @@ class PostgresSinkIT {
             }
         }
     }
+
+    private static final String ROW_SCHEMA = "{\"type\":\"struct\",\"fields\":["
+            + "{\"type\":\"int32\",\"optional\":false,\"field\":\"id\"},"
+            + "{\"type\":\"int32\",\"optional\":true,\"name\":\"io.debezium.time.Date\",\"version\":1,\"field\":\"d\"},"
+            + "{\"type\":\"string\",\"optional\":true,\"parameters\":{\"__debezium.source.column.type\":\"NUMERIC\","
+            + "\"__debezium.source.column.length\":\"0\"},\"field\":\"n\"},"
+            + "{\"type\":\"array\",\"items\":{\"type\":\"int32\",\"optional\":true},\"optional\":true,\"field\":\"ia\"},"
+            + "{\"type\":\"string\",\"optional\":true,\"field\":\"big\"}"
+            + "%s],\"optional\":true,\"name\":\"cdc.public.t.Value\",\"field\":\"after\"}";
+
+    private static ChangeEvent event(String id, Op op, String after, String rowSchema) {
+        return ChangeEvent.newBuilder().setEventId(id).setTenant("acme").setTable("public.t").setOp(op)
+                .setClassification(Classification.CONFIDENTIAL).setKey("{\"id\":1}").setAfter(after).setRowSchema(rowSchema)
+                .setSource(new SourcePosition("t", 0, 0L, 0L)).build();
+    }
+
+    @Test
+    void rowsAreDecodedByTheirSchemaTheTableCreatedFromItAndAToastPlaceholderKeepsTheStoredValue() throws Exception {
+        Postgres.requireAvailable();
+        String schema = String.format(ROW_SCHEMA, "");
+        try (Postgres.Database db = Postgres.createDatabase("sr_sink_schema_it");
+                PostgresSink sink = new PostgresSink(Postgres.jdbcUrl(db.name()) + "?user=" + Postgres.USER, Postgres.PASSWORD, null)) {
+            sink.accept(event("e1", Op.READ, "{\"id\":1,\"d\":11022,\"n\":\"1.000000000000000000001\",\"ia\":[9,10],"
+                    + "\"big\":\"kept\"}", schema));
+            sink.accept(event("e2", Op.UPDATE, "{\"id\":1,\"d\":11023,\"n\":\"2\",\"ia\":[9,null],"
+                    + "\"big\":\"__debezium_unavailable_value\"}", schema));
+            sink.commit();
+            try (var c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery(
+                    "SELECT t::text, format_type(a.atttypid, a.atttypmod) FROM t, pg_attribute a "
+                            + "WHERE a.attrelid = 't'::regclass AND a.attname = 'n'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("(1,2000-03-07,2,\"{9,NULL}\",kept)");
+                assertThat(rs.getString(2)).isEqualTo("numeric");
+            }
+        }
+    }
+
+    @Test
+    void aTypeTheRestoreCannotDecodeStopsItBeforeAnythingIsWrittenNamingTableColumnAndType() throws Exception {
+        Postgres.requireAvailable();
+        String schema = String.format(ROW_SCHEMA, ",{\"type\":\"struct\",\"fields\":[{\"type\":\"bytes\",\"field\":\"wkb\"}],"
+                + "\"optional\":true,\"name\":\"io.debezium.data.geometry.Geometry\",\"field\":\"shape\"}");
+        try (Postgres.Database db = Postgres.createDatabase("sr_sink_refuse_it");
+                PostgresSink sink = new PostgresSink(Postgres.jdbcUrl(db.name()) + "?user=" + Postgres.USER, Postgres.PASSWORD, null)) {
+            Throwable refused = catchThrowable(() -> sink.accept(event("e1", Op.READ, "{\"id\":1,\"shape\":null}", schema)));
+            sink.abort();
+            assertThat(refused).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("column public.t.shape").hasMessageContaining("io.debezium.data.geometry.Geometry");
+            assertThat(tables(db)).isEmpty();
+        }
+    }
 }

@@ -128,10 +128,10 @@ public final class PostgresSource implements AutoCloseable {
             p.put("table.include.list", String.join(",", config.tables().stream().map(PostgresSource::quoteRegex).toList()));
         }
         p.put("snapshot.mode", config.snapshotMode());
-        // Values as the database holds them: numerics as exact strings, bytea as base64 bytes (the
-        // embedded schema says so), and each column's source type in the schema so a restore can
-        // recreate the table.
-        p.put("decimal.handling.mode", "string");
+        // Values a restore into PostgreSQL gets back exactly (see PostgresSourceConfig#DEBEZIUM_DEFAULTS), and each
+        // column's source type in the schema so a restore can recreate the table; ingest.postgres.debezium overrides
+        // the modes.
+        p.putAll(PostgresSourceConfig.DEBEZIUM_DEFAULTS);
         p.put("column.propagate.source.type", ".*");
         p.put("tombstones.on.delete", "true");
         p.put("key.converter.schemas.enable", "true");

@@ -27,13 +27,31 @@ import java.util.Objects;
  * @param offsetFile where the source keeps its position; defaults to {@code <data-dir>/postgres/<tenant>.offsets}.
  *     Keep it on a persistent volume: a lost file means a fresh snapshot (duplicates, never loss)
  * @param offsetFlushInterval how often the position is saved
- * @param debezium further Debezium connector properties, passed through unchanged
+ * @param debezium further Debezium connector properties, passed through unchanged; they override
+ *     {@link #DEBEZIUM_DEFAULTS}. The value modes a restore into PostgreSQL decodes:
+ *     {@code decimal.handling.mode} precise|string|double (double loses digits beyond a double's),
+ *     {@code interval.handling.mode} string|numeric (numeric counts a month as 365.25/12 days: only whole such
+ *     months come back as months), {@code time.precision.mode} adaptive|adaptive_time_microseconds|microseconds|
+ *     nanoseconds|isostring|connect (connect keeps milliseconds only), {@code hstore.handling.mode} json|map,
+ *     {@code binary.handling.mode} bytes. Refused here because a restore could not read them back:
+ *     {@code binary.handling.mode} base64, hex or base64-url-safe (Debezium sends an unchanged TOASTed bytea as
+ *     null in base64 mode; hex text is also valid base64), another {@code unavailable.value.placeholder} (a restore
+ *     recognises Debezium's default), and {@code column.propagate.source.type} (a restore creates tables from it)
  */
 public record PostgresSourceConfig(String hostname, Integer port, String database, String user, String password,
         String passwordFile, String tenant, List<String> tables, String topicPrefix, String slot, String publication,
         String snapshotMode, String offsetFile, Duration offsetFlushInterval, Map<String, String> debezium) {
 
     private static final String IDENT = "[a-z_][a-z0-9_]{0,62}";
+
+    /**
+     * The Debezium value modes the source runs with unless {@code debezium} says otherwise: numerics as exact strings
+     * (readable by any consumer, exact for a restore), intervals as ISO-8601 strings (exact; Debezium's default
+     * microseconds approximate a month), hstore as JSON and bytea as bytes (Debezium's defaults).
+     */
+    public static final Map<String, String> DEBEZIUM_DEFAULTS = Map.of("decimal.handling.mode", "string",
+            "interval.handling.mode", "string", "hstore.handling.mode", "json", "binary.handling.mode", "bytes",
+            "time.precision.mode", "adaptive");
 
     public PostgresSourceConfig {
         hostname = Objects.requireNonNullElse(hostname, "localhost");
@@ -42,6 +60,17 @@ public record PostgresSourceConfig(String hostname, Integer port, String databas
         snapshotMode = Objects.requireNonNullElse(snapshotMode, "initial");
         offsetFlushInterval = Objects.requireNonNullElse(offsetFlushInterval, Duration.ofSeconds(1));
         debezium = Map.copyOf(Objects.requireNonNullElse(debezium, Map.of()));
+        String binary = debezium.get("binary.handling.mode");
+        if (binary != null && !binary.equals("bytes")) {
+            throw new IllegalArgumentException("ingest.postgres.debezium binary.handling.mode must be bytes (in base64 and hex "
+                    + "modes a restore into PostgreSQL cannot read every bytea back), got '" + binary + "'");
+        }
+        for (String fixed : List.of("unavailable.value.placeholder", "column.propagate.source.type")) {
+            if (debezium.containsKey(fixed)) {
+                throw new IllegalArgumentException("ingest.postgres.debezium must not set " + fixed + ": a restore into "
+                        + "PostgreSQL relies on the source's own setting");
+            }
+        }
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("ingest.postgres.port must be between 1 and 65535, got " + port);
         }

@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * <p>Accepted: the type names Debezium's PostgreSQL connector reports (pg_type names such as
  * {@code int4}, {@code bpchar}, {@code timestamptz}, arrays as {@code _int4}) and their SQL
  * spellings ({@code integer}, {@code character varying}, {@code double precision}, …), with
- * modifiers {@code numeric(p[,s])} (p 1–1000, s −1000–1000), {@code varchar(n)}/{@code char(n)}/
+ * modifiers {@code numeric(p[,s])} (p 1–1000, s −1000–1000; {@code numeric(0)}, {@code numeric(0,0)} and
+ * {@code numeric(131089,0)}, how a numeric without precision is reported, are plain {@code numeric}), {@code varchar(n)}/{@code char(n)}/
  * {@code bpchar(n)} (n 1–10485760), {@code bit(n)}/{@code varbit(n)} (n 1–83886080),
  * {@code time}/{@code timetz}/{@code timestamp}/{@code timestamptz}/{@code interval} (p 0–6),
  * {@code float(p)} (p 1–53); arrays as {@code _name} or {@code name[]} (up to 6 dimensions).
@@ -48,6 +49,8 @@ public final class PostgresColumnType {
 
     private static final Map<String, Name> NAMES = names();
     private static final int MAX_DIMENSIONS = 6;
+    /** The length pgjdbc reports for a numeric declared without precision. */
+    private static final int UNCONSTRAINED_NUMERIC_LENGTH = 131089;
     private static final Pattern TYPE = Pattern.compile(
             "(_?)([a-z][a-z0-9_]*(?: [a-z][a-z0-9_]*)*)(?: ?\\( ?(-?[0-9]{1,8}) ?(?:, ?(-?[0-9]{1,8}) ?)?\\))?((?: ?\\[ ?\\])*)");
 
@@ -81,6 +84,11 @@ public final class PostgresColumnType {
         return Map.copyOf(n);
     }
 
+    private static boolean unconstrained(String precision, String scale) {
+        int p = Integer.parseInt(precision);
+        return (p == 0 || p == UNCONSTRAINED_NUMERIC_LENGTH) && (scale == null || Integer.parseInt(scale) == 0);
+    }
+
     private static void put(Map<String, Name> n, Modifiers modifiers, String sql, String... aliases) {
         for (String alias : aliases) {
             n.put(alias, new Name(sql, modifiers));
@@ -107,7 +115,9 @@ public final class PostgresColumnType {
         }
         Modifiers mods = name.modifiers();
         StringBuilder sql = new StringBuilder(name.sql());
-        if (m.group(3) != null) {
+        if (m.group(3) != null && mods == Modifiers.NUMERIC && unconstrained(m.group(3), m.group(4))) {
+            // numeric(0[,0]) or pgjdbc's numeric(131089,0): how a numeric without precision is reported; plain numeric
+        } else if (m.group(3) != null) {
             int count = m.group(4) == null ? 1 : 2;
             if (count > mods.max) {
                 throw new IllegalArgumentException(name.sql() + (mods.max == 0 ? " takes no modifiers"

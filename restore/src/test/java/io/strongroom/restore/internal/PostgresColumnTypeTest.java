@@ -13,7 +13,7 @@ class PostgresColumnTypeTest {
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
         "int2|smallint", "int4|integer", "INT8|bigint", "integer|integer", "bigint|bigint", "smallint|smallint",
-        "numeric|numeric", "numeric(14,4)|numeric(14,4)", "decimal(10)|numeric(10)", "numeric( 5 , -2 )|numeric(5,-2)",
+        "numeric|numeric", "numeric(0)|numeric", "numeric(0,0)|numeric", "numeric(131089,0)|numeric", "_numeric(131089,0)|numeric[]", "numeric(14,4)|numeric(14,4)", "decimal(10)|numeric(10)", "numeric( 5 , -2 )|numeric(5,-2)",
         "real|real", "float4|real", "float8|double precision", "double  precision|double precision", "float(24)|float(24)",
         "bool|boolean", "boolean|boolean", "text|text", "varchar|varchar", "varchar(255)|varchar(255)",
         "character varying(10)|varchar(10)", "bpchar|bpchar", "bpchar(3)|bpchar(3)", "char(1)|char(1)", "bytea|bytea",
@@ -29,7 +29,7 @@ class PostgresColumnTypeTest {
     @ParameterizedTest
     @ValueSource(strings = {"int); DROP TABLE x; --", "int default (pg_sleep(10))", "int default 1",
         "integer generated always as (id * 2) stored", "text collate \"C\"", "int check (false)", "int not null",
-        "int references x", "\"int4\"", "int4;", "pg_sleep(10)", "numeric(1001)", "numeric(10,1001)", "numeric(0)",
+        "int references x", "\"int4\"", "int4;", "pg_sleep(10)", "numeric(1001)", "numeric(10,1001)", "numeric(0,2)",
         "varchar(0)", "varchar(1,2)", "text(5)", "timestamp(7)", "float(54)", "mood", "public.int4", "int4[1]",
         "int4[][][][][][][]", "numeric(99999999999)", "", " ", "int4 array", "serial"})
     void anythingElseIsRefused(String type) {
