@@ -3,7 +3,6 @@ package io.strongroom.ingest.internal;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strongroom.avro.ChangeEvent;
 import io.strongroom.avro.Op;
@@ -22,7 +21,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,7 +45,6 @@ import org.apache.kafka.common.errors.SerializationException;
  * content: parser messages (which echo input) are not passed on.
  */
 final class DebeziumNormalizer {
-    private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
     /** Tenant names the KMS backends accept (they become key ids and file names). */
     private static final Pattern TENANT_NAME = SystemTenants.NAME;
     private static final AvroSerde<ChangeEvent> AVRO = AvroSerde.of(ChangeEvent.class);
@@ -141,7 +138,6 @@ final class DebeziumNormalizer {
             JsonNode payload = wrapped ? whole.get("payload") : whole;
             Spans spans = new Spans(json);
             if (wrapped) {
-                event.setColumns(columns(whole.get("schema")));
                 spans.set(ROW_SCHEMA, rowSchemaPointer(whole));
             }
             if (!payload.isObject()) {
@@ -319,47 +315,6 @@ final class DebeziumNormalizer {
             throw new Reject(RejectReason.WRONG_TYPE, "field '" + field + "' must be an object or null, got " + node.getNodeType());
         }
         return node;
-    }
-
-    /** SQL column types of the {@code after} struct of a Connect schema, as a JSON object, or null. */
-    static String columns(JsonNode schema) {
-        for (JsonNode field : schema.path("fields")) {
-            if (!"after".equals(field.path("field").asText())) {
-                continue;
-            }
-            ObjectNode out = NODES.objectNode();
-            for (JsonNode column : field.path("fields")) {
-                JsonNode params = column.path("parameters");
-                String source = params.path("__debezium.source.column.type").asText(null);
-                String type;
-                if (source != null) {
-                    type = source.toLowerCase(Locale.ROOT);
-                    String length = params.path("__debezium.source.column.length").asText(null);
-                    String scale = params.path("__debezium.source.column.scale").asText(null);
-                    if ((type.equals("numeric") || type.equals("decimal")) && length != null) {
-                        type += "(" + length + (scale != null ? "," + scale : "") + ")";
-                    } else if ((type.equals("varchar") || type.equals("bpchar")) && length != null) {
-                        type += "(" + length + ")";
-                    }
-                } else {
-                    type = switch (column.path("type").asText()) {
-                        case "int8", "int16" -> "smallint";
-                        case "int32" -> "integer";
-                        case "int64" -> "bigint";
-                        case "float", "float32" -> "real";
-                        case "double", "float64" -> "double precision";
-                        case "boolean" -> "boolean";
-                        case "bytes" -> "bytea";
-                        default -> "text";
-                    };
-                }
-                if (type.matches("[a-z0-9 _(),]{1,64}")) { // only plain type names reach a restore's DDL
-                    out.put(column.path("field").asText(), type);
-                }
-            }
-            return out.isEmpty() ? null : out.toString();
-        }
-        return null;
     }
 
     /** Strips a Connect {"schema":..., "payload":...} wrapper. */

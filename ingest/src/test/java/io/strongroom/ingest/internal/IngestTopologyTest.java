@@ -137,7 +137,7 @@ class IngestTopologyTest {
         assertThat(e.getAfter()).isEqualTo("{\"id\":1,\"d\":11022}");
         assertThat(e.getKey()).isEqualTo("{\"id\":1}");
         assertThat(bytes(e.getOriginalKey())).isEqualTo(b(key));
-        assertThat(e.getColumns()).isEqualTo("{\"id\":\"integer\",\"d\":\"integer\"}");
+        assertThat(e.getColumns()).as("v2's SQL types: a restore derives them from the row schema now").isNull();
     }
 
     @Test
